@@ -1,0 +1,48 @@
+# Puas: the README's two commands.
+#   make run   set up, load demo data into an empty database, serve on http://127.0.0.1:5000
+#   make test  set up and run every test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+
+.PHONY: run test install install-test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# The demo sends invitations at once (no 60-minute delay) and polls the outbox often.
+run: install
+	$(BIN)/flask init-db
+	$(BIN)/flask seed-demo
+	@echo "Puas on http://$(HOST):$(PORT)/login (Ctrl+C stops the server and the mail worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	export FLASK_SEND_DELAY_MINUTES=$${FLASK_SEND_DELAY_MINUTES:-0} \
+	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2}; \
+	$(BIN)/flask outbox run & \
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
+
+test: install-test
+	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

@@ -1,0 +1,224 @@
+"""Staff and manager sign-in (Flask-Login), role checks, and API keys for machines."""
+
+import functools
+import hashlib
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from surveys import clock
+from surveys.db import get_db
+from surveys.errors import ApiKeyInvalid
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+
+ROLES = ("staff", "manager")
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 1024
+API_KEY_PREFIX = "puas_"
+
+# Checked against when the email is unknown, so both failures take the same time.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+class User(UserMixin):
+    """A signed-in person, read from the users table."""
+
+    def __init__(self, row):
+        self.id = row["id"]
+        self.email = row["email"]
+        self.name = row["name"]
+        self.role = row["role"]
+        self.active = bool(row["active"])
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def is_manager(self):
+        return self.role == "manager"
+
+
+class UserError(ValueError):
+    """A user that cannot be created as asked."""
+
+
+def normalise_email(email):
+    """Emails compare without case or surrounding spaces."""
+    return email.strip().lower()
+
+
+def check_password_rules(password):
+    """Length only (no composition rules): at least 12 characters."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        raise UserError(f"the password must have at least {PASSWORD_MIN_LENGTH} characters")
+    if len(password) > PASSWORD_MAX_LENGTH:
+        raise UserError(f"the password must have at most {PASSWORD_MAX_LENGTH} characters")
+
+
+def create_user(db, email, password, role, name=None):
+    """Store a new person with a Werkzeug password hash; UserError if not possible."""
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise UserError("that is not an email address")
+    check_password_rules(password)
+    if db["users"].count_where("email = ?", [email]):
+        raise UserError(f"a user with email {email} already exists")
+    return db["users"].insert({
+        "email": email, "name": name, "role": role, "active": 1,
+        "password_hash": generate_password_hash(password),
+        "created_at": clock.to_iso(clock.now()),
+    }).last_pk
+
+
+def authenticate(db, email, password):
+    """The active user with this email and password, or None (same cost either way)."""
+    rows = list(db.query("SELECT * FROM users WHERE email = ?", [normalise_email(email)]))
+    if not rows:
+        check_password_hash(_UNKNOWN_USER_HASH, password)
+        return None
+    row = rows[0]
+    if not check_password_hash(row["password_hash"], password) or not row["active"]:
+        return None
+    return User(row)
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    rows = list(get_db().query("SELECT * FROM users WHERE id = ?", [int(user_id)]))
+    return User(rows[0]) if rows else None
+
+
+def is_safe_next(target):
+    """Only a path on this site: no scheme, no host, no protocol-relative //host."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and "\\" not in target
+
+
+def manager_required(view):
+    """Managers only: signed-out visitors go to /login, staff get 403."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_manager:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# API keys
+
+
+def hash_api_key(key):
+    """Only the SHA-256 of a key is stored."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def create_api_key(db, name):
+    """Store a new key by hash and return the key itself (shown once)."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise UserError("the key needs a name of 1 to 100 characters")
+    if db["api_keys"].count_where("name = ?", [name]):
+        raise UserError(f"an API key named {name!r} already exists")
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    db["api_keys"].insert({"name": name, "key_hash": hash_api_key(key),
+                           "created_at": clock.to_iso(clock.now())})
+    return key
+
+
+def bearer_key():
+    """The key from `Authorization: Bearer <key>`, or None."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return key.strip()
+
+
+def api_key_is_valid(db, key):
+    """True for a key that exists and was not revoked."""
+    return bool(key) and bool(db["api_keys"].count_where(
+        "key_hash = ? AND revoked_at IS NULL", [hash_api_key(key)]))
+
+
+def api_key_required(view):
+    """Machines only: a valid Bearer key or ApiKeyInvalid (401)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if not api_key_is_valid(get_db(), bearer_key()):
+            raise ApiKeyInvalid()
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def api_key_or_manager_required(view):
+    """A valid Bearer key, or a signed-in manager (for reports read in the browser)."""
+
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        key = bearer_key()
+        if key is not None:
+            if not api_key_is_valid(get_db(), key):
+                raise ApiKeyInvalid()
+            return view(*args, **kwargs)
+        if not current_user.is_authenticated:
+            if request.path.startswith("/api/"):
+                raise ApiKeyInvalid()
+            return login_manager.unauthorized()
+        if not current_user.is_manager:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+# Views
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    from surveys.forms import LoginForm
+
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = authenticate(get_db(), form.email.data, form.password.data)
+        if user is not None:
+            target = request.args.get("next")
+            # A fresh session at sign-in: nothing chosen before it survives into it.
+            session.clear()
+            login_user(user)
+            return redirect(target if is_safe_next(target) else url_for("reports.dashboard"))
+        flash("That email and password do not match an active account.", "error")
+        return render_template("auth/login.html", form=form), 401
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app):
+    """Wire Flask-Login to the app."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"

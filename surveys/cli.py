@@ -1,0 +1,130 @@
+"""The `flask` commands: users, API keys, the outbox and the demo data."""
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from surveys import outbox
+from surveys.auth import ROLES, UserError, create_api_key, create_user
+from surveys.db import connect
+
+api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
+outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
+
+
+def open_db():
+    """A connection for a command (commands run outside any request)."""
+    return connect(current_app.config["DATABASE"])
+
+
+def read_password():
+    """Prompt twice on a terminal; read one line from standard input otherwise."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True,
+              help="staff rate admins; managers see every score and manage Puas.")
+@click.option("--name", default=None, help="The person's name, as shown in the app.")
+def create_user_command(email, role, name):
+    """Add a person who signs in; the password is prompted for (or read from stdin)."""
+    db = open_db()
+    try:
+        create_user(db, email, read_password(), role, name=name)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.close()
+    click.echo(f"Created {role} {email.strip().lower()}.")
+
+
+@api_key_cli.command("create")
+@click.argument("name")
+def api_key_create(name):
+    """Create a key for a help desk; it is printed once and stored only as a hash."""
+    db = open_db()
+    try:
+        key = create_api_key(db, name)
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.close()
+    click.echo(f"API key {name!r} created. Copy it now; Puas cannot show it again:")
+    click.echo(key)
+
+
+@api_key_cli.command("list")
+def api_key_list():
+    """List keys by name, with when they were created and revoked."""
+    db = open_db()
+    try:
+        rows = list(db.query("SELECT name, created_at, revoked_at FROM api_keys ORDER BY name"))
+    finally:
+        db.close()
+    if not rows:
+        click.echo("No API keys yet: flask api-key create NAME")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['name']}\tcreated {row['created_at']}\t{state}")
+
+
+@api_key_cli.command("revoke")
+@click.argument("name")
+def api_key_revoke(name):
+    """Revoke a key: requests with it are refused from now on."""
+    from surveys import clock
+
+    db = open_db()
+    try:
+        cursor = db.execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+            [clock.to_iso(clock.now()), name])
+    finally:
+        db.close()
+    if not cursor.rowcount:
+        raise click.ClickException(f"no active API key named {name!r}")
+    click.echo(f"API key {name!r} revoked.")
+
+
+@outbox_cli.command("send-due")
+def outbox_send_due():
+    """Deliver every message that is due now, once, and exit."""
+    outcomes = outbox.send_due(current_app.config)
+    click.echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+
+
+@outbox_cli.command("run")
+def outbox_run():
+    """Keep delivering due messages until stopped (Ctrl+C or SIGTERM)."""
+    outbox.run_forever(current_app.config, echo=click.echo)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load demo people, tickets and answers into an empty database."""
+    from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed
+
+    db = open_db()
+    try:
+        created = seed(db, current_app.config)
+    finally:
+        db.close()
+    if not created:
+        click.echo("The database already has data; demo data not loaded.")
+        return
+    click.echo(f"Demo data loaded: {created}.")
+    click.echo(f"Sign in at {current_app.config['BASE_URL']}/login as "
+               f"{DEMO_MANAGER_EMAIL} with password {DEMO_MANAGER_PASSWORD}")
+
+
+def init_app(app):
+    """Register the commands."""
+    app.cli.add_command(create_user_command)
+    app.cli.add_command(api_key_cli)
+    app.cli.add_command(outbox_cli)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,59 @@
+"""Time in one place: UTC instants stored as ISO 8601 text, days read in the business's zone."""
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def now():
+    """The current instant in UTC, to the second (the precision Puas stores)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def to_iso(instant):
+    """Store an aware datetime as sortable UTC text, e.g. 2026-11-23T09:30:00Z."""
+    return instant.astimezone(UTC).strftime(ISO_FORMAT)
+
+
+def from_iso(text):
+    """Read back what to_iso stored."""
+    return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=UTC)
+
+
+def parse_offset_datetime(text):
+    """Parse ISO 8601 with an offset (or Z) into UTC; a time without offset is ambiguous."""
+    if not isinstance(text, str) or len(text) > 40:
+        raise ValueError("must be an ISO 8601 date and time with an offset")
+    try:
+        instant = datetime.fromisoformat(text.strip())
+    except ValueError as error:
+        raise ValueError("must be an ISO 8601 date and time with an offset") from error
+    if instant.tzinfo is None or instant.utcoffset() is None:
+        raise ValueError("needs a UTC offset, such as 2026-11-23T09:30:00+07:00 or ...Z")
+    return instant.astimezone(UTC).replace(microsecond=0)
+
+
+def local_day(instant, timezone_name):
+    """The calendar day of an instant in the business's zone, as YYYY-MM-DD."""
+    return instant.astimezone(ZoneInfo(timezone_name)).date().isoformat()
+
+
+def today(timezone_name):
+    """Today's date in the business's zone."""
+    return datetime.now(ZoneInfo(timezone_name)).date()
+
+
+def add_days(day, days):
+    """A date moved by a number of days."""
+    return day + timedelta(days=days)
+
+
+def parse_day(text):
+    """A YYYY-MM-DD date, or ValueError."""
+    if not isinstance(text, str) or len(text) != 10:
+        raise ValueError("must be a date as YYYY-MM-DD")
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError("must be a date as YYYY-MM-DD") from error

@@ -1,0 +1,109 @@
+"""Configuration: defaults in code, then instance/config.py, then FLASK_* variables."""
+
+import os
+import secrets
+import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# Every key a deployment may set. The README documents each one; a test keeps them in step.
+DEFAULTS = {
+    "DATABASE": None,  # instance/puas.db, resolved against the instance folder
+    "SECRET_KEY": None,  # generated once into instance/secret_key
+    "COMPANY_NAME": "Puas Demo",
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SEND_DELAY_MINUTES": 60,
+    "LINK_TTL_DAYS": 14,
+    "THROTTLE_DAYS": 14,
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USERNAME": None,
+    "SMTP_PASSWORD": None,
+    "SMTP_SECURITY": "none",
+    "SMTP_TIMEOUT_SECONDS": 30,
+    "MAIL_FROM": "surveys@localhost",
+    "MAIL_DIR": None,  # instance/mail, where the mailbox sender writes .eml files
+    "OUTBOX_MAX_ATTEMPTS": 8,
+    "OUTBOX_RETRY_SECONDS": 60,
+    "OUTBOX_POLL_SECONDS": 5,
+    "MIN_N": 5,
+    "TIMEZONE": "UTC",
+    "API_MAX_BODY_BYTES": 64 * 1024,
+}
+
+SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
+
+# Flask's own settings, chosen for Puas; not meant to be changed per deployment.
+FLASK_SETTINGS = {
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    # Forms posted by staff and customers; anything bigger is refused with 413.
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    # A CSRF token lives as long as the session that holds it: a survey page left open
+    # for a day must still submit. Sessions end when the browser closes.
+    "WTF_CSRF_TIME_LIMIT": None,
+}
+
+
+class ConfigError(Exception):
+    """A configuration value that Puas cannot work with."""
+
+
+def apply_config(app, test_config=None):
+    """Fill app.config in the documented order and check the values."""
+    app.config.update(FLASK_SETTINGS)
+    app.config.update(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config is not None:
+        app.config.update(test_config)
+    if not app.config["DATABASE"]:
+        app.config["DATABASE"] = os.path.join(app.instance_path, "puas.db")
+    if not app.config["MAIL_DIR"]:
+        app.config["MAIL_DIR"] = os.path.join(app.instance_path, "mail")
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    check_config(app.config)
+    # Keep JSON fields in the documented order (SPEC.md's ROW) rather than sorted.
+    app.json.sort_keys = False
+
+
+def load_or_create_secret_key(instance_path):
+    """Read instance/secret_key, creating it once; safe when workers start together."""
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(descriptor, "w") as key_file:
+            key_file.write(secrets.token_hex(32))
+    # Another worker may have created the file a moment ago and still be writing it.
+    for _ in range(50):
+        with open(path) as key_file:
+            key = key_file.read().strip()
+        if key:
+            return key
+        time.sleep(0.01)
+    raise ConfigError(f"{path} is empty; delete it and start again")
+
+
+def check_config(config):
+    """Refuse to start with values that would fail later, far from their cause."""
+    for key in ("SEND_DELAY_MINUTES", "LINK_TTL_DAYS", "THROTTLE_DAYS", "MIN_N",
+                "SMTP_PORT", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_RETRY_SECONDS",
+                "OUTBOX_POLL_SECONDS", "SMTP_TIMEOUT_SECONDS", "API_MAX_BODY_BYTES"):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
+    if config["LINK_TTL_DAYS"] < 1:
+        raise ConfigError("LINK_TTL_DAYS must be at least 1")
+    if config["SMTP_SECURITY"] not in SMTP_SECURITY_CHOICES:
+        raise ConfigError(
+            f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, "
+            f"not {config['SMTP_SECURITY']!r}"
+        )
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as error:
+        raise ConfigError(f"TIMEZONE {config['TIMEZONE']!r} is not a known time zone") from error

@@ -1,0 +1,184 @@
+"""The SQLite database: one connection per request, pragmas, migrations, write transactions."""
+
+import sqlite3
+from contextlib import contextmanager
+
+import click
+from flask import current_app, g
+from sqlite_utils import Database, Migrations
+
+BUSY_TIMEOUT_SECONDS = 30
+
+migrations = Migrations("puas")
+
+
+def connect(path):
+    """Open the database with the pragmas every Puas connection needs."""
+    # Waiting up to 30 s for the single writer beats failing with "database is locked".
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
+    db = Database(conn)
+    db.execute("PRAGMA foreign_keys = ON")
+    # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
+    db.execute("PRAGMA synchronous = FULL")
+    return db
+
+
+def get_db():
+    """The request's connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(exception=None):
+    """Close the request's connection, if it opened one."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+@contextmanager
+def immediate(db):
+    """A write transaction that takes the write lock first.
+
+    A deferred transaction that reads and then writes can fail with SQLITE_BUSY when
+    another connection wrote in between, and busy_timeout does not retry that case.
+    BEGIN IMMEDIATE waits for the lock up front, so what we read stays true until COMMIT.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    db.execute("COMMIT")
+
+
+def migrate(path):
+    """Apply pending migrations to the database at path; returns their names."""
+    db = connect(path)
+    try:
+        pending = [migration.name for migration in migrations.pending(db)]
+        migrations.apply(db)
+        return pending
+    finally:
+        db.close()
+
+
+def init_app(app):
+    """Register teardown and the init-db command."""
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+
+
+@click.command("init-db")
+def init_db_command():
+    """Create the database or apply its pending migrations (safe to run again)."""
+    applied = migrate(current_app.config["DATABASE"])
+    where = current_app.config["DATABASE"]
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s) to {where}: {', '.join(applied)}")
+    else:
+        click.echo(f"{where} is up to date.")
+
+
+# Migrations: one per change, never edited after they ship.
+
+
+@migrations(transactional=False)
+def m001_wal(db):
+    # WAL lets readers work while one writer writes; it persists in the file.
+    db.enable_wal()
+
+
+@migrations()
+def m002_people(db):
+    db["users"].create(
+        {"id": int, "email": str, "name": str, "password_hash": str, "role": str,
+         "active": int, "created_at": str},
+        pk="id", not_null={"email", "password_hash", "role", "active", "created_at"},
+        defaults={"active": 1}, strict=True,
+    )
+    db["users"].create_index(["email"], unique=True)
+    db["api_keys"].create(
+        {"id": int, "name": str, "key_hash": str, "created_at": str, "revoked_at": str},
+        pk="id", not_null={"name", "key_hash", "created_at"}, strict=True,
+    )
+    db["api_keys"].create_index(["name"], unique=True)
+    db["api_keys"].create_index(["key_hash"], unique=True)
+    # An agent is known by email when the help desk gives one, else by name: `identity`
+    # holds "email:<address>" or "name:<name>" so one unique index covers both.
+    db["agents"].create(
+        {"id": int, "identity": str, "email": str, "name": str},
+        pk="id", not_null={"identity"}, strict=True,
+    )
+    db["agents"].create_index(["identity"], unique=True)
+    db["teams"].create({"id": int, "name": str}, pk="id", not_null={"name"}, strict=True)
+    db["teams"].create_index(["name"], unique=True)
+
+
+@migrations()
+def m003_surveys(db):
+    # One row per reported closure: a ticket reopened and closed again is a new closure
+    # and earns a new invitation; the same closure reported twice is the same row.
+    db["tickets"].create(
+        {"id": int, "source": str, "ticket_ref": str, "closed_at": str, "closed_day": str,
+         "opened_at": str, "first_response_at": str, "customer_email": str,
+         "customer_name": str, "customer_locale": str, "agent_id": int, "team_id": int,
+         "channel": str, "contacts": int, "escalated": int, "reopened": int,
+         "created_at": str},
+        pk="id",
+        not_null={"source", "ticket_ref", "closed_at", "closed_day", "customer_email",
+                  "created_at"},
+        foreign_keys=[("agent_id", "agents", "id"), ("team_id", "teams", "id")],
+        strict=True,
+    )
+    db["tickets"].create_index(["source", "ticket_ref", "closed_at"], unique=True)
+    db["tickets"].create_index(["closed_day"])
+    # The agent, team, channel and day are copied from the closure so that reports
+    # credit whoever held the ticket when the invitation was made.
+    db["invitations"].create(
+        {"id": int, "ticket_id": int, "customer_email": str, "agent_id": int,
+         "team_id": int, "channel": str, "closed_day": str, "status": str, "reason": str,
+         "send_at": str, "sent_at": str, "created_at": str},
+        pk="id",
+        not_null={"ticket_id", "customer_email", "closed_day", "status", "created_at"},
+        foreign_keys=[("ticket_id", "tickets", "id"), ("agent_id", "agents", "id"),
+                      ("team_id", "teams", "id")],
+        strict=True,
+    )
+    db["invitations"].create_index(["ticket_id"], unique=True)
+    db["invitations"].create_index(["closed_day", "status"])
+    db["invitations"].create_index(["customer_email", "send_at"])
+    # Each delivered mail carries its own link; every link of an invitation answers it.
+    db["survey_links"].create(
+        {"token_hash": str, "invitation_id": int, "created_at": str, "expires_at": str},
+        pk="token_hash", not_null={"invitation_id", "created_at", "expires_at"},
+        foreign_keys=[("invitation_id", "invitations", "id")], strict=True,
+    )
+    db["survey_links"].create_index(["invitation_id"])
+    # Raw SQL for the CHECK constraints, which sqlite-utils' create() cannot express:
+    # the database itself refuses a score outside its scale.
+    db.execute("""
+        CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            invitation_id INTEGER NOT NULL UNIQUE REFERENCES invitations(id),
+            csat INTEGER CHECK (csat BETWEEN 1 AND 5),
+            ces INTEGER CHECK (ces BETWEEN 1 AND 7),
+            nps INTEGER CHECK (nps BETWEEN 0 AND 10),
+            comment TEXT CHECK (length(comment) <= 5000),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+    """)
+    db["outbox"].create(
+        {"id": int, "invitation_id": int, "recipient": str, "status": str,
+         "attempts": int, "next_attempt_at": str, "lease_until": str, "last_error": str,
+         "created_at": str, "sent_at": str},
+        pk="id",
+        not_null={"recipient", "status", "attempts", "next_attempt_at", "created_at"},
+        defaults={"attempts": 0},
+        foreign_keys=[("invitation_id", "invitations", "id")], strict=True,
+    )
+    db["outbox"].create_index(["status", "next_attempt_at"])
+    db["outbox"].create_index(["invitation_id"])

@@ -1,0 +1,68 @@
+"""FlaskForm classes: every form Puas shows, with its validation."""
+
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
+
+from surveys.scoring import CES_SCALE, CSAT_SCALE, NPS_SCALE
+
+COMMENT_MAX_LENGTH = 5000
+
+
+def score_field(label, scale):
+    """A skippable question on a scale: skipped stays None, anything off the scale is refused."""
+    return RadioField(label, choices={str(score): str(score) for score in scale},
+                      coerce=int, validators=[Optional()])
+
+
+class SurveyForm(FlaskForm):
+    """The customer's survey: CSAT, CES, NPS (each skippable) and a comment."""
+
+    csat = score_field("How satisfied are you with the support you received?", CSAT_SCALE)
+    ces = score_field("{company} made it easy for me to handle my issue.", CES_SCALE)
+    nps = score_field("How likely are you to recommend {company} to a friend or colleague?",
+                      NPS_SCALE)
+    comment = TextAreaField("Anything else you would like to tell us? (optional)",
+                            validators=[Optional(), Length(max=COMMENT_MAX_LENGTH)])
+
+    def validate(self, extra_validators=None):
+        """All fields valid, and at least one question answered."""
+        if not super().validate(extra_validators):
+            return False
+        if all(field.data in (None, "") for field in (self.csat, self.ces, self.nps,
+                                                       self.comment)):
+            self.form_errors.append("Please answer at least one question before sending.")
+            return False
+        return True
+
+    def answers(self):
+        """The answers as stored: skipped questions are None, comment trimmed."""
+        comment = (self.comment.data or "").strip() or None
+        return {"csat": self.csat.data, "ces": self.ces.data, "nps": self.nps.data,
+                "comment": comment}
+
+
+class LoginForm(FlaskForm):
+    """Sign in with email and password."""
+
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+
+
+GROUP_CHOICES = [("", "No grouping"), ("agent", "Agent"), ("team", "Team"),
+                 ("channel", "Channel"), ("month", "Month")]
+
+
+class ReportFilterForm(FlaskForm):
+    """The dashboard's date range and grouping; read from the URL, so no CSRF (no writes)."""
+
+    class Meta:
+        csrf = False
+
+    from_ = StringField("From", name="from")
+    to = StringField("To")
+    group_by = SelectField("Group by", choices=GROUP_CHOICES, validate_choice=True)
+
+    def validate_group_by(self, field):
+        if field.data not in dict(GROUP_CHOICES):
+            raise ValidationError("choose agent, team, channel or month")

@@ -1,0 +1,86 @@
+"""Manager reports: the dashboard and its CSV download."""
+
+import csv
+import io
+
+from flask import (Blueprint, Response, current_app, redirect, render_template, request,
+                   stream_with_context, url_for)
+from flask_login import current_user, login_required
+
+from surveys.auth import api_key_or_manager_required, manager_required
+from surveys.db import get_db
+from surveys.errors import error_response
+from surveys.forms import ReportFilterForm
+from surveys.scores import ROW_FIELDS, RangeError, parse_range, score_groups
+
+bp = Blueprint("reports", __name__)
+
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A text cell a spreadsheet will show, never evaluate; numbers pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_lines(rows, fields):
+    """Yield a CSV header and rows one line at a time (constant memory)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(["" if row[field] is None else neutralise(row[field])
+                         for field in fields])
+        if buffer.tell() > 16384:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.route("/")
+@login_required
+def index():
+    if current_user.is_manager:
+        return redirect(url_for("reports.dashboard"))
+    return render_template("reports/home.html")
+
+
+@bp.route("/reports")
+@manager_required
+def dashboard():
+    form = ReportFilterForm(formdata=request.args)
+    try:
+        report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    except RangeError as error:
+        return render_template("reports/dashboard.html", form=form, errors=error.errors,
+                               report_range=None), 422
+    groups, overall, details = score_groups(get_db(), report_range)
+    download_args = {"from": report_range.from_day.isoformat(),
+                     "to": report_range.to_day.isoformat()}
+    if report_range.group_by:
+        download_args["group_by"] = report_range.group_by
+    return render_template(
+        "reports/dashboard.html", form=form, errors={}, report_range=report_range,
+        groups=groups, overall=overall, details=details,
+        min_n=current_app.config["MIN_N"], download_args=download_args,
+    )
+
+
+@bp.route("/reports/summary.csv")
+@api_key_or_manager_required
+def summary_csv():
+    try:
+        report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    except RangeError as error:
+        return error_response(422, f"the report parameters are not valid: {error}")
+    groups, overall, _ = score_groups(get_db(), report_range)
+    filename = f"puas-summary-{report_range.from_day}-{report_range.to_day}.csv"
+    return Response(
+        stream_with_context(csv_lines(groups, ROW_FIELDS)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

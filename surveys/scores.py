@@ -1,0 +1,138 @@
+"""Survey scores for a range of ticket closures, aggregated in SQL, finished by `scoring`."""
+
+from dataclasses import dataclass
+
+from surveys import clock
+from surveys.scoring import AnswerCounts, summarise
+
+GROUPINGS = ("agent", "team", "channel", "month")
+
+# Fixed SQL fragments chosen by name; user input never reaches the SQL text.
+GROUP_EXPRESSIONS = {
+    None: "'all'",
+    "agent": "coalesce(agents.email, agents.name)",
+    "team": "teams.name",
+    "channel": "invitations.channel",
+    "month": "substr(invitations.closed_day, 1, 7)",
+}
+
+# The public ROW of SPEC.md, in order; the CSV header and the JSON keys.
+ROW_FIELDS = ("group", "invitations_sent", "responses", "response_rate", "csat_n", "csat_pct",
+              "csat_low", "csat_high", "csat_mean", "ces_n", "ces_mean", "ces_agree_pct",
+              "nps_n", "promoters", "passives", "detractors", "nps", "nps_low", "nps_high")
+
+ONE_DECIMAL = {"response_rate", "csat_pct", "csat_low", "csat_high", "ces_agree_pct", "nps",
+               "nps_low", "nps_high"}
+TWO_DECIMALS = {"csat_mean", "ces_mean", "ces_low", "ces_high"}
+
+COUNTS_SQL = """
+SELECT {group} AS grp,
+       count(*) FILTER (WHERE invitations.status = 'sent') AS invitations_sent,
+       count(responses.id) AS responses,
+       count(responses.csat) AS csat_n,
+       count(*) FILTER (WHERE responses.csat >= 4) AS csat_satisfied,
+       coalesce(sum(responses.csat), 0) AS csat_sum,
+       count(responses.ces) AS ces_n,
+       coalesce(sum(responses.ces), 0) AS ces_sum,
+       coalesce(sum(responses.ces * responses.ces), 0) AS ces_sum_of_squares,
+       count(*) FILTER (WHERE responses.ces >= 5) AS ces_agree,
+       count(*) FILTER (WHERE responses.nps >= 9) AS promoters,
+       count(*) FILTER (WHERE responses.nps BETWEEN 7 AND 8) AS passives,
+       count(*) FILTER (WHERE responses.nps <= 6) AS detractors
+  FROM invitations
+  LEFT JOIN responses ON responses.invitation_id = invitations.id
+  LEFT JOIN agents ON agents.id = invitations.agent_id
+  LEFT JOIN teams ON teams.id = invitations.team_id
+ WHERE invitations.closed_day BETWEEN :from_day AND :to_day
+ {group_by}
+"""
+
+
+class RangeError(ValueError):
+    """Report parameters that cannot be used; carries a message per parameter."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{name} {message}" for name, message in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ReportRange:
+    """Which closures a report covers (both days inclusive) and how it groups them."""
+
+    from_day: object
+    to_day: object
+    group_by: str | None
+
+
+def default_from(to_day):
+    """The first day of the month eleven months before `to`: a year of months."""
+    month_index = to_day.year * 12 + to_day.month - 1 - 11
+    return to_day.replace(year=month_index // 12, month=month_index % 12 + 1, day=1)
+
+
+def parse_range(args, timezone_name):
+    """Read from, to and group_by (SPEC.md); RangeError with a message per parameter."""
+    errors = {}
+    to_day = from_day = None
+    try:
+        to_day = clock.parse_day(args["to"]) if args.get("to") else clock.today(timezone_name)
+    except ValueError as error:
+        errors["to"] = str(error)
+    try:
+        if args.get("from"):
+            from_day = clock.parse_day(args["from"])
+        elif to_day:
+            from_day = default_from(to_day)
+    except ValueError as error:
+        errors["from"] = str(error)
+    group_by = args.get("group_by") or None
+    if group_by is not None and group_by not in GROUPINGS:
+        errors["group_by"] = f"must be one of {', '.join(GROUPINGS)}"
+    if from_day and to_day and from_day > to_day:
+        errors["from"] = "must not be after to"
+    if errors:
+        raise RangeError(errors)
+    return ReportRange(from_day, to_day, group_by)
+
+
+def format_row(group, scores):
+    """A public ROW: fixed field order, rounded, None where there is nothing to count."""
+    row = {"group": group}
+    for field in ROW_FIELDS[1:]:
+        value = scores[field]
+        if value is not None and field in ONE_DECIMAL:
+            value = round(value, 1)
+        elif value is not None and field in TWO_DECIMALS:
+            value = round(value, 2)
+        row[field] = value
+    return row
+
+
+def _counts(row):
+    return AnswerCounts(**{key: value for key, value in row.items() if key != "grp"})
+
+
+def score_groups(db, report_range):
+    """Scores per group and overall, as (groups, overall, details).
+
+    `groups` and `overall` are public ROWs; `details` maps each group name to the
+    unrounded scores (with the CES interval) for the dashboard.
+    """
+    params = {"from_day": report_range.from_day.isoformat(),
+              "to_day": report_range.to_day.isoformat()}
+    group_sql = GROUP_EXPRESSIONS[report_range.group_by]
+    grouped = COUNTS_SQL.format(group=group_sql, group_by="GROUP BY grp ORDER BY grp")
+    overall_sql = COUNTS_SQL.format(group="'all'", group_by="")
+    groups, details = [], {}
+    if report_range.group_by:
+        for row in db.query(grouped, params):
+            scores = summarise(_counts(row))
+            groups.append(format_row(row["grp"], scores))
+            details[row["grp"]] = scores
+    overall_scores = summarise(_counts(next(db.query(overall_sql, params))))
+    overall = format_row("all", overall_scores)
+    details["all"] = overall_scores
+    if not report_range.group_by:
+        groups = [overall]
+    return groups, overall, details

@@ -1,0 +1,160 @@
+"""Scores and their 95 % intervals: plain numbers in, plain numbers out (SPEC.md).
+
+Nothing here knows about Flask or SQLite. Counts arrive already aggregated (by SQL);
+a function returns None where its n is 0, because a score of nothing is not zero.
+"""
+
+import math
+from dataclasses import dataclass
+
+Z_95 = 1.959963984540054
+
+# Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom.
+T_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+CSAT_SCALE = range(1, 6)
+CES_SCALE = range(1, 8)
+NPS_SCALE = range(0, 11)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A 95 % interval around an estimate."""
+
+    low: float
+    high: float
+
+
+def t_critical_95(degrees_of_freedom):
+    """Two-sided 95 % t critical value; a Cornish-Fisher expansion past 30 df (error < 1e-4)."""
+    if degrees_of_freedom < 1:
+        raise ValueError("degrees of freedom must be at least 1")
+    if degrees_of_freedom <= len(T_95):
+        return T_95[degrees_of_freedom - 1]
+    z, df = Z_95, degrees_of_freedom
+    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+
+
+def percentage(part, whole):
+    """100 × part ÷ whole, or None when whole is 0."""
+    if not whole:
+        return None
+    return 100.0 * part / whole
+
+
+def wilson_interval(successes, n):
+    """Wilson score interval for a proportion, in percent; None when n is 0."""
+    if not n:
+        return None
+    p = successes / n
+    z2 = Z_95 * Z_95
+    centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+    half = Z_95 * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / (1 + z2 / n)
+    return Interval(max(0.0, 100 * (centre - half)), min(100.0, 100 * (centre + half)))
+
+
+def csat_pct(satisfied, n):
+    """CSAT % = answers of 4 or 5 ÷ all CSAT answers × 100."""
+    return percentage(satisfied, n)
+
+
+def mean(total, n):
+    """Arithmetic mean from a sum and a count; None when n is 0."""
+    if not n:
+        return None
+    return total / n
+
+
+def mean_interval(total, sum_of_squares, n):
+    """mean ± t·s/√n from a count, sum and sum of squares; None when n < 2."""
+    if not n or n < 2:
+        return None
+    centre = total / n
+    # Sample variance from running sums; clamp the tiny negatives rounding can leave.
+    variance = max(0.0, (sum_of_squares - total * total / n) / (n - 1))
+    half = t_critical_95(n - 1) * math.sqrt(variance / n)
+    return Interval(centre - half, centre + half)
+
+
+def nps(promoters, passives, detractors):
+    """NPS = % promoters − % detractors, passives in the total; None with no answers."""
+    n = promoters + passives + detractors
+    if not n:
+        return None
+    return 100.0 * (promoters - detractors) / n
+
+
+def nps_interval(promoters, passives, detractors):
+    """Normal approximation on the trinomial variance, clamped to −100…+100."""
+    n = promoters + passives + detractors
+    if not n:
+        return None
+    p_promoter, p_detractor = promoters / n, detractors / n
+    score = p_promoter - p_detractor
+    variance = max(0.0, p_promoter + p_detractor - score * score)
+    half = Z_95 * math.sqrt(variance / n)
+    return Interval(max(-100.0, 100 * (score - half)), min(100.0, 100 * (score + half)))
+
+
+def nps_category(score):
+    """promoter (9–10), passive (7–8) or detractor (0–6)."""
+    if score >= 9:
+        return "promoter"
+    if score >= 7:
+        return "passive"
+    return "detractor"
+
+
+def too_few(n, min_n):
+    """True when a score rests on fewer answers than the configured minimum."""
+    return n < min_n
+
+
+@dataclass(frozen=True)
+class AnswerCounts:
+    """What SQL aggregates for one group of invitations; the input of `summarise`."""
+
+    invitations_sent: int = 0
+    responses: int = 0
+    csat_n: int = 0
+    csat_satisfied: int = 0
+    csat_sum: int = 0
+    ces_n: int = 0
+    ces_sum: int = 0
+    ces_sum_of_squares: int = 0
+    ces_agree: int = 0
+    promoters: int = 0
+    passives: int = 0
+    detractors: int = 0
+
+
+def summarise(counts):
+    """Every score of a group, unrounded, keyed as the public ROW (SPEC.md)."""
+    csat_ci = wilson_interval(counts.csat_satisfied, counts.csat_n)
+    nps_ci = nps_interval(counts.promoters, counts.passives, counts.detractors)
+    ces_ci = mean_interval(counts.ces_sum, counts.ces_sum_of_squares, counts.ces_n)
+    return {
+        "invitations_sent": counts.invitations_sent,
+        "responses": counts.responses,
+        "response_rate": percentage(counts.responses, counts.invitations_sent),
+        "csat_n": counts.csat_n,
+        "csat_pct": csat_pct(counts.csat_satisfied, counts.csat_n),
+        "csat_low": csat_ci.low if csat_ci else None,
+        "csat_high": csat_ci.high if csat_ci else None,
+        "csat_mean": mean(counts.csat_sum, counts.csat_n),
+        "ces_n": counts.ces_n,
+        "ces_mean": mean(counts.ces_sum, counts.ces_n),
+        "ces_low": ces_ci.low if ces_ci else None,
+        "ces_high": ces_ci.high if ces_ci else None,
+        "ces_agree_pct": percentage(counts.ces_agree, counts.ces_n),
+        "nps_n": counts.promoters + counts.passives + counts.detractors,
+        "promoters": counts.promoters,
+        "passives": counts.passives,
+        "detractors": counts.detractors,
+        "nps": nps(counts.promoters, counts.passives, counts.detractors),
+        "nps_low": nps_ci.low if nps_ci else None,
+        "nps_high": nps_ci.high if nps_ci else None,
+    }

@@ -1,0 +1,37 @@
+"""CSRF, session cookies and the response headers every page carries."""
+
+from flask import request
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'; form-action 'self'"
+)
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Signed cookie sessions, marked Secure whenever the request came over HTTPS."""
+
+    def get_cookie_secure(self, app):
+        return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+def set_security_headers(response):
+    """Keep Puas pages out of frames, other hosts' assets and Referer headers."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Survey and unsubscribe URLs carry a token: never leak them in a Referer.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def init_app(app):
+    """Switch on CSRF protection and the headers."""
+    csrf.init_app(app)
+    app.session_interface = SessionInterface()
+    app.after_request(set_security_headers)

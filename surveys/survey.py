@@ -1,0 +1,82 @@
+"""The customer's survey at /s/<token>: GET shows it, only a POST records an answer.
+
+Mail scanners open every link in a message (and some run its JavaScript), so nothing
+here writes on GET or HEAD; a score in the query string only pre-selects an answer.
+"""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from surveys import clock
+from surveys.db import get_db
+from surveys.forms import SurveyForm
+from surveys.tokens import find_invitation
+
+bp = Blueprint("survey", __name__, url_prefix="/s")
+
+
+def current_answers(db, invitation_id):
+    """The stored response of an invitation, or None."""
+    rows = list(db.query(
+        "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?",
+        [invitation_id]))
+    return rows[0] if rows else None
+
+
+def preselect(form, answers, query):
+    """Fill the form from the stored answer, then from ?csat=&ces=&nps= (valid values only)."""
+    for name in ("csat", "ces", "nps"):
+        field = getattr(form, name)
+        value = query.get(name)
+        if value in field.choices:  # the scale's values, as strings
+            field.data = int(value)
+        elif answers is not None:
+            field.data = answers[name]
+    if answers is not None:
+        form.comment.data = answers["comment"]
+
+
+def save_response(db, invitation_id, answers):
+    """Insert or replace the invitation's single response, in one statement."""
+    now = clock.to_iso(clock.now())
+    # The UNIQUE invitation_id and ON CONFLICT make concurrent submits safe: whatever
+    # the interleaving, one row per invitation, and the last submit wins.
+    db.execute(
+        """INSERT INTO responses (invitation_id, csat, ces, nps, comment, created_at, updated_at)
+           VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
+           ON CONFLICT (invitation_id) DO UPDATE SET
+               csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
+               comment = excluded.comment, updated_at = excluded.updated_at""",
+        {"invitation_id": invitation_id, "now": now, **answers},
+    )
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def answer(token):
+    db = get_db()
+    invitation = find_invitation(db, token)
+    form = SurveyForm(formdata=request.form if request.method == "POST" else None)
+    previous = None
+    if request.method == "POST":
+        if form.validate():
+            save_response(db, invitation["id"], form.answers())
+            return redirect(url_for("survey.thanks", token=token), code=303)
+        status = 422
+    else:
+        previous = current_answers(db, invitation["id"])
+        preselect(form, previous, request.args)
+        status = 200
+    return render_template(
+        "survey/form.html", form=form, token=token,
+        company=current_app.config["COMPANY_NAME"],
+        answered_before=previous is not None,
+    ), status
+
+
+@bp.route("/<token>/thanks")
+def thanks(token):
+    db = get_db()
+    invitation = find_invitation(db, token)
+    return render_template("survey/thanks.html", token=token,
+                           answers=current_answers(db, invitation["id"]),
+                           company=current_app.config["COMPANY_NAME"],
+                           expires_at=clock.from_iso(invitation["link_expires_at"]))

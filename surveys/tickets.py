@@ -1,0 +1,273 @@
+"""Closed tickets: validate what a help desk reports, then store the closure and its invitation.
+
+`parse_closure` is pure (a dict in, a Closure or field errors out); `record_closure`
+writes the closure, its invitation and the outbox row in one transaction.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+
+from surveys import clock
+from surveys.db import immediate
+
+MAX_TEXT = 200
+LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
+# A closure dated well past now is a clock or mapping mistake at the help desk.
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Closure:
+    """One ticket closure, validated and normalised (times in UTC)."""
+
+    ticket_ref: str
+    closed_at: object
+    customer_email: str
+    customer_name: str | None = None
+    customer_locale: str | None = None
+    agent_email: str | None = None
+    agent_name: str | None = None
+    team: str | None = None
+    channel: str | None = None
+    opened_at: object = None
+    first_response_at: object = None
+    contacts: int | None = None
+    escalated: bool | None = None
+    reopened: bool | None = None
+
+
+def _text(value, field, errors, required=False, max_length=MAX_TEXT):
+    """A trimmed string without control characters, or None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[field] = "is required"
+        return None
+    if not isinstance(value, str):
+        errors[field] = "must be a string"
+        return None
+    value = value.strip()
+    if len(value) > max_length:
+        errors[field] = f"must be at most {max_length} characters"
+        return None
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        errors[field] = "must not contain control characters (such as line breaks)"
+        return None
+    return value
+
+
+def _email(value, field, errors, required=False):
+    """A syntactically valid address, lower-cased; no DNS lookups."""
+    text = _text(value, field, errors, required=required, max_length=254)
+    if text is None:
+        return None
+    try:
+        return validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as error:
+        errors[field] = f"is not a valid email address ({error})"
+        return None
+
+
+def _instant(value, field, errors, required=False):
+    if value is None:
+        if required:
+            errors[field] = "is required"
+        return None
+    try:
+        return clock.parse_offset_datetime(value)
+    except ValueError as error:
+        errors[field] = str(error)
+        return None
+
+
+def _boolean(value, field, errors):
+    if value is None or isinstance(value, bool):
+        return value
+    errors[field] = "must be true or false"
+    return None
+
+
+def _count(value, field, errors):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10_000:
+        errors[field] = "must be a whole number from 0 to 10000"
+        return None
+    return value
+
+
+def parse_closure(payload, now=None):
+    """Validate a ticket-closed body (SPEC.md); returns (Closure, {}) or (None, errors)."""
+    if not isinstance(payload, dict):
+        return None, {"body": "must be a JSON object"}
+    errors = {}
+    ticket_id = payload.get("ticket_id")
+    if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+        ticket_id = str(ticket_id)  # many help desks number their tickets
+    ticket_ref = _text(ticket_id, "ticket_id", errors, required=True)
+    closed_at = _instant(payload.get("closed_at"), "closed_at", errors, required=True)
+
+    customer = payload.get("customer")
+    customer_email = customer_name = customer_locale = None
+    if not isinstance(customer, dict):
+        errors["customer"] = ("is required" if customer is None
+                              else "must be an object with an email")
+    else:
+        customer_email = _email(customer.get("email"), "customer.email", errors, required=True)
+        customer_name = _text(customer.get("name"), "customer.name", errors)
+        customer_locale = _text(customer.get("locale"), "customer.locale", errors, max_length=35)
+        if customer_locale and not LOCALE_PATTERN.fullmatch(customer_locale):
+            errors["customer.locale"] = "must be a language tag such as en or id-ID"
+
+    agent = payload.get("agent")
+    agent_email = agent_name = None
+    if isinstance(agent, str):
+        if "@" in agent:
+            agent_email = _email(agent, "agent", errors)
+        else:
+            agent_name = _text(agent, "agent", errors)
+    elif isinstance(agent, dict):
+        agent_email = _email(agent.get("email"), "agent.email", errors)
+        agent_name = _text(agent.get("name"), "agent.name", errors)
+    elif agent is not None:
+        errors["agent"] = "must be an object with email and name, or a string"
+
+    team = _text(payload.get("team"), "team", errors, max_length=100)
+    channel = _text(payload.get("channel"), "channel", errors, max_length=50)
+    opened_at = _instant(payload.get("opened_at"), "opened_at", errors)
+    first_response_at = _instant(payload.get("first_response_at"), "first_response_at", errors)
+    contacts = _count(payload.get("contacts"), "contacts", errors)
+    escalated = _boolean(payload.get("escalated"), "escalated", errors)
+    reopened = _boolean(payload.get("reopened"), "reopened", errors)
+
+    now = now or clock.now()
+    if closed_at and closed_at > now + FUTURE_TOLERANCE:
+        errors["closed_at"] = "is in the future"
+    if closed_at and opened_at and opened_at > closed_at:
+        errors["opened_at"] = "must not be after closed_at"
+    if first_response_at and opened_at and first_response_at < opened_at:
+        errors["first_response_at"] = "must not be before opened_at"
+    if first_response_at and closed_at and first_response_at > closed_at:
+        errors["first_response_at"] = "must not be after closed_at"
+    if errors:
+        return None, errors
+    return Closure(
+        ticket_ref=ticket_ref, closed_at=closed_at, customer_email=customer_email,
+        customer_name=customer_name, customer_locale=customer_locale,
+        agent_email=agent_email, agent_name=agent_name, team=team, channel=channel,
+        opened_at=opened_at, first_response_at=first_response_at, contacts=contacts,
+        escalated=escalated, reopened=reopened,
+    ), {}
+
+
+def _optional_iso(instant):
+    return clock.to_iso(instant) if instant else None
+
+
+def _flag(value):
+    return None if value is None else int(value)
+
+
+def agent_id_for(db, email, name):
+    """The agent's id, adding the agent on first sight (known by email, else by name)."""
+    if not email and not name:
+        return None
+    identity = f"email:{email}" if email else f"name:{name}"
+    db.execute(
+        "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?) "
+        "ON CONFLICT (identity) DO UPDATE SET name = coalesce(excluded.name, agents.name)",
+        [identity, email, name],
+    )
+    return next(db.query("SELECT id FROM agents WHERE identity = ?", [identity]))["id"]
+
+
+def team_id_for(db, name):
+    """The team's id, adding the team on first sight."""
+    if not name:
+        return None
+    db.execute("INSERT INTO teams (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
+    return next(db.query("SELECT id FROM teams WHERE name = ?", [name]))["id"]
+
+
+def invitation_result(db, ticket_id):
+    """What the API answers about a closure: its invitation, or why none was sent."""
+    row = next(db.query(
+        """SELECT tickets.ticket_ref, tickets.closed_at, invitations.id, invitations.status,
+                  invitations.reason, invitations.send_at, invitations.sent_at
+             FROM tickets JOIN invitations ON invitations.ticket_id = tickets.id
+            WHERE tickets.id = ?""",
+        [ticket_id],
+    ))
+    return {
+        "ticket_id": row["ticket_ref"],
+        "closed_at": row["closed_at"],
+        "invitation": {
+            "id": row["id"],
+            "status": row["status"],
+            "reason": row["reason"],
+            "send_at": row["send_at"],
+            "sent_at": row["sent_at"],
+        },
+    }
+
+
+def suppression_reason(db, closure, send_at, settings):
+    """Why this closure must not be surveyed, or None (checked inside the write lock)."""
+    throttle_days = settings["THROTTLE_DAYS"]
+    if throttle_days:
+        since = clock.to_iso(send_at - timedelta(days=throttle_days))
+        recent = db["invitations"].count_where(
+            "customer_email = ? AND status IN ('scheduled', 'sent') AND send_at > ?",
+            [closure.customer_email, since],
+        )
+        if recent:
+            return "throttled"
+    return None
+
+
+def record_closure(db, closure, settings, source="api"):
+    """Store a closure and schedule its invitation; returns (result, created).
+
+    The same closure (source, ticket reference, closing time) reported again returns the
+    stored result with created False and writes nothing.
+    """
+    now = clock.now()
+    with immediate(db):
+        existing = list(db.query(
+            "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND closed_at = ?",
+            [source, closure.ticket_ref, clock.to_iso(closure.closed_at)],
+        ))
+        if existing:
+            return invitation_result(db, existing[0]["id"]), False
+        agent_id = agent_id_for(db, closure.agent_email, closure.agent_name)
+        team_id = team_id_for(db, closure.team)
+        closed_day = clock.local_day(closure.closed_at, settings["TIMEZONE"])
+        ticket_id = db["tickets"].insert({
+            "source": source, "ticket_ref": closure.ticket_ref,
+            "closed_at": clock.to_iso(closure.closed_at), "closed_day": closed_day,
+            "opened_at": _optional_iso(closure.opened_at),
+            "first_response_at": _optional_iso(closure.first_response_at),
+            "customer_email": closure.customer_email, "customer_name": closure.customer_name,
+            "customer_locale": closure.customer_locale, "agent_id": agent_id,
+            "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
+            "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
+            "created_at": clock.to_iso(now),
+        }).last_pk
+        send_at = max(now, closure.closed_at + timedelta(minutes=settings["SEND_DELAY_MINUTES"]))
+        reason = suppression_reason(db, closure, send_at, settings)
+        invitation_id = db["invitations"].insert({
+            "ticket_id": ticket_id, "customer_email": closure.customer_email,
+            "agent_id": agent_id, "team_id": team_id, "channel": closure.channel,
+            "closed_day": closed_day, "status": "suppressed" if reason else "scheduled",
+            "reason": reason, "send_at": None if reason else clock.to_iso(send_at),
+            "created_at": clock.to_iso(now),
+        }).last_pk
+        if not reason:
+            db["outbox"].insert({
+                "invitation_id": invitation_id, "recipient": closure.customer_email,
+                "status": "pending", "attempts": 0,
+                "next_attempt_at": clock.to_iso(send_at), "created_at": clock.to_iso(now),
+            })
+        return invitation_result(db, ticket_id), True

@@ -1,0 +1,221 @@
+"""Fixtures shaped like flaskr's: app, client, runner, on a fresh SQLite file per test.
+
+Also real parts: an aiosmtpd SMTP server and a gunicorn server on 127.0.0.1.
+"""
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from aiosmtpd.controller import Controller
+
+from app import create_app
+from surveys import db as database
+from surveys.auth import create_api_key, create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGER_EMAIL = "manager@example.com"
+STAFF_EMAIL = "staff@example.com"
+PASSWORD = "correct horse battery staple"
+
+
+def base_config(tmp_path):
+    """Settings for a test app with its own database, mail folder and instance files."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE": str(tmp_path / "puas.db"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "SEND_DELAY_MINUTES": 0,
+        "THROTTLE_DAYS": 0,
+        "COMPANY_NAME": "Acme Support",
+        "BASE_URL": "http://puas.test",
+    }
+
+
+@pytest.fixture
+def config(tmp_path):
+    return base_config(tmp_path)
+
+
+@pytest.fixture
+def app(config):
+    database.migrate(config["DATABASE"])
+    return create_app(config)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def db(app):
+    connection = database.connect(app.config["DATABASE"])
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def api_key(db):
+    return create_api_key(db, "test help desk")
+
+
+@pytest.fixture
+def api_headers(api_key):
+    return {"Authorization": f"Bearer {api_key}"}
+
+
+def csrf_token(html):
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client, email, password=PASSWORD):
+    """Sign in through the real login form (CSRF included)."""
+    page = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+@pytest.fixture
+def manager_client(client, db):
+    create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
+    response = sign_in(client, MANAGER_EMAIL)
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def staff_client(client, db):
+    create_user(db, STAFF_EMAIL, PASSWORD, "staff")
+    response = sign_in(client, STAFF_EMAIL)
+    assert response.status_code == 302
+    return client
+
+
+def ticket_payload(ticket_id="T-1", email="customer@example.com", **fields):
+    """A valid ticket-closed body; fields override or add."""
+    payload = {
+        "ticket_id": ticket_id,
+        "closed_at": "2026-11-20T10:00:00+07:00",
+        "customer": {"email": email, "name": "Rina", "locale": "id"},
+        "agent": {"email": "agent@example.com", "name": "Agent Smith"},
+        "team": "Billing",
+        "channel": "email",
+    }
+    payload.update(fields)
+    return payload
+
+
+# A real SMTP server
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it receives and can be told to refuse."""
+
+    def __init__(self):
+        self.messages = []
+        self.replies = []  # queued replies for the next DATA commands, e.g. "451 try later"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.replies:
+            return self.replies.pop(0)
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    handler = RecordingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    controller.handler_ref = handler
+    yield controller
+    controller.stop()
+
+
+@pytest.fixture
+def smtp_config(config, smtp_server):
+    config.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port,
+                   "OUTBOX_RETRY_SECONDS": 60})
+    return config
+
+
+# A real gunicorn
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """A gunicorn process serving Puas on 127.0.0.1 for tests that need real workers."""
+
+    def __init__(self, config, workers=2):
+        self.config = config
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update({f"FLASK_{key}": str(value) for key, value in config.items()
+                    if key not in ("TESTING",) and value is not None})
+        env["FLASK_BASE_URL"] = self.url
+        self.log = open(Path(config["DATABASE"]).with_suffix(".gunicorn.log"), "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
+             f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "app:create_app()"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self.wait_until_ready()
+
+    def wait_until_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            try:
+                requests.get(self.url + "/login", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start in time")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+@pytest.fixture
+def live_server_factory(config):
+    """Start gunicorn on the test's database: live_server_factory(workers=4)."""
+    database.migrate(config["DATABASE"])
+    servers = []
+
+    def start(workers=2, **overrides):
+        server = LiveServer(dict(config, **overrides), workers=workers)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
