@@ -49,8 +49,8 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
 
 
-GROUP_CHOICES = [("", "No grouping"), ("agent", "Agent"), ("team", "Team"),
-                 ("channel", "Channel"), ("month", "Month")]
+GROUP_CHOICES = {"": "No grouping", "agent": "Agent", "team": "Team", "channel": "Channel",
+                 "month": "Month"}
 
 
 class ReportFilterForm(FlaskForm):
@@ -64,5 +64,5 @@ class ReportFilterForm(FlaskForm):
     group_by = SelectField("Group by", choices=GROUP_CHOICES, validate_choice=True)
 
     def validate_group_by(self, field):
-        if field.data not in dict(GROUP_CHOICES):
+        if field.data not in GROUP_CHOICES:
             raise ValidationError("choose agent, team, channel or month")

@@ -9,11 +9,13 @@ import hashlib
 import os
 import re
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from email import policy
 from email.parser import BytesParser
 
+import conftest
 import pytest
 import requests
 from conftest import csrf_token, ticket_payload
@@ -27,6 +29,30 @@ REQUEST_TIMEOUT = 60  # longer than the app's 30 s busy_timeout, so a lock wait 
 
 
 # Helpers
+
+
+@pytest.fixture(autouse=True)
+def patient_live_server(monkeypatch):
+    """Let gunicorn's workers take longer than 1 s to answer their first request.
+
+    Workaround for conftest.LiveServer.wait_until_ready, which catches only
+    requests.ConnectionError: gunicorn accepts connections before its workers have
+    imported the app, so on two cores four workers answer after ~1.1 s and the 1 s
+    ReadTimeout escapes. Remove once conftest also catches requests.Timeout.
+    """
+    original = conftest.LiveServer.wait_until_ready
+
+    def wait_until_ready(server, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return original(server, timeout=max(1, deadline - time.monotonic()))
+            except requests.Timeout:
+                if time.monotonic() >= deadline:
+                    raise
+
+    monkeypatch.setattr(conftest.LiveServer, "wait_until_ready", wait_until_ready)
+
 
 
 def post_tickets(app, api_headers, payloads):

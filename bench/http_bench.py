@@ -1,0 +1,441 @@
+"""HTTP benchmark: Puas's two write endpoints against a bare Flask + SQLite baseline.
+
+Starts gunicorn twice on 127.0.0.1 (Puas, and bench/baseline_app.py with the same
+settings), loads each endpoint with wrk for the same time and connections, one after
+another, and prints requests/s and p99 beside the baseline's, with the targets:
+both Puas endpoints at >= 0.6x the baseline's requests/s, p99 <= 3x its p99, no errors.
+
+    .venv/bin/python bench/http_bench.py [--duration 10] [--connections 16] [--workers 4]
+
+A benchmark, not a test: it exits 0 whatever the figures (2 when it cannot run at all).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlencode
+
+import requests
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+BIN_DIR = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(BENCH_DIR))
+
+from baseline_app import init_db as init_baseline_db  # noqa: E402
+
+from surveys import db as puas_db  # noqa: E402
+from surveys.auth import create_api_key  # noqa: E402
+
+TARGET_RPS_RATIO = 0.6
+TARGET_P99_RATIO = 3.0
+STARTUP_SECONDS = 30
+SURVEY_ANSWERS = {"csat": "4", "ces": "6", "nps": "9",
+                  "comment": "Quick and friendly, thank you."}
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (both apps)")
+    parser.add_argument("--surveys", type=int, default=200,
+                        help="survey links prepared for POST /s/<token>")
+    parser.add_argument("--timeout", type=int, default=10,
+                        help="wrk timeout per request, seconds (slower counts as an error)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (databases, mail, server logs)")
+    args = parser.parse_args()
+    args.threads = max(1, min(args.threads, args.connections))
+    return args
+
+
+# Servers
+
+
+def free_port():
+    """A port nobody listens on right now, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Gunicorn:
+    """One gunicorn master we started, on 127.0.0.1, logging to a file."""
+
+    def __init__(self, name, app_spec, chdir, env, workers, log_dir, port):
+        self.name = name
+        self.port = port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(log_dir) / f"{name}-gunicorn.log"
+        self.command = [
+            str(BIN_DIR / "gunicorn"), "--workers", str(workers),
+            "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), app_spec,
+        ]
+        self.env = env
+        self.process = None
+
+    def start(self):
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def wait_ready(self):
+        """Until the port answers HTTP (any status), for at most STARTUP_SECONDS."""
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                requests.get(self.url + "/", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not start; see {self.log_path}:\n"
+                           + self.log_path.read_text()[-2000:])
+
+    def stop(self):
+        """SIGTERM to the master (it stops its workers); SIGKILL to the group if it hangs."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+# Preparing the survey submissions, as a customer's browser would
+
+
+class CsrfFieldParser(HTMLParser):
+    """Finds the value of <input name="csrf_token">."""
+
+    def __init__(self):
+        super().__init__()
+        self.csrf_token = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "input" and attributes.get("name") == "csrf_token":
+            self.csrf_token = attributes.get("value")
+
+
+@dataclass
+class SurveyTarget:
+    path: str
+    cookie: str
+    body: str
+
+
+def report_tickets(base_url, api_key, count, closed_at):
+    """Close `count` tickets through the API, so the outbox has invitations to send."""
+    with requests.Session() as client:
+        client.headers["Authorization"] = f"Bearer {api_key}"
+        for number in range(count):
+            response = client.post(f"{base_url}/api/v1/tickets/closed", timeout=30, json={
+                "ticket_id": f"prep-{number}", "closed_at": closed_at,
+                "customer": {"email": f"prep{number}@example.com", "name": "C"},
+                "agent": {"email": "a@example.com", "name": "A"},
+                "team": "Billing", "channel": "email",
+            })
+            if response.status_code != 201:
+                raise RuntimeError(f"preparing tickets: {response.status_code} {response.text}")
+
+
+def survey_tokens(mail_dir, base_url):
+    """The link token of every invitation mail written by the mailbox sender."""
+    link = re.compile(re.escape(base_url) + r"/s/([A-Za-z0-9_-]{43})")
+    tokens = []
+    for path in sorted(Path(mail_dir).glob("*.eml")):
+        with open(path, "rb") as eml_file:
+            message = BytesParser(policy=policy.default).parse(eml_file)
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        found = set(link.findall(text))
+        if len(found) != 1:
+            raise RuntimeError(f"{path.name}: expected one survey token, found {len(found)}")
+        tokens.extend(found)
+    return tokens
+
+
+def open_survey(base_url, token):
+    """GET the survey page in a fresh 'browser': its session cookie and the form's CSRF token."""
+    with requests.Session() as browser:
+        page = browser.get(f"{base_url}/s/{token}?csat=4", timeout=30)
+        if page.status_code != 200:
+            raise RuntimeError(f"GET /s/<token> answered {page.status_code}")
+        parser = CsrfFieldParser()
+        parser.feed(page.text)
+        cookie = browser.cookies.get("session")
+    if not parser.csrf_token or not cookie:
+        raise RuntimeError("the survey page gave no CSRF token or no session cookie")
+    return SurveyTarget(path=f"/s/{token}", cookie=f"session={cookie}",
+                        body=urlencode({"csrf_token": parser.csrf_token, **SURVEY_ANSWERS}))
+
+
+def prepare_survey_targets(base_url, api_key, count, closed_at, env, mail_dir):
+    """Tickets through the API, one outbox pass, links from the mails, then one GET each."""
+    report_tickets(base_url, api_key, count, closed_at)
+    subprocess.run([str(BIN_DIR / "flask"), "outbox", "send-due"], cwd=ROOT, env=env,
+                   check=True, timeout=300, capture_output=True)
+    tokens = survey_tokens(mail_dir, base_url)
+    if len(tokens) != count:
+        raise RuntimeError(f"expected {count} invitation mails, found {len(tokens)}")
+    return [open_survey(base_url, token) for token in tokens]
+
+
+def check_survey_post(base_url, target):
+    """One submission as the browser sends it (303), and one without its cookie (400)."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    accepted = requests.post(base_url + target.path, data=target.body, timeout=30,
+                             headers={**headers, "Cookie": target.cookie},
+                             allow_redirects=False)
+    refused = requests.post(base_url + target.path, data=target.body, timeout=30,
+                            headers=headers, allow_redirects=False)
+    if accepted.status_code != 303:
+        raise RuntimeError(f"a prepared survey POST answered {accepted.status_code}, not 303")
+    return refused.status_code
+
+
+def write_lua_targets(targets, path):
+    """The targets as a Lua file that returns a table (read by lua/survey.lua)."""
+
+    def quoted(text):
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+    lines = ["return {"]
+    for target in targets:
+        lines.append(f"  {{path = {quoted(target.path)}, cookie = {quoted(target.cookie)}, "
+                     f"body = {quoted(target.body)}}},")
+    lines.append("}")
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+# Load
+
+
+@dataclass
+class Measurement:
+    name: str
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    bad_status: int
+    socket_errors: int
+    statuses: dict
+
+    @property
+    def errors(self):
+        return self.bad_status + self.socket_errors
+
+
+def run_wrk(url, script, script_args, seconds, args):
+    """One wrk run; returns the RESULT figures printed by lua/common.lua's done()."""
+    command = ["wrk", "--threads", str(args.threads), "--connections", str(args.connections),
+               "--duration", f"{seconds}s", "--timeout", f"{args.timeout}s",
+               "--script", str(script), url, "--", *script_args]
+    finished = subprocess.run(command, cwd=BENCH_DIR, capture_output=True, text=True,
+                              timeout=seconds + args.timeout + 60)
+    figures = {}
+    for line in finished.stdout.splitlines():
+        if line.startswith("RESULT "):
+            _, key, value = line.split()
+            figures[key] = float(value)
+    if finished.returncode != 0 or "requests" not in figures:
+        raise RuntimeError(f"wrk failed ({finished.returncode}):\n{finished.stdout}\n"
+                           f"{finished.stderr}")
+    return figures
+
+
+def measure(name, url, script, script_args, args):
+    """Warm up, then measure; script_args is a function of the run's label."""
+    run_wrk(url, script, script_args(f"warm{time.monotonic_ns()}"), args.warmup, args)
+    figures = run_wrk(url, script, script_args(f"run{time.monotonic_ns()}"), args.duration,
+                      args)
+    statuses = {int(key.removeprefix("status_")): int(value)
+                for key, value in figures.items() if key.startswith("status_")}
+    return Measurement(
+        name=name,
+        requests_per_second=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,
+        max_ms=figures["max_us"] / 1000,
+        bad_status=int(figures["bad_status"]), socket_errors=int(figures["socket_errors"]),
+        statuses=statuses,
+    )
+
+
+# Report
+
+
+def verdict(measurement, baseline):
+    """PASS when req/s >= 0.6x, p99 <= 3x the baseline's, and nothing failed."""
+    rps_ratio = measurement.requests_per_second / baseline.requests_per_second
+    p99_ratio = measurement.p99_ms / baseline.p99_ms if baseline.p99_ms else float("inf")
+    failures = []
+    if rps_ratio < TARGET_RPS_RATIO:
+        failures.append(f"req/s {rps_ratio:.2f}x < {TARGET_RPS_RATIO}x")
+    if p99_ratio > TARGET_P99_RATIO:
+        failures.append(f"p99 {p99_ratio:.2f}x > {TARGET_P99_RATIO}x")
+    if measurement.errors:
+        failures.append(f"{measurement.errors} errors")
+    return rps_ratio, p99_ratio, failures
+
+
+def print_table(baseline, measurements):
+    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "req/s vs base",
+              "p99 vs base", "result"]
+    rows = [[baseline.name, f"{baseline.requests_per_second:.0f}", f"{baseline.p50_ms:.1f}",
+             f"{baseline.p99_ms:.1f}", str(baseline.errors), "1.00x", "1.00x", "(baseline)"]]
+    notes = []
+    for measurement in measurements:
+        rps_ratio, p99_ratio, failures = verdict(measurement, baseline)
+        rows.append([measurement.name, f"{measurement.requests_per_second:.0f}",
+                     f"{measurement.p50_ms:.1f}", f"{measurement.p99_ms:.1f}",
+                     str(measurement.errors), f"{rps_ratio:.2f}x", f"{p99_ratio:.2f}x",
+                     "FAIL" if failures else "PASS"])
+        if failures:
+            notes.append(f"  {measurement.name}: FAIL ({'; '.join(failures)})")
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+
+    def line(cells):
+        return "  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
+                         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)))
+
+    print()
+    print(line(header))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+    print()
+    print(f"Targets: req/s >= {TARGET_RPS_RATIO}x baseline, p99 <= {TARGET_P99_RATIO}x "
+          "baseline, 0 errors (status outside 2xx/3xx, or socket errors/timeouts).")
+    for measurement in [baseline, *measurements]:
+        statuses = ", ".join(f"{status}: {count}"
+                             for status, count in sorted(measurement.statuses.items()))
+        print(f"  {measurement.name}: statuses {{{statuses}}}, socket errors "
+              f"{measurement.socket_errors}, max {measurement.max_ms:.0f} ms")
+    for note in notes:
+        print(note)
+
+
+def count_rows(path, table):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+    finally:
+        connection.close()
+
+
+def main():
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("wrk is not installed. Install it with: apt-get install wrk", file=sys.stderr)
+        return 2
+    workdir = Path(tempfile.mkdtemp(prefix="puas-bench-"))
+    servers = []
+    try:
+        return run(args, workdir, servers)
+    finally:
+        for server in servers:
+            server.stop()
+        if args.keep:
+            print(f"Kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args, workdir, servers):
+    puas_database = str(workdir / "puas.db")
+    baseline_database = str(workdir / "baseline.db")
+    mail_dir = workdir / "mail"
+    puas_db.migrate(puas_database)
+    connection = puas_db.connect(puas_database)
+    try:
+        api_key = create_api_key(connection, "bench")
+    finally:
+        connection.close()
+    init_baseline_db(baseline_database)
+
+    baseline = Gunicorn("baseline", "baseline_app:create_app()", BENCH_DIR,
+                        {**os.environ, "BASELINE_DATABASE": baseline_database},
+                        args.workers, workdir, free_port())
+    puas_port = free_port()
+    puas_env = {
+        **os.environ,
+        "FLASK_DATABASE": puas_database,
+        "FLASK_SECRET_KEY": "bench-" + os.urandom(16).hex(),
+        "FLASK_MAIL_DIR": str(mail_dir),
+        "FLASK_SEND_DELAY_MINUTES": "0",
+        "FLASK_THROTTLE_DAYS": "0",
+        "FLASK_BASE_URL": f"http://127.0.0.1:{puas_port}",
+    }
+    puas = Gunicorn("puas", "app:create_app()", ROOT, puas_env, args.workers, workdir,
+                    puas_port)
+    for server in (baseline, puas):
+        servers.append(server)
+        server.start()
+    for server in (baseline, puas):
+        server.wait_ready()
+
+    closed_at = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
+    print(f"Preparing {args.surveys} survey links (API, outbox, mailbox, one GET each)...")
+    started = time.monotonic()
+    targets = prepare_survey_targets(puas.url, api_key, args.surveys, closed_at, puas_env,
+                                     mail_dir)
+    refused_status = check_survey_post(puas.url, targets[0])
+    targets_path = workdir / "survey_targets.lua"
+    write_lua_targets(targets, targets_path)
+    print(f"  ready in {time.monotonic() - started:.1f} s; a POST without the session "
+          f"cookie answers {refused_status}")
+    # The Lua scripts must count such a refusal as an error, or a broken run would pass.
+    self_check = run_wrk(puas.url, BENCH_DIR / "lua" / "survey.lua",
+                         [str(targets_path), "nocookie"], 1, args)
+    if self_check["bad_status"] == 0 or self_check["bad_status"] != self_check["requests"]:
+        raise RuntimeError(f"self-check: refused POSTs were not all counted as errors: "
+                           f"{self_check}")
+
+    synchronous = sqlite3.connect(baseline_database).execute("PRAGMA synchronous").fetchone()[0]
+    print(f"gunicorn: {args.workers} sync workers per app; wrk: {args.threads} threads, "
+          f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s "
+          f"per endpoint; {os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}, "
+          f"baseline synchronous={synchronous} (2 = FULL), WAL")
+
+    lua = BENCH_DIR / "lua"
+    print("Measuring baseline: POST /entries (bare Flask, one INSERT)...")
+    baseline_result = measure("baseline POST /entries", baseline.url + "/entries",
+                              lua / "baseline.lua", lambda label: [], args)
+    print("Measuring POST /s/<token>...")
+    survey_result = measure("POST /s/<token>", puas.url, lua / "survey.lua",
+                            lambda label: [str(targets_path)], args)
+    print("Measuring POST /api/v1/tickets/closed...")
+    tickets_result = measure("POST /api/v1/tickets/closed", puas.url + "/api/v1/tickets/closed",
+                             lua / "tickets.lua", lambda label: [api_key, label, closed_at],
+                             args)
+    print_table(baseline_result, [survey_result, tickets_result])
+    print(f"Rows after the run: baseline entries {count_rows(baseline_database, 'entries')}, "
+          f"Puas tickets {count_rows(puas_database, 'tickets')}, "
+          f"responses {count_rows(puas_database, 'responses')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Scores for managers: /api/v1/scores, /reports/summary.csv and the dashboard."""
+
+import csv
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from surveys import clock
+from surveys.scores import ROW_FIELDS, default_from
+from surveys.tickets import Closure, record_closure
+
+UTC = timezone.utc
+
+
+def add_answer(db, config, ticket_ref, closed_at, answers=None, agent="ayu@example.com",
+               team="Billing", channel="email", sent=True):
+    """A closure whose invitation was sent and (if answers) answered."""
+    result, _ = record_closure(db, Closure(
+        ticket_ref=ticket_ref, closed_at=closed_at, customer_email=f"{ticket_ref}@example.com",
+        agent_email=agent, team=team, channel=channel), config)
+    invitation_id = result["invitation"]["id"]
+    if sent:
+        db.execute("UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ?",
+                   [clock.to_iso(closed_at), invitation_id])
+    if answers:
+        now = clock.to_iso(closed_at)
+        db["responses"].insert(dict(invitation_id=invitation_id, created_at=now,
+                                    updated_at=now, **answers))
+
+
+@pytest.fixture
+def scored(app, db):
+    """Two agents in two teams over two months; some questions skipped."""
+    config = app.config
+    nov = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+    octo = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+    add_answer(db, config, "A1", nov, {"csat": 5, "ces": 7, "nps": 10})
+    add_answer(db, config, "A2", nov, {"csat": 4, "ces": 5, "nps": 8})
+    add_answer(db, config, "A3", octo, {"csat": 2, "nps": 3})          # CES skipped
+    add_answer(db, config, "A4", octo)                                  # sent, not answered
+    add_answer(db, config, "B1", nov, {"csat": 1, "ces": 2, "nps": 0},
+               agent="budi@example.com", team="Technical", channel="chat")
+    add_answer(db, config, "B2", nov, {"comment": "only words"},
+               agent="budi@example.com", team="Technical", channel="chat")
+    add_answer(db, config, "B3", nov, agent="budi@example.com", team="Technical",
+               channel="chat", sent=False)                               # still scheduled
+    return db
+
+
+def scores(client, query, **kwargs):
+    response = client.get(f"/api/v1/scores?{query}", **kwargs)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def test_overall_scores_follow_the_spec_formulas(manager_client, scored):
+    body = scores(manager_client, "from=2026-10-01&to=2026-11-30")
+    assert (body["from"], body["to"], body["group_by"]) == ("2026-10-01", "2026-11-30", None)
+    [overall] = body["groups"]
+    assert overall == body["overall"]
+    assert list(overall) == list(ROW_FIELDS)
+    assert overall["group"] == "all"
+    assert (overall["invitations_sent"], overall["responses"]) == (6, 5)
+    assert overall["response_rate"] == 83.3
+    assert (overall["csat_n"], overall["csat_pct"], overall["csat_mean"]) == (4, 50.0, 3.0)
+    assert (overall["ces_n"], overall["ces_mean"], overall["ces_agree_pct"]) == (3, 4.67, 66.7)
+    assert (overall["nps_n"], overall["promoters"], overall["passives"],
+            overall["detractors"]) == (4, 1, 1, 2)
+    assert overall["nps"] == -25.0
+    assert overall["csat_low"] < 50.0 < overall["csat_high"]
+    assert overall["nps_low"] < -25.0 < overall["nps_high"]
+
+
+@pytest.mark.parametrize(("group_by", "expected"), [
+    ("agent", {"ayu@example.com": (4, 3, 100.0 * 2 / 3), "budi@example.com": (2, 2, 0.0)}),
+    ("team", {"Billing": (4, 3, 100.0 * 2 / 3), "Technical": (2, 2, 0.0)}),
+    ("channel", {"email": (4, 3, 100.0 * 2 / 3), "chat": (2, 2, 0.0)}),
+    ("month", {"2026-10": (2, 1, 0.0), "2026-11": (4, 4, 100.0 * 2 / 3)}),
+])
+def test_grouped_scores(manager_client, scored, group_by, expected):
+    body = scores(manager_client, f"from=2026-10-01&to=2026-11-30&group_by={group_by}")
+    got = {row["group"]: (row["invitations_sent"], row["responses"], row["csat_pct"])
+           for row in body["groups"]}
+    assert got == {name: (sent, answered, round(pct, 1))
+                   for name, (sent, answered, pct) in expected.items()}
+    assert body["overall"]["responses"] == 5
+
+
+def test_range_selects_closures_with_both_days_inclusive(manager_client, scored):
+    assert scores(manager_client, "from=2026-11-10&to=2026-11-10")["overall"]["responses"] == 4
+    assert scores(manager_client, "from=2026-10-15&to=2026-10-15")["overall"]["responses"] == 1
+    empty = scores(manager_client, "from=2026-11-11&to=2026-11-30")["overall"]
+    assert (empty["invitations_sent"], empty["responses"]) == (0, 0)
+    assert empty["csat_pct"] is None and empty["response_rate"] is None
+
+
+def test_days_are_read_in_the_business_time_zone(config, db, tmp_path):
+    from app import create_app
+
+    config["TIMEZONE"] = "Asia/Jakarta"
+    app = create_app(config)
+    # 23:30 UTC on 31 October is 06:30 on 1 November in Jakarta.
+    add_answer(db, app.config, "J1", datetime(2026, 10, 31, 23, 30, tzinfo=UTC), {"csat": 5})
+    client = app.test_client()
+    from surveys.auth import create_api_key
+
+    headers = {"Authorization": f"Bearer {create_api_key(db, 'k')}"}
+    body = scores(client, "from=2026-11-01&to=2026-11-01&group_by=month", headers=headers)
+    assert [row["group"] for row in body["groups"]] == ["2026-11"]
+
+
+def test_scores_accept_an_api_key(client, scored, api_headers):
+    body = scores(client, "from=2026-10-01&to=2026-11-30", headers=api_headers)
+    assert body["overall"]["responses"] == 5
+
+
+@pytest.mark.parametrize("path", ["/api/v1/scores", "/reports/summary.csv"])
+def test_reports_refuse_strangers_and_staff(client, staff_client, path):
+    anonymous = staff_client.application.test_client()
+    stranger = anonymous.get(path)
+    wrong_key = anonymous.get(path, headers={"Authorization": "Bearer nope"})
+    staff = staff_client.get(path)
+    if path.startswith("/api/"):
+        assert stranger.status_code == 401
+    else:
+        assert stranger.status_code == 302
+        assert stranger.headers["Location"].startswith("/login")
+    assert wrong_key.status_code == 401
+    assert staff.status_code == 403
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("from=2026-11-31", "from"),
+    ("from=yesterday", "from"),
+    ("to=20261130", "to"),
+    ("from=2026-11-30&to=2026-11-01", "from"),
+    ("group_by=customer", "group_by"),
+    ("group_by=agent;DROP TABLE responses", "group_by"),
+])
+def test_bad_report_parameters_are_422(manager_client, db, query, field):
+    response = manager_client.get(f"/api/v1/scores?{query}")
+    assert response.status_code == 422
+    assert field in response.get_json()["errors"]
+    assert manager_client.get(f"/reports/summary.csv?{query}").status_code == 422
+    assert manager_client.get(f"/reports?{query}").status_code == 422
+
+
+def test_default_range_is_a_year_of_months_to_today(manager_client):
+    body = scores(manager_client, "")
+    today = clock.today("UTC")
+    assert body["to"] == today.isoformat()
+    assert body["from"] == default_from(today).isoformat()
+
+
+@pytest.mark.parametrize(("to_day", "from_day"), [
+    ("2026-11-23", "2025-12-01"), ("2026-01-31", "2025-02-01"), ("2026-12-01", "2026-01-01"),
+])
+def test_default_from(to_day, from_day):
+    assert default_from(clock.parse_day(to_day)).isoformat() == from_day
+
+
+def test_csv_has_the_spec_columns_and_one_row_per_group(manager_client, scored):
+    response = manager_client.get("/reports/summary.csv?from=2026-10-01&to=2026-11-30"
+                                  "&group_by=team")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == list(ROW_FIELDS)
+    assert [row[0] for row in rows[1:]] == ["Billing", "Technical"]
+    technical = dict(zip(rows[0], rows[2], strict=True))
+    assert technical["csat_n"] == "1" and technical["ces_agree_pct"] == "0.0"
+    assert technical["nps_low"] != ""
+
+
+def test_csv_leaves_empty_cells_where_n_is_zero(manager_client, scored):
+    response = manager_client.get("/reports/summary.csv?from=2026-11-11&to=2026-11-30")
+    header, row = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    values = dict(zip(header, row, strict=True))
+    assert values["csat_pct"] == "" and values["nps"] == "" and values["csat_n"] == "0"
+
+
+@pytest.mark.parametrize("team", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)",
+                                  "\tTab"])
+def test_csv_neutralises_cells_a_spreadsheet_would_run(manager_client, db, app, team):
+    add_answer(db, app.config, "X1", datetime(2026, 11, 10, tzinfo=UTC), {"csat": 5},
+               team=team)
+    response = manager_client.get("/reports/summary.csv?from=2026-11-01&to=2026-11-30"
+                                  "&group_by=team")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[1][0] == "'" + team
+
+
+def test_dashboard_shows_scores_and_marks_too_few(manager_client, scored):
+    response = manager_client.get("/reports?from=2026-10-01&to=2026-11-30&group_by=agent")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "ayu@example.com" in html and "budi@example.com" in html
+    assert "too few" in html  # MIN_N is 5 and no group reaches it
+    assert "50.0%" in html    # overall CSAT
+    assert ("/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent"
+            in html)
+
+
+def test_dashboard_sends_signed_out_visitors_to_sign_in(client):
+    response = client.get("/reports?from=2026-10-01")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_dashboard_is_403_for_staff(staff_client):
+    assert staff_client.get("/reports").status_code == 403
