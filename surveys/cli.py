@@ -4,7 +4,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from surveys import outbox
 from surveys.auth import ROLES, UserError, create_api_key, create_user
@@ -27,6 +27,7 @@ def read_password():
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="staff rate admins; managers see every score and manage Puas.")
@@ -105,6 +106,7 @@ def outbox_run():
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command():
     """Load demo people, tickets and answers into an empty database."""
     from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed

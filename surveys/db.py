@@ -5,6 +5,7 @@ from contextlib import contextmanager
 
 import click
 from flask import current_app, g
+from flask.cli import with_appcontext
 from sqlite_utils import Database, Migrations
 
 BUSY_TIMEOUT_SECONDS = 30
@@ -72,6 +73,7 @@ def init_app(app):
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command():
     """Create the database or apply its pending migrations (safe to run again)."""
     applied = migrate(current_app.config["DATABASE"])

@@ -3,8 +3,16 @@
 import csv
 import io
 
-from flask import (Blueprint, Response, current_app, redirect, render_template, request,
-                   stream_with_context, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from surveys.auth import api_key_or_manager_required, manager_required

@@ -2,15 +2,13 @@
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from surveys import clock
 from surveys.scores import ROW_FIELDS, default_from
 from surveys.tickets import Closure, record_closure
-
-UTC = timezone.utc
 
 
 def add_answer(db, config, ticket_ref, closed_at, answers=None, agent="ayu@example.com",

@@ -1,0 +1,124 @@
+"""Signing in and out: CSRF, hashed passwords, safe redirects, secure cookies."""
+
+import pytest
+from conftest import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
+
+from surveys.auth import UserError, authenticate, create_user, is_safe_next
+
+
+@pytest.fixture
+def manager(db):
+    create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
+    return db
+
+
+def test_password_is_stored_as_a_werkzeug_hash(manager):
+    row = next(manager["users"].rows)
+    assert row["password_hash"].startswith("scrypt:")
+    assert PASSWORD not in row["password_hash"]
+
+
+def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
+    client.get("/login")
+    before = client.get_cookie("session").value
+    response = sign_in(client, MANAGER_EMAIL)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/reports"
+    assert client.get_cookie("session").value != before
+    assert client.get("/reports").status_code == 200
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(client, manager):
+    response = sign_in(client, MANAGER_EMAIL)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # plain HTTP here
+
+
+def test_session_cookie_is_secure_over_https(client, manager):
+    page = client.get("/login", base_url="https://puas.test")
+    response = client.post("/login", base_url="https://puas.test", data={
+        "email": MANAGER_EMAIL, "password": PASSWORD,
+        "csrf_token": csrf_token(page.get_data(as_text=True))},
+        headers={"Referer": "https://puas.test/login"})
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+@pytest.mark.parametrize(("email", "password"), [
+    (MANAGER_EMAIL, "wrong password!"),
+    ("nobody@example.com", PASSWORD),
+    (MANAGER_EMAIL.upper(), "wrong password!"),
+])
+def test_wrong_email_or_password_get_the_same_answer(client, manager, email, password):
+    response = sign_in(client, email, password)
+    assert response.status_code == 401
+    assert "That email and password do not match an active account." in response.get_data(
+        as_text=True)
+    assert client.get("/reports").status_code == 302
+
+
+def test_email_is_matched_without_case(client, manager):
+    assert sign_in(client, "  Manager@Example.COM ").status_code == 302
+
+
+def test_deactivated_user_cannot_sign_in(client, manager):
+    manager.execute("UPDATE users SET active = 0")
+    assert sign_in(client, MANAGER_EMAIL).status_code == 401
+
+
+def test_sign_in_without_csrf_token_is_400(client, manager):
+    response = client.post("/login", data={"email": MANAGER_EMAIL, "password": PASSWORD})
+    assert response.status_code == 400
+    assert client.get("/reports").status_code == 302
+
+
+@pytest.mark.parametrize(("target", "location"), [
+    ("/reports?from=2026-01-01", "/reports?from=2026-01-01"),
+    ("https://evil.example/", "/reports"),
+    ("//evil.example/", "/reports"),
+    ("/\\evil.example", "/reports"),
+    ("javascript:alert(1)", "/reports"),
+])
+def test_next_only_redirects_inside_puas(client, manager, target, location):
+    page = client.get("/login")
+    response = client.post("/login", query_string={"next": target}, data={
+        "email": MANAGER_EMAIL, "password": PASSWORD,
+        "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(("target", "safe"), [
+    ("/", True), ("/mailbox/", True), ("", False), (None, False), ("//x", False),
+    ("http://x/", False), ("/\\x", False),
+])
+def test_is_safe_next(target, safe):
+    assert is_safe_next(target) is safe
+
+
+def test_sign_out_is_a_post_with_csrf(manager_client):
+    assert manager_client.get("/logout").status_code == 405
+    assert manager_client.post("/logout").status_code == 400
+    page = manager_client.get("/reports").get_data(as_text=True)
+    response = manager_client.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    assert manager_client.get("/reports").status_code == 302
+
+
+@pytest.mark.parametrize(("email", "password", "role", "message"), [
+    ("a@example.com", "short", "staff", "at least 12 characters"),
+    ("a@example.com", "x" * 1025, "staff", "at most 1024 characters"),
+    ("not-an-email", PASSWORD, "staff", "not an email address"),
+    ("a@example.com", PASSWORD, "admin", "role must be one of"),
+    (MANAGER_EMAIL, PASSWORD, "staff", "already exists"),
+])
+def test_create_user_refuses_bad_input(manager, email, password, role, message):
+    with pytest.raises(UserError, match=message):
+        create_user(manager, email, password, role)
+
+
+def test_any_characters_and_long_passwords_are_accepted(db):
+    password = "ünïcödé 密码 🙂 " * 10
+    create_user(db, "u@example.com", password, "staff")
+    assert authenticate(db, "u@example.com", password).email == "u@example.com"

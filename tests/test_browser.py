@@ -1,0 +1,247 @@
+"""A customer answers the survey in real Chromium, served by a real gunicorn.
+
+The page works by keyboard and on a phone, a GET stores nothing, and every request the
+page makes stays on the Puas host.
+"""
+
+import os
+import re
+import time
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import conftest
+import pytest
+import requests
+from conftest import ticket_payload
+
+from surveys import outbox
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+def _missing(reason):
+    """Skip on a developer's machine, but fail in CI where the browser must be present."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so browser tests must run)", pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+
+if not CHROMIUM.exists():
+    _missing(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:
+    _missing("playwright is not installed; pip install -e '.[test]'")
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+# Helpers
+
+
+@pytest.fixture(autouse=True)
+def patient_live_server(monkeypatch):
+    """Let gunicorn's workers take longer than 1 s to answer their first request.
+
+    Workaround for conftest.LiveServer.wait_until_ready, which catches only
+    requests.ConnectionError: gunicorn accepts connections before its workers have
+    imported the app, so a slow first answer raises ReadTimeout instead of being retried.
+    Remove once conftest also catches requests.Timeout.
+    """
+    original = conftest.LiveServer.wait_until_ready
+
+    def wait_until_ready(server, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                return original(server, timeout=max(1, deadline - time.monotonic()))
+            except requests.Timeout:
+                if time.monotonic() >= deadline:
+                    raise
+
+    monkeypatch.setattr(conftest.LiveServer, "wait_until_ready", wait_until_ready)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless; never a downloaded one."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def survey_link(app, api_headers):
+    """The '?csat=4' link of a delivered invitation mail, as a path on the server."""
+    response = app.test_client().post("/api/v1/tickets/closed", headers=api_headers,
+                                      json=ticket_payload("T-1", email="rina@example.com"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    with app.app_context():
+        outbox.send_due(app.config)
+    [name] = os.listdir(app.config["MAIL_DIR"])
+    with open(os.path.join(app.config["MAIL_DIR"], name), "rb") as eml_file:
+        message = BytesParser(policy=policy.default).parse(eml_file)
+    text = message.get_body(("plain",)).get_content()
+    base = re.escape(app.config["BASE_URL"].rstrip("/"))
+    [path] = re.findall(base + r"(/s/[A-Za-z0-9_-]{43}\?csat=4)\b", text)
+    return path
+
+
+def recorded_page(context):
+    """A new page that records every request URL it makes and every console error."""
+    page = context.new_page()
+    page.requests = []
+    page.console_errors = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("console", lambda message: record_console_error(page, message))
+    return page
+
+
+def record_console_error(page, message):
+    # Chromium asks every host for /favicon.ico; Puas has none, and a 404 from Puas
+    # itself is not an asset from another host.
+    where = message.location.get("url", "")
+    if message.type == "error" and urlsplit(where).path != "/favicon.ico":
+        page.console_errors.append(f"{message.text} at {where}")
+
+
+def assert_only_local_requests(page, server):
+    """Everything the page loaded came from the Puas server itself."""
+    assert any(urlsplit(url).path == "/static/puas.css" for url in page.requests), page.requests
+    foreign = [url for url in page.requests
+               if urlsplit(url).scheme != "http" or urlsplit(url).hostname != "127.0.0.1"
+               or urlsplit(url).port != server.port]
+    assert foreign == []
+    # Elements that load something (scripts, images, styles, icons, frames) point home too;
+    # favicons are not reported as requests.
+    sources = page.evaluate("""Array.from(document.querySelectorAll('[src], link[href]'))
+        .map(element => element.src || element.href)""")
+    assert [url for url in sources if urlsplit(url).hostname != "127.0.0.1"] == []
+    # A Content-Security-Policy violation or a failed asset shows up here.
+    assert page.console_errors == []
+
+
+def focused(page):
+    """The name and value of the focused element."""
+    return page.evaluate("[document.activeElement.name, document.activeElement.value]")
+
+
+def stored_responses(db):
+    return list(db.query("SELECT invitation_id, csat, ces, nps, comment FROM responses"))
+
+
+def only_invitation_id(db):
+    [invitation] = list(db.query("SELECT id FROM invitations"))
+    return invitation["id"]
+
+
+# Tests
+
+
+def test_customer_answers_by_keyboard_from_the_mail_link(
+        browser, survey_link, db, live_server_factory):
+    server = live_server_factory()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = recorded_page(context)
+
+    response = page.goto(server.url + survey_link)
+
+    assert response.status == 200
+    assert page.title() == "Your feedback for Acme Support"
+    assert page.locator("input[name=csat][value='4']").is_checked()
+    assert page.locator("input[name=csat]:checked").count() == 1
+    assert page.locator("input[name=ces]:checked, input[name=nps]:checked").count() == 0
+
+    # CSAT is one tab stop; Tab leaves it for the CES group, whose first radio gets focus.
+    page.locator("input[name=csat][value='4']").focus()
+    page.keyboard.press("Tab")
+    assert focused(page) == ["ces", "1"]
+    page.keyboard.press("Space")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    assert focused(page) == ["ces", "6"]
+    page.keyboard.press("Tab")
+    assert focused(page) == ["nps", "0"]
+    page.keyboard.press("Space")
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    assert focused(page) == ["nps", "9"]
+    page.keyboard.press("Tab")
+    assert focused(page)[0] == "comment"
+    page.keyboard.type("Quick and friendly, terima kasih!")
+
+    assert page.locator("input[name=csat]:checked").get_attribute("value") == "4"
+    assert page.locator("input[name=ces]:checked").get_attribute("value") == "6"
+    assert page.locator("input[name=nps]:checked").get_attribute("value") == "9"
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "survey-desktop.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
+    # Opening the page (the mail link's GET) stored nothing.
+    assert stored_responses(db) == []
+
+    page.get_by_role("button", name="Send my answers").click()
+
+    page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}/thanks$"))
+    assert page.get_by_role("heading", name="Thank you!").is_visible()
+    assert page.locator("ul.answers").inner_text().splitlines() == [
+        "Satisfaction: 4 of 5", "Ease: 6 of 7", "Likely to recommend: 9 of 10"]
+    assert stored_responses(db) == [{
+        "invitation_id": only_invitation_id(db), "csat": 4, "ces": 6, "nps": 9,
+        "comment": "Quick and friendly, terima kasih!"}]
+    assert_only_local_requests(page, server)
+    context.close()
+
+
+def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live_server_factory):
+    server = live_server_factory()
+    context = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True,
+                                  has_touch=True)
+    page = recorded_page(context)
+
+    assert page.goto(server.url + survey_link).status == 200
+
+    viewport_width = page.evaluate("window.innerWidth")
+    assert viewport_width == PHONE["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport_width
+    options = page.locator("#nps .choice")
+    assert options.count() == 11
+    for index in range(11):
+        option = options.nth(index)
+        assert option.is_visible()
+        box = option.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= viewport_width, (index, box)
+        assert option.inner_text() == str(index)
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "survey-phone.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    assert screenshot.stat().st_size > 0
+
+    options.nth(10).tap()
+    submit = page.get_by_role("button", name="Send my answers")
+    submit.scroll_into_view_if_needed()
+    box = submit.bounding_box()
+    assert submit.is_enabled()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= viewport_width, box
+    assert 0 <= box["y"] and box["y"] + box["height"] <= PHONE["height"], box
+    assert stored_responses(db) == []
+    submit.tap()
+
+    page.wait_for_url(re.compile(r"/thanks$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport_width
+    assert stored_responses(db) == [{"invitation_id": only_invitation_id(db), "csat": 4,
+                                     "ces": None, "nps": 10, "comment": None}]
+    assert_only_local_requests(page, server)
+    context.close()
