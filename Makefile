@@ -30,11 +30,12 @@ install-test: $(VENV)/.installed-test
 # The demo sends invitations at once (no 60-minute delay) and polls the outbox often.
 run: install
 	$(BIN)/flask init-db
-	$(BIN)/flask seed-demo
+	FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask seed-demo
 	@echo "Puas on http://$(HOST):$(PORT)/login (Ctrl+C stops the server and the mail worker)"
 	@trap 'kill 0' INT TERM EXIT; \
 	export FLASK_SEND_DELAY_MINUTES=$${FLASK_SEND_DELAY_MINUTES:-0} \
-	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2}; \
+	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2} \
+	       FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)}; \
 	$(BIN)/flask outbox run & \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 

@@ -104,9 +104,9 @@ class Gunicorn:
             if self.process.poll() is not None:
                 break
             try:
-                requests.get(self.url + "/", timeout=2)
+                requests.get(self.url + "/", timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or a worker still booting
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not start; see {self.log_path}:\n"
                            + self.log_path.read_text()[-2000:])

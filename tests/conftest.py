@@ -182,17 +182,23 @@ class LiveServer:
              f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "app:create_app()"],
             env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
-        self.wait_until_ready()
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
 
-    def wait_until_ready(self, timeout=30):
+    def wait_until_ready(self, timeout=60):
+        # gunicorn accepts connections before its workers have imported the app, so
+        # the first requests may time out rather than be refused.
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited; see {self.log.name}")
             try:
-                requests.get(self.url + "/login", timeout=1)
+                requests.get(self.url + "/login", timeout=5)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 time.sleep(0.1)
         raise RuntimeError("gunicorn did not start in time")
 

@@ -6,18 +6,11 @@ page makes stays on the Puas host.
 
 import os
 import re
-import time
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import conftest
 import pytest
-import requests
-from conftest import ticket_payload
-
-from surveys import outbox
+from survey_helpers import invite
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -44,32 +37,6 @@ pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 
 
-# Helpers
-
-
-@pytest.fixture(autouse=True)
-def patient_live_server(monkeypatch):
-    """Let gunicorn's workers take longer than 1 s to answer their first request.
-
-    Workaround for conftest.LiveServer.wait_until_ready, which catches only
-    requests.ConnectionError: gunicorn accepts connections before its workers have
-    imported the app, so a slow first answer raises ReadTimeout instead of being retried.
-    Remove once conftest also catches requests.Timeout.
-    """
-    original = conftest.LiveServer.wait_until_ready
-
-    def wait_until_ready(server, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return original(server, timeout=max(1, deadline - time.monotonic()))
-            except requests.Timeout:
-                if time.monotonic() >= deadline:
-                    raise
-
-    monkeypatch.setattr(conftest.LiveServer, "wait_until_ready", wait_until_ready)
-
-
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium, headless; never a downloaded one."""
@@ -83,18 +50,8 @@ def browser():
 @pytest.fixture
 def survey_link(app, api_headers):
     """The '?csat=4' link of a delivered invitation mail, as a path on the server."""
-    response = app.test_client().post("/api/v1/tickets/closed", headers=api_headers,
-                                      json=ticket_payload("T-1", email="rina@example.com"))
-    assert response.status_code == 201, response.get_data(as_text=True)
-    with app.app_context():
-        outbox.send_due(app.config)
-    [name] = os.listdir(app.config["MAIL_DIR"])
-    with open(os.path.join(app.config["MAIL_DIR"], name), "rb") as eml_file:
-        message = BytesParser(policy=policy.default).parse(eml_file)
-    text = message.get_body(("plain",)).get_content()
-    base = re.escape(app.config["BASE_URL"].rstrip("/"))
-    [path] = re.findall(base + r"(/s/[A-Za-z0-9_-]{43}\?csat=4)\b", text)
-    return path
+    token = invite(app, app.test_client(), api_headers, "T-1", email="rina@example.com")
+    return f"/s/{token}?csat=4"
 
 
 def recorded_page(context):
@@ -108,11 +65,8 @@ def recorded_page(context):
 
 
 def record_console_error(page, message):
-    # Chromium asks every host for /favicon.ico; Puas has none, and a 404 from Puas
-    # itself is not an asset from another host.
-    where = message.location.get("url", "")
-    if message.type == "error" and urlsplit(where).path != "/favicon.ico":
-        page.console_errors.append(f"{message.text} at {where}")
+    if message.type == "error":
+        page.console_errors.append(f"{message.text} at {message.location.get('url', '')}")
 
 
 def assert_only_local_requests(page, server):

@@ -5,54 +5,21 @@ wins; a ticket closure reported many times at once is stored once. No request ma
 with a 5xx or wait out SQLite's lock ("database is locked").
 """
 
-import hashlib
-import os
-import re
 import threading
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from email import policy
-from email.parser import BytesParser
 
-import conftest
 import pytest
 import requests
 from conftest import csrf_token, ticket_payload
+from survey_helpers import deliver, mailbox_messages, token_in
 
-from surveys import outbox
+from surveys.tokens import hash_token
 
 pytestmark = pytest.mark.slow
 
 WORKERS = 4
 REQUEST_TIMEOUT = 60  # longer than the app's 30 s busy_timeout, so a lock wait shows as such
-
-
-# Helpers
-
-
-@pytest.fixture(autouse=True)
-def patient_live_server(monkeypatch):
-    """Let gunicorn's workers take longer than 1 s to answer their first request.
-
-    Workaround for conftest.LiveServer.wait_until_ready, which catches only
-    requests.ConnectionError: gunicorn accepts connections before its workers have
-    imported the app, so on two cores four workers answer after ~1.1 s and the 1 s
-    ReadTimeout escapes. Remove once conftest also catches requests.Timeout.
-    """
-    original = conftest.LiveServer.wait_until_ready
-
-    def wait_until_ready(server, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                return original(server, timeout=max(1, deadline - time.monotonic()))
-            except requests.Timeout:
-                if time.monotonic() >= deadline:
-                    raise
-
-    monkeypatch.setattr(conftest.LiveServer, "wait_until_ready", wait_until_ready)
-
 
 
 def post_tickets(app, api_headers, payloads):
@@ -65,25 +32,14 @@ def post_tickets(app, api_headers, payloads):
 
 def deliver_survey_tokens(app):
     """Deliver the outbox into MAIL_DIR and return the survey token of every mail."""
-    with app.app_context():
-        outbox.send_due(app.config)
-    link = re.compile(re.escape(app.config["BASE_URL"].rstrip("/")) + r"/s/([A-Za-z0-9_-]{43})\b")
-    tokens = []
-    mail_dir = app.config["MAIL_DIR"]
-    for name in sorted(os.listdir(mail_dir)):
-        with open(os.path.join(mail_dir, name), "rb") as eml_file:
-            message = BytesParser(policy=policy.default).parse(eml_file)
-        found = set(link.findall(message.get_body(("plain",)).get_content()))
-        assert len(found) == 1, f"{name} should carry one survey token, found {found}"
-        tokens.append(found.pop())
-    return tokens
+    deliver(app)
+    return [token_in(message) for message in mailbox_messages(app)]
 
 
 def invitation_of(db, token):
     """The invitation id a token's link belongs to (links are stored as SHA-256)."""
-    token_hash = hashlib.sha256(token.encode("ascii")).hexdigest()
     rows = list(db.query("SELECT invitation_id FROM survey_links WHERE token_hash = ?",
-                         [token_hash]))
+                         [hash_token(token)]))
     assert len(rows) == 1, f"no stored link for token {token[:6]}…"
     return rows[0]["invitation_id"]
 
