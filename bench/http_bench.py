@@ -337,6 +337,14 @@ def print_table(baseline, measurements):
         print(note)
 
 
+def warn_if_busy(when):
+    """Other work on the machine skews every figure: say so when the load is high."""
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
+              "other processes compete with the servers and wrk.")
+
+
 def count_rows(path, table):
     connection = sqlite3.connect(path)
     try:
@@ -419,6 +427,7 @@ def run(args, workdir, servers):
           f"per endpoint; {os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}, "
           f"baseline synchronous={synchronous} (2 = FULL), WAL")
 
+    warn_if_busy("before measuring")
     lua = BENCH_DIR / "lua"
     print("Measuring baseline: POST /entries (bare Flask, one INSERT)...")
     baseline_result = measure("baseline POST /entries", baseline.url + "/entries",
@@ -431,6 +440,7 @@ def run(args, workdir, servers):
                              lua / "tickets.lua", lambda label: [api_key, label, closed_at],
                              args)
     print_table(baseline_result, [survey_result, tickets_result])
+    warn_if_busy("after measuring")
     print(f"Rows after the run: baseline entries {count_rows(baseline_database, 'entries')}, "
           f"Puas tickets {count_rows(puas_database, 'tickets')}, "
           f"responses {count_rows(puas_database, 'responses')}")
