@@ -28,6 +28,7 @@ DEFAULTS = {
     "MIN_N": 5,
     "TIMEZONE": "UTC",
     "API_MAX_BODY_BYTES": 64 * 1024,
+    "TRUST_PROXY_HEADERS": False,
 }
 
 SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")

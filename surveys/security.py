@@ -3,6 +3,7 @@
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
@@ -23,8 +24,9 @@ def set_security_headers(response):
     """Keep Puas pages out of frames, other hosts' assets and Referer headers."""
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Survey and unsubscribe URLs carry a token: never leak them in a Referer.
-    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    # Survey URLs carry a token: never send them to another site in a Referer. Same-origin
+    # referrers stay, because Flask-WTF's CSRF check requires one on every HTTPS POST.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
@@ -33,5 +35,9 @@ def set_security_headers(response):
 def init_app(app):
     """Switch on CSRF protection and the headers."""
     csrf.init_app(app)
+    if app.config["TRUST_PROXY_HEADERS"]:
+        # Behind one reverse proxy that terminates TLS: believe its X-Forwarded-* headers,
+        # so cookies are marked Secure and HTTPS is recognised.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.session_interface = SessionInterface()
     app.after_request(set_security_headers)

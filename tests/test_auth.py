@@ -46,6 +46,22 @@ def test_session_cookie_is_secure_over_https(client, manager):
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def test_behind_a_trusted_proxy_forwarded_https_makes_the_cookie_secure(config, db):
+    from app import create_app
+
+    create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "puas.example",
+               "Referer": "https://puas.example/login"}
+    for trusted, secure in ((False, False), (True, True)):
+        client = create_app(dict(config, TRUST_PROXY_HEADERS=trusted)).test_client()
+        page = client.get("/login", headers=headers)
+        response = client.post("/login", headers=headers, data={
+            "email": MANAGER_EMAIL, "password": PASSWORD,
+            "csrf_token": csrf_token(page.get_data(as_text=True))})
+        assert response.status_code == 302
+        assert ("Secure" in response.headers["Set-Cookie"]) is secure
+
+
 @pytest.mark.parametrize(("email", "password"), [
     (MANAGER_EMAIL, "wrong password!"),
     ("nobody@example.com", PASSWORD),

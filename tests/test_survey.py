@@ -196,13 +196,25 @@ def test_the_database_holds_only_the_hash_of_a_token(app, token):
     assert len(token) >= 43
 
 
-def test_survey_pages_leak_no_referrer_and_load_nothing_from_other_hosts(client, token):
+def test_survey_pages_keep_the_link_on_this_site_and_load_nothing_from_other_hosts(client,
+                                                                                   token):
     response = client.get(f"/s/{token}")
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     html = response.get_data(as_text=True)
     assert "http://" not in html and "https://" not in html and "//" not in html.replace(
         "<!doctype", "")
+
+
+def test_survey_submits_over_https_with_the_same_origin_referrer(client, db, token):
+    # A browser sends the page's own address as Referer (same-origin policy); Flask-WTF
+    # requires it on HTTPS.
+    url = f"https://puas.test/s/{token}"
+    page = client.get(url)
+    response = client.post(url, headers={"Referer": url}, data={
+        "csrf_token": csrf_token(page.get_data(as_text=True)), "csat": "5"})
+    assert response.status_code == 303
+    assert responses(db) == [(5, None, None, None)]
 
 
 def test_comment_is_escaped_when_shown_again(client, token):
