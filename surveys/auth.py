@@ -3,6 +3,7 @@
 import functools
 import hashlib
 import secrets
+import unicodedata
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -12,6 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from surveys import clock
 from surveys.db import get_db
 from surveys.errors import ApiKeyInvalid
+from surveys.text import clean_email, clean_text
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
@@ -59,15 +61,23 @@ def check_password_rules(password):
         raise UserError(f"the password must have at least {PASSWORD_MIN_LENGTH} characters")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise UserError(f"the password must have at most {PASSWORD_MAX_LENGTH} characters")
+    if any(unicodedata.category(character) == "Cs" for character in password):
+        raise UserError("the password is not valid text (check the terminal's encoding)")
 
 
 def create_user(db, email, password, role, name=None):
     """Store a new person with a Werkzeug password hash; UserError if not possible."""
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
-    email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
-        raise UserError("that is not an email address")
+    try:
+        email = clean_email(email)
+    except ValueError as error:
+        raise UserError(f"the email {error}") from error
+    if name is not None:
+        try:
+            name = clean_text(name, 200) or None
+        except ValueError as error:
+            raise UserError(f"the name {error}") from error
     check_password_rules(password)
     if db["users"].count_where("email = ?", [email]):
         raise UserError(f"a user with email {email} already exists")
@@ -100,6 +110,8 @@ def is_safe_next(target):
     """Only a path on this site: no scheme, no host, no protocol-relative //host."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
+    if any(character.isspace() or ord(character) < 32 for character in target):
+        return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc and "\\" not in target
 
@@ -128,9 +140,12 @@ def hash_api_key(key):
 
 def create_api_key(db, name):
     """Store a new key by hash and return the key itself (shown once)."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise UserError("the key needs a name of 1 to 100 characters")
+    try:
+        name = clean_text(name, 100)
+    except ValueError as error:
+        raise UserError(f"the key's name {error}") from error
+    if not name:
+        raise UserError("the key needs a name")
     if db["api_keys"].count_where("name = ?", [name]):
         raise UserError(f"an API key named {name!r} already exists")
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
@@ -202,7 +217,8 @@ def login():
             # A fresh session at sign-in: nothing chosen before it survives into it.
             session.clear()
             login_user(user)
-            return redirect(target if is_safe_next(target) else url_for("reports.dashboard"))
+            home = url_for("reports.dashboard" if user.is_manager else "reports.index")
+            return redirect(target if is_safe_next(target) else home)
         flash("That email and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form)

@@ -55,7 +55,7 @@ def api_key_create(name):
         raise click.ClickException(str(error)) from error
     finally:
         db.close()
-    click.echo(f"API key {name!r} created. Copy it now; Puas cannot show it again:")
+    click.echo(f"API key {name.strip()!r} created. Copy it now; Puas cannot show it again:")
     click.echo(key)
 
 
@@ -84,7 +84,7 @@ def api_key_revoke(name):
     try:
         cursor = db.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-            [clock.to_iso(clock.now()), name])
+            [clock.to_iso(clock.now()), name.strip()])
     finally:
         db.close()
     if not cursor.rowcount:

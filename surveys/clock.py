@@ -1,9 +1,12 @@
 """Time in one place: UTC instants stored as ISO 8601 text, days read in the business's zone."""
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+DAY_PATTERN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 
 
 def now():
@@ -31,6 +34,10 @@ def parse_offset_datetime(text):
         raise ValueError("must be an ISO 8601 date and time with an offset") from error
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("needs a UTC offset, such as 2026-11-23T09:30:00+07:00 or ...Z")
+    # Years far from now are mistakes, and near the ends of the calendar the conversion
+    # to UTC or to the business's zone would overflow.
+    if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return instant.astimezone(UTC).replace(microsecond=0)
 
 
@@ -51,9 +58,12 @@ def add_days(day, days):
 
 def parse_day(text):
     """A YYYY-MM-DD date, or ValueError."""
-    if not isinstance(text, str) or len(text) != 10:
+    if not isinstance(text, str) or not DAY_PATTERN.fullmatch(text):
         raise ValueError("must be a date as YYYY-MM-DD")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as error:
-        raise ValueError("must be a date as YYYY-MM-DD") from error
+        raise ValueError("must be a real date as YYYY-MM-DD") from error
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return day

@@ -35,8 +35,8 @@ FRIENDLY = {
 
 
 def wants_json():
-    """Machines talk to /api/; everyone else reads pages."""
-    return request.path.startswith("/api/")
+    """Machines talk to /api/ or send an API key; everyone else reads pages."""
+    return request.path.startswith("/api/") or "Authorization" in request.headers
 
 
 def error_response(status, message=None, errors=None):

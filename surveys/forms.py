@@ -1,18 +1,38 @@
 """FlaskForm classes: every form Puas shows, with its validation."""
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from surveys.scoring import CES_SCALE, CSAT_SCALE, NPS_SCALE
+from surveys.text import refused_characters
 
 COMMENT_MAX_LENGTH = 5000
 
 
+def scale_value(value):
+    """An answer as sent by the form: plain ASCII digits only ("4", not " 4", "+4" or "٤")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"0|[1-9][0-9]?", value):
+        raise ValueError("not a number on the scale")
+    return int(value)
+
+
 def score_field(label, scale):
     """A skippable question on a scale: skipped stays None, anything off the scale is refused."""
+    message = f"Please choose a number from {scale[0]} to {scale[-1]}."
     return RadioField(label, choices={str(score): str(score) for score in scale},
-                      coerce=int, validators=[Optional()])
+                      coerce=scale_value, validators=[Optional()],
+                      invalid_value_message=message, invalid_choice_message=message)
+
+
+def plain_text(form, field):
+    """Refuse control characters other than line breaks and tabs."""
+    if field.data and refused_characters(field.data, multiline=True):
+        raise ValidationError("Please remove the special control characters from this text.")
 
 
 class SurveyForm(FlaskForm):
@@ -23,14 +43,14 @@ class SurveyForm(FlaskForm):
     nps = score_field("How likely are you to recommend {company} to a friend or colleague?",
                       NPS_SCALE)
     comment = TextAreaField("Anything else you would like to tell us? (optional)",
-                            validators=[Optional(), Length(max=COMMENT_MAX_LENGTH)])
+                            validators=[Optional(), Length(max=COMMENT_MAX_LENGTH),
+                                        plain_text])
 
     def validate(self, extra_validators=None):
         """All fields valid, and at least one question answered."""
         if not super().validate(extra_validators):
             return False
-        if all(field.data in (None, "") for field in (self.csat, self.ces, self.nps,
-                                                       self.comment)):
+        if all(answer is None for answer in self.answers().values()):
             self.form_errors.append("Please answer at least one question before sending.")
             return False
         return True

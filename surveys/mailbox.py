@@ -30,7 +30,9 @@ def list_messages(directory):
     if not os.path.isdir(directory):
         return []
     names = sorted((name for name in os.listdir(directory)
-                    if FILENAME_PATTERN.fullmatch(name)), reverse=True)[:MAX_LISTED]
+                    if FILENAME_PATTERN.fullmatch(name)
+                    and os.path.isfile(os.path.join(directory, name))),
+                   reverse=True)[:MAX_LISTED]
     messages = []
     for name in names:
         message = read_message(os.path.join(directory, name))
@@ -56,7 +58,8 @@ def message(filename):
     if not os.path.isfile(path):
         abort(404)
     parsed = read_message(path)
-    text = parsed.get_body(preferencelist=("plain",)).get_content()
+    body = parsed.get_body(preferencelist=("plain",))
+    text = body.get_content() if body is not None else "(This message has no plain-text part.)"
     return render_template("reports/mail_message.html", message=parsed, text=text,
                            filename=filename)
 

@@ -76,7 +76,9 @@ def answer(token):
 def thanks(token):
     db = get_db()
     invitation = find_invitation(db, token)
-    return render_template("survey/thanks.html", token=token,
-                           answers=current_answers(db, invitation["id"]),
+    answers = current_answers(db, invitation["id"])
+    if answers is None:  # nothing to thank for yet
+        return redirect(url_for("survey.answer", token=token))
+    return render_template("survey/thanks.html", token=token, answers=answers,
                            company=current_app.config["COMPANY_NAME"],
                            expires_at=clock.from_iso(invitation["link_expires_at"]))

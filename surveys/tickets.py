@@ -8,10 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
-from email_validator import EmailNotValidError, validate_email
-
 from surveys import clock
 from surveys.db import immediate
+from surveys.text import clean_email, clean_text
 
 MAX_TEXT = 200
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
@@ -45,28 +44,23 @@ def _text(value, field, errors, required=False, max_length=MAX_TEXT):
         if required:
             errors[field] = "is required"
         return None
-    if not isinstance(value, str):
-        errors[field] = "must be a string"
+    try:
+        return clean_text(value, max_length)
+    except ValueError as error:
+        errors[field] = str(error)
         return None
-    value = value.strip()
-    if len(value) > max_length:
-        errors[field] = f"must be at most {max_length} characters"
-        return None
-    if any(ord(character) < 32 or ord(character) == 127 for character in value):
-        errors[field] = "must not contain control characters (such as line breaks)"
-        return None
-    return value
 
 
 def _email(value, field, errors, required=False):
     """A syntactically valid address, lower-cased; no DNS lookups."""
-    text = _text(value, field, errors, required=required, max_length=254)
-    if text is None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[field] = "is required"
         return None
     try:
-        return validate_email(text, check_deliverability=False).normalized.lower()
-    except EmailNotValidError as error:
-        errors[field] = f"is not a valid email address ({error})"
+        return clean_email(value)
+    except ValueError as error:
+        errors[field] = str(error)
         return None
 
 

@@ -28,6 +28,13 @@ def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
     assert client.get("/reports").status_code == 200
 
 
+def test_staff_land_on_their_home_page(client, db):
+    create_user(db, "staff@example.com", PASSWORD, "staff")
+    response = sign_in(client, "staff@example.com")
+    assert response.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+
+
 def test_session_cookie_is_httponly_and_samesite_lax(client, manager):
     response = sign_in(client, MANAGER_EMAIL)
     cookie = response.headers["Set-Cookie"]
@@ -96,6 +103,8 @@ def test_sign_in_without_csrf_token_is_400(client, manager):
     ("//evil.example/", "/reports"),
     ("/\\evil.example", "/reports"),
     ("javascript:alert(1)", "/reports"),
+    ("/\r\nSet-Cookie:x=1", "/reports"),
+    ("/ok\tpath", "/reports"),
 ])
 def test_next_only_redirects_inside_puas(client, manager, target, location):
     page = client.get("/login")
@@ -125,7 +134,11 @@ def test_sign_out_is_a_post_with_csrf(manager_client):
 @pytest.mark.parametrize(("email", "password", "role", "message"), [
     ("a@example.com", "short", "staff", "at least 12 characters"),
     ("a@example.com", "x" * 1025, "staff", "at most 1024 characters"),
-    ("not-an-email", PASSWORD, "staff", "not an email address"),
+    ("not-an-email", PASSWORD, "staff", "the email is not a valid email address"),
+    ("@", PASSWORD, "staff", "the email is not a valid email address"),
+    ("a b@c d", PASSWORD, "staff", "the email is not a valid email address"),
+    ("a@example.com\r\nBcc: x@example.com", PASSWORD, "staff", "control characters"),
+    ("a@example.com", "valid length \udcff password", "staff", "not valid text"),
     ("a@example.com", PASSWORD, "admin", "role must be one of"),
     (MANAGER_EMAIL, PASSWORD, "staff", "already exists"),
 ])

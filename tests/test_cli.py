@@ -101,3 +101,12 @@ def test_every_command_has_help(runner):
         result = runner.invoke(args=[*args, "--help"])
         assert result.exit_code == 0, args
         assert "Usage:" in result.output
+
+
+def test_api_key_names_are_trimmed_and_plain(runner, db):
+    created = runner.invoke(args=["api-key", "create", " Zendesk "])
+    assert created.exit_code == 0 and "'Zendesk' created" in created.output
+    assert runner.invoke(args=["api-key", "revoke", " Zendesk "]).exit_code == 0
+    refused = runner.invoke(args=["api-key", "create", "two\nlines"])
+    assert refused.exit_code == 1 and "control characters" in refused.output
+    assert db["api_keys"].count == 1

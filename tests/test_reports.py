@@ -135,6 +135,11 @@ def test_reports_refuse_strangers_and_staff(client, staff_client, path):
     ("from=2026-11-30&to=2026-11-01", "from"),
     ("group_by=customer", "group_by"),
     ("group_by=agent;DROP TABLE responses", "group_by"),
+    ("to=0001-01-15", "to"),
+    ("from=0000-01-01", "from"),
+    ("to=9999-12-31", "to"),
+    ("from=2026-W47-1", "from"),
+    ("from=%D9%A2%D9%A0%D9%A2%D9%A6-11-01", "from"),
 ])
 def test_bad_report_parameters_are_422(manager_client, db, query, field):
     response = manager_client.get(f"/api/v1/scores?{query}")
@@ -156,6 +161,12 @@ def test_default_range_is_a_year_of_months_to_today(manager_client):
 ])
 def test_default_from(to_day, from_day):
     assert default_from(clock.parse_day(to_day)).isoformat() == from_day
+
+
+def test_csv_answers_machines_in_json(client, db):
+    response = client.get("/reports/summary.csv", headers={"Authorization": "Bearer nope"})
+    assert response.status_code == 401
+    assert "API key" in response.get_json()["error"]
 
 
 def test_csv_has_the_spec_columns_and_one_row_per_group(manager_client, scored):

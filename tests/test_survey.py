@@ -109,6 +109,34 @@ def test_out_of_range_answers_are_refused_and_nothing_is_stored(client, db, toke
     assert db["responses"].count == 0
 
 
+@pytest.mark.parametrize("csat", ["+4", " 4", "4 ", "04", "\u0664", "4.0", "1e0"])
+def test_only_plain_numbers_are_answers(client, db, token, csat):
+    response = submit(client, token, csat=csat)
+    assert response.status_code == 422
+    assert "Please choose a number from 1 to 5." in response.get_data(as_text=True)
+    assert db["responses"].count == 0
+
+
+def test_a_comment_with_control_characters_is_refused(client, db, token):
+    response = submit(client, token, csat=5, comment="fine\x00 really")
+    assert response.status_code == 422
+    assert db["responses"].count == 0
+
+
+def test_a_blank_comment_alone_does_not_erase_an_answer(client, db, token):
+    submit(client, token, csat=5)
+    response = submit(client, token, comment="  \r\n ")
+    assert response.status_code == 422
+    assert "Please answer at least one question" in response.get_data(as_text=True)
+    assert responses(db) == [(5, None, None, None)]
+
+
+def test_thanks_before_answering_goes_to_the_survey(client, token):
+    response = client.get(f"/s/{token}/thanks")
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/s/{token}"
+
+
 def test_an_empty_submission_asks_for_an_answer(client, db, token):
     response = submit(client, token)
     assert response.status_code == 422

@@ -65,6 +65,14 @@ def test_agent_may_be_a_string_or_an_object(agent, email, name):
     (body(ticket_id=["T-1"]), "ticket_id", "must be a string"),
     (body(ticket_id="x" * 201), "ticket_id", "must be at most 200 characters"),
     (body(ticket_id="T-1\r\nBcc: x@y.z"), "ticket_id", "must not contain control characters"),
+    (body(ticket_id="a\u2028b"), "ticket_id", "must not contain control characters"),
+    (body(ticket_id="a\u0085b"), "ticket_id", "must not contain control characters"),
+    (body(ticket_id="\ud800"), "ticket_id", "must not contain control characters"),
+    (body(ticket_id="abc\u202edcba"), "ticket_id", "must not contain control characters"),
+    (body(agent="\ud83d"), "agent", "must not contain control characters"),
+    (body(closed_at="0001-01-01T00:00:00+14:00"), "closed_at", "between the years 2000"),
+    (body(closed_at="9999-12-31T23:59:59-14:00"), "closed_at", "between the years 2000"),
+    (body(closed_at="0001-01-01T00:00:00Z"), "closed_at", "between the years 2000"),
     (body(closed_at=None), "closed_at", "is required"),
     (body(closed_at="2026-11-20T10:00:00"), "closed_at", "needs a UTC offset"),
     (body(closed_at="yesterday"), "closed_at", "must be an ISO 8601"),
@@ -75,6 +83,7 @@ def test_agent_may_be_a_string_or_an_object(agent, email, name):
     (body(customer={}), "customer.email", "is required"),
     (body(customer={"email": "a@b"}), "customer.email", "is not a valid email address"),
     (body(customer={"email": "not an email"}), "customer.email", "is not a valid email"),
+    (body(customer={"email": "ри@пример.рф"}), "customer.email", "is not a valid email"),
     (body(customer={"email": "x@y.com\r\nBcc: z@w.com"}), "customer.email",
      "must not contain control characters"),
     (body(customer={"email": "a@example.com", "locale": "<script>"}), "customer.locale",
@@ -104,6 +113,19 @@ def test_every_mistake_is_reported_at_once():
                                     now=NOW)
     assert closure is None
     assert set(errors) == {"ticket_id", "closed_at", "customer.email"}
+
+
+def test_international_domains_are_stored_in_their_ascii_form():
+    closure, errors = parse_closure(body(customer={"email": "Rina@Bücher.example"}), now=NOW)
+    assert errors == {}
+    assert closure.customer_email == "rina@xn--bcher-kva.example"
+
+
+def test_emoji_and_right_to_left_text_are_kept():
+    closure, errors = parse_closure(body(customer={"email": "a@example.com",
+                                                   "name": "رينا 👩🏽‍💻"}), now=NOW)
+    assert errors == {}
+    assert closure.customer_name == "رينا 👩🏽‍💻"
 
 
 def test_unknown_fields_are_ignored():

@@ -1,5 +1,6 @@
 """POST /api/v1/tickets/closed: a closure becomes one invitation, and bad requests store nothing."""
 
+import io
 import json
 
 import pytest
@@ -184,6 +185,34 @@ def test_invalid_body_is_422_with_a_message_per_field(client, db, api_headers, p
     assert set(body["errors"]) == fields
     assert all(isinstance(message, str) and message for message in body["errors"].values())
     assert row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+@pytest.mark.parametrize("body", ["[" * 30000 + "]" * 30000,
+                                  '{"a":' * 10000 + "1" + "}" * 10000])
+def test_deeply_nested_json_is_422(client, db, api_headers, body):
+    response = client.post(URL, data=body, headers=api_headers, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"body": "is nested too deeply"}
+    assert row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+def chunked_post(client, headers, body):
+    """A body without Content-Length, as a chunked upload reaches the app."""
+    return client.post(URL, input_stream=io.BytesIO(body), headers=headers,
+                       content_type="application/json",
+                       environ_overrides={"wsgi.input_terminated": True})
+
+
+def test_chunked_body_over_the_limit_is_413(client, db, api_headers):
+    payload = ticket_payload(padding="x" * (64 * 1024))
+    response = chunked_post(client, api_headers, json.dumps(payload).encode())
+    assert response.status_code == 413
+    assert row_counts(db) == dict.fromkeys(TABLES, 0)
+
+
+def test_chunked_body_within_the_limit_is_accepted(client, api_headers):
+    response = chunked_post(client, api_headers, json.dumps(ticket_payload()).encode())
+    assert response.status_code == 201
 
 
 def test_wrong_method_answers_json_405(client, api_headers):

@@ -1,0 +1,50 @@
+"""Checks for text that people and help desks send: one place, one set of rules."""
+
+import unicodedata
+
+from email_validator import EmailNotValidError, validate_email
+
+# Bidirectional overrides and isolates can make text display as something it is not.
+BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control characters, lone surrogates, and line or paragraph separators.
+REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
+MULTILINE_ALLOWED = set("\t\r\n")
+
+
+def refused_characters(value, multiline=False):
+    """True when the text holds characters Puas does not store."""
+    allowed = MULTILINE_ALLOWED if multiline else set()
+    return any(
+        character not in allowed
+        and (unicodedata.category(character) in REFUSED_CATEGORIES
+             or character in BIDI_CONTROLS)
+        for character in value
+    )
+
+
+def clean_text(value, max_length, multiline=False):
+    """A trimmed string, or ValueError with a message fit to show next to the field."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValueError(f"must be at most {max_length} characters")
+    if refused_characters(value, multiline=multiline):
+        raise ValueError("must not contain control characters (such as line breaks)")
+    return value
+
+
+def clean_email(value):
+    """A deliverable-looking address in ASCII form, lower-cased; no DNS lookups.
+
+    International domains are kept in their ASCII (punycode) form, which every mail
+    server accepts; a non-ASCII local part is refused, because most servers refuse it.
+    """
+    value = clean_text(value, 254)
+    if not value:
+        raise ValueError("is required")
+    try:
+        checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        raise ValueError(f"is not a valid email address ({error})") from error
+    return checked.ascii_email.lower()
