@@ -27,6 +27,7 @@ from email import policy
 from email.parser import BytesParser
 from html.parser import HTMLParser
 from pathlib import Path
+from statistics import median
 from urllib.parse import urlencode
 
 import requests
@@ -50,12 +51,15 @@ SURVEY_ANSWERS = {"csat": "4", "ces": "6", "nps": "9",
 
 
 def parse_args():
+    """The command line; wrk never gets more threads than connections."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (both apps)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure every endpoint this many times; report the medians")
     parser.add_argument("--surveys", type=int, default=200,
                         help="survey links prepared for POST /s/<token>")
     parser.add_argument("--timeout", type=int, default=10,
@@ -93,6 +97,7 @@ class Gunicorn:
         self.process = None
 
     def start(self):
+        """Spawn the master in its own session, output to the log file."""
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
@@ -141,6 +146,8 @@ class CsrfFieldParser(HTMLParser):
 
 @dataclass
 class SurveyTarget:
+    """One prepared browser submission: where, with which cookie, what body."""
+
     path: str
     cookie: str
     body: str
@@ -234,6 +241,8 @@ def write_lua_targets(targets, path):
 
 @dataclass
 class Measurement:
+    """What one wrk run measured for one endpoint."""
+
     name: str
     requests_per_second: float
     p50_ms: float
@@ -245,6 +254,7 @@ class Measurement:
 
     @property
     def errors(self):
+        """Refused or failed requests: a status outside 2xx/3xx, or a socket error."""
         return self.bad_status + self.socket_errors
 
 
@@ -283,6 +293,26 @@ def measure(name, url, script, script_args, args):
     )
 
 
+def combine(measurements):
+    """Several rounds of one endpoint: median req/s and latencies, errors and statuses added."""
+    if len(measurements) == 1:
+        return measurements[0]
+    statuses = {}
+    for measurement in measurements:
+        for status, count in measurement.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
+    return Measurement(
+        name=measurements[0].name,
+        requests_per_second=median(m.requests_per_second for m in measurements),
+        p50_ms=median(m.p50_ms for m in measurements),
+        p99_ms=median(m.p99_ms for m in measurements),
+        max_ms=max(m.max_ms for m in measurements),
+        bad_status=sum(m.bad_status for m in measurements),
+        socket_errors=sum(m.socket_errors for m in measurements),
+        statuses=statuses,
+    )
+
+
 # Report
 
 
@@ -301,6 +331,7 @@ def verdict(measurement, baseline):
 
 
 def print_table(baseline, measurements):
+    """The results beside the baseline, the targets, and the status counts."""
     header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "req/s vs base",
               "p99 vs base", "result"]
     rows = [[baseline.name, f"{baseline.requests_per_second:.0f}", f"{baseline.p50_ms:.1f}",
@@ -346,6 +377,7 @@ def warn_if_busy(when):
 
 
 def count_rows(path, table):
+    """Rows in a table, to show the load really wrote."""
     connection = sqlite3.connect(path)
     try:
         return connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
@@ -354,6 +386,7 @@ def count_rows(path, table):
 
 
 def main():
+    """Check for wrk, run in a temporary folder, always stop the servers."""
     args = parse_args()
     if shutil.which("wrk") is None:
         print("wrk is not installed. Install it with: apt-get install wrk", file=sys.stderr)
@@ -372,6 +405,7 @@ def main():
 
 
 def run(args, workdir, servers):
+    """Set up both apps, prepare the survey submissions, measure, print."""
     puas_database = str(workdir / "puas.db")
     baseline_database = str(workdir / "baseline.db")
     mail_dir = workdir / "mail"
@@ -424,21 +458,34 @@ def run(args, workdir, servers):
     synchronous = sqlite3.connect(baseline_database).execute("PRAGMA synchronous").fetchone()[0]
     print(f"gunicorn: {args.workers} sync workers per app; wrk: {args.threads} threads, "
           f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s "
-          f"per endpoint; {os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}, "
-          f"baseline synchronous={synchronous} (2 = FULL), WAL")
+          f"per endpoint, {args.rounds} round(s); {os.cpu_count()} CPUs; "
+          f"SQLite {sqlite3.sqlite_version}, baseline synchronous={synchronous} (2 = FULL), WAL")
 
     warn_if_busy("before measuring")
     lua = BENCH_DIR / "lua"
-    print("Measuring baseline: POST /entries (bare Flask, one INSERT)...")
-    baseline_result = measure("baseline POST /entries", baseline.url + "/entries",
-                              lua / "baseline.lua", lambda label: [], args)
-    print("Measuring POST /s/<token>...")
-    survey_result = measure("POST /s/<token>", puas.url, lua / "survey.lua",
-                            lambda label: [str(targets_path)], args)
-    print("Measuring POST /api/v1/tickets/closed...")
-    tickets_result = measure("POST /api/v1/tickets/closed", puas.url + "/api/v1/tickets/closed",
-                             lua / "tickets.lua", lambda label: [api_key, label, closed_at],
-                             args)
+    endpoints = [
+        ("baseline POST /entries", baseline.url + "/entries", lua / "baseline.lua",
+         lambda label: []),
+        ("POST /s/<token>", puas.url, lua / "survey.lua", lambda label: [str(targets_path)]),
+        ("POST /api/v1/tickets/closed", puas.url + "/api/v1/tickets/closed",
+         lua / "tickets.lua", lambda label: [api_key, label, closed_at]),
+    ]
+    rounds = {name: [] for name, *_ in endpoints}
+    for number in range(1, args.rounds + 1):
+        for name, url, script, script_args in endpoints:
+            print(f"Round {number}/{args.rounds}: {name}...")
+            rounds[name].append(measure(name, url, script, script_args, args))
+    baseline_result, survey_result, tickets_result = (
+        combine(measurements) for measurements in rounds.values())
+    if args.rounds > 1:
+        print(f"\nMedians over {args.rounds} rounds; each round's ratios:")
+        for round_index in range(args.rounds):
+            base = rounds[endpoints[0][0]][round_index]
+            ratios = ", ".join(
+                f"{name} {verdict(rounds[name][round_index], base)[0]:.2f}x req/s "
+                f"{verdict(rounds[name][round_index], base)[1]:.2f}x p99"
+                for name, *_ in endpoints[1:])
+            print(f"  round {round_index + 1}: {ratios}")
     print_table(baseline_result, [survey_result, tickets_result])
     warn_if_busy("after measuring")
     print(f"Rows after the run: baseline entries {count_rows(baseline_database, 'entries')}, "

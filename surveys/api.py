@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from surveys.auth import api_key_or_manager_required, api_key_required
 from surveys.db import get_db
 from surveys.errors import error_response
-from surveys.scores import RangeError, parse_range, score_groups
+from surveys.scores import parse_range, score_groups
 from surveys.security import csrf
 from surveys.tickets import parse_closure, record_closure
 
@@ -60,6 +60,7 @@ def read_json_body():
 @csrf.exempt  # machines authenticate with a Bearer key, not a session
 @api_key_required
 def ticket_closed():
+    """A help desk reports a closed ticket; Puas schedules its invitation (SPEC.md)."""
     payload, failure = read_json_body()
     if failure:
         return failure
@@ -73,10 +74,8 @@ def ticket_closed():
 @bp.route("/scores")
 @api_key_or_manager_required
 def scores():
-    try:
-        report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    except RangeError as error:
-        return error_response(422, "the report parameters are not valid", errors=error.errors)
+    """Survey scores for a range of closing days, as JSON."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, overall, _ = score_groups(get_db(), report_range)
     return jsonify({
         "from": report_range.from_day.isoformat(),

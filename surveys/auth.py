@@ -1,8 +1,8 @@
 """Staff and manager sign-in (Flask-Login), role checks, and API keys for machines."""
 
 import functools
-import hashlib
 import secrets
+import sqlite3
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -13,6 +13,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from surveys import clock
 from surveys.db import get_db
 from surveys.errors import ApiKeyInvalid
+from surveys.forms import LoginForm
+from surveys.security import sha256_hex
 from surveys.text import clean_email, clean_text
 
 bp = Blueprint("auth", __name__)
@@ -23,8 +25,12 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
 API_KEY_PREFIX = "puas_"
 
-# Checked against when the email is unknown, so both failures take the same time.
-_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+@functools.cache
+def unknown_user_hash():
+    """A hash to check against when the email is unknown, so both failures cost the same."""
+    return generate_password_hash(secrets.token_hex(16))
 
 
 class User(UserMixin):
@@ -48,11 +54,6 @@ class User(UserMixin):
 
 class UserError(ValueError):
     """A user that cannot be created as asked."""
-
-
-def normalise_email(email):
-    """Emails compare without case or surrounding spaces."""
-    return email.strip().lower()
 
 
 def check_password_rules(password):
@@ -79,20 +80,26 @@ def create_user(db, email, password, role, name=None):
         except ValueError as error:
             raise UserError(f"the name {error}") from error
     check_password_rules(password)
-    if db["users"].count_where("email = ?", [email]):
-        raise UserError(f"a user with email {email} already exists")
-    return db["users"].insert({
-        "email": email, "name": name, "role": role, "active": 1,
-        "password_hash": generate_password_hash(password),
-        "created_at": clock.to_iso(clock.now()),
-    }).last_pk
+    try:
+        db["users"].insert({
+            "email": email, "name": name, "role": role, "active": 1,
+            "password_hash": generate_password_hash(password),
+            "created_at": clock.to_iso(clock.now()),
+        })
+    except sqlite3.IntegrityError as error:  # the unique index on email decides
+        raise UserError(f"a user with email {email} already exists") from error
+    return email
 
 
 def authenticate(db, email, password):
     """The active user with this email and password, or None (same cost either way)."""
-    rows = list(db.query("SELECT * FROM users WHERE email = ?", [normalise_email(email)]))
+    try:
+        email = clean_email(email)
+    except ValueError:
+        email = None
+    rows = list(db.query("SELECT * FROM users WHERE email = ?", [email])) if email else []
     if not rows:
-        check_password_hash(_UNKNOWN_USER_HASH, password)
+        check_password_hash(unknown_user_hash(), password)
         return None
     row = rows[0]
     if not check_password_hash(row["password_hash"], password) or not row["active"]:
@@ -102,6 +109,7 @@ def authenticate(db, email, password):
 
 @login_manager.user_loader
 def load_user(user_id):
+    """The signed-in user for Flask-Login, or None if the account is gone."""
     rows = list(get_db().query("SELECT * FROM users WHERE id = ?", [int(user_id)]))
     return User(rows[0]) if rows else None
 
@@ -133,11 +141,6 @@ def manager_required(view):
 # API keys
 
 
-def hash_api_key(key):
-    """Only the SHA-256 of a key is stored."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def create_api_key(db, name):
     """Store a new key by hash and return the key itself (shown once)."""
     try:
@@ -146,11 +149,12 @@ def create_api_key(db, name):
         raise UserError(f"the key's name {error}") from error
     if not name:
         raise UserError("the key needs a name")
-    if db["api_keys"].count_where("name = ?", [name]):
-        raise UserError(f"an API key named {name!r} already exists")
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
-    db["api_keys"].insert({"name": name, "key_hash": hash_api_key(key),
-                           "created_at": clock.to_iso(clock.now())})
+    try:
+        db["api_keys"].insert({"name": name, "key_hash": sha256_hex(key),
+                               "created_at": clock.to_iso(clock.now())})
+    except sqlite3.IntegrityError as error:  # the unique index on name decides
+        raise UserError(f"an API key named {name!r} already exists") from error
     return key
 
 
@@ -166,7 +170,7 @@ def bearer_key():
 def api_key_is_valid(db, key):
     """True for a key that exists and was not revoked."""
     return bool(key) and bool(db["api_keys"].count_where(
-        "key_hash = ? AND revoked_at IS NULL", [hash_api_key(key)]))
+        "key_hash = ? AND revoked_at IS NULL", [sha256_hex(key)]))
 
 
 def api_key_required(view):
@@ -207,8 +211,7 @@ def api_key_or_manager_required(view):
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    from surveys.forms import LoginForm
-
+    """The sign-in form; a fresh session on success."""
     form = LoginForm()
     if form.validate_on_submit():
         user = authenticate(get_db(), form.email.data, form.password.data)
@@ -226,6 +229,7 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out (a POST, so a link or an image cannot sign anyone out)."""
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

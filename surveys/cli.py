@@ -6,9 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import outbox
+from surveys import clock, outbox
 from surveys.auth import ROLES, UserError, create_api_key, create_user
 from surveys.db import connect
+from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
@@ -36,12 +37,12 @@ def create_user_command(email, role, name):
     """Add a person who signs in; the password is prompted for (or read from stdin)."""
     db = open_db()
     try:
-        create_user(db, email, read_password(), role, name=name)
+        stored_email = create_user(db, email, read_password(), role, name=name)
     except UserError as error:
         raise click.ClickException(str(error)) from error
     finally:
         db.close()
-    click.echo(f"Created {role} {email.strip().lower()}.")
+    click.echo(f"Created {role} {stored_email}.")
 
 
 @api_key_cli.command("create")
@@ -78,8 +79,6 @@ def api_key_list():
 @click.argument("name")
 def api_key_revoke(name):
     """Revoke a key: requests with it are refused from now on."""
-    from surveys import clock
-
     db = open_db()
     try:
         cursor = db.execute(
@@ -109,8 +108,6 @@ def outbox_run():
 @with_appcontext
 def seed_demo_command():
     """Load demo people, tickets and answers into an empty database."""
-    from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed
-
     db = open_db()
     try:
         created = seed(db, current_app.config)

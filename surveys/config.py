@@ -54,7 +54,10 @@ def apply_config(app, test_config=None):
     """Fill app.config in the documented order and check the values."""
     app.config.update(FLASK_SETTINGS)
     app.config.update(DEFAULTS)
-    app.config.from_pyfile("config.py", silent=True)
+    # Tests describe their whole configuration: a developer's instance/config.py (say,
+    # with a real SMTP server) must not leak into them.
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env()
     if test_config is not None:
         app.config.update(test_config)
@@ -97,6 +100,9 @@ def check_config(config):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
+    if not isinstance(config["TRUST_PROXY_HEADERS"], bool):
+        raise ConfigError("TRUST_PROXY_HEADERS must be true or false (JSON), "
+                          f"not {config['TRUST_PROXY_HEADERS']!r}")
     if config["LINK_TTL_DAYS"] < 1:
         raise ConfigError("LINK_TTL_DAYS must be at least 1")
     if config["SMTP_SECURITY"] not in SMTP_SECURITY_CHOICES:

@@ -45,14 +45,23 @@ def immediate(db):
     A deferred transaction that reads and then writes can fail with SQLITE_BUSY when
     another connection wrote in between, and busy_timeout does not retry that case.
     BEGIN IMMEDIATE waits for the lock up front, so what we read stays true until COMMIT.
+    Inside an open transaction it becomes a savepoint of that transaction.
     """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield db
     except BaseException:
         db.rollback()
         raise
-    db.execute("COMMIT")
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
 
 
 def migrate(path):

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from surveys import clock
 from surveys.auth import create_user
+from surveys.db import immediate
 from surveys.tickets import Closure, record_closure
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
@@ -40,9 +41,14 @@ def score_for(rng, quality, scale_low, scale_high):
 
 
 def seed(db, config):
-    """Fill an empty database; returns a summary, or None if there was data already."""
-    if not is_empty(db):
-        return None
+    """Fill an empty database in one transaction; a summary, or None if it had data."""
+    with immediate(db):
+        if not is_empty(db):
+            return None
+        return _seed(db, config)
+
+
+def _seed(db, config):
     rng = random.Random(2026)
     settings = dict(config, THROTTLE_DAYS=0, SEND_DELAY_MINUTES=0)
     create_user(db, DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, "manager", name="Demo Manager")
@@ -84,7 +90,8 @@ def mark_sent(db, invitation_id, closed_at, rng, quality):
     """Pretend a past invitation was delivered, and maybe answered; True if answered."""
     sent_at = clock.to_iso(closed_at + timedelta(hours=1))
     with db.atomic():
-        db.execute("UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ?",
+        db.execute("UPDATE invitations SET status = 'sent', reason = NULL, sent_at = ? "
+                   "WHERE id = ?",
                    [sent_at, invitation_id])
         db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = 1 "
                    "WHERE invitation_id = ?", [sent_at, invitation_id])
@@ -96,7 +103,8 @@ def mark_sent(db, invitation_id, closed_at, rng, quality):
         comment = None
         if rng.random() < 0.3:
             comment = rng.choice(COMMENTS["good" if csat >= 4 else "bad"])
-        answered_at = clock.to_iso(closed_at + timedelta(hours=rng.uniform(1.5, 48)))
+        answered_at = clock.to_iso(min(clock.now(),
+                                       closed_at + timedelta(hours=rng.uniform(1.5, 48))))
         db["responses"].insert({
             "invitation_id": invitation_id, "csat": csat, "ces": ces, "nps": nps,
             "comment": comment, "created_at": answered_at, "updated_at": answered_at,

@@ -1,5 +1,7 @@
 """Named errors and the one place that turns them into pages (people) or JSON (machines)."""
 
+import sqlite3
+
 from flask import jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +16,14 @@ class TokenExpired(Exception):
 
 class ApiKeyInvalid(Exception):
     """No API key, or one that matches no active key."""
+
+
+class RangeError(ValueError):
+    """Report parameters that cannot be used; carries a message per parameter."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(f"{name} {message}" for name, message in errors.items()))
+        self.errors = errors
 
 
 # Status, page title and a sentence a customer or manager can act on.
@@ -75,6 +85,19 @@ def init_app(app):
         body, status = error_response(401, "a valid API key is required: "
                                            "Authorization: Bearer <key>")
         return body, status, {"WWW-Authenticate": 'Bearer realm="puas"'}
+
+    @app.errorhandler(sqlite3.OperationalError)
+    def database_busy(error):
+        # Waited out the 30 s busy timeout: tell the client to come back, don't blame it.
+        if "locked" not in str(error) and "busy" not in str(error):
+            return unexpected(error)
+        app.logger.warning("database busy on %s %s: %s", request.method, request.path, error)
+        body, status = error_response(503, "the database is busy; please retry shortly")
+        return body, status, {"Retry-After": "5"}
+
+    @app.errorhandler(RangeError)
+    def report_range_invalid(error):
+        return error_response(422, "the report parameters are not valid", errors=error.errors)
 
     @app.errorhandler(Exception)
     def unexpected(error):

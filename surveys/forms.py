@@ -3,10 +3,10 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from surveys.scoring import CES_SCALE, CSAT_SCALE, NPS_SCALE
+from surveys.questions import CES, CSAT, NPS
 from surveys.text import refused_characters
 
 COMMENT_MAX_LENGTH = 5000
@@ -21,10 +21,11 @@ def scale_value(value):
     return int(value)
 
 
-def score_field(label, scale):
+def score_field(question):
     """A skippable question on a scale: skipped stays None, anything off the scale is refused."""
+    scale = question.scale
     message = f"Please choose a number from {scale[0]} to {scale[-1]}."
-    return RadioField(label, choices={str(score): str(score) for score in scale},
+    return RadioField(question.text, choices={str(score): str(score) for score in scale},
                       coerce=scale_value, validators=[Optional()],
                       invalid_value_message=message, invalid_choice_message=message)
 
@@ -38,10 +39,9 @@ def plain_text(form, field):
 class SurveyForm(FlaskForm):
     """The customer's survey: CSAT, CES, NPS (each skippable) and a comment."""
 
-    csat = score_field("How satisfied are you with the support you received?", CSAT_SCALE)
-    ces = score_field("{company} made it easy for me to handle my issue.", CES_SCALE)
-    nps = score_field("How likely are you to recommend {company} to a friend or colleague?",
-                      NPS_SCALE)
+    csat = score_field(CSAT)
+    ces = score_field(CES)
+    nps = score_field(NPS)
     comment = TextAreaField("Anything else you would like to tell us? (optional)",
                             validators=[Optional(), Length(max=COMMENT_MAX_LENGTH),
                                         plain_text])
@@ -67,22 +67,3 @@ class LoginForm(FlaskForm):
 
     email = StringField("Email", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
-
-
-GROUP_CHOICES = {"": "No grouping", "agent": "Agent", "team": "Team", "channel": "Channel",
-                 "month": "Month"}
-
-
-class ReportFilterForm(FlaskForm):
-    """The dashboard's date range and grouping; read from the URL, so no CSRF (no writes)."""
-
-    class Meta:
-        csrf = False
-
-    from_ = StringField("From", name="from")
-    to = StringField("To")
-    group_by = SelectField("Group by", choices=GROUP_CHOICES, validate_choice=True)
-
-    def validate_group_by(self, field):
-        if field.data not in GROUP_CHOICES:
-            raise ValidationError("choose agent, team, channel or month")

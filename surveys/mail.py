@@ -11,7 +11,7 @@ from email.utils import format_datetime
 from flask import render_template
 
 from surveys import clock
-from surveys.scoring import CSAT_SCALE
+from surveys.questions import CSAT, CSAT_LABELS
 
 
 class DeliveryError(Exception):
@@ -20,10 +20,6 @@ class DeliveryError(Exception):
 
 class PermanentDeliveryError(DeliveryError):
     """The server refused the message for good (5xx reply); never retried."""
-
-
-CSAT_LABELS = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied",
-               5: "Very satisfied"}
 
 
 def survey_url(base_url, token, csat=None):
@@ -43,8 +39,9 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
         "csat_links": [
             {"score": score, "label": CSAT_LABELS[score],
              "url": survey_url(config["BASE_URL"], token, csat=score)}
-            for score in CSAT_SCALE
+            for score in CSAT.scale
         ],
+        "csat_question": CSAT.asked_by(company),
         "ttl_days": config["LINK_TTL_DAYS"],
     }
     message = EmailMessage()
@@ -87,12 +84,16 @@ class SmtpSender:
                                               context=ssl.create_default_context())
             else:
                 connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            with connection:
+            try:
                 if self.security == "starttls":
                     connection.starttls(context=ssl.create_default_context())
                 if self.username:
                     connection.login(self.username, self.password or "")
                 connection.send_message(message)
+            finally:
+                # Once the server accepted the message, a failed QUIT must not turn the
+                # delivery into a retry (and a duplicate mail).
+                _close_quietly(connection)
         except smtplib.SMTPAuthenticationError as error:
             # Wrong credentials are our configuration, not the recipient: keep retrying.
             raise DeliveryError(f"SMTP login refused: {error.smtp_code} {_text(error)}") from error
@@ -137,6 +138,13 @@ class MailboxSender:
 def sender_for(config):
     """SMTP when a host is configured, else the mailbox folder."""
     return SmtpSender(config) if config["SMTP_HOST"] else MailboxSender(config)
+
+
+def _close_quietly(connection):
+    try:
+        connection.quit()
+    except (smtplib.SMTPException, OSError):
+        connection.close()
 
 
 def _decode(reply):

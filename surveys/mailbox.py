@@ -10,6 +10,7 @@ from email import policy
 from email.parser import BytesParser
 
 from flask import Blueprint, abort, current_app, render_template
+from markupsafe import Markup, escape
 
 from surveys.auth import manager_required
 
@@ -44,6 +45,7 @@ def list_messages(directory):
 @bp.route("/")
 @manager_required
 def inbox():
+    """The newest messages the mailbox sender wrote."""
     return render_template("reports/mailbox.html",
                            messages=list_messages(current_app.config["MAIL_DIR"]),
                            smtp_host=current_app.config["SMTP_HOST"])
@@ -52,6 +54,7 @@ def inbox():
 @bp.route("/<filename>")
 @manager_required
 def message(filename):
+    """One message, with its links clickable."""
     if not FILENAME_PATTERN.fullmatch(filename):
         abort(404)
     path = os.path.join(current_app.config["MAIL_DIR"], filename)
@@ -70,8 +73,6 @@ URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
 @bp.app_template_filter("linkify")
 def linkify(text):
     """Escape a plain-text mail body and make its web addresses clickable."""
-    from markupsafe import Markup, escape
-
     escaped = str(escape(text))
     linked = URL_PATTERN.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>',
                              escaped)

@@ -136,10 +136,17 @@ def run_forever(config, echo=print):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    sender = sender_for(config).name
-    echo(f"Outbox worker delivering through {sender}; stop with Ctrl+C.")
+    sender = sender_for(config)
+    if sender.name == "mailbox":
+        echo(f"No SMTP_HOST set: writing mail to {config['MAIL_DIR']} (for demos and trials; "
+             "those files hold working survey links).")
+    echo(f"Outbox worker delivering through {sender.name}; stop with Ctrl+C.")
     while not stopping:
-        outcomes = send_due(config)
+        try:
+            outcomes = send_due(config)
+        except Exception:  # e.g. the database stayed locked: log, wait, try again
+            current_app.logger.exception("outbox pass failed; trying again")
+            outcomes = {}
         if any(outcomes.values()):
             echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
         for _ in range(max(1, config["OUTBOX_POLL_SECONDS"]) * 10):

@@ -1,6 +1,7 @@
 """Manager reports: the dashboard and its CSV download."""
 
 import csv
+import functools
 import io
 
 from flask import (
@@ -17,9 +18,9 @@ from flask_login import current_user, login_required
 
 from surveys.auth import api_key_or_manager_required, manager_required
 from surveys.db import get_db
-from surveys.errors import error_response
-from surveys.forms import ReportFilterForm
-from surveys.scores import ROW_FIELDS, RangeError, parse_range, score_groups
+from surveys.errors import RangeError
+from surveys.scores import GROUPINGS, ROW_FIELDS, parse_range, score_groups
+from surveys.scoring import too_few
 
 bp = Blueprint("reports", __name__)
 
@@ -52,6 +53,7 @@ def csv_lines(rows, fields):
 @bp.route("/")
 @login_required
 def index():
+    """Managers start on the dashboard; staff on their home page."""
     if current_user.is_manager:
         return redirect(url_for("reports.dashboard"))
     return render_template("reports/home.html")
@@ -60,31 +62,30 @@ def index():
 @bp.route("/reports")
 @manager_required
 def dashboard():
-    form = ReportFilterForm(formdata=request.args)
+    """Scores for a range of closing days, overall and grouped, with their n and intervals."""
+    min_n = current_app.config["MIN_N"]
+    page = {"errors": {}, "report_range": None, "groupings": GROUPINGS,
+            "too_few": functools.partial(too_few, min_n=min_n), "min_n": min_n}
     try:
         report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     except RangeError as error:
-        return render_template("reports/dashboard.html", form=form, errors=error.errors,
-                               report_range=None), 422
+        return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
     groups, overall, details = score_groups(get_db(), report_range)
     download_args = {"from": report_range.from_day.isoformat(),
                      "to": report_range.to_day.isoformat()}
     if report_range.group_by:
         download_args["group_by"] = report_range.group_by
     return render_template(
-        "reports/dashboard.html", form=form, errors={}, report_range=report_range,
-        groups=groups, overall=overall, details=details,
-        min_n=current_app.config["MIN_N"], download_args=download_args,
+        "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
+        overall=overall, details=details, download_args=download_args,
     )
 
 
 @bp.route("/reports/summary.csv")
 @api_key_or_manager_required
 def summary_csv():
-    try:
-        report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    except RangeError as error:
-        return error_response(422, f"the report parameters are not valid: {error}")
+    """The dashboard's rows as CSV, streamed."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, overall, _ = score_groups(get_db(), report_range)
     filename = f"puas-summary-{report_range.from_day}-{report_range.to_day}.csv"
     return Response(

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from surveys import clock
+from surveys.errors import RangeError
 from surveys.scoring import AnswerCounts, summarise
 
 GROUPINGS = ("agent", "team", "channel", "month")
@@ -23,7 +24,7 @@ ROW_FIELDS = ("group", "invitations_sent", "responses", "response_rate", "csat_n
 
 ONE_DECIMAL = {"response_rate", "csat_pct", "csat_low", "csat_high", "ces_agree_pct", "nps",
                "nps_low", "nps_high"}
-TWO_DECIMALS = {"csat_mean", "ces_mean", "ces_low", "ces_high"}
+TWO_DECIMALS = {"csat_mean", "ces_mean"}
 
 COUNTS_SQL = """
 SELECT {group} AS grp,
@@ -46,14 +47,6 @@ SELECT {group} AS grp,
  WHERE invitations.closed_day BETWEEN :from_day AND :to_day
  {group_by}
 """
-
-
-class RangeError(ValueError):
-    """Report parameters that cannot be used; carries a message per parameter."""
-
-    def __init__(self, errors):
-        super().__init__("; ".join(f"{name} {message}" for name, message in errors.items()))
-        self.errors = errors
 
 
 @dataclass(frozen=True)

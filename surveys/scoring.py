@@ -109,8 +109,8 @@ def nps_category(score):
 
 
 def too_few(n, min_n):
-    """True when a score rests on fewer answers than the configured minimum."""
-    return n < min_n
+    """True when there is a score (n > 0) but it rests on fewer answers than the minimum."""
+    return 0 < n < min_n
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""CSRF, session cookies and the response headers every page carries."""
+"""CSRF, session cookies, secrets' hashes and the response headers every page carries."""
+
+import hashlib
 
 from flask import request
 from flask.sessions import SecureCookieSessionInterface
@@ -11,6 +13,11 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+def sha256_hex(secret):
+    """The only form in which Puas stores a secret it hands out (link tokens, API keys)."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
 class SessionInterface(SecureCookieSessionInterface):

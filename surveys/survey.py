@@ -7,8 +7,9 @@ here writes on GET or HEAD; a score in the query string only pre-selects an answ
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from surveys import clock
-from surveys.db import get_db
+from surveys.db import get_db, immediate
 from surveys.forms import SurveyForm
+from surveys.questions import QUESTIONS
 from surveys.tokens import find_invitation
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
@@ -36,22 +37,29 @@ def preselect(form, answers, query):
 
 
 def save_response(db, invitation_id, answers):
-    """Insert or replace the invitation's single response, in one statement."""
+    """Insert or replace the invitation's single response."""
     now = clock.to_iso(clock.now())
-    # The UNIQUE invitation_id and ON CONFLICT make concurrent submits safe: whatever
-    # the interleaving, one row per invitation, and the last submit wins.
-    db.execute(
-        """INSERT INTO responses (invitation_id, csat, ces, nps, comment, created_at, updated_at)
-           VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
-           ON CONFLICT (invitation_id) DO UPDATE SET
-               csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
-               comment = excluded.comment, updated_at = excluded.updated_at""",
-        {"invitation_id": invitation_id, "now": now, **answers},
-    )
+    with immediate(db):
+        # The UNIQUE invitation_id and ON CONFLICT make concurrent submits safe: whatever
+        # the interleaving, one row per invitation, and the last submit wins.
+        db.execute(
+            """INSERT INTO responses
+                   (invitation_id, csat, ces, nps, comment, created_at, updated_at)
+               VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
+               ON CONFLICT (invitation_id) DO UPDATE SET
+                   csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
+                   comment = excluded.comment, updated_at = excluded.updated_at""",
+            {"invitation_id": invitation_id, "now": now, **answers},
+        )
+        # An answer proves the mail arrived, even if the SMTP conversation ended in an
+        # error; counting it as sent keeps the response rate at or below 100 %.
+        db.execute("UPDATE invitations SET status = 'sent', sent_at = coalesce(sent_at, ?) "
+                   "WHERE id = ? AND status != 'sent'", [now, invitation_id])
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token):
+    """Show the survey (never writing), or record the answers posted from it."""
     db = get_db()
     invitation = find_invitation(db, token)
     form = SurveyForm(formdata=request.form if request.method == "POST" else None)
@@ -65,15 +73,18 @@ def answer(token):
         previous = current_answers(db, invitation["id"])
         preselect(form, previous, request.args)
         status = 200
+    company = current_app.config["COMPANY_NAME"]
     return render_template(
-        "survey/form.html", form=form, token=token,
-        company=current_app.config["COMPANY_NAME"],
+        "survey/form.html", form=form, token=token, company=company,
+        questions=[(getattr(form, question.name), question.asked_by(company), question)
+                   for question in QUESTIONS],
         answered_before=previous is not None,
     ), status
 
 
 @bp.route("/<token>/thanks")
 def thanks(token):
+    """Thank the customer and show what they answered."""
     db = get_db()
     invitation = find_invitation(db, token)
     answers = current_answers(db, invitation["id"])

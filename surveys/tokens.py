@@ -1,12 +1,12 @@
 """Survey link tokens: 32 random bytes, URL-safe, stored only as their SHA-256."""
 
-import hashlib
 import re
 import secrets
 from datetime import timedelta
 
 from surveys import clock
 from surveys.errors import TokenExpired, TokenUnknown
+from surveys.security import sha256_hex
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-]; anything else was never issued.
@@ -20,7 +20,7 @@ def make_token():
 
 def hash_token(token):
     """The only form of a token the database ever holds."""
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
+    return sha256_hex(token)
 
 
 def issue_link(db, invitation_id, ttl_days, issued_at=None):

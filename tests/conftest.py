@@ -3,6 +3,7 @@
 Also real parts: an aiosmtpd SMTP server and a gunicorn server on 127.0.0.1.
 """
 
+import json
 import os
 import re
 import socket
@@ -25,8 +26,22 @@ STAFF_EMAIL = "staff@example.com"
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch):
+    """A developer's FLASK_* variables (a real SMTP server, say) never reach a test."""
+    for name in list(os.environ):
+        if name.startswith("FLASK_"):
+            monkeypatch.delenv(name)
+
+
+def flask_env(config):
+    """Settings as FLASK_* variables, the way a deployment passes them to gunicorn."""
+    return {f"FLASK_{key}": value if isinstance(value, str) else json.dumps(value)
+            for key, value in config.items() if key != "TESTING" and value is not None}
+
+
 def base_config(tmp_path):
-    """Settings for a test app with its own database, mail folder and instance files."""
+    """Settings for a test app with its own database and mail folder, and no SMTP server."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
@@ -36,6 +51,7 @@ def base_config(tmp_path):
         "THROTTLE_DAYS": 0,
         "COMPANY_NAME": "Acme Support",
         "BASE_URL": "http://puas.test",
+        "SMTP_HOST": None,
     }
 
 
@@ -45,9 +61,20 @@ def config(tmp_path):
 
 
 @pytest.fixture
-def app(config):
-    database.migrate(config["DATABASE"])
-    return create_app(config)
+def make_app(config):
+    """An app on the test's database with some settings changed: make_app(MIN_N=3)."""
+
+    def make(**overrides):
+        config.update(overrides)
+        database.migrate(config["DATABASE"])
+        return create_app(config)
+
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -172,10 +199,7 @@ class LiveServer:
         self.config = config
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = dict(os.environ)
-        env.update({f"FLASK_{key}": str(value) for key, value in config.items()
-                    if key not in ("TESTING",) and value is not None})
-        env["FLASK_BASE_URL"] = self.url
+        env = dict(os.environ, **flask_env(dict(config, BASE_URL=self.url)))
         self.log = open(Path(config["DATABASE"]).with_suffix(".gunicorn.log"), "w")  # noqa: SIM115
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",

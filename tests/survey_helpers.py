@@ -1,13 +1,12 @@
 """Helpers shared by tests that need delivered invitations and their links."""
 
 import re
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 from conftest import ticket_payload
 
 from surveys import outbox
+from surveys.mailbox import read_message
 
 LINK_PATTERN = re.compile(r"/s/([A-Za-z0-9_-]{43})")
 
@@ -25,15 +24,10 @@ def deliver(app):
         return outbox.send_due(app.config)
 
 
-def read_eml(path):
-    with open(path, "rb") as eml_file:
-        return BytesParser(policy=policy.default).parse(eml_file)
-
-
 def mailbox_messages(app):
     """Every message the mailbox sender wrote, oldest first."""
     folder = Path(app.config["MAIL_DIR"])
-    return [read_eml(path) for path in sorted(folder.glob("*.eml"))]
+    return [read_message(path) for path in sorted(folder.glob("*.eml"))]
 
 
 def token_in(message):

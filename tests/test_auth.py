@@ -20,11 +20,14 @@ def test_password_is_stored_as_a_werkzeug_hash(manager):
 
 def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
     client.get("/login")
-    before = client.get_cookie("session").value
+    with client.session_transaction() as session:
+        session["chosen_before_sign_in"] = "by someone else"
     response = sign_in(client, MANAGER_EMAIL)
     assert response.status_code == 302
     assert response.headers["Location"] == "/reports"
-    assert client.get_cookie("session").value != before
+    with client.session_transaction() as session:
+        assert "chosen_before_sign_in" not in session
+        assert session["_user_id"] == "1"
     assert client.get("/reports").status_code == 200
 
 

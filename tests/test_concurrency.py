@@ -98,7 +98,7 @@ def responses_by_invitation(db):
 # Tests
 
 
-def test_50_concurrent_submits_to_one_link_keep_one_response_the_last(
+def test_50_concurrent_submits_to_one_link_keep_one_whole_response(
         app, db, api_headers, live_server_factory):
     post_tickets(app, api_headers, [ticket_payload("T-1", email="rina@example.com")])
     [token] = deliver_survey_tokens(app)
@@ -122,6 +122,12 @@ def test_50_concurrent_submits_to_one_link_keep_one_response_the_last(
     assert stored["invitation_id"] == invitation_id
     # One whole submit, never fields mixed from two of them.
     assert {key: stored[key] for key in ("csat", "ces", "nps", "comment")} in sent
+    # And a later submit still replaces it: the last answer counts.
+    session, csrf = browsers[0]
+    final = {"csat": 1, "ces": 1, "nps": 0, "comment": "changed my mind"}
+    assert submit(session, server.url, token, csrf, final)[0] == 303
+    [row] = db.query("SELECT csat, ces, nps, comment FROM responses")
+    assert row == final
 
 
 def test_200_concurrent_submits_to_200_links_are_all_stored(

@@ -7,14 +7,12 @@ from email import message_from_bytes, policy
 from conftest import csrf_token, sign_in, ticket_payload
 from survey_helpers import LINK_PATTERN
 
-from app import create_app
-from surveys import db as database
 from surveys.auth import create_user
 
 
-def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, smtp_server):
-    database.migrate(smtp_config["DATABASE"])
-    app = create_app(smtp_config)
+def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app, db,
+                                                            smtp_server):
+    app = make_app()
     help_desk, customer, manager = app.test_client(), app.test_client(), app.test_client()
     runner = app.test_cli_runner()
 
@@ -48,9 +46,7 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, smtp_ser
     assert answered.status_code == 303
 
     # The manager finds the answer in the scores API and in the CSV.
-    with app.app_context():
-        create_user(database.connect(app.config["DATABASE"]), "boss@example.com",
-                    "a long enough password", "manager")
+    create_user(db, "boss@example.com", "a long enough password", "manager")
     sign_in(manager, "boss@example.com", "a long enough password")
     query = "from=2026-11-20&to=2026-11-20&group_by=agent"
     scores = manager.get(f"/api/v1/scores?{query}").get_json()

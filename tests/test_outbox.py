@@ -8,20 +8,16 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import ROOT, free_port
+from conftest import ROOT, flask_env, free_port
 from survey_helpers import LINK_PATTERN, deliver, post_ticket
 
-from app import create_app
 from surveys import clock
-from surveys import db as database
-from surveys.auth import create_api_key
 from surveys.outbox import RETRY_CAP_SECONDS, retry_delay
 
 
 @pytest.fixture
-def smtp_app(smtp_config):
-    database.migrate(smtp_config["DATABASE"])
-    return create_app(smtp_config)
+def smtp_app(smtp_config, make_app):
+    return make_app()
 
 
 @pytest.fixture
@@ -30,15 +26,13 @@ def smtp_client(smtp_app):
 
 
 @pytest.fixture
-def smtp_db(smtp_app):
-    connection = database.connect(smtp_app.config["DATABASE"])
-    yield connection
-    connection.close()
+def smtp_db(smtp_app, db):
+    return db
 
 
 @pytest.fixture
-def headers(smtp_db):
-    return {"Authorization": f"Bearer {create_api_key(smtp_db, 'desk')}"}
+def headers(api_headers):
+    return api_headers
 
 
 def received(smtp_server):
@@ -86,14 +80,9 @@ def test_invitation_mail_has_text_and_html_with_five_csat_links(smtp_app, smtp_c
     assert invitation["status"] == "sent" and invitation["sent_at"] == row["sent_at"]
 
 
-def test_nothing_is_sent_before_it_is_due(smtp_config, smtp_server):
-    smtp_config["SEND_DELAY_MINUTES"] = 60
-    database.migrate(smtp_config["DATABASE"])
-    app = create_app(smtp_config)
-    db = database.connect(smtp_config["DATABASE"])
-    key = create_api_key(db, "desk")
-    post_ticket(app.test_client(), {"Authorization": f"Bearer {key}"},
-                closed_at=clock.now().isoformat())
+def test_nothing_is_sent_before_it_is_due(smtp_config, make_app, db, api_headers, smtp_server):
+    app = make_app(SEND_DELAY_MINUTES=60)
+    post_ticket(app.test_client(), api_headers, closed_at=clock.now().isoformat())
     assert deliver(app) == {"sent": 0, "retry": 0, "failed": 0}
     make_due(db)
     assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
@@ -157,27 +146,21 @@ class RefusingRecipientHandler:
         return "550 5.1.1 Mailbox unavailable"
 
 
-def test_refused_recipient_is_permanent(smtp_config):
+def test_refused_recipient_is_permanent(smtp_config, make_app, db, api_headers):
     controller = Controller(RefusingRecipientHandler(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        smtp_config["SMTP_PORT"] = controller.port
-        database.migrate(smtp_config["DATABASE"])
-        app = create_app(smtp_config)
-        db = database.connect(smtp_config["DATABASE"])
-        post_ticket(app.test_client(), {"Authorization": f"Bearer {create_api_key(db, 'd')}"})
+        app = make_app(SMTP_PORT=controller.port)
+        post_ticket(app.test_client(), api_headers)
         assert deliver(app) == {"sent": 0, "retry": 0, "failed": 1}
         assert "recipient refused: 550" in outbox_row(db)["last_error"]
     finally:
         controller.stop()
 
 
-def test_unreachable_server_is_retried_then_given_up(smtp_config):
-    smtp_config.update({"SMTP_PORT": free_port(), "OUTBOX_MAX_ATTEMPTS": 2})
-    database.migrate(smtp_config["DATABASE"])
-    app = create_app(smtp_config)
-    db = database.connect(smtp_config["DATABASE"])
-    post_ticket(app.test_client(), {"Authorization": f"Bearer {create_api_key(db, 'd')}"})
+def test_unreachable_server_is_retried_then_given_up(smtp_config, make_app, db, api_headers):
+    app = make_app(SMTP_PORT=free_port(), OUTBOX_MAX_ATTEMPTS=2)
+    post_ticket(app.test_client(), api_headers)
 
     assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
     assert "unreachable" in outbox_row(db)["last_error"]
@@ -205,9 +188,7 @@ def test_two_workers_at_once_never_send_a_message_twice(smtp_app, smtp_client, s
     count = 40
     for number in range(count):
         post_ticket(smtp_client, headers, f"T-{number}", email=f"c{number}@example.com")
-    env = dict(os.environ)
-    env.update({f"FLASK_{key}": str(value) for key, value in smtp_config.items()
-                if key != "TESTING" and value is not None})
+    env = dict(os.environ, **flask_env(smtp_config))
     workers = [subprocess.Popen([sys.executable, "-m", "flask", "outbox", "send-due"],
                                 cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, text=True)

@@ -93,18 +93,12 @@ def test_range_selects_closures_with_both_days_inclusive(manager_client, scored)
     assert empty["csat_pct"] is None and empty["response_rate"] is None
 
 
-def test_days_are_read_in_the_business_time_zone(config, db, tmp_path):
-    from app import create_app
-
-    config["TIMEZONE"] = "Asia/Jakarta"
-    app = create_app(config)
+def test_days_are_read_in_the_business_time_zone(make_app, db, api_headers):
+    app = make_app(TIMEZONE="Asia/Jakarta")
     # 23:30 UTC on 31 October is 06:30 on 1 November in Jakarta.
     add_answer(db, app.config, "J1", datetime(2026, 10, 31, 23, 30, tzinfo=UTC), {"csat": 5})
-    client = app.test_client()
-    from surveys.auth import create_api_key
-
-    headers = {"Authorization": f"Bearer {create_api_key(db, 'k')}"}
-    body = scores(client, "from=2026-11-01&to=2026-11-01&group_by=month", headers=headers)
+    body = scores(app.test_client(), "from=2026-11-01&to=2026-11-01&group_by=month",
+                  headers=api_headers)
     assert [row["group"] for row in body["groups"]] == ["2026-11"]
 
 
@@ -206,7 +200,9 @@ def test_dashboard_shows_scores_and_marks_too_few(manager_client, scored):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "ayu@example.com" in html and "budi@example.com" in html
-    assert "too few" in html  # MIN_N is 5 and no group reaches it
+    # MIN_N is 5 and no group reaches it: each score with answers is marked, overall too
+    # (CSAT 4, CES 3, NPS 4 overall; per agent CSAT 3+1, CES 2+1, NPS 2+1).
+    assert html.count('<span class="badge">too few</span>') == 3 + 6
     assert "50.0%" in html    # overall CSAT
     assert ("/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent"
             in html)

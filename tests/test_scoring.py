@@ -129,7 +129,10 @@ def test_percentage(part, whole, expected):
     assert percentage(part, whole) == expected
 
 
-@pytest.mark.parametrize(("n", "min_n", "expected"), [(4, 5, True), (5, 5, False), (0, 5, True)])
+@pytest.mark.parametrize(("n", "min_n", "expected"), [
+    (4, 5, True), (1, 5, True), (5, 5, False), (6, 5, False),
+    (0, 5, False),  # no answers: there is no score to mark
+])
 def test_too_few(n, min_n, expected):
     assert too_few(n, min_n) is expected
 

@@ -9,10 +9,6 @@ from aiosmtpd.smtp import AuthResult
 from conftest import RecordingHandler, free_port
 from survey_helpers import deliver, post_ticket
 
-from app import create_app
-from surveys import db as database
-from surveys.auth import create_api_key
-
 USERNAME, PASSWORD = "puas", "smtp secret"
 
 
@@ -43,23 +39,26 @@ def start(controller):
     return controller
 
 
-def app_for(config, **smtp):
-    config.update({"SMTP_HOST": "127.0.0.1", **smtp})
-    database.migrate(config["DATABASE"])
-    app = create_app(config)
-    connection = database.connect(config["DATABASE"])
-    post_ticket(app.test_client(), {"Authorization": f"Bearer {create_api_key(connection, 'k')}"})
-    return app, connection
+@pytest.fixture
+def app_for(make_app, db, api_headers):
+    """An app sending through the given SMTP settings, with one invitation due."""
+
+    def make(**smtp):
+        app = make_app(SMTP_HOST="127.0.0.1", **smtp)
+        post_ticket(app.test_client(), api_headers)
+        return app, db
+
+    return make
 
 
-def test_starttls_with_login(config, certificate_authority):
+def test_starttls_with_login(app_for, certificate_authority):
     handler = RecordingHandler()
     controller = start(Controller(
         handler, hostname="127.0.0.1", port=free_port(),
         tls_context=server_context(certificate_authority), require_starttls=True,
         authenticator=check_login, auth_require_tls=True))
     try:
-        app, db = app_for(config, SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
+        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
                           SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
         assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
         assert [envelope.rcpt_tos for envelope in handler.messages] == [["customer@example.com"]]
@@ -67,14 +66,14 @@ def test_starttls_with_login(config, certificate_authority):
         controller.stop()
 
 
-def test_wrong_smtp_password_is_retried_not_given_up(config, certificate_authority):
+def test_wrong_smtp_password_is_retried_not_given_up(app_for, certificate_authority):
     handler = RecordingHandler()
     controller = start(Controller(
         handler, hostname="127.0.0.1", port=free_port(),
         tls_context=server_context(certificate_authority), require_starttls=True,
         authenticator=check_login, auth_require_tls=True))
     try:
-        app, db = app_for(config, SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
+        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
                           SMTP_USERNAME=USERNAME, SMTP_PASSWORD="wrong")
         assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
         row = next(db["outbox"].rows)
@@ -83,14 +82,14 @@ def test_wrong_smtp_password_is_retried_not_given_up(config, certificate_authori
         controller.stop()
 
 
-def test_starttls_refuses_a_server_it_cannot_verify(config, tmp_path, monkeypatch):
+def test_starttls_refuses_a_server_it_cannot_verify(app_for, tmp_path, monkeypatch):
     untrusted = trustme.CA()  # the server's certificate is signed by a CA Puas does not trust
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing-trusted.pem"))
     handler = RecordingHandler()
     controller = start(Controller(handler, hostname="127.0.0.1", port=free_port(),
                                   tls_context=server_context(untrusted), require_starttls=True))
     try:
-        app, db = app_for(config, SMTP_PORT=controller.port, SMTP_SECURITY="starttls")
+        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls")
         assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
         assert "CERTIFICATE_VERIFY_FAILED" in next(db["outbox"].rows)["last_error"]
         assert handler.messages == []
@@ -98,12 +97,12 @@ def test_starttls_refuses_a_server_it_cannot_verify(config, tmp_path, monkeypatc
         controller.stop()
 
 
-def test_implicit_tls(config, certificate_authority):
+def test_implicit_tls(app_for, certificate_authority):
     handler = RecordingHandler()
     controller = start(Controller(handler, hostname="127.0.0.1", port=free_port(),
                                   ssl_context=server_context(certificate_authority)))
     try:
-        app, db = app_for(config, SMTP_PORT=controller.port, SMTP_SECURITY="ssl")
+        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="ssl")
         assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
         assert len(handler.messages) == 1
     finally:

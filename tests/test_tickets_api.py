@@ -2,9 +2,12 @@
 
 import io
 import json
+from datetime import timedelta
 
 import pytest
 from conftest import ticket_payload
+
+from surveys import clock
 
 URL = "/api/v1/tickets/closed"
 TABLES = ("tickets", "invitations", "outbox", "agents", "teams")
@@ -71,48 +74,28 @@ def test_agent_and_team_are_recorded_at_the_moment_of_the_invitation(client, db,
                     {"ticket_ref": "T-2", "agent": "Budi", "team": "Technical"}]
 
 
-@pytest.mark.parametrize("config_delay", [60])
-def test_invitation_waits_for_the_send_delay(config, tmp_path, config_delay):
-    from app import create_app
-    from surveys import clock
-    from surveys import db as database
-    from surveys.auth import create_api_key
-
-    config["SEND_DELAY_MINUTES"] = config_delay
-    database.migrate(config["DATABASE"])
-    app = create_app(config)
-    connection = database.connect(config["DATABASE"])
-    key = create_api_key(connection, "desk")
+def test_invitation_waits_for_the_send_delay(make_app, api_headers):
+    app = make_app(SEND_DELAY_MINUTES=45)
     closed_at = clock.now()
-    response = app.test_client().post(
-        URL, json=ticket_payload(closed_at=closed_at.isoformat()),
-        headers={"Authorization": f"Bearer {key}"})
+    response = app.test_client().post(URL, json=ticket_payload(closed_at=closed_at.isoformat()),
+                                      headers=api_headers)
     send_at = clock.from_iso(response.get_json()["invitation"]["send_at"])
-    assert (send_at - closed_at).total_seconds() == config_delay * 60
+    assert send_at - closed_at == timedelta(minutes=45)
 
 
-def test_throttled_customer_is_recorded_with_a_reason(config, tmp_path):
-    from app import create_app
-    from surveys import db as database
-    from surveys.auth import create_api_key
-
-    config["THROTTLE_DAYS"] = 14
-    database.migrate(config["DATABASE"])
-    app = create_app(config)
-    connection = database.connect(config["DATABASE"])
-    headers = {"Authorization": f"Bearer {create_api_key(connection, 'desk')}"}
-    client = app.test_client()
-    client.post(URL, json=ticket_payload("T-1"), headers=headers)
-    second = client.post(URL, json=ticket_payload("T-2"), headers=headers)
+def test_throttled_customer_is_recorded_with_a_reason(make_app, db, api_headers):
+    client = make_app(THROTTLE_DAYS=14).test_client()
+    client.post(URL, json=ticket_payload("T-1"), headers=api_headers)
+    second = client.post(URL, json=ticket_payload("T-2"), headers=api_headers)
     other_customer = client.post(URL, json=ticket_payload("T-3", email="b@example.com"),
-                                 headers=headers)
+                                 headers=api_headers)
 
     assert second.status_code == 201
     assert second.get_json()["invitation"] == {
         "id": 2, "status": "suppressed", "reason": "throttled", "send_at": None,
         "sent_at": None}
     assert other_customer.get_json()["invitation"]["status"] == "scheduled"
-    assert [row["invitation_id"] for row in connection["outbox"].rows] == [1, 3]
+    assert [row["invitation_id"] for row in db["outbox"].rows] == [1, 3]
 
 
 @pytest.mark.parametrize("authorization", [
