@@ -17,11 +17,11 @@ def connect(path):
     """Open the database with the pragmas every Puas connection needs."""
     # Waiting up to 30 s for the single writer beats failing with "database is locked".
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS)
-    db = Database(conn)
-    db.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA foreign_keys = ON")
     # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
-    db.execute("PRAGMA synchronous = FULL")
-    return db
+    conn.execute("PRAGMA synchronous = FULL")
+    # Opened on every request: skip what Puas does not use (triggers, plugins).
+    return Database(conn, recursive_triggers=False, execute_plugins=False)
 
 
 def get_db():

@@ -169,20 +169,23 @@ def agent_id_for(db, email, name):
     if not email and not name:
         return None
     identity = f"email:{email}" if email else f"name:{name}"
-    db.execute(
-        "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?) "
-        "ON CONFLICT (identity) DO UPDATE SET name = coalesce(excluded.name, agents.name)",
-        [identity, email, name],
-    )
-    return next(db.query("SELECT id FROM agents WHERE identity = ?", [identity]))["id"]
+    rows = list(db.query("SELECT id, name FROM agents WHERE identity = ?", [identity]))
+    if not rows:
+        return db.execute("INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)",
+                          [identity, email, name]).lastrowid
+    if name and rows[0]["name"] != name:  # the help desk now knows a (new) name
+        db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, rows[0]["id"]])
+    return rows[0]["id"]
 
 
 def team_id_for(db, name):
     """The team's id, adding the team on first sight."""
     if not name:
         return None
-    db.execute("INSERT INTO teams (name) VALUES (?) ON CONFLICT (name) DO NOTHING", [name])
-    return next(db.query("SELECT id FROM teams WHERE name = ?", [name]))["id"]
+    rows = list(db.query("SELECT id FROM teams WHERE name = ?", [name]))
+    if rows:
+        return rows[0]["id"]
+    return db.execute("INSERT INTO teams (name) VALUES (?)", [name]).lastrowid
 
 
 def invitation_result(db, ticket_id):
@@ -238,30 +241,40 @@ def record_closure(db, closure, settings, source="api"):
         agent_id = agent_id_for(db, closure.agent_email, closure.agent_name)
         team_id = team_id_for(db, closure.team)
         closed_day = clock.local_day(closure.closed_at, settings["TIMEZONE"])
-        ticket_id = db["tickets"].insert({
-            "source": source, "ticket_ref": closure.ticket_ref,
-            "closed_at": clock.to_iso(closure.closed_at), "closed_day": closed_day,
-            "opened_at": _optional_iso(closure.opened_at),
-            "first_response_at": _optional_iso(closure.first_response_at),
-            "customer_email": closure.customer_email, "customer_name": closure.customer_name,
-            "customer_locale": closure.customer_locale, "agent_id": agent_id,
-            "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
-            "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
-            "created_at": clock.to_iso(now),
-        }).last_pk
+        # Plain INSERTs: this runs under the write lock, and every write-locked millisecond
+        # is one that other requests wait for.
+        ticket_id = db.execute(
+            """INSERT INTO tickets (source, ticket_ref, closed_at, closed_day, opened_at,
+                   first_response_at, customer_email, customer_name, customer_locale,
+                   agent_id, team_id, channel, contacts, escalated, reopened, created_at)
+               VALUES (:source, :ticket_ref, :closed_at, :closed_day, :opened_at,
+                   :first_response_at, :customer_email, :customer_name, :customer_locale,
+                   :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now)""",
+            {"source": source, "ticket_ref": closure.ticket_ref,
+             "closed_at": clock.to_iso(closure.closed_at), "closed_day": closed_day,
+             "opened_at": _optional_iso(closure.opened_at),
+             "first_response_at": _optional_iso(closure.first_response_at),
+             "customer_email": closure.customer_email, "customer_name": closure.customer_name,
+             "customer_locale": closure.customer_locale, "agent_id": agent_id,
+             "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
+             "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
+             "now": clock.to_iso(now)},
+        ).lastrowid
         send_at = max(now, closure.closed_at + timedelta(minutes=settings["SEND_DELAY_MINUTES"]))
         reason = suppression_reason(db, closure, send_at, settings)
-        invitation_id = db["invitations"].insert({
-            "ticket_id": ticket_id, "customer_email": closure.customer_email,
-            "agent_id": agent_id, "team_id": team_id, "channel": closure.channel,
-            "closed_day": closed_day, "status": "suppressed" if reason else "scheduled",
-            "reason": reason, "send_at": None if reason else clock.to_iso(send_at),
-            "created_at": clock.to_iso(now),
-        }).last_pk
+        invitation_id = db.execute(
+            """INSERT INTO invitations (ticket_id, customer_email, agent_id, team_id, channel,
+                   closed_day, status, reason, send_at, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [ticket_id, closure.customer_email, agent_id, team_id, closure.channel, closed_day,
+             "suppressed" if reason else "scheduled", reason,
+             None if reason else clock.to_iso(send_at), clock.to_iso(now)],
+        ).lastrowid
         if not reason:
-            db["outbox"].insert({
-                "invitation_id": invitation_id, "recipient": closure.customer_email,
-                "status": "pending", "attempts": 0,
-                "next_attempt_at": clock.to_iso(send_at), "created_at": clock.to_iso(now),
-            })
+            db.execute(
+                """INSERT INTO outbox (invitation_id, recipient, status, attempts,
+                       next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)""",
+                [invitation_id, closure.customer_email, clock.to_iso(send_at),
+                 clock.to_iso(now)],
+            )
         return invitation_result(db, ticket_id), True

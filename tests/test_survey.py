@@ -73,6 +73,14 @@ def test_submitting_records_the_answers_and_thanks(client, db, token):
     assert "Thank you" in thanks.get_data(as_text=True)
 
 
+def test_an_answer_proves_a_failed_delivery_arrived(client, db, token):
+    # The SMTP conversation failed after the server had taken the mail.
+    db.execute("UPDATE invitations SET status = 'failed', sent_at = NULL")
+    submit(client, token, csat=4)
+    invitation = db["invitations"].get(1)
+    assert invitation["status"] == "sent" and invitation["sent_at"] is not None
+
+
 def test_skipped_questions_are_stored_as_no_answer(client, db, token):
     assert submit(client, token, nps=0).status_code == 303
     assert responses(db) == [(None, None, 0, None)]
