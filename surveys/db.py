@@ -1,5 +1,7 @@
 """The SQLite database: one connection per request, pragmas, migrations, write transactions."""
 
+import fcntl
+import os
 import sqlite3
 from contextlib import contextmanager
 
@@ -21,13 +23,55 @@ def connect(path):
     # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
     # Opened on every request: skip what Puas does not use (triggers, plugins).
-    return Database(conn, recursive_triggers=False, execute_plugins=False)
+    db = Database(conn, recursive_triggers=False, execute_plugins=False)
+    db.writer_lock_path = f"{path}-writer"
+    return db
+
+
+@contextmanager
+def writer_turn(db):
+    """Wait for this database's single writer turn in a queue the kernel keeps.
+
+    SQLite's own wait for the write lock sleeps and polls (1, 2, 5 … 100 ms), so under
+    load the lock sits idle while writers sleep. An flock on a file beside the database
+    wakes the next writer the moment the last one finishes. The kernel releases it when
+    the holder closes the file or dies; a stuck holder is bounded by gunicorn's worker
+    timeout. Writers that skip it (sqlite3 in a shell, say) still wait on SQLite's lock.
+    """
+    descriptor = os.open(db.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+# One idle connection per process and database file, opened after any fork (keyed by pid)
+# and never used for queries: see hold_wal_open().
+_wal_holders = {}
+
+
+def hold_wal_open(path):
+    """Keep one connection of this process open so that a request's close is never the last.
+
+    When the last connection to a WAL database closes, SQLite checkpoints the WAL into the
+    database and deletes it; with a connection per request that happened on most requests
+    and doubled their cost. An idle connection that has read once keeps the WAL in place;
+    writers still checkpoint it every 1000 pages (wal_autocheckpoint).
+    """
+    key = (os.getpid(), path)
+    if key not in _wal_holders:
+        holder = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False)
+        holder.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        _wal_holders[key] = holder
 
 
 def get_db():
     """The request's connection, opened on first use."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
+        path = current_app.config["DATABASE"]
+        hold_wal_open(path)
+        g.db = connect(path)
     return g.db
 
 
@@ -51,17 +95,18 @@ def immediate(db):
         with db.atomic():
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    try:
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
+    with writer_turn(db):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
 
 
 def migrate(path):

@@ -7,7 +7,7 @@ here writes on GET or HEAD; a score in the query string only pre-selects an answ
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from surveys import clock
-from surveys.db import get_db
+from surveys.db import get_db, immediate
 from surveys.forms import SurveyForm
 from surveys.questions import QUESTIONS
 from surveys.tokens import find_invitation
@@ -39,21 +39,23 @@ def preselect(form, answers, query):
 def save_response(db, invitation, answers):
     """Insert or replace the invitation's single response."""
     now = clock.to_iso(clock.now())
-    # One statement: the UNIQUE invitation_id and ON CONFLICT make concurrent submits
-    # safe whatever the interleaving (one row per invitation, the last submit wins).
-    db.execute(
-        """INSERT INTO responses (invitation_id, csat, ces, nps, comment, created_at, updated_at)
-           VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
-           ON CONFLICT (invitation_id) DO UPDATE SET
-               csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
-               comment = excluded.comment, updated_at = excluded.updated_at""",
-        {"invitation_id": invitation["id"], "now": now, **answers},
-    )
-    if invitation["status"] != "sent":
-        # An answer proves the mail arrived, even if the SMTP conversation ended in an
-        # error; counting it as sent keeps the response rate at or below 100 %.
-        db.execute("UPDATE invitations SET status = 'sent', sent_at = coalesce(sent_at, ?) "
-                   "WHERE id = ?", [now, invitation["id"]])
+    with immediate(db):
+        # The UNIQUE invitation_id and ON CONFLICT keep one row per invitation whatever
+        # the interleaving of concurrent submits; the last submit wins.
+        db.execute(
+            """INSERT INTO responses
+                   (invitation_id, csat, ces, nps, comment, created_at, updated_at)
+               VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
+               ON CONFLICT (invitation_id) DO UPDATE SET
+                   csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
+                   comment = excluded.comment, updated_at = excluded.updated_at""",
+            {"invitation_id": invitation["id"], "now": now, **answers},
+        )
+        if invitation["status"] != "sent":
+            # An answer proves the mail arrived, even if the SMTP conversation ended in
+            # an error; counting it as sent keeps the response rate at or below 100 %.
+            db.execute("UPDATE invitations SET status = 'sent', "
+                       "sent_at = coalesce(sent_at, ?) WHERE id = ?", [now, invitation["id"]])
 
 
 @bp.route("/<token>", methods=["GET", "POST"])

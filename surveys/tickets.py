@@ -164,32 +164,38 @@ def _flag(value):
     return None if value is None else int(value)
 
 
+# The functions below run under the write lock, where every millisecond is one that other
+# writers wait for: reads use db.execute() directly, because db.query() wraps each read
+# in a SAVEPOINT of its own.
+
+
 def agent_id_for(db, email, name):
     """The agent's id, adding the agent on first sight (known by email, else by name)."""
     if not email and not name:
         return None
     identity = f"email:{email}" if email else f"name:{name}"
-    rows = list(db.query("SELECT id, name FROM agents WHERE identity = ?", [identity]))
-    if not rows:
+    row = db.execute("SELECT id, name FROM agents WHERE identity = ?", [identity]).fetchone()
+    if row is None:
         return db.execute("INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)",
                           [identity, email, name]).lastrowid
-    if name and rows[0]["name"] != name:  # the help desk now knows a (new) name
-        db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, rows[0]["id"]])
-    return rows[0]["id"]
+    agent_id, known_name = row
+    if name and known_name != name:  # the help desk now knows a (new) name
+        db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, agent_id])
+    return agent_id
 
 
 def team_id_for(db, name):
     """The team's id, adding the team on first sight."""
     if not name:
         return None
-    rows = list(db.query("SELECT id FROM teams WHERE name = ?", [name]))
-    if rows:
-        return rows[0]["id"]
+    row = db.execute("SELECT id FROM teams WHERE name = ?", [name]).fetchone()
+    if row is not None:
+        return row[0]
     return db.execute("INSERT INTO teams (name) VALUES (?)", [name]).lastrowid
 
 
 def invitation_result(db, ticket_id):
-    """What the API answers about a closure: its invitation, or why none was sent."""
+    """What the API answers about a stored closure: its invitation, or why none was sent."""
     row = next(db.query(
         """SELECT tickets.ticket_ref, tickets.closed_at, invitations.id, invitations.status,
                   invitations.reason, invitations.send_at, invitations.sent_at
@@ -197,17 +203,25 @@ def invitation_result(db, ticket_id):
             WHERE tickets.id = ?""",
         [ticket_id],
     ))
+    return result_body(row["ticket_ref"], row["closed_at"], row)
+
+
+def result_body(ticket_ref, closed_at, invitation):
+    """The API's answer about a closure (SPEC.md)."""
     return {
-        "ticket_id": row["ticket_ref"],
-        "closed_at": row["closed_at"],
-        "invitation": {
-            "id": row["id"],
-            "status": row["status"],
-            "reason": row["reason"],
-            "send_at": row["send_at"],
-            "sent_at": row["sent_at"],
-        },
+        "ticket_id": ticket_ref,
+        "closed_at": closed_at,
+        "invitation": {key: invitation[key]
+                       for key in ("id", "status", "reason", "send_at", "sent_at")},
     }
+
+
+def find_closure(db, source, ticket_ref, closed_at):
+    """The ticket id of a stored closure, or None."""
+    row = db.execute(
+        "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND closed_at = ?",
+        [source, ticket_ref, closed_at]).fetchone()
+    return row[0] if row else None
 
 
 def suppression_reason(db, closure, send_at, settings):
@@ -231,50 +245,54 @@ def record_closure(db, closure, settings, source="api"):
     stored result with created False and writes nothing.
     """
     now = clock.now()
+    closed_at = clock.to_iso(closure.closed_at)
+    # Help desks retry: answer a closure seen before without taking the write lock.
+    known = find_closure(db, source, closure.ticket_ref, closed_at)
+    if known is not None:
+        return invitation_result(db, known), False
+    closed_day = clock.local_day(closure.closed_at, settings["TIMEZONE"])
+    send_at = max(now, closure.closed_at + timedelta(minutes=settings["SEND_DELAY_MINUTES"]))
     with immediate(db):
-        existing = list(db.query(
-            "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND closed_at = ?",
-            [source, closure.ticket_ref, clock.to_iso(closure.closed_at)],
-        ))
-        if existing:
-            return invitation_result(db, existing[0]["id"]), False
         agent_id = agent_id_for(db, closure.agent_email, closure.agent_name)
         team_id = team_id_for(db, closure.team)
-        closed_day = clock.local_day(closure.closed_at, settings["TIMEZONE"])
-        # Plain INSERTs: this runs under the write lock, and every write-locked millisecond
-        # is one that other requests wait for.
-        ticket_id = db.execute(
+        # The unique index on (source, ticket_ref, closed_at) settles a race with another
+        # request for the same closure: the loser inserts nothing and answers as a repeat.
+        inserted = db.execute(
             """INSERT INTO tickets (source, ticket_ref, closed_at, closed_day, opened_at,
                    first_response_at, customer_email, customer_name, customer_locale,
                    agent_id, team_id, channel, contacts, escalated, reopened, created_at)
                VALUES (:source, :ticket_ref, :closed_at, :closed_day, :opened_at,
                    :first_response_at, :customer_email, :customer_name, :customer_locale,
-                   :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now)""",
-            {"source": source, "ticket_ref": closure.ticket_ref,
-             "closed_at": clock.to_iso(closure.closed_at), "closed_day": closed_day,
-             "opened_at": _optional_iso(closure.opened_at),
+                   :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now)
+               ON CONFLICT (source, ticket_ref, closed_at) DO NOTHING""",
+            {"source": source, "ticket_ref": closure.ticket_ref, "closed_at": closed_at,
+             "closed_day": closed_day, "opened_at": _optional_iso(closure.opened_at),
              "first_response_at": _optional_iso(closure.first_response_at),
              "customer_email": closure.customer_email, "customer_name": closure.customer_name,
              "customer_locale": closure.customer_locale, "agent_id": agent_id,
              "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
              "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
              "now": clock.to_iso(now)},
-        ).lastrowid
-        send_at = max(now, closure.closed_at + timedelta(minutes=settings["SEND_DELAY_MINUTES"]))
+        )
+        if not inserted.rowcount:
+            raced = find_closure(db, source, closure.ticket_ref, closed_at)
+            return invitation_result(db, raced), False
+        ticket_id = inserted.lastrowid
         reason = suppression_reason(db, closure, send_at, settings)
-        invitation_id = db.execute(
+        invitation = {"status": "suppressed" if reason else "scheduled", "reason": reason,
+                      "send_at": None if reason else clock.to_iso(send_at), "sent_at": None}
+        invitation["id"] = db.execute(
             """INSERT INTO invitations (ticket_id, customer_email, agent_id, team_id, channel,
                    closed_day, status, reason, send_at, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [ticket_id, closure.customer_email, agent_id, team_id, closure.channel, closed_day,
-             "suppressed" if reason else "scheduled", reason,
-             None if reason else clock.to_iso(send_at), clock.to_iso(now)],
+             invitation["status"], reason, invitation["send_at"], clock.to_iso(now)],
         ).lastrowid
         if not reason:
             db.execute(
                 """INSERT INTO outbox (invitation_id, recipient, status, attempts,
                        next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)""",
-                [invitation_id, closure.customer_email, clock.to_iso(send_at),
+                [invitation["id"], closure.customer_email, invitation["send_at"],
                  clock.to_iso(now)],
             )
-        return invitation_result(db, ticket_id), True
+    return result_body(closure.ticket_ref, closed_at, invitation), True
