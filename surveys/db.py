@@ -190,7 +190,6 @@ def m003_surveys(db):
         strict=True,
     )
     db["tickets"].create_index(["source", "ticket_ref", "closed_at"], unique=True)
-    db["tickets"].create_index(["closed_day"])
     # The agent, team, channel and day are copied from the closure so that reports
     # credit whoever held the ticket when the invitation was made.
     db["invitations"].create(

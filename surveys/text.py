@@ -1,5 +1,6 @@
 """Checks for text that people and help desks send: one place, one set of rules."""
 
+import functools
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -34,6 +35,7 @@ def clean_text(value, max_length, multiline=False):
     return value
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and agents' addresses arrive again and again
 def clean_email(value):
     """A deliverable-looking address in ASCII form, lower-cased; no DNS lookups.
 
