@@ -1,6 +1,7 @@
 """The `flask` commands: users, API keys, the outbox and the demo data."""
 
 import sys
+from contextlib import contextmanager
 
 import click
 from flask import current_app
@@ -15,9 +16,16 @@ api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for hel
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
 
 
-def open_db():
-    """A connection for a command (commands run outside any request)."""
-    return connect(current_app.config["DATABASE"])
+@contextmanager
+def command_db():
+    """A connection for a command (commands run outside any request); UserError → Error:."""
+    db = connect(current_app.config["DATABASE"])
+    try:
+        yield db
+    except UserError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        db.close()
 
 
 def read_password():
@@ -35,13 +43,8 @@ def read_password():
 @click.option("--name", default=None, help="The person's name, as shown in the app.")
 def create_user_command(email, role, name):
     """Add a person who signs in; the password is prompted for (or read from stdin)."""
-    db = open_db()
-    try:
+    with command_db() as db:
         stored_email = create_user(db, email, read_password(), role, name=name)
-    except UserError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        db.close()
     click.echo(f"Created {role} {stored_email}.")
 
 
@@ -49,13 +52,8 @@ def create_user_command(email, role, name):
 @click.argument("name")
 def api_key_create(name):
     """Create a key for a help desk; it is printed once and stored only as a hash."""
-    db = open_db()
-    try:
+    with command_db() as db:
         key = create_api_key(db, name)
-    except UserError as error:
-        raise click.ClickException(str(error)) from error
-    finally:
-        db.close()
     click.echo(f"API key {name.strip()!r} created. Copy it now; Puas cannot show it again:")
     click.echo(key)
 
@@ -63,11 +61,8 @@ def api_key_create(name):
 @api_key_cli.command("list")
 def api_key_list():
     """List keys by name, with when they were created and revoked."""
-    db = open_db()
-    try:
+    with command_db() as db:
         rows = list(db.query("SELECT name, created_at, revoked_at FROM api_keys ORDER BY name"))
-    finally:
-        db.close()
     if not rows:
         click.echo("No API keys yet: flask api-key create NAME")
     for row in rows:
@@ -79,13 +74,10 @@ def api_key_list():
 @click.argument("name")
 def api_key_revoke(name):
     """Revoke a key: requests with it are refused from now on."""
-    db = open_db()
-    try:
+    with command_db() as db:
         cursor = db.execute(
             "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
             [clock.to_iso(clock.now()), name.strip()])
-    finally:
-        db.close()
     if not cursor.rowcount:
         raise click.ClickException(f"no active API key named {name!r}")
     click.echo(f"API key {name!r} revoked.")
@@ -108,11 +100,8 @@ def outbox_run():
 @with_appcontext
 def seed_demo_command():
     """Load demo people, tickets and answers into an empty database."""
-    db = open_db()
-    try:
+    with command_db() as db:
         created = seed(db, current_app.config)
-    finally:
-        db.close()
     if not created:
         click.echo("The database already has data; demo data not loaded.")
         return

@@ -119,20 +119,21 @@ def sign_in(client, email, password=PASSWORD):
                                        "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
+def signed_in(client, db, email, role):
+    """The client, signed in as a new person with this role."""
+    create_user(db, email, PASSWORD, role)
+    assert sign_in(client, email).status_code == 302
+    return client
+
+
 @pytest.fixture
 def manager_client(client, db):
-    create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
-    response = sign_in(client, MANAGER_EMAIL)
-    assert response.status_code == 302
-    return client
+    return signed_in(client, db, MANAGER_EMAIL, "manager")
 
 
 @pytest.fixture
 def staff_client(client, db):
-    create_user(db, STAFF_EMAIL, PASSWORD, "staff")
-    response = sign_in(client, STAFF_EMAIL)
-    assert response.status_code == 302
-    return client
+    return signed_in(client, db, STAFF_EMAIL, "staff")
 
 
 def ticket_payload(ticket_id="T-1", email="customer@example.com", **fields):

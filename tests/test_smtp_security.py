@@ -51,35 +51,34 @@ def app_for(make_app, db, api_headers):
     return make
 
 
-def test_starttls_with_login(app_for, certificate_authority):
+@pytest.fixture
+def starttls_server(certificate_authority):
+    """A server that insists on STARTTLS and a login before mail."""
     handler = RecordingHandler()
     controller = start(Controller(
         handler, hostname="127.0.0.1", port=free_port(),
         tls_context=server_context(certificate_authority), require_starttls=True,
         authenticator=check_login, auth_require_tls=True))
-    try:
-        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
-                          SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
-        assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
-        assert [envelope.rcpt_tos for envelope in handler.messages] == [["customer@example.com"]]
-    finally:
-        controller.stop()
+    yield controller, handler
+    controller.stop()
 
 
-def test_wrong_smtp_password_is_retried_not_given_up(app_for, certificate_authority):
-    handler = RecordingHandler()
-    controller = start(Controller(
-        handler, hostname="127.0.0.1", port=free_port(),
-        tls_context=server_context(certificate_authority), require_starttls=True,
-        authenticator=check_login, auth_require_tls=True))
-    try:
-        app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
-                          SMTP_USERNAME=USERNAME, SMTP_PASSWORD="wrong")
-        assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
-        row = next(db["outbox"].rows)
-        assert row["status"] == "pending" and "SMTP login refused: 535" in row["last_error"]
-    finally:
-        controller.stop()
+def test_starttls_with_login(app_for, starttls_server):
+    controller, handler = starttls_server
+    app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
+                      SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
+    assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
+    assert [envelope.rcpt_tos for envelope in handler.messages] == [["customer@example.com"]]
+
+
+def test_wrong_smtp_password_is_retried_not_given_up(app_for, starttls_server):
+    controller, handler = starttls_server
+    app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
+                      SMTP_USERNAME=USERNAME, SMTP_PASSWORD="wrong")
+    assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
+    row = next(db["outbox"].rows)
+    assert row["status"] == "pending" and "SMTP login refused: 535" in row["last_error"]
+    assert handler.messages == []
 
 
 def test_starttls_refuses_a_server_it_cannot_verify(app_for, tmp_path, monkeypatch):
