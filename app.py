@@ -52,13 +52,17 @@ def register_auth(app):
 
 def register_blueprints(app):
     """One blueprint per audience."""
-    from surveys import api, auth, mailbox, reports, survey
+    from surveys import api, auth, mailbox, people, ratings, records, reports, scorecards, survey
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(mailbox.bp)
+    app.register_blueprint(people.bp)
+    app.register_blueprint(ratings.bp)
+    app.register_blueprint(records.bp)
+    app.register_blueprint(scorecards.bp)
 
 
 def register_errors(app):

@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from surveys.auth import api_key_or_manager_required, api_key_required
 from surveys.db import get_db
 from surveys.errors import error_response
+from surveys.scorecards import period_from, period_rows
 from surveys.scores import parse_range, score_groups
 from surveys.security import csrf
 from surveys.tickets import parse_closure, record_closure
@@ -84,3 +85,12 @@ def scores():
         "groups": groups,
         "overall": overall,
     })
+
+
+@bp.route("/admin-scores")
+@api_key_or_manager_required
+def admin_scores():
+    """Every admin's scorecard for a month (?period=YYYY-MM), as JSON."""
+    period = period_from(request.args, current_app.config)
+    return jsonify({"period": period,
+                    "admins": period_rows(get_db(), period, current_app.config)})

@@ -4,6 +4,7 @@ import functools
 import secrets
 import sqlite3
 import unicodedata
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
@@ -11,7 +12,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from surveys import clock
-from surveys.db import get_db
+from surveys.db import get_db, immediate
 from surveys.errors import ApiKeyInvalid
 from surveys.forms import LoginForm
 from surveys.security import sha256_hex
@@ -25,6 +26,14 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024
 API_KEY_PREFIX = "puas_"
 
+# Sign-in lockout: failures counted in the login_attempts table, shared by every worker.
+LOCKOUT_ACCOUNT_FAILURES = 5  # failed attempts for one email …
+LOCKOUT_ADDRESS_FAILURES = 20  # … or from one client address …
+LOCKOUT_MINUTES = 15  # … within this many minutes lock further attempts out
+LOCKOUT_MESSAGE = (f"Too many sign-in attempts. Please wait {LOCKOUT_MINUTES} minutes "
+                   "and try again.")
+LOGIN_ATTEMPTS_KEPT = timedelta(days=1)
+LOGIN_ATTEMPTS_PRUNED_PER_ATTEMPT = 100
 
 
 @functools.cache
@@ -42,6 +51,7 @@ class User(UserMixin):
         self.name = row["name"]
         self.role = row["role"]
         self.active = bool(row["active"])
+        self.rated = bool(row["rated"])
 
     @property
     def is_active(self):
@@ -66,8 +76,11 @@ def check_password_rules(password):
         raise UserError("the password is not valid text (check the terminal's encoding)")
 
 
-def create_user(db, email, password, role, name=None):
-    """Store a new person with a Werkzeug password hash; UserError if not possible."""
+def create_user(db, email, password, role, name=None, rated=False):
+    """Store a new person with a Werkzeug password hash; UserError if not possible.
+
+    `rated` marks an admin: an administrative employee whom staff rate.
+    """
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
     try:
@@ -82,7 +95,7 @@ def create_user(db, email, password, role, name=None):
     check_password_rules(password)
     try:
         db["users"].insert({
-            "email": email, "name": name, "role": role, "active": 1,
+            "email": email, "name": name, "role": role, "active": 1, "rated": int(rated),
             "password_hash": generate_password_hash(password),
             "created_at": clock.to_iso(clock.now()),
         })
@@ -206,16 +219,84 @@ def api_key_or_manager_required(view):
     return wrapped
 
 
+# Sign-in lockout
+
+
+def attempt_email(typed):
+    """The email an attempt is counted under: cleaned when valid, else trimmed and lower-cased."""
+    try:
+        return clean_email(typed)
+    except ValueError:
+        return typed.strip().lower()
+
+
+def begin_attempt(db, typed_email, address):
+    """Record a sign-in attempt as failed until it succeeds; its id, or None if locked out.
+
+    The check and the record share one BEGIN IMMEDIATE, so workers never both pass it on
+    the same count. The row goes in before the password is checked (outside the lock:
+    scrypt is slow on purpose), so attempts in flight count as failures and at most
+    LOCKOUT_ACCOUNT_FAILURES passwords are tried per account however many race. A refused
+    attempt is recorded as failed too: the lock lifts after LOCKOUT_MINUTES of quiet.
+    """
+    email = attempt_email(typed_email)
+    address = address or "unknown"
+    now = clock.now()
+    since = clock.to_iso(now - timedelta(minutes=LOCKOUT_MINUTES))
+    with immediate(db):
+        account_failures, address_failures = db.execute(
+            """SELECT
+                 (SELECT count(*) FROM login_attempts
+                   WHERE email = ? AND attempted_at >= ? AND succeeded = 0),
+                 (SELECT count(*) FROM login_attempts
+                   WHERE address = ? AND attempted_at >= ? AND succeeded = 0)""",
+            [email, since, address, since]).fetchone()
+        locked_out = (account_failures >= LOCKOUT_ACCOUNT_FAILURES
+                      or address_failures >= LOCKOUT_ADDRESS_FAILURES)
+        attempt_id = db.execute(
+            "INSERT INTO login_attempts (email, address, succeeded, attempted_at) "
+            "VALUES (?, ?, 0, ?)", [email, address, clock.to_iso(now)]).lastrowid
+        prune_attempts(db, now)
+    return None if locked_out else attempt_id
+
+
+def prune_attempts(db, now):
+    """Delete attempts older than LOGIN_ATTEMPTS_KEPT among the oldest few rows.
+
+    Looking only at the lowest ids (the oldest rows) bounds the work per attempt, with no
+    index on attempted_at alone; deleting up to 100 for each one added keeps the table to
+    about a day of attempts.
+    """
+    db.execute(
+        """DELETE FROM login_attempts WHERE attempted_at < ? AND id IN
+             (SELECT id FROM login_attempts ORDER BY id LIMIT ?)""",
+        [clock.to_iso(now - LOGIN_ATTEMPTS_KEPT), LOGIN_ATTEMPTS_PRUNED_PER_ATTEMPT])
+
+
+def attempt_succeeded(db, attempt_id):
+    """Mark a recorded attempt as a successful sign-in (failures before it still count)."""
+    with immediate(db):
+        db.execute("UPDATE login_attempts SET succeeded = 1 WHERE id = ?", [attempt_id])
+
+
 # Views
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form; a fresh session on success."""
+    """The sign-in form; a fresh session on success; 429 while locked out (see begin_attempt)."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(get_db(), form.email.data, form.password.data)
+        db = get_db()
+        attempt_id = begin_attempt(db, form.email.data, request.remote_addr)
+        if attempt_id is None:
+            # The same page whether or not the email exists, and no password check.
+            flash(LOCKOUT_MESSAGE, "error")
+            return (render_template("auth/login.html", form=form), 429,
+                    {"Retry-After": str(LOCKOUT_MINUTES * 60)})
+        user = authenticate(db, form.email.data, form.password.data)
         if user is not None:
+            attempt_succeeded(db, attempt_id)
             target = request.args.get("next")
             # A fresh session at sign-in: nothing chosen before it survives into it.
             session.clear()

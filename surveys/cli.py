@@ -10,7 +10,15 @@ from flask.cli import AppGroup, with_appcontext
 from surveys import clock, outbox
 from surveys.auth import ROLES, UserError, create_api_key, create_user
 from surveys.db import connect
-from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed
+from surveys.demo import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_ADMIN_PASSWORD,
+    DEMO_MANAGER_EMAIL,
+    DEMO_MANAGER_PASSWORD,
+    DEMO_STAFF_EMAIL,
+    DEMO_STAFF_PASSWORD,
+    seed,
+)
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
@@ -41,11 +49,14 @@ def read_password():
 @click.option("--role", type=click.Choice(ROLES), required=True,
               help="staff rate admins; managers see every score and manage Puas.")
 @click.option("--name", default=None, help="The person's name, as shown in the app.")
-def create_user_command(email, role, name):
+@click.option("--admin", "rated", is_flag=True,
+              help="An administrative employee: staff rate them on speed, initiative and "
+                   "accuracy.")
+def create_user_command(email, role, name, rated):
     """Add a person who signs in; the password is prompted for (or read from stdin)."""
     with command_db() as db:
-        stored_email = create_user(db, email, read_password(), role, name=name)
-    click.echo(f"Created {role} {stored_email}.")
+        stored_email = create_user(db, email, read_password(), role, name=name, rated=rated)
+    click.echo(f"Created {role} {stored_email}{' (an admin, rated by staff)' if rated else ''}.")
 
 
 @api_key_cli.command("create")
@@ -106,8 +117,11 @@ def seed_demo_command():
         click.echo("The database already has data; demo data not loaded.")
         return
     click.echo(f"Demo data loaded: {created}.")
-    click.echo(f"Sign in at {current_app.config['BASE_URL']}/login as "
-               f"{DEMO_MANAGER_EMAIL} with password {DEMO_MANAGER_PASSWORD}")
+    sign_in = f"{current_app.config['BASE_URL']}/login"
+    click.echo(f"Sign in at {sign_in} as manager {DEMO_MANAGER_EMAIL} with password "
+               f"{DEMO_MANAGER_PASSWORD}")
+    click.echo(f"  or as staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD} (rates admins), or "
+               f"as admin {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} (sees her scorecard)")
 
 
 def init_app(app):

@@ -67,3 +67,34 @@ def parse_day(text):
     if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
         raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
     return day
+
+
+PERIOD_PATTERN = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+def parse_period(text):
+    """A month as YYYY-MM, checked; ValueError otherwise."""
+    if not isinstance(text, str) or not PERIOD_PATTERN.fullmatch(text):
+        raise ValueError("must be a month as YYYY-MM")
+    if not EARLIEST_YEAR <= int(text[:4]) <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return text
+
+
+def current_period(timezone_name):
+    """This month in the business's zone, as YYYY-MM."""
+    return today(timezone_name).strftime("%Y-%m")
+
+
+def period_days(period):
+    """The first and last day of a YYYY-MM month, as YYYY-MM-DD text."""
+    first = date.fromisoformat(f"{period}-01")
+    following = add_months(period, 1)
+    last = date.fromisoformat(f"{following}-01") - timedelta(days=1)
+    return first.isoformat(), last.isoformat()
+
+
+def add_months(period, months):
+    """A YYYY-MM month moved by a number of months."""
+    index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"

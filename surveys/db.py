@@ -237,3 +237,67 @@ def m003_surveys(db):
     )
     db["outbox"].create_index(["status", "next_attempt_at"])
     db["outbox"].create_index(["invitation_id"])
+
+
+@migrations()
+def m004_internal_ratings(db):
+    # `rated` marks an administrative employee whom staff rate; permissions stay a role.
+    db["users"].add_column("rated", int, not_null_default=0)
+    db.execute("""
+        CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            rater_id INTEGER NOT NULL REFERENCES users(id),
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
+            speed INTEGER NOT NULL CHECK (speed BETWEEN 1 AND 5),
+            initiative INTEGER NOT NULL CHECK (initiative BETWEEN 1 AND 5),
+            accuracy INTEGER NOT NULL CHECK (accuracy BETWEEN 1 AND 5),
+            comment_speed TEXT CHECK (length(comment_speed) <= 2000),
+            comment_initiative TEXT CHECK (length(comment_initiative) <= 2000),
+            comment_accuracy TEXT CHECK (length(comment_accuracy) <= 2000),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (rater_id, admin_id, period),
+            CHECK (rater_id != admin_id)
+        ) STRICT
+    """)
+    db["ratings"].create_index(["period", "admin_id"])
+    db["ratings"].create_index(["admin_id"])
+    db["closed_periods"].create(
+        {"period": str, "closed_at": str, "closed_by": int},
+        pk="period", not_null={"closed_at"},
+        foreign_keys=[("closed_by", "users", "id")], strict=True,
+    )
+    db.execute("""
+        CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            occurred_on TEXT NOT NULL,
+            description TEXT NOT NULL CHECK (length(description) BETWEEN 1 AND 2000),
+            severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
+            recorded_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        ) STRICT
+    """)
+    db["incidents"].create_index(["admin_id", "occurred_on"])
+    db["incidents"].create_index(["occurred_on"])
+    db.execute("""
+        CREATE TABLE deliverables (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+            deadline TEXT NOT NULL,
+            submitted_on TEXT,
+            recorded_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        ) STRICT
+    """)
+    db["deliverables"].create_index(["admin_id", "deadline"])
+    db["deliverables"].create_index(["deadline"])
+    # Sign-in attempts, shared by every worker: the lockout counts them here.
+    db["login_attempts"].create(
+        {"id": int, "email": str, "address": str, "succeeded": int, "attempted_at": str},
+        pk="id", not_null={"email", "address", "succeeded", "attempted_at"}, strict=True,
+    )
+    db["login_attempts"].create_index(["email", "attempted_at"])
+    db["login_attempts"].create_index(["address", "attempted_at"])

@@ -10,6 +10,22 @@ from surveys.tickets import Closure, record_closure
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
 DEMO_MANAGER_PASSWORD = "puas-demo-manager"
+DEMO_STAFF_EMAIL = "staff@puas.example"
+DEMO_STAFF_PASSWORD = "puas-demo-staff"
+DEMO_ADMIN_EMAIL = "fitri@puas.example"
+DEMO_ADMIN_PASSWORD = "puas-demo-admin"
+
+ADMINS = [  # email, name, how well colleagues tend to rate them (0..1)
+    (DEMO_ADMIN_EMAIL, "Fitri Handayani", 0.8),
+    ("gilang@puas.example", "Gilang Ramadhan", 0.55),
+    ("hana@puas.example", "Hana Kusuma", 0.7),
+]
+RATERS = [(DEMO_STAFF_EMAIL, "Sari Staff"), ("joko@puas.example", "Joko Widodo"),
+          ("kartika@puas.example", "Kartika Sari"), ("lukman@puas.example", "Lukman Hakim")]
+INCIDENTS = ["Letter sent to the wrong address", "Invoice total typed wrongly",
+             "Meeting room double-booked", "Leave request filed late"]
+DELIVERABLES = ["Monthly expense report", "Payroll inputs", "Supplier contracts filed",
+                "Travel bookings for the team", "Office inventory"]
 DEMO_MONTHS = 6
 RECENT_INVITATIONS = 3
 
@@ -82,8 +98,66 @@ def _seed(db, config):
             customer_name=f"New Customer {number}", agent_email=email, agent_name=name,
             team=team, channel="email",
         ), settings, source="demo")
-    return (f"{tickets} past tickets with {responses} responses, and {RECENT_INVITATIONS} "
-            f"invitations waiting in the outbox")
+    ratings = seed_internal_ratings(db, rng, now, config["TIMEZONE"])
+    return (f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
+            f"invitations waiting in the outbox, and {ratings} ratings of "
+            f"{len(ADMINS)} admins")
+
+
+def seed_internal_ratings(db, rng, now, timezone_name):
+    """Admins, the staff who rate them, and months of ratings, incidents and deliverables."""
+    admin_ids = {}
+    for email, name, _ in ADMINS:
+        password = DEMO_ADMIN_PASSWORD if email == DEMO_ADMIN_EMAIL else DEMO_STAFF_PASSWORD
+        create_user(db, email, password, "staff", name=name, rated=True)
+        admin_ids[email] = db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()[0]
+    rater_ids = []
+    for email, name in RATERS:
+        create_user(db, email, DEMO_STAFF_PASSWORD, "staff", name=name)
+        rater_ids.append(db.execute("SELECT id FROM users WHERE email = ?", [email]).fetchone()[0])
+    this_month = clock.current_period(timezone_name)
+    today = clock.today(timezone_name)
+    stamp = clock.to_iso(now)
+    ratings = 0
+    for offset in range(DEMO_MONTHS, -1, -1):
+        period = clock.add_months(this_month, -offset)
+        first_day, _ = clock.period_days(period)
+        for email, _, quality in ADMINS:
+            admin_id = admin_ids[email]
+            # Admins rate each other too; nobody rates themselves.
+            raters = rater_ids + [other for other in admin_ids.values() if other != admin_id]
+            for rater_id in raters:
+                if rng.random() > 0.75:
+                    continue
+                scores = [score_for(rng, quality, 1, 5) for _ in range(3)]
+                comment = rng.choice([None, None, "Always helpful.", "Replies take a while.",
+                                      "Very careful work.", "Could follow up sooner."])
+                db.execute(
+                    "INSERT INTO ratings (rater_id, admin_id, period, speed, initiative, "
+                    "accuracy, comment_speed, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [rater_id, admin_id, period, *scores, comment, stamp, stamp])
+                ratings += 1
+            for _ in range(rng.choice([0, 0, 1, 1, 2]) if quality < 0.75 else rng.choice([0, 1])):
+                day = clock.add_days(clock.parse_day(first_day), rng.randint(0, 27))
+                if day <= today:
+                    db["incidents"].insert({
+                        "admin_id": admin_id, "occurred_on": day.isoformat(),
+                        "description": rng.choice(INCIDENTS),
+                        "severity": rng.choice(["low", "low", "medium", "high"]),
+                        "created_at": stamp})
+            for title in rng.sample(DELIVERABLES, 3):
+                deadline = clock.add_days(clock.parse_day(first_day), rng.randint(3, 27))
+                late_days = 0 if rng.random() < quality else rng.randint(1, 5)
+                submitted = clock.add_days(deadline, late_days - rng.randint(0, 2))
+                db["deliverables"].insert({
+                    "admin_id": admin_id, "title": title, "deadline": deadline.isoformat(),
+                    "submitted_on": submitted.isoformat() if submitted <= today else None,
+                    "created_at": stamp})
+        if offset >= 2:  # months long past are closed; last month and this one are open
+            db.execute("INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)",
+                       [period, stamp])
+    return ratings
 
 
 def mark_sent(db, invitation_id, closed_at, rng, quality):

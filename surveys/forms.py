@@ -3,10 +3,18 @@
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from surveys.questions import CES, CSAT, NPS
+from surveys.questions import CES, CSAT, NPS, RATING_DIMENSIONS
 from surveys.text import refused_characters
 
 COMMENT_MAX_LENGTH = 5000
@@ -27,6 +35,14 @@ def score_field(question):
     message = f"Please choose a number from {scale[0]} to {scale[-1]}."
     return RadioField(question.text, choices={str(score): str(score) for score in scale},
                       coerce=scale_value, validators=[Optional()],
+                      invalid_value_message=message, invalid_choice_message=message)
+
+
+def rating_field(dimension):
+    """A required 1–5 rating of one dimension."""
+    message = "Please choose a rating from 1 to 5."
+    return RadioField(dimension.text, choices={str(score): str(score) for score in dimension.scale},
+                      coerce=scale_value, validators=[InputRequired(message)],
                       invalid_value_message=message, invalid_choice_message=message)
 
 
@@ -67,3 +83,68 @@ class LoginForm(FlaskForm):
 
     email = StringField("Email", validators=[InputRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+
+
+class PersonForm(FlaskForm):
+    """A manager adds a person: email, name, role, admin or not, first password."""
+
+    email = StringField("Email", validators=[InputRequired(), Length(max=254)])
+    name = StringField("Name", validators=[Optional(), Length(max=200)])
+    role = RadioField("Role", choices={"staff": "Staff", "manager": "Manager"},
+                      validators=[InputRequired()], default="staff")
+    rated = BooleanField("Admin: staff rate this person on speed, initiative and accuracy")
+    password = PasswordField("First password (at least 12 characters)",
+                             validators=[InputRequired(), Length(min=12, max=1024)])
+
+
+class PersonUpdateForm(FlaskForm):
+    """A manager changes a person's role, admin mark or whether they can sign in."""
+
+    role = RadioField("Role", choices={"staff": "Staff", "manager": "Manager"},
+                      validators=[InputRequired()])
+    rated = BooleanField("Admin: staff rate this person")
+    active = BooleanField("Can sign in")
+
+
+class PasswordResetForm(FlaskForm):
+    """A manager sets a new password for a person."""
+
+    password = PasswordField("New password (at least 12 characters)",
+                             validators=[InputRequired(), Length(min=12, max=1024)])
+
+
+class RatingForm(FlaskForm):
+    """A staff member rates an admin for a month (one rating per rater, admin and period)."""
+
+    admin = SelectField("Admin", validators=[InputRequired()])
+    period = StringField("Month (YYYY-MM)", validators=[InputRequired(), Length(max=7)])
+    speed = rating_field(RATING_DIMENSIONS["speed"])
+    initiative = rating_field(RATING_DIMENSIONS["initiative"])
+    accuracy = rating_field(RATING_DIMENSIONS["accuracy"])
+    comment_speed = TextAreaField("Comment on speed (optional)",
+                                  validators=[Optional(), Length(max=2000), plain_text])
+    comment_initiative = TextAreaField("Comment on initiative (optional)",
+                                       validators=[Optional(), Length(max=2000), plain_text])
+    comment_accuracy = TextAreaField("Comment on accuracy (optional)",
+                                     validators=[Optional(), Length(max=2000), plain_text])
+
+
+class IncidentForm(FlaskForm):
+    """A manager records an error or act of negligence by an admin."""
+
+    admin = SelectField("Admin", validators=[InputRequired()])
+    occurred_on = DateField("Date", validators=[InputRequired()])
+    description = TextAreaField("What happened", validators=[InputRequired(), Length(max=2000),
+                                                             plain_text])
+    severity = RadioField("Severity", choices={"low": "Low", "medium": "Medium",
+                                               "high": "High"},
+                          validators=[InputRequired()], default="low")
+
+
+class DeliverableForm(FlaskForm):
+    """A manager records work an admin owes by a deadline, and when it came."""
+
+    admin = SelectField("Admin", validators=[InputRequired()])
+    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
+    deadline = DateField("Deadline", validators=[InputRequired()])
+    submitted_on = DateField("Submitted on (leave empty if not yet)", validators=[Optional()])

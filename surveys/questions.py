@@ -31,3 +31,15 @@ QUESTIONS = (CSAT, CES, NPS)
 # Each CSAT answer in words, for the five links of the invitation mail.
 CSAT_LABELS = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied",
                5: "Very satisfied"}
+
+
+# The admin rating (SPEC.md): three dimensions, each rated 1–5 by staff.
+RATING_DIMENSIONS = {
+    "speed": Question("speed", "Speed: how quickly does {admin} handle your requests?",
+                      range(1, 6), "Very slow", "Very fast"),
+    "initiative": Question("initiative",
+                           "Initiative: how well does {admin} act before being asked?",
+                           range(1, 6), "Never", "Always"),
+    "accuracy": Question("accuracy", "Accuracy: how free of errors is the work of {admin}?",
+                         range(1, 6), "Many errors", "No errors"),
+}

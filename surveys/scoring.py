@@ -158,3 +158,60 @@ def summarise(counts):
         "nps_low": nps_ci.low if nps_ci else None,
         "nps_high": nps_ci.high if nps_ci else None,
     }
+
+
+# Admin scorecards (SPEC.md, "Admin scorecard")
+
+RATING_DIMENSION_NAMES = ("speed", "initiative", "accuracy")
+
+
+def rating_pct(mean_rating):
+    """A 1–5 mean as a percentage of the scale: (mean − 1) ÷ 4 × 100; None without ratings."""
+    if mean_rating is None:
+        return None
+    return (mean_rating - 1) / 4 * 100
+
+
+def weighted_mean(values, weights):
+    """The weighted mean of the values that exist; None when none do."""
+    present = [(value, weights[name]) for name, value in values.items() if value is not None]
+    total_weight = sum(weight for _, weight in present)
+    if not present or not total_weight:
+        return None
+    return sum(value * weight for value, weight in present) / total_weight
+
+
+@dataclass(frozen=True)
+class RatingCounts:
+    """What SQL aggregates for one admin and period; the input of `admin_scorecard`."""
+
+    raters: int = 0
+    speed_sum: int = 0
+    initiative_sum: int = 0
+    accuracy_sum: int = 0
+    incidents: int = 0
+    deliverables_due: int = 0
+    on_time: int = 0
+
+
+def admin_scorecard(counts, weights):
+    """Every figure of an admin's scorecard, unrounded, keyed as the public ROW."""
+    scores = {"raters": counts.raters}
+    for name in RATING_DIMENSION_NAMES:
+        dimension_mean = mean(getattr(counts, f"{name}_sum"), counts.raters)
+        scores[f"{name}_mean"] = dimension_mean
+        scores[f"{name}_pct"] = rating_pct(dimension_mean)
+    scores["overall_pct"] = weighted_mean(
+        {name: scores[f"{name}_pct"] for name in RATING_DIMENSION_NAMES}, weights)
+    scores["incidents"] = counts.incidents
+    scores["deliverables_due"] = counts.deliverables_due
+    scores["on_time"] = counts.on_time
+    scores["on_time_pct"] = percentage(counts.on_time, counts.deliverables_due)
+    return scores
+
+
+def target_met(value, target, higher_is_better=True):
+    """True or False against a target; None when there is no value or no target."""
+    if value is None or target is None:
+        return None
+    return value >= target if higher_is_better else value <= target

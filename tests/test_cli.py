@@ -1,6 +1,7 @@
 """The flask commands, run as a manager would run them."""
 
 from surveys.auth import api_key_is_valid, authenticate
+from surveys.db import connect, migrations
 
 
 def test_init_db_is_safe_to_run_again(runner, app):
@@ -15,7 +16,11 @@ def test_init_db_creates_a_new_database(tmp_path):
     app = create_app({"DATABASE": str(tmp_path / "new.db"), "SECRET_KEY": "x"})
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0
-    assert "Applied 3 migration(s)" in result.output
+    database = connect(str(tmp_path / "new.db"))
+    applied = [migration.name for migration in migrations.applied(database)]
+    assert applied[0] == "m001_wal" and migrations.pending(database) == []
+    assert f"Applied {len(applied)} migration(s)" in result.output
+    assert result.output.strip().endswith(", ".join(applied))
 
 
 def test_create_user_reads_the_password_from_stdin(runner, db):

@@ -4,6 +4,8 @@ import pytest
 
 from surveys.scoring import (
     AnswerCounts,
+    RatingCounts,
+    admin_scorecard,
     csat_pct,
     mean,
     mean_interval,
@@ -11,9 +13,12 @@ from surveys.scoring import (
     nps_category,
     nps_interval,
     percentage,
+    rating_pct,
     summarise,
     t_critical_95,
+    target_met,
     too_few,
+    weighted_mean,
     wilson_interval,
 )
 
@@ -167,3 +172,64 @@ def test_summarise_counts_skipped_questions_in_no_denominator():
     assert scores["ces_agree_pct"] == 50.0
     assert scores["nps_n"] == 1
     assert scores["nps"] == 100.0
+
+
+# Admin scorecards
+
+EQUAL = {"speed": 1, "initiative": 1, "accuracy": 1}
+
+
+@pytest.mark.parametrize(("mean_rating", "pct"), [
+    (None, None), (1.0, 0.0), (5.0, 100.0), (3.0, 50.0), (4.0, 75.0), (2.5, 37.5),
+])
+def test_rating_pct(mean_rating, pct):
+    assert rating_pct(mean_rating) == pct
+
+
+@pytest.mark.parametrize(("values", "weights", "expected"), [
+    ({"speed": 50.0, "initiative": 75.0, "accuracy": 100.0}, EQUAL, 75.0),
+    ({"speed": 50.0, "initiative": 75.0, "accuracy": 100.0},
+     {"speed": 2, "initiative": 1, "accuracy": 1}, 68.75),
+    ({"speed": None, "initiative": None, "accuracy": None}, EQUAL, None),
+    ({"speed": 40.0, "initiative": None, "accuracy": 60.0}, EQUAL, 50.0),
+    ({"speed": 40.0, "initiative": 60.0, "accuracy": 80.0},
+     {"speed": 0, "initiative": 0, "accuracy": 0}, None),
+])
+def test_weighted_mean(values, weights, expected):
+    assert weighted_mean(values, weights) == expected
+
+
+def test_scorecard_of_three_raters():
+    # Ratings (speed, initiative, accuracy): (5, 4, 3), (4, 4, 3), (3, 4, 3).
+    card = admin_scorecard(RatingCounts(raters=3, speed_sum=12, initiative_sum=12,
+                                        accuracy_sum=9, incidents=1, deliverables_due=4,
+                                        on_time=3), EQUAL)
+    assert card["raters"] == 3
+    assert (card["speed_mean"], card["initiative_mean"], card["accuracy_mean"]) == (4, 4, 3)
+    assert (card["speed_pct"], card["initiative_pct"], card["accuracy_pct"]) == (75, 75, 50)
+    assert card["overall_pct"] == pytest.approx(66.667, abs=0.001)
+    assert card["incidents"] == 1
+    # The seeds' example: 3 of 4 deliverables on time = 75 %.
+    assert (card["deliverables_due"], card["on_time"], card["on_time_pct"]) == (4, 3, 75.0)
+
+
+def test_scorecard_with_nothing_to_count_is_empty_not_zero():
+    card = admin_scorecard(RatingCounts(), EQUAL)
+    assert card["raters"] == 0 and card["incidents"] == 0
+    for field in ("speed_mean", "speed_pct", "overall_pct", "on_time_pct"):
+        assert card[field] is None, field
+
+
+def test_scorecard_with_one_rater():
+    card = admin_scorecard(RatingCounts(raters=1, speed_sum=1, initiative_sum=5,
+                                        accuracy_sum=3), EQUAL)
+    assert (card["speed_pct"], card["initiative_pct"], card["accuracy_pct"]) == (0, 100, 50)
+    assert card["overall_pct"] == 50.0
+
+
+@pytest.mark.parametrize(("value", "target", "higher_is_better", "met"), [
+    (85.0, 85.0, True, True), (84.9, 85.0, True, False), (None, 85.0, True, None),
+    (80.0, None, True, None), (0, 0, False, True), (2, 0, False, False),
+])
+def test_target_met(value, target, higher_is_better, met):
+    assert target_met(value, target, higher_is_better) is met
