@@ -117,7 +117,7 @@ class RatingForm(FlaskForm):
     """A staff member rates an admin for a month (one rating per rater, admin and period)."""
 
     admin = SelectField("Admin", validators=[InputRequired()])
-    period = StringField("Month (YYYY-MM)", validators=[InputRequired(), Length(max=7)])
+    period = StringField("Month (YYYY-MM)", validators=[InputRequired()])
     speed = rating_field(RATING_DIMENSIONS["speed"])
     initiative = rating_field(RATING_DIMENSIONS["initiative"])
     accuracy = rating_field(RATING_DIMENSIONS["accuracy"])

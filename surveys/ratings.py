@@ -43,7 +43,7 @@ def save_rating(db, rater_id, admin_email, period, answers, today_period):
     try:
         clock.parse_period(period)
     except ValueError as error:
-        raise RatingRefused("period", f"The month {error}.") from error
+        raise RatingRefused("period", "Give the month as YYYY-MM, such as 2026-11.") from error
     if period > today_period:
         raise RatingRefused("period", "You can only rate a month that has begun.")
     now = clock.to_iso(clock.now())

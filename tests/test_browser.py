@@ -10,7 +10,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import PASSWORD
 from survey_helpers import invite
+
+from surveys.auth import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -199,3 +202,39 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
                                      "ces": None, "nps": 10, "comment": None}]
     assert_only_local_requests(page, server)
     context.close()
+
+
+def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
+    create_user(db, "fitri@example.com", PASSWORD, "staff", name="Fitri Handayani",
+                rated=True)
+    create_user(db, "rater@example.com", PASSWORD, "staff", name="Sari")
+    server = live_server_factory()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = recorded_page(context)
+
+    page.goto(server.url + "/ratings/new")
+    assert page.url.startswith(server.url + "/login")  # signed out: sign in first
+    page.fill("input[name=email]", "rater@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/ratings/new$"))
+
+    page.select_option("select[name=admin]", "fitri@example.com")
+    page.fill("input[name=period]", "2026-10")
+    page.locator("label.choice", has=page.locator("input[name=speed][value='4']")).click()
+    page.locator("label.choice",
+                 has=page.locator("input[name=initiative][value='5']")).click()
+    page.locator("input[name=accuracy][value='3']").focus()
+    page.keyboard.press("Space")
+    page.fill("textarea[name=comment_accuracy]", "Two typos in the October letters.")
+    assert list(db.query("SELECT * FROM ratings")) == []
+    page.click("button.primary")
+
+    page.wait_for_url(re.compile(r"/ratings/$"))
+    assert "Your rating of fitri@example.com for 2026-10 is saved." in page.content()
+    [rating] = list(db.query(
+        "SELECT period, speed, initiative, accuracy, comment_accuracy FROM ratings"))
+    assert rating == {"period": "2026-10", "speed": 4, "initiative": 5, "accuracy": 3,
+                      "comment_accuracy": "Two typos in the October letters."}
+    assert_only_local_requests(page, server)
+    page.screenshot(path=str(ARTIFACTS / "rating-desktop.png"), full_page=True)
