@@ -52,6 +52,11 @@ class User(UserMixin):
         self.role = row["role"]
         self.active = bool(row["active"])
         self.rated = bool(row["rated"])
+        self.session_version = row["session_version"]
+
+    def get_id(self):
+        """What the session cookie holds: the id and the session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self):
@@ -121,9 +126,15 @@ def authenticate(db, email, password):
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    """The signed-in user for Flask-Login, or None if the account is gone."""
-    rows = list(get_db().query("SELECT * FROM users WHERE id = ?", [int(user_id)]))
+def load_user(session_user_id):
+    """The signed-in user, or None when the account is gone, inactive, or its sessions
+    were ended (a new password or a deactivation raises the session version)."""
+    user_id, _, version = session_user_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    rows = list(get_db().query(
+        "SELECT * FROM users WHERE id = ? AND session_version = ? AND active = 1",
+        [int(user_id), int(version)]))
     return User(rows[0]) if rows else None
 
 

@@ -243,6 +243,9 @@ def m003_surveys(db):
 def m004_internal_ratings(db):
     # `rated` marks an administrative employee whom staff rate; permissions stay a role.
     db["users"].add_column("rated", int, not_null_default=0)
+    # Part of every session's user id: raising it (new password, deactivation) ends every
+    # session the person has open, on every device.
+    db["users"].add_column("session_version", int, not_null_default=0)
     db.execute("""
         CREATE TABLE ratings (
             id INTEGER PRIMARY KEY,

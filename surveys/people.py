@@ -64,8 +64,10 @@ def update_person(db, person_id, role, rated, active, changed_by):
             [changed_by]).fetchone()[0]
         if not still_manager:
             raise NoLongerManager()
-        db.execute("UPDATE users SET role = ?, rated = ?, active = ? WHERE id = ?",
-                   [role, int(bool(rated)), int(bool(active)), person_id])
+        # Deactivating ends the person's open sessions; reactivating does not revive them.
+        db.execute("UPDATE users SET role = ?, rated = ?, active = ?, "
+                   "session_version = session_version + (active = 1 AND ? = 0) WHERE id = ?",
+                   [role, int(bool(rated)), int(bool(active)), int(bool(active)), person_id])
 
 
 def set_password(db, person_id, password):
@@ -74,7 +76,9 @@ def set_password(db, person_id, password):
     # Hash before taking the write lock: scrypt is slow on purpose.
     password_hash = generate_password_hash(password)
     with immediate(db):
-        db.execute("UPDATE users SET password_hash = ? WHERE id = ?",
+        # A new password ends every session the person had open.
+        db.execute("UPDATE users SET password_hash = ?, "
+                   "session_version = session_version + 1 WHERE id = ?",
                    [password_hash, person_id])
 
 

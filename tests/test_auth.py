@@ -27,7 +27,7 @@ def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
     assert response.headers["Location"] == "/reports"
     with client.session_transaction() as session:
         assert "chosen_before_sign_in" not in session
-        assert session["_user_id"] == "1"
+        assert session["_user_id"] == "1:0"  # id and session version
     assert client.get("/reports").status_code == 200
 
 

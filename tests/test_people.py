@@ -199,6 +199,29 @@ def test_reset_password_replaces_the_old_one(manager_client, app, db, admin_id):
     assert sign_in(app.test_client(), "siti@example.com", NEW_PASSWORD).status_code == 302
 
 
+def test_reset_password_ends_the_persons_open_sessions(manager_client, app, admin_id):
+    admin_client = app.test_client()
+    assert sign_in(admin_client, "siti@example.com").status_code == 302
+    assert admin_client.get("/").status_code == 200
+    manager_client.post(f"/people/{admin_id}/password", data={
+        "password": NEW_PASSWORD, "csrf_token": token(manager_client)})
+    response = admin_client.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_reactivating_a_person_does_not_revive_their_old_session(manager_client, app,
+                                                                  admin_id):
+    admin_client = app.test_client()
+    assert sign_in(admin_client, "siti@example.com").status_code == 302
+    for active in ({}, {"active": "y"}):  # deactivate, then reactivate
+        manager_client.post(f"/people/{admin_id}", data={
+            "role": "staff", "rated": "y", "csrf_token": token(manager_client), **active})
+    assert admin_client.get("/").status_code == 302
+    assert sign_in(admin_client, "siti@example.com").status_code == 302  # signs in anew
+    assert admin_client.get("/").status_code == 200
+
+
 def test_reset_password_refuses_a_short_one(manager_client, db, admin_id):
     before = list(db.query("SELECT password_hash FROM users WHERE id = ?", [admin_id]))
     response = manager_client.post(f"/people/{admin_id}/password", data={
