@@ -32,6 +32,16 @@ def test_create_user_reads_the_password_from_stdin(runner, db):
     assert user.role == "manager"
 
 
+def test_create_user_marks_an_admin(runner, db):
+    result = runner.invoke(args=["create-user", "fitri@example.com", "--role", "staff",
+                                 "--admin", "--name", "Fitri"],
+                           input="a long enough password\n")
+    assert result.exit_code == 0, result.output
+    assert "an admin, rated by staff" in result.output
+    row = next(db.query("SELECT role, rated, name FROM users"))
+    assert row == {"role": "staff", "rated": 1, "name": "Fitri"}
+
+
 def test_create_user_refuses_a_short_password(runner, db):
     result = runner.invoke(args=["create-user", "a@example.com", "--role", "staff"],
                            input="short\n")
@@ -84,6 +94,12 @@ def test_seed_demo_fills_an_empty_database_once(runner, db):
         "SELECT DISTINCT substr(closed_day, 1, 7) AS month FROM invitations")}
     assert len(months) >= 6
     assert db["outbox"].count_where("status = 'pending'") == 3
+    assert db["users"].count_where("rated = 1") == 3
+    assert db["ratings"].count > 50
+    assert db["incidents"].count > 0 and db["deliverables"].count > 0
+    assert db["closed_periods"].count >= 4
+    assert authenticate(db, "staff@puas.example", "puas-demo-staff").role == "staff"
+    assert authenticate(db, "fitri@puas.example", "puas-demo-admin").rated
     assert authenticate(db, "manager@puas.example", "puas-demo-manager").is_manager
 
     tickets = db["tickets"].count
