@@ -7,6 +7,7 @@ from flask import Blueprint, current_app, jsonify, request
 from surveys.auth import api_key_or_manager_required, api_key_required
 from surveys.db import get_db
 from surveys.errors import error_response
+from surveys.kpi_report import kpi_groups
 from surveys.scorecards import period_from, period_rows
 from surveys.scores import parse_range, score_groups
 from surveys.security import csrf
@@ -94,3 +95,20 @@ def admin_scores():
     period = period_from(request.args, current_app.config)
     return jsonify({"period": period,
                     "admins": period_rows(get_db(), period, current_app.config)})
+
+
+@bp.route("/kpis")
+@api_key_or_manager_required
+def kpis():
+    """Ticket KPIs for a range of closing days, as JSON (same range rule as /scores)."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    groups, overall, _ = kpi_groups(get_db(), report_range,
+                                    current_app.config["FRT_TARGET_HOURS"],
+                                    current_app.config["REPEAT_WINDOW_DAYS"])
+    return jsonify({
+        "from": report_range.from_day.isoformat(),
+        "to": report_range.to_day.isoformat(),
+        "group_by": report_range.group_by,
+        "groups": groups,
+        "overall": overall,
+    })

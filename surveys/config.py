@@ -29,6 +29,10 @@ DEFAULTS = {
     "TIMEZONE": "UTC",
     "API_MAX_BODY_BYTES": 64 * 1024,
     "TRUST_PROXY_HEADERS": False,
+    # Ticket KPIs: the first-response standard ("1×24 jam") and how soon a customer's next
+    # ticket counts as a repeat of the one closed before.
+    "FRT_TARGET_HOURS": 24,
+    "REPEAT_WINDOW_DAYS": 7,
     # Admin scorecards: how the three dimensions weigh in the overall score, how many
     # different raters an admin needs before seeing their own scorecard, and the targets.
     "RATING_WEIGHTS": {"speed": 1, "initiative": 1, "accuracy": 1},
@@ -113,10 +117,13 @@ def check_config(config):
     for key in ("SEND_DELAY_MINUTES", "LINK_TTL_DAYS", "THROTTLE_DAYS", "MIN_N",
                 "SMTP_PORT", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_RETRY_SECONDS",
                 "OUTBOX_POLL_SECONDS", "SMTP_TIMEOUT_SECONDS", "API_MAX_BODY_BYTES",
-                "ANONYMITY_MIN_RATERS"):
+                "ANONYMITY_MIN_RATERS", "REPEAT_WINDOW_DAYS"):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
+    target = config["FRT_TARGET_HOURS"]
+    if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
+        raise ConfigError(f"FRT_TARGET_HOURS must be a number of hours above 0, not {target!r}")
     if not isinstance(config["TRUST_PROXY_HEADERS"], bool):
         raise ConfigError("TRUST_PROXY_HEADERS must be true or false (JSON), "
                           f"not {config['TRUST_PROXY_HEADERS']!r}")

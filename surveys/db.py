@@ -304,3 +304,11 @@ def m004_internal_ratings(db):
     )
     db["login_attempts"].create_index(["email", "attempted_at"])
     db["login_attempts"].create_index(["address", "attempted_at"])
+
+
+@migrations()
+def m005_ticket_kpis(db):
+    # Repeat contacts: does this customer open another ticket soon after a closure?
+    db["tickets"].create_index(["customer_email", "opened_at"])
+    # Ticket KPIs read closures by closing day, like the survey scores.
+    db["tickets"].create_index(["closed_day"])

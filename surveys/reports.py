@@ -19,6 +19,8 @@ from flask_login import current_user, login_required
 from surveys.auth import api_key_or_manager_required, manager_required
 from surveys.db import get_db
 from surveys.errors import RangeError
+from surveys.kpi_report import ROW_FIELDS as KPI_ROW_FIELDS
+from surveys.kpi_report import kpi_groups
 from surveys.scores import GROUPINGS, ROW_FIELDS, parse_range, score_groups
 from surveys.scoring import too_few
 
@@ -93,3 +95,16 @@ def summary_csv():
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
+
+
+@bp.route("/reports/kpis.csv")
+@api_key_or_manager_required
+def kpis_csv():
+    """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    groups, _, _ = kpi_groups(get_db(), report_range, current_app.config["FRT_TARGET_HOURS"],
+                              current_app.config["REPEAT_WINDOW_DAYS"])
+    filename = f"puas-kpis-{report_range.from_day}-{report_range.to_day}.csv"
+    return Response(
+        stream_with_context(csv_lines(groups, KPI_ROW_FIELDS)), mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
