@@ -52,7 +52,18 @@ def register_auth(app):
 
 def register_blueprints(app):
     """One blueprint per audience."""
-    from surveys import api, auth, mailbox, people, ratings, records, reports, scorecards, survey
+    from surveys import (
+        api,
+        auth,
+        mailbox,
+        people,
+        ratings,
+        records,
+        reports,
+        scorecards,
+        survey,
+        targets,
+    )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey.bp)
@@ -63,6 +74,7 @@ def register_blueprints(app):
     app.register_blueprint(ratings.bp)
     app.register_blueprint(records.bp)
     app.register_blueprint(scorecards.bp)
+    app.register_blueprint(targets.bp)
 
 
 def register_errors(app):

@@ -11,6 +11,7 @@ from surveys.kpi_report import kpi_groups
 from surveys.scorecards import period_from, period_rows
 from surveys.scores import parse_range, score_groups
 from surveys.security import csrf
+from surveys.targets import current_targets
 from surveys.tickets import parse_closure, record_closure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -102,8 +103,9 @@ def admin_scores():
 def kpis():
     """Ticket KPIs for a range of closing days, as JSON (same range rule as /scores)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    groups, overall, _ = kpi_groups(get_db(), report_range,
-                                    current_app.config["FRT_TARGET_HOURS"],
+    db = get_db()
+    frt_target = current_targets(db, current_app.config)["frt_hours"]
+    groups, overall, _ = kpi_groups(db, report_range, frt_target,
                                     current_app.config["REPEAT_WINDOW_DAYS"])
     return jsonify({
         "from": report_range.from_day.isoformat(),

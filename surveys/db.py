@@ -312,3 +312,13 @@ def m005_ticket_kpis(db):
     db["tickets"].create_index(["customer_email", "opened_at"])
     # Ticket KPIs read closures by closing day, like the survey scores.
     db["tickets"].create_index(["closed_day"])
+
+
+@migrations()
+def m006_targets(db):
+    # Targets managers set in the app; a score without a row here uses its default.
+    db["targets"].create(
+        {"name": str, "value": float, "updated_at": str, "updated_by": int},
+        pk="name", not_null={"value", "updated_at"},
+        foreign_keys=[("updated_by", "users", "id")], strict=True,
+    )

@@ -23,6 +23,7 @@ from surveys.kpi_report import ROW_FIELDS as KPI_ROW_FIELDS
 from surveys.kpi_report import kpi_groups
 from surveys.scores import GROUPINGS, ROW_FIELDS, parse_range, score_groups
 from surveys.scoring import too_few
+from surveys.targets import BY_NAME, current_targets, met
 
 bp = Blueprint("reports", __name__)
 
@@ -72,14 +73,20 @@ def dashboard():
         report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     except RangeError as error:
         return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
-    groups, overall, details = score_groups(get_db(), report_range)
+    db = get_db()
+    groups, overall, details = score_groups(db, report_range)
+    targets = current_targets(db, current_app.config)
+    kpi_rows, kpi_overall, per_agent = kpi_groups(
+        db, report_range, targets["frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
     download_args = {"from": report_range.from_day.isoformat(),
                      "to": report_range.to_day.isoformat()}
     if report_range.group_by:
         download_args["group_by"] = report_range.group_by
     return render_template(
         "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
-        overall=overall, details=details, download_args=download_args,
+        overall=overall, details=details, download_args=download_args, targets=targets,
+        target_of=BY_NAME, met=functools.partial(met, targets=targets), kpis=kpi_overall,
+        kpi_rows=kpi_rows, tickets_per_agent=per_agent,
     )
 
 
@@ -102,8 +109,9 @@ def summary_csv():
 def kpis_csv():
     """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    groups, _, _ = kpi_groups(get_db(), report_range, current_app.config["FRT_TARGET_HOURS"],
-                              current_app.config["REPEAT_WINDOW_DAYS"])
+    db = get_db()
+    groups, _, _ = kpi_groups(db, report_range, current_targets(db, current_app.config)[
+        "frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
     filename = f"puas-kpis-{report_range.from_day}-{report_range.to_day}.csv"
     return Response(
         stream_with_context(csv_lines(groups, KPI_ROW_FIELDS)), mimetype="text/csv",

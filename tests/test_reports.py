@@ -204,6 +204,8 @@ def test_dashboard_shows_scores_and_marks_too_few(manager_client, scored):
     # (CSAT 4, CES 3, NPS 4 overall; per agent CSAT 3+1, CES 2+1, NPS 2+1).
     assert html.count('<span class="badge">too few</span>') == 3 + 6
     assert "50.0%" in html    # overall CSAT
+    csat_tile = html.split("<h2>CSAT</h2>")[1].split("</div>")[0]
+    assert "at least 85.0%" in csat_tile and "✗ not met" in csat_tile
     assert ("/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent"
             in html)
 
