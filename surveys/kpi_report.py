@@ -35,7 +35,7 @@ WITH closures AS (
       FROM tickets
       LEFT JOIN agents ON agents.id = tickets.agent_id
       LEFT JOIN teams ON teams.id = tickets.team_id
-     WHERE tickets.closed_day BETWEEN :from_day AND :to_day)
+     WHERE tickets.closed_day BETWEEN :from_day AND :to_day {filters})
 """
 
 COUNTS_SQL = CLOSURES_SQL + """
@@ -62,9 +62,9 @@ SELECT grp, avg(value) AS median FROM ranked
  WHERE position IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp
 """  # noqa: S608
 
-def _medians(db, group_sql, column, params):
-    return {row["grp"]: row["median"]
-            for row in db.query(MEDIAN_SQL.format(group=group_sql, column=column), params)}
+def _medians(db, group_sql, filters, column, params):
+    sql = MEDIAN_SQL.format(group=group_sql, filters=filters, column=column)
+    return {row["grp"]: row["median"] for row in db.query(sql, params)}
 
 
 def kpi_row(group, counts, frt_median, resolution_median, frt_target_h):
@@ -91,20 +91,21 @@ def kpi_row(group, counts, frt_median, resolution_median, frt_target_h):
 
 def kpi_groups(db, report_range, frt_target_h, repeat_window_days):
     """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent)."""
+    filters, filter_params = report_range.filter_sql("tickets")
     params = {"from_day": report_range.from_day.isoformat(),
               "to_day": report_range.to_day.isoformat(), "frt_target_h": frt_target_h,
-              "repeat_window": f"+{int(repeat_window_days)} days"}
+              "repeat_window": f"+{int(repeat_window_days)} days", **filter_params}
     results = {}
     for grouping in {report_range.group_by, None}:
         group_sql = GROUP_EXPRESSIONS[grouping]
         group_by = "GROUP BY grp ORDER BY grp" if grouping else ""
-        frt = _medians(db, group_sql, "frt_h", params)
-        resolution = _medians(db, group_sql, "resolution_h", params)
+        frt = _medians(db, group_sql, filters, "frt_h", params)
+        resolution = _medians(db, group_sql, filters, "resolution_h", params)
         results[grouping] = [
             (kpi_row(counts["grp"], counts, frt.get(counts["grp"]),
                      resolution.get(counts["grp"]), frt_target_h), counts["agents"])
-            for counts in db.query(COUNTS_SQL.format(group=group_sql, group_by=group_by),
-                                   params)
+            for counts in db.query(COUNTS_SQL.format(group=group_sql, filters=filters,
+                                                     group_by=group_by), params)
         ]
     [(overall, agents)] = results[None]
     groups = [row for row, _ in results[report_range.group_by]]

@@ -53,6 +53,17 @@ def csv_lines(rows, fields):
     yield buffer.getvalue()
 
 
+def filter_choices(db):
+    """Every agent, team and channel a report can be narrowed to."""
+    return {
+        "agent": [row["name"] for row in db.query(
+            "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1")],
+        "team": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
+        "channel": [row["channel"] for row in db.query(
+            "SELECT DISTINCT channel FROM tickets WHERE channel IS NOT NULL ORDER BY 1")],
+    }
+
+
 @bp.route("/")
 @login_required
 def index():
@@ -68,6 +79,7 @@ def dashboard():
     """Scores for a range of closing days, overall and grouped, with their n and intervals."""
     min_n = current_app.config["MIN_N"]
     page = {"errors": {}, "report_range": None, "groupings": GROUPINGS,
+            "choices": filter_choices(get_db()),
             "too_few": functools.partial(too_few, min_n=min_n), "min_n": min_n}
     try:
         report_range = parse_range(request.args, current_app.config["TIMEZONE"])
@@ -78,13 +90,10 @@ def dashboard():
     targets = current_targets(db, current_app.config)
     kpi_rows, kpi_overall, per_agent = kpi_groups(
         db, report_range, targets["frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
-    download_args = {"from": report_range.from_day.isoformat(),
-                     "to": report_range.to_day.isoformat()}
-    if report_range.group_by:
-        download_args["group_by"] = report_range.group_by
     return render_template(
         "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
-        overall=overall, details=details, download_args=download_args, targets=targets,
+        download_args=report_range.query_args(),
+        overall=overall, details=details, targets=targets,
         target_of=BY_NAME, met=functools.partial(met, targets=targets), kpis=kpi_overall,
         kpi_rows=kpi_rows, tickets_per_agent=per_agent,
     )

@@ -7,6 +7,7 @@ from surveys.errors import RangeError
 from surveys.scoring import AnswerCounts, summarise
 
 GROUPINGS = ("agent", "team", "channel", "month")
+MAX_FILTER_VALUES = 50
 
 # Fixed SQL fragments chosen by name; user input never reaches the SQL text.
 GROUP_EXPRESSIONS = {
@@ -44,7 +45,7 @@ SELECT {group} AS grp,
   LEFT JOIN responses ON responses.invitation_id = invitations.id
   LEFT JOIN agents ON agents.id = invitations.agent_id
   LEFT JOIN teams ON teams.id = invitations.team_id
- WHERE invitations.closed_day BETWEEN :from_day AND :to_day
+ WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters}
  {group_by}
 """
 
@@ -56,6 +57,35 @@ class ReportRange:
     from_day: object
     to_day: object
     group_by: str | None
+    agents: tuple = ()
+    teams: tuple = ()
+    channels: tuple = ()
+
+    def filter_sql(self, table):
+        """An SQL condition (and its parameters) for the agent, team and channel filters.
+
+        `table` ("invitations" or "tickets") is a fixed name, never user input; the
+        filter values are bound parameters.
+        """
+        conditions, params = [], {}
+        for column, values in (("coalesce(agents.email, agents.name)", self.agents),
+                               ("teams.name", self.teams), (f"{table}.channel", self.channels)):
+            if values:
+                names = [f"filter_{len(params) + index}" for index in range(len(values))]
+                params.update(zip(names, values, strict=True))
+                conditions.append(f"{column} IN ({', '.join(':' + name for name in names)})")
+        return "".join(f" AND {condition}" for condition in conditions), params
+
+    def query_args(self):
+        """The parameters that reproduce this view in a URL (bookmarks, downloads)."""
+        args = {"from": self.from_day.isoformat(), "to": self.to_day.isoformat()}
+        if self.group_by:
+            args["group_by"] = self.group_by
+        for name, values in (("agent", self.agents), ("team", self.teams),
+                             ("channel", self.channels)):
+            if values:
+                args[name] = list(values)
+        return args
 
 
 def default_from(to_day):
@@ -84,9 +114,25 @@ def parse_range(args, timezone_name):
         errors["group_by"] = f"must be one of {', '.join(GROUPINGS)}"
     if from_day and to_day and from_day > to_day:
         errors["from"] = "must not be after to"
+    filters = {}
+    for name in ("agent", "team", "channel"):
+        values = tuple(dict.fromkeys(value.strip() for value in getlist(args, name)
+                                     if value.strip()))
+        if len(values) > MAX_FILTER_VALUES or any(len(value) > 254 for value in values):
+            errors[name] = f"takes at most {MAX_FILTER_VALUES} values of 254 characters"
+        filters[name] = values
     if errors:
         raise RangeError(errors)
-    return ReportRange(from_day, to_day, group_by)
+    return ReportRange(from_day, to_day, group_by, agents=filters["agent"],
+                       teams=filters["team"], channels=filters["channel"])
+
+
+def getlist(args, name):
+    """Every value of a repeated query parameter (?agent=a&agent=b), from any mapping."""
+    if hasattr(args, "getlist"):
+        return args.getlist(name)
+    value = args.get(name)
+    return [value] if value else []
 
 
 def format_row(group, scores):
@@ -112,11 +158,13 @@ def score_groups(db, report_range):
     `groups` and `overall` are public ROWs; `details` maps each group name to the
     unrounded scores (with the CES interval) for the dashboard.
     """
+    filters, filter_params = report_range.filter_sql("invitations")
     params = {"from_day": report_range.from_day.isoformat(),
-              "to_day": report_range.to_day.isoformat()}
+              "to_day": report_range.to_day.isoformat(), **filter_params}
     group_sql = GROUP_EXPRESSIONS[report_range.group_by]
-    grouped = COUNTS_SQL.format(group=group_sql, group_by="GROUP BY grp ORDER BY grp")
-    overall_sql = COUNTS_SQL.format(group="'all'", group_by="")
+    grouped = COUNTS_SQL.format(group=group_sql, filters=filters,
+                                group_by="GROUP BY grp ORDER BY grp")
+    overall_sql = COUNTS_SQL.format(group="'all'", filters=filters, group_by="")
     groups, details = [], {}
     if report_range.group_by:
         for row in db.query(grouped, params):

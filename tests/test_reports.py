@@ -218,3 +218,30 @@ def test_dashboard_sends_signed_out_visitors_to_sign_in(client):
 
 def test_dashboard_is_403_for_staff(staff_client):
     assert staff_client.get("/reports").status_code == 403
+
+
+@pytest.mark.parametrize(("query", "responses"), [
+    ("agent=budi@example.com", 2),
+    ("team=Billing", 3),
+    ("team=Billing&team=Technical", 5),
+    ("channel=chat&agent=budi@example.com", 2),
+    ("channel=chat&agent=ayu@example.com", 0),
+    ("team=Nobody", 0),
+])
+def test_filters_narrow_every_report(manager_client, scored, query, responses):
+    base = "from=2026-10-01&to=2026-11-30&" + query
+    assert scores(manager_client, base)["overall"]["responses"] == responses
+    kpi_tickets = manager_client.get(f"/api/v1/kpis?{base}").get_json()["overall"]["tickets"]
+    assert kpi_tickets == {2: 3, 3: 4, 5: 7, 0: 0}[responses]
+    html = manager_client.get(f"/reports?{base}").get_data(as_text=True)
+    link = "/reports/summary.csv?" + base.replace("&", "&amp;")
+    assert link.split("&amp;")[0] in html
+    for pair in query.split("&"):
+        assert pair.replace("@", "%40") in html or pair in html
+
+
+def test_too_many_filter_values_are_refused(manager_client):
+    query = "&".join(f"agent=a{number}@example.com" for number in range(51))
+    response = manager_client.get(f"/api/v1/scores?{query}")
+    assert response.status_code == 422
+    assert "agent" in response.get_json()["errors"]
