@@ -52,6 +52,10 @@ def register_auth(app):
 
 def register_blueprints(app):
     """One blueprint per audience."""
+    from surveys.security import RowIdConverter
+
+    # Every <int:...> in a URL is a row id: ASCII digits that fit SQLite's integers.
+    app.url_map.converters["int"] = RowIdConverter
     from surveys import (
         api,
         auth,

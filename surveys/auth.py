@@ -23,6 +23,8 @@ login_manager = LoginManager()
 
 ROLES = ("staff", "manager")
 PASSWORD_MIN_LENGTH = 12
+# Managers read every rating: a manager who was also rated would see their own raw scores.
+MANAGER_NOT_RATED = "an admin is rated by staff and cannot be a manager, who sees every rating"
 PASSWORD_MAX_LENGTH = 1024
 API_KEY_PREFIX = "puas_"
 
@@ -88,6 +90,8 @@ def create_user(db, email, password, role, name=None, rated=False):
     """
     if role not in ROLES:
         raise UserError(f"role must be one of {', '.join(ROLES)}")
+    if rated and role == "manager":
+        raise UserError(MANAGER_NOT_RATED)
     try:
         email = clean_email(email)
     except ValueError as error:
@@ -316,7 +320,7 @@ def login():
             return redirect(target if is_safe_next(target) else home)
         flash("That email and password do not match an active account.", "error")
         return render_template("auth/login.html", form=form), 401
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form), 422 if form.errors else 200
 
 
 @bp.route("/logout", methods=["POST"])

@@ -97,7 +97,10 @@ def init_app(app):
 
     @app.errorhandler(RangeError)
     def report_range_invalid(error):
-        return error_response(422, "the report parameters are not valid", errors=error.errors)
+        if wants_json():
+            return error_response(422, "the report parameters are not valid",
+                                  errors=error.errors)
+        return error_response(422, f"These report parameters cannot be used: {error}.")
 
     @app.errorhandler(Exception)
     def unexpected(error):

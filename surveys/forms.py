@@ -2,6 +2,7 @@
 
 import re
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,8 +13,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from surveys import clock
 from surveys.questions import CES, CSAT, NPS, RATING_DIMENSIONS
 from surveys.text import refused_characters
 
@@ -36,6 +38,24 @@ def score_field(question):
     return RadioField(question.text, choices={str(score): str(score) for score in scale},
                       coerce=scale_value, validators=[Optional()],
                       invalid_value_message=message, invalid_choice_message=message)
+
+
+def strip(value):
+    """Trim text before it is validated: blank is empty."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def year_in_range(form, field):
+    """Dates Puas can show: the years 2000 to 2999 (as months and periods everywhere)."""
+    if field.data and not clock.EARLIEST_YEAR <= field.data.year <= clock.LATEST_YEAR:
+        raise ValidationError(f"Choose a date between the years {clock.EARLIEST_YEAR} "
+                              f"and {clock.LATEST_YEAR}.")
+
+
+def not_in_future(form, field):
+    """A day that has already come (in the business's time zone)."""
+    if field.data and field.data > clock.today(current_app.config["TIMEZONE"]):
+        raise ValidationError("This date is in the future.")
 
 
 def rating_field(dimension):
@@ -133,9 +153,9 @@ class IncidentForm(FlaskForm):
     """A manager records an error or act of negligence by an admin."""
 
     admin = SelectField("Admin", validators=[InputRequired()])
-    occurred_on = DateField("Date", validators=[InputRequired()])
-    description = TextAreaField("What happened", validators=[InputRequired(), Length(max=2000),
-                                                             plain_text])
+    occurred_on = DateField("Date", validators=[InputRequired(), year_in_range, not_in_future])
+    description = TextAreaField("What happened", filters=[strip],
+                                validators=[DataRequired(), Length(max=2000), plain_text])
     severity = RadioField("Severity", choices={"low": "Low", "medium": "Medium",
                                                "high": "High"},
                           validators=[InputRequired()], default="low")
@@ -145,6 +165,8 @@ class DeliverableForm(FlaskForm):
     """A manager records work an admin owes by a deadline, and when it came."""
 
     admin = SelectField("Admin", validators=[InputRequired()])
-    title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    deadline = DateField("Deadline", validators=[InputRequired()])
-    submitted_on = DateField("Submitted on (leave empty if not yet)", validators=[Optional()])
+    title = StringField("Title", filters=[strip],
+                        validators=[DataRequired(), Length(max=200), plain_text])
+    deadline = DateField("Deadline", validators=[InputRequired(), year_in_range])
+    submitted_on = DateField("Submitted on (leave empty if not yet)",
+                             validators=[Optional(), year_in_range, not_in_future])

@@ -5,14 +5,16 @@ and deliverables keep pointing at them.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 from werkzeug.security import generate_password_hash
 
 from surveys.auth import (
+    MANAGER_NOT_RATED,
     ROLES,
     UserError,
     check_password_rules,
     create_user,
+    load_user,
     manager_required,
 )
 from surveys.db import get_db, immediate
@@ -56,6 +58,8 @@ def update_person(db, person_id, role, rated, active, changed_by):
         raise PersonError(f"The role must be one of {', '.join(ROLES)}.")
     if person_id == changed_by and (role != "manager" or not active):
         raise PersonError(SELF_LOCKOUT_MESSAGE)
+    if role == "manager" and rated:
+        raise PersonError(MANAGER_NOT_RATED[0].upper() + MANAGER_NOT_RATED[1:] + ".")
     with immediate(db):
         # Checked under the write lock: two managers demoting each other at the same moment
         # must not leave the organisation without one. Whoever commits second is refused.
@@ -186,5 +190,9 @@ def password(user_id):
     except UserError as error:
         form.password.errors.append(sentence(str(error)))
         return render_person(person, password_form=form, status=422)
+    if user_id == current_user.id:  # your own new password ends your other sessions only
+        [version] = db.execute("SELECT session_version FROM users WHERE id = ?",
+                               [user_id]).fetchone()
+        login_user(load_user(f"{user_id}:{version}"))
     flash(f"New password set for {person['email']}.", "info")
     return redirect(url_for("people.person", user_id=user_id), code=303)

@@ -12,6 +12,8 @@ from surveys.scoring import RATING_DIMENSION_NAMES
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
 
 COMMENT_FIELDS = tuple(f"comment_{name}" for name in RATING_DIMENSION_NAMES)
+# The months a manager can close on /periods; older ones are history, not open to rating.
+RATEABLE_MONTHS = 12
 
 
 class RatingRefused(Exception):
@@ -46,6 +48,8 @@ def save_rating(db, rater_id, admin_email, period, answers, today_period):
         raise RatingRefused("period", "Give the month as YYYY-MM, such as 2026-11.") from error
     if period > today_period:
         raise RatingRefused("period", "You can only rate a month that has begun.")
+    if period < clock.add_months(today_period, 1 - RATEABLE_MONTHS):
+        raise RatingRefused("period", f"You can rate the last {RATEABLE_MONTHS} months only.")
     now = clock.to_iso(clock.now())
     # Read and write under one lock: a manager closing the month in between must win.
     with immediate(db):
@@ -107,6 +111,8 @@ def rate():
                 return render_page(form), refusal.status
             flash(f"Your rating of {form.admin.data} for {form.period.data} is saved.", "info")
             return redirect(url_for("ratings.mine"))
+        if form.admin.data == current_user.email:  # not in the list, and this is why
+            form.admin.errors[:] = ["You cannot rate yourself."]
         return render_page(form), 422
     form = rating_form(db)
     form.admin.data = request.args.get("admin", "")

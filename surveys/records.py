@@ -25,6 +25,14 @@ def admin_id(db, email):
     return row["id"] if row else None
 
 
+def chosen_admin_id(db, form):
+    """The chosen admin's id, read once; None (with a message) if they stopped being one."""
+    chosen = admin_id(db, form.admin.data)
+    if chosen is None:
+        form.admin.errors.append("Choose an admin from the list.")
+    return chosen
+
+
 @bp.route("/incidents", methods=["GET", "POST"])
 @manager_required
 def incidents():
@@ -34,11 +42,11 @@ def incidents():
     form.admin.choices = admin_choices(db)
     period = period_from(request.args, current_app.config)
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and (chosen := chosen_admin_id(db, form)) is not None:
             db["incidents"].insert({
-                "admin_id": admin_id(db, form.admin.data),
+                "admin_id": chosen,
                 "occurred_on": form.occurred_on.data.isoformat(),
-                "description": form.description.data.strip(), "severity": form.severity.data,
+                "description": form.description.data, "severity": form.severity.data,
                 "recorded_by": current_user.id, "created_at": clock.to_iso(clock.now())})
             flash("Incident recorded.", "info")
             return redirect(url_for("records.incidents",
@@ -66,10 +74,10 @@ def deliverables():
     form.admin.choices = admin_choices(db)
     period = period_from(request.args, current_app.config)
     if request.method == "POST":
-        if form.validate():
+        if form.validate() and (chosen := chosen_admin_id(db, form)) is not None:
             submitted = form.submitted_on.data
             db["deliverables"].insert({
-                "admin_id": admin_id(db, form.admin.data), "title": form.title.data.strip(),
+                "admin_id": chosen, "title": form.title.data,
                 "deadline": form.deadline.data.isoformat(),
                 "submitted_on": submitted.isoformat() if submitted else None,
                 "recorded_by": current_user.id, "created_at": clock.to_iso(clock.now())})

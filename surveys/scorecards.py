@@ -225,7 +225,8 @@ def overview_csv():
 @bp.route("/my-scorecard")
 @login_required
 def mine():
-    """A rated admin's own scorecard: aggregates only, once enough people rated them."""
+    """A rated admin's own scorecard: aggregates only, once the month is closed and enough
+    different people rated them."""
     if not current_user.rated:
         abort(403)
     db = get_db()
@@ -234,10 +235,13 @@ def mine():
     [row] = [row for row in period_rows(db, period, config)
              if row["admin"] == current_user.email] or [None]
     minimum = config["ANONYMITY_MIN_RATERS"]
-    visible = row is not None and row["raters"] >= minimum
+    # Only final figures: while a month is open, comparing today's averages with
+    # yesterday's would reveal what the newest rater gave.
+    closed = is_closed(db, period)
+    visible = closed and row is not None and row["raters"] >= minimum
     return render_template(
         "scorecards/mine.html", period=period, row=row if visible else None,
-        raters=row["raters"] if row else 0, minimum=minimum,
+        minimum=minimum, closed=closed,
         comments=anonymous_comments(db, current_user.id, period) if visible else None,
         targets=config["ADMIN_TARGETS"],
         met=targets_met(row, config["ADMIN_TARGETS"]) if visible else {},

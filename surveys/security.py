@@ -6,6 +6,7 @@ from flask import request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 csrf = CSRFProtect()
 
@@ -13,6 +14,13 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
+
+
+class RowIdConverter(IntegerConverter):
+    """A row id in a URL: 1 to 18 ASCII digits (werkzeug's own int also takes "１" and
+    numbers too big for SQLite, which then fail with a 500 instead of a 404)."""
+
+    regex = r"[0-9]{1,18}"
 
 
 def sha256_hex(secret):

@@ -154,3 +154,9 @@ def test_any_characters_and_long_passwords_are_accepted(db):
     password = "ünïcödé 密码 🙂 " * 10
     create_user(db, "u@example.com", password, "staff")
     assert authenticate(db, "u@example.com", password).email == "u@example.com"
+
+
+@pytest.mark.parametrize(("email", "password"), [("a" * 300 + "@example.com", PASSWORD),
+                                                  (MANAGER_EMAIL, "p" * 1025)])
+def test_sign_in_beyond_the_field_limits_is_422(client, manager, email, password):
+    assert sign_in(client, email, password).status_code == 422

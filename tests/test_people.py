@@ -129,7 +129,7 @@ def test_unknown_person_is_404(manager_client, method, path):
 
 
 @pytest.mark.parametrize(("fields", "role", "rated", "active"), [
-    ({"role": "manager", "rated": "y", "active": "y"}, "manager", 1, 1),
+    ({"role": "manager", "active": "y"}, "manager", 0, 1),
     ({"role": "staff", "active": "y"}, "staff", 0, 1),
     ({"role": "staff", "rated": "y"}, "staff", 1, 0),
 ])
@@ -170,11 +170,23 @@ def test_manager_cannot_lock_themselves_out(manager_client, db, fields):
     assert manager_client.get("/people/").status_code == 200
 
 
-def test_manager_may_mark_themselves_as_an_admin(manager_client, db):
-    response = manager_client.post(f"/people/{MANAGER_ID}", data={
+@pytest.mark.parametrize("person", ["self", "other"])
+def test_a_manager_cannot_be_a_rated_admin(manager_client, db, admin_id, person):
+    # Managers read every rating: a rated manager would see their own raters' scores.
+    target = MANAGER_ID if person == "self" else admin_id
+    before = list(db.query("SELECT role, rated FROM users ORDER BY id"))
+    response = manager_client.post(f"/people/{target}", data={
         "role": "manager", "rated": "y", "active": "y", "csrf_token": token(manager_client)})
+    assert response.status_code == 422
+    assert "cannot be a manager" in response.get_data(as_text=True)
+    assert list(db.query("SELECT role, rated FROM users ORDER BY id")) == before
+
+
+def test_a_manager_resetting_their_own_password_stays_signed_in(manager_client):
+    response = manager_client.post(f"/people/{MANAGER_ID}/password", data={
+        "password": NEW_PASSWORD, "csrf_token": token(manager_client)})
     assert response.status_code == 303
-    assert person_row(db, MANAGER_EMAIL)["rated"] == 1
+    assert manager_client.get("/people/").status_code == 200
 
 
 def test_a_manager_demoted_meanwhile_cannot_change_anyone(db):

@@ -137,16 +137,30 @@ def test_trend_shows_twelve_months(manager_client, october):
     assert manager_client.get("/scorecards/999").status_code == 404
 
 
+def close(db, period=PERIOD):
+    db.execute("INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)", [period, STAMP])
+
+
 def test_two_raters_show_the_admin_nothing(client, fitri):
     add_rating(fitri, "a@example.com", ADMIN, (5, 5, 5), comment="Zippy")
     add_rating(fitri, "b@example.com", ADMIN, (1, 1, 1))
+    close(fitri)
     sign_in(client, ADMIN)
     html = client.get(f"/my-scorecard?period={PERIOD}").get_data(as_text=True)
-    assert "appears once at least 3 different people" in html
+    assert "at least 3 different people have rated you" in html
     assert "Zippy" not in html and "50.0%" not in html and "<table" not in html
 
 
+def test_an_open_month_shows_the_admin_nothing_yet(client, october):
+    # Averages that change as each rating arrives would show what the newest rater gave.
+    sign_in(client, ADMIN)
+    html = client.get(f"/my-scorecard?period={PERIOD}").get_data(as_text=True)
+    assert "This month is still open." in html
+    assert "Zippy" not in html and "66.7%" not in html and "<table" not in html
+
+
 def test_three_raters_show_the_admin_aggregates_without_names(client, october):
+    close(october)
     sign_in(client, ADMIN)
     response = client.get(f"/my-scorecard?period={PERIOD}")
     html = response.get_data(as_text=True)
@@ -159,10 +173,11 @@ def test_three_raters_show_the_admin_aggregates_without_names(client, october):
 
 
 def test_the_threshold_is_configurable(make_app, client, october):
+    close(october)
     app = make_app(ANONYMITY_MIN_RATERS=4)
     browser = app.test_client()
     sign_in(browser, ADMIN)
-    assert "appears once at least 4" in browser.get(
+    assert "at least 4 different people" in browser.get(
         f"/my-scorecard?period={PERIOD}").get_data(as_text=True)
 
 
@@ -227,3 +242,42 @@ def test_closing_a_month_keeps_its_figures(manager_client, october):
                     [PERIOD, clock.to_iso(clock.now() - timedelta(days=1))])
     [row] = manager_client.get(f"/api/v1/admin-scores?period={PERIOD}").get_json()["admins"]
     assert row == EXPECTED_OCTOBER
+
+
+@pytest.mark.parametrize("changes", [
+    {"title": "   "}, {"title": "a\x01b"}, {"title": "a\u202eb"}, {"title": "x" * 201},
+    {"deadline": "0001-01-01"}, {"deadline": "3000-01-01"}, {"deadline": "2026-02-30"},
+    {"submitted_on": "2999-01-01"}, {"submitted_on": "1999-12-31"},
+    {"admin": "nobody@example.com"},
+])
+def test_bad_deliverables_are_refused(manager_client, fitri, changes):
+    page = manager_client.get("/deliverables").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "admin": ADMIN, "title": "Payroll",
+            "deadline": "2026-10-10", "submitted_on": "", **changes}
+    assert manager_client.post("/deliverables", data=data).status_code == 422
+    assert fitri["deliverables"].count == 0
+
+
+@pytest.mark.parametrize("changes", [
+    {"description": "   "}, {"occurred_on": "1999-12-31"}, {"occurred_on": "2999-01-01"},
+])
+def test_incidents_need_text_and_a_past_date(manager_client, fitri, changes):
+    page = manager_client.get("/incidents").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "admin": ADMIN, "occurred_on": "2026-10-07",
+            "description": "Wrong address", "severity": "low", **changes}
+    assert manager_client.post("/incidents", data=data).status_code == 422
+    assert fitri["incidents"].count == 0
+
+
+@pytest.mark.parametrize("path", [
+    "/scorecards/99999999999999999999999", "/scorecards/9223372036854775808",
+    "/scorecards/\uff11", "/people/99999999999999999999", "/people/\uff11",
+])
+def test_ids_that_are_not_row_ids_are_404(manager_client, path):
+    assert manager_client.get(path).status_code == 404
+
+
+def test_an_unreadable_month_says_which_parameter(manager_client):
+    response = manager_client.get("/scorecards?period=2026-13")
+    assert response.status_code == 422
+    assert "period must be a month as YYYY-MM" in response.get_data(as_text=True)
