@@ -1,17 +1,13 @@
 """Manager reports: the dashboard and its CSV download."""
 
-import csv
 import functools
-import io
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -19,39 +15,23 @@ from flask_login import current_user, login_required
 from surveys.auth import api_key_or_manager_required, manager_required
 from surveys.db import get_db
 from surveys.errors import RangeError
+from surveys.exports import download
 from surveys.kpi_report import ROW_FIELDS as KPI_ROW_FIELDS
 from surveys.kpi_report import kpi_groups
-from surveys.scores import GROUPINGS, ROW_FIELDS, parse_range, score_groups
+from surveys.scores import (
+    GROUPINGS,
+    RESPONSE_FIELDS,
+    ROW_FIELDS,
+    parse_range,
+    response_rows,
+    score_groups,
+)
 from surveys.scoring import too_few
 from surveys.targets import BY_NAME, current_targets, met
 
 bp = Blueprint("reports", __name__)
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A text cell a spreadsheet will show, never evaluate; numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
-def csv_lines(rows, fields):
-    """Yield a CSV header and rows one line at a time (constant memory)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(fields)
-    for row in rows:
-        writer.writerow(["" if row[field] is None else neutralise(row[field])
-                         for field in fields])
-        if buffer.tell() > 16384:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue()
-
+COMMENTS_SHOWN = 200
 
 def filter_choices(db):
     """Every agent, team and channel a report can be narrowed to."""
@@ -99,18 +79,25 @@ def dashboard():
     )
 
 
-@bp.route("/reports/summary.csv")
+@bp.route("/reports/summary.csv", defaults={"kind": "csv"})
+@bp.route("/reports/summary.xlsx", defaults={"kind": "xlsx"})
 @api_key_or_manager_required
-def summary_csv():
-    """The dashboard's rows as CSV, streamed."""
+def summary_download(kind):
+    """The dashboard's score rows as CSV or Excel, streamed."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    groups, overall, _ = score_groups(get_db(), report_range)
-    filename = f"puas-summary-{report_range.from_day}-{report_range.to_day}.csv"
-    return Response(
-        stream_with_context(csv_lines(groups, ROW_FIELDS)),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    groups, _, _ = score_groups(get_db(), report_range)
+    return download(lambda: groups, ROW_FIELDS, range_filename("summary", report_range, kind),
+                    kind)
+
+
+@bp.route("/reports/responses.csv", defaults={"kind": "csv"})
+@bp.route("/reports/responses.xlsx", defaults={"kind": "xlsx"})
+@api_key_or_manager_required
+def responses_download(kind):
+    """Every response to the closures in range, one per row, streamed."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    return download(lambda: response_rows(get_db(), report_range), RESPONSE_FIELDS,
+                    range_filename("responses", report_range, kind), kind)
 
 
 @bp.route("/reports/kpis.csv")
@@ -121,7 +108,24 @@ def kpis_csv():
     db = get_db()
     groups, _, _ = kpi_groups(db, report_range, current_targets(db, current_app.config)[
         "frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
-    filename = f"puas-kpis-{report_range.from_day}-{report_range.to_day}.csv"
-    return Response(
-        stream_with_context(csv_lines(groups, KPI_ROW_FIELDS)), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return download(lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"),
+                    "csv")
+
+
+@bp.route("/reports/comments")
+@manager_required
+def comments():
+    """The low ratings with their comments, newest first, so a manager can act on them."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    with_comment = request.args.get("with_comment") == "1"
+    rows = list(response_rows(get_db(), report_range, low_only=True,
+                              with_comment=with_comment, limit=COMMENTS_SHOWN + 1))
+    return render_template("reports/comments.html", rows=rows[:COMMENTS_SHOWN],
+                           more=len(rows) > COMMENTS_SHOWN, report_range=report_range,
+                           with_comment=with_comment, choices=filter_choices(get_db()),
+                           download_args=report_range.query_args())
+
+
+def range_filename(name, report_range, kind):
+    """puas-NAME-FROM-TO.KIND"""
+    return f"puas-{name}-{report_range.from_day}-{report_range.to_day}.{kind}"

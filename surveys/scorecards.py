@@ -6,12 +6,10 @@ once enough different people rated them that month (SPEC.md: raters stay anonymo
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     render_template,
     request,
-    stream_with_context,
 )
 from flask_login import current_user, login_required
 
@@ -19,7 +17,7 @@ from surveys import clock
 from surveys.auth import manager_required
 from surveys.db import get_db
 from surveys.errors import RangeError
-from surveys.reports import csv_lines
+from surveys.exports import download
 from surveys.scoring import RATING_DIMENSION_NAMES, RatingCounts, admin_scorecard, target_met
 
 bp = Blueprint("scorecards", __name__)
@@ -217,9 +215,7 @@ def overview_csv():
     """The month's scorecards as CSV, streamed."""
     period = period_from(request.args, current_app.config)
     rows = period_rows(get_db(), period, current_app.config)
-    return Response(stream_with_context(csv_lines(rows, ROW_FIELDS)), mimetype="text/csv",
-                    headers={"Content-Disposition":
-                             f'attachment; filename="puas-scorecards-{period}.csv"'})
+    return download(lambda: rows, ROW_FIELDS, f"puas-scorecards-{period}.csv", "csv")
 
 
 @bp.route("/my-scorecard")

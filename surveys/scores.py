@@ -177,3 +177,37 @@ def score_groups(db, report_range):
     if not report_range.group_by:
         groups = [overall]
     return groups, overall, details
+
+
+# One row per response, for the drill-down and the raw download.
+RESPONSE_FIELDS = ("answered_at", "closed_day", "ticket_id", "agent", "team", "channel",
+                   "csat", "ces", "nps", "comment")
+
+RESPONSES_SQL = """
+SELECT responses.updated_at AS answered_at, invitations.closed_day,
+       tickets.ticket_ref AS ticket_id, coalesce(agents.email, agents.name) AS agent,
+       teams.name AS team, invitations.channel, responses.csat, responses.ces,
+       responses.nps, responses.comment
+  FROM responses
+  JOIN invitations ON invitations.id = responses.invitation_id
+  JOIN tickets ON tickets.id = invitations.ticket_id
+  LEFT JOIN agents ON agents.id = invitations.agent_id
+  LEFT JOIN teams ON teams.id = invitations.team_id
+ WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters} {low} {comment}
+ ORDER BY invitations.closed_day DESC, responses.id DESC {limit}
+"""
+
+# A low rating: dissatisfied (CSAT 1–2), hard going (CES 1–3) or a detractor (NPS 0–6).
+LOW_SQL = "AND (responses.csat <= 2 OR responses.ces <= 3 OR responses.nps <= 6)"
+
+
+def response_rows(db, report_range, low_only=False, with_comment=False, limit=None):
+    """The responses to the closures in range, newest first, read lazily from SQLite."""
+    filters, params = report_range.filter_sql("invitations")
+    params.update(from_day=report_range.from_day.isoformat(),
+                  to_day=report_range.to_day.isoformat())
+    sql = RESPONSES_SQL.format(
+        filters=filters, low=LOW_SQL if low_only else "",
+        comment="AND responses.comment IS NOT NULL" if with_comment else "",
+        limit=f"LIMIT {int(limit)}" if limit else "")
+    return db.query(sql, params)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from surveys import clock
-from surveys.scores import ROW_FIELDS, default_from
+from surveys.scores import RESPONSE_FIELDS, ROW_FIELDS, default_from
 from surveys.tickets import Closure, record_closure
 
 
@@ -245,3 +245,56 @@ def test_too_many_filter_values_are_refused(manager_client):
     response = manager_client.get(f"/api/v1/scores?{query}")
     assert response.status_code == 422
     assert "agent" in response.get_json()["errors"]
+
+
+def test_summary_as_excel(manager_client, scored):
+    from openpyxl import load_workbook
+
+    response = manager_client.get("/reports/summary.xlsx?from=2026-10-01&to=2026-11-30"
+                                  "&group_by=team")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == list(ROW_FIELDS)
+    assert [row[0] for row in rows[1:]] == ["Billing", "Technical"]
+    assert rows[1][ROW_FIELDS.index("responses")] == 3
+
+
+def test_every_response_as_csv_and_excel(manager_client, scored, db, app):
+    from openpyxl import load_workbook
+
+    add_answer(db, app.config, "X1", datetime(2026, 11, 12, tzinfo=UTC),
+               {"csat": 2, "comment": "=HYPERLINK(\"http://evil\")"})
+    query = "from=2026-10-01&to=2026-11-30"
+    csv_rows = list(csv.DictReader(io.StringIO(manager_client.get(
+        f"/reports/responses.csv?{query}").get_data(as_text=True))))
+    assert len(csv_rows) == 6
+    assert csv_rows[0]["ticket_id"] == "X1"
+    assert csv_rows[0]["comment"] == "'=HYPERLINK(\"http://evil\")"
+    assert {row["ticket_id"] for row in csv_rows} == {"A1", "A2", "A3", "B1", "B2", "X1"}
+    workbook = load_workbook(io.BytesIO(manager_client.get(
+        f"/reports/responses.xlsx?{query}").get_data()))
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert len(rows) == 7
+    assert rows[1][RESPONSE_FIELDS.index("comment")] == "'=HYPERLINK(\"http://evil\")"
+    assert workbook.active.cell(row=2, column=RESPONSE_FIELDS.index("comment") + 1
+                                ).data_type == "s"   # a string, not a formula
+
+
+def test_low_ratings_page_lists_only_low_ratings(manager_client, scored):
+    html = manager_client.get("/reports/comments?from=2026-10-01&to=2026-11-30").get_data(
+        as_text=True)
+    # A3 (CSAT 2, NPS 3) and B1 (CSAT 1) are low; A1, A2 and the comment-only B2 are not.
+    assert "<td>A3</td>" in html and "<td>B1</td>" in html
+    assert "<td>A1</td>" not in html and "<td>A2</td>" not in html
+    assert "<td>B2</td>" not in html
+
+
+def test_low_ratings_with_comments_only(manager_client, scored, db, app):
+    add_answer(db, app.config, "C1", datetime(2026, 11, 12, tzinfo=UTC),
+               {"nps": 2, "comment": "Never again <b>ever</b>"})
+    html = manager_client.get("/reports/comments?from=2026-10-01&to=2026-11-30"
+                              "&with_comment=1").get_data(as_text=True)
+    assert "<td>C1</td>" in html and "<td>A3</td>" not in html
+    assert "Never again &lt;b&gt;ever&lt;/b&gt;" in html
