@@ -32,6 +32,8 @@ DEFAULTS = {
     # Ticket KPIs: the first-response standard ("1×24 jam") and how soon a customer's next
     # ticket counts as a repeat of the one closed before.
     "FRT_TARGET_HOURS": 24,
+    # The leaderboard ranks only agents and teams with at least this many CSAT answers.
+    "LEADERBOARD_MIN_N": 10,
     "REPEAT_WINDOW_DAYS": 7,
     # Admin scorecards: how the three dimensions weigh in the overall score, how many
     # different raters an admin needs before seeing their own scorecard, and the targets.
@@ -117,7 +119,7 @@ def check_config(config):
     for key in ("SEND_DELAY_MINUTES", "LINK_TTL_DAYS", "THROTTLE_DAYS", "MIN_N",
                 "SMTP_PORT", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_RETRY_SECONDS",
                 "OUTBOX_POLL_SECONDS", "SMTP_TIMEOUT_SECONDS", "API_MAX_BODY_BYTES",
-                "ANONYMITY_MIN_RATERS", "REPEAT_WINDOW_DAYS"):
+                "ANONYMITY_MIN_RATERS", "REPEAT_WINDOW_DAYS", "LEADERBOARD_MIN_N"):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")

@@ -11,6 +11,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 
 from surveys.auth import api_key_or_manager_required, manager_required
 from surveys.db import get_db
@@ -124,6 +125,32 @@ def comments():
                            more=len(rows) > COMMENTS_SHOWN, report_range=report_range,
                            with_comment=with_comment, choices=filter_choices(get_db()),
                            download_args=report_range.query_args())
+
+
+@bp.route("/reports/leaderboard")
+@manager_required
+def leaderboard():
+    """Top agents or teams, ranked by the lower end of their CSAT interval, not by luck."""
+    args = request.args.to_dict(flat=False)
+    by = request.args.get("group_by") or "agent"
+    if by not in ("agent", "team"):
+        raise RangeError({"group_by": "must be agent or team"})
+    args["group_by"] = [by]
+    report_range = parse_range(MultiDict(args), current_app.config["TIMEZONE"])
+    groups, _, _ = score_groups(get_db(), report_range)
+    ranked, unranked = rank_groups(groups, current_app.config["LEADERBOARD_MIN_N"])
+    return render_template("reports/leaderboard.html", ranked=ranked, unranked=unranked,
+                           report_range=report_range,
+                           min_n=current_app.config["LEADERBOARD_MIN_N"])
+
+
+def rank_groups(groups, min_n):
+    """(ranked, unranked): groups with at least min_n CSAT answers, best lower bound first
+    (then the larger n), and the rest, which have too few answers to rank fairly."""
+    ranked = sorted((row for row in groups if row["csat_n"] >= min_n),
+                    key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])))
+    unranked = [row for row in groups if row["csat_n"] < min_n]
+    return ranked, unranked
 
 
 def range_filename(name, report_range, kind):

@@ -298,3 +298,35 @@ def test_low_ratings_with_comments_only(manager_client, scored, db, app):
                               "&with_comment=1").get_data(as_text=True)
     assert "<td>C1</td>" in html and "<td>A3</td>" not in html
     assert "Never again &lt;b&gt;ever&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize(("rows", "ranked", "unranked"), [
+    # Lucky 3 of 3 (lower bound 43.9) ranks below a steady 45 of 50 (lower bound 78.6).
+    ([("lucky", 3, 100.0, 43.9), ("steady", 50, 90.0, 78.6)], ["steady"], ["lucky"]),
+    ([("a", 20, 80.0, 58.4), ("b", 20, 80.0, 58.4), ("c", 30, 80.0, 62.7)],
+     ["c", "a", "b"], []),
+    ([], [], []),
+])
+def test_leaderboard_ranks_by_the_lower_bound(rows, ranked, unranked):
+    from surveys.reports import rank_groups
+
+    groups = [{"group": name, "csat_n": n, "csat_pct": pct, "csat_low": low}
+              for name, n, pct, low in rows]
+    got_ranked, got_unranked = rank_groups(groups, min_n=10)
+    assert [row["group"] for row in got_ranked] == ranked
+    assert [row["group"] for row in got_unranked] == unranked
+
+
+def test_leaderboard_page(make_app, db, manager_client, scored):
+    app = make_app(LEADERBOARD_MIN_N=2)
+    client = app.test_client()
+    from conftest import MANAGER_EMAIL, sign_in
+
+    sign_in(client, MANAGER_EMAIL)
+    html = client.get("/reports/leaderboard?from=2026-10-01&to=2026-11-30").get_data(
+        as_text=True)
+    # ayu has 3 CSAT answers (ranked), budi 1 (not ranked yet).
+    assert "<td>1</td><th scope=\"row\">ayu@example.com</th>" in html
+    assert "budi@example.com (1)" in html
+    response = client.get("/reports/leaderboard?group_by=month")
+    assert response.status_code == 422
