@@ -1,9 +1,12 @@
-"""Manager reports: the dashboard and its CSV download."""
+"""Manager reports: the dashboard, charts, leaderboard, low ratings and downloads."""
 
 import functools
+from dataclasses import replace
 
 from flask import (
     Blueprint,
+    Response,
+    abort,
     current_app,
     redirect,
     render_template,
@@ -14,6 +17,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from surveys.auth import api_key_or_manager_required, manager_required
+from surveys.charts import TRENDS, distribution_svg, trend_svg
 from surveys.db import get_db
 from surveys.errors import RangeError
 from surveys.exports import download
@@ -23,6 +27,7 @@ from surveys.scores import (
     GROUPINGS,
     RESPONSE_FIELDS,
     ROW_FIELDS,
+    answer_distribution,
     parse_range,
     response_rows,
     score_groups,
@@ -69,6 +74,7 @@ def dashboard():
     db = get_db()
     groups, overall, details = score_groups(db, report_range)
     targets = current_targets(db, current_app.config)
+    months, _, _ = score_groups(db, replace(report_range, group_by="month"))
     kpi_rows, kpi_overall, per_agent = kpi_groups(
         db, report_range, targets["frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
     return render_template(
@@ -76,7 +82,7 @@ def dashboard():
         download_args=report_range.query_args(),
         overall=overall, details=details, targets=targets,
         target_of=BY_NAME, met=functools.partial(met, targets=targets), kpis=kpi_overall,
-        kpi_rows=kpi_rows, tickets_per_agent=per_agent,
+        kpi_rows=kpi_rows, tickets_per_agent=per_agent, months=months,
     )
 
 
@@ -151,6 +157,26 @@ def rank_groups(groups, min_n):
                     key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])))
     unranked = [row for row in groups if row["csat_n"] < min_n]
     return ranked, unranked
+
+
+@bp.route("/reports/charts/<name>.svg")
+@manager_required
+def chart(name):
+    """A chart of the dashboard's range as SVG: a monthly trend, or the answer distribution."""
+    if name not in (*TRENDS, "distribution"):
+        abort(404)
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    db = get_db()
+    if name == "distribution":
+        svg = distribution_svg(answer_distribution(db, report_range))
+    else:
+        months, _, _ = score_groups(db, replace(report_range, group_by="month"))
+        target_name = {"csat": "csat_pct", "ces": "ces_mean"}.get(name, name)
+        svg = trend_svg(name, months, current_targets(db, current_app.config).get(target_name))
+    response = Response(svg, mimetype="image/svg+xml")
+    # The SVG carries its own <style>; it runs no script and loads nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
 
 
 def range_filename(name, report_range, kind):

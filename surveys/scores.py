@@ -211,3 +211,27 @@ def response_rows(db, report_range, low_only=False, with_comment=False, limit=No
         comment="AND responses.comment IS NOT NULL" if with_comment else "",
         limit=f"LIMIT {int(limit)}" if limit else "")
     return db.query(sql, params)
+
+
+DISTRIBUTION_SQL = """
+SELECT '{kind}' AS kind, responses.{kind} AS score, count(*) AS n
+  FROM responses
+  JOIN invitations ON invitations.id = responses.invitation_id
+  LEFT JOIN agents ON agents.id = invitations.agent_id
+  LEFT JOIN teams ON teams.id = invitations.team_id
+ WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters}
+   AND responses.{kind} IS NOT NULL
+ GROUP BY responses.{kind}
+"""
+
+
+def answer_distribution(db, report_range):
+    """How many answers each score got, per question: {"csat": {5: 12, ...}, ...}."""
+    filters, params = report_range.filter_sql("invitations")
+    params.update(from_day=report_range.from_day.isoformat(),
+                  to_day=report_range.to_day.isoformat())
+    counts = {"csat": {}, "ces": {}, "nps": {}}
+    for kind in counts:  # fixed column names, never user input
+        for row in db.query(DISTRIBUTION_SQL.format(kind=kind, filters=filters), params):
+            counts[kind][row["score"]] = row["n"]
+    return counts

@@ -238,3 +238,38 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
                       "comment_accuracy": "Two typos in the October letters."}
     assert_only_local_requests(page, server)
     page.screenshot(path=str(ARTIFACTS / "rating-desktop.png"), full_page=True)
+
+
+def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
+    from surveys.demo import DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, seed
+
+    seed(db, app.config)
+    server = live_server_factory()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = recorded_page(context)
+    page.goto(server.url + "/login")
+    page.fill("input[name=email]", DEMO_MANAGER_EMAIL)
+    page.fill("input[name=password]", DEMO_MANAGER_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/reports$"))
+
+    page.select_option("select[name=group_by]", "team")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"group_by=team"))
+    caption = "table.scores >> nth=1"
+    teams = page.locator(f"{caption} >> tbody th").all_inner_texts()
+    assert teams == ["Billing", "Technical"]
+    chart = page.locator("img[alt^='Answers per score']")
+    before = chart.get_attribute("src")
+    monthly_before = page.locator("table.scores >> nth=0").inner_text()
+
+    page.select_option("select[name=team]", ["Billing"])
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(re.compile(r"team=Billing"))
+    assert page.locator(f"{caption} >> tbody th").all_inner_texts() == ["Billing"]
+    assert chart.get_attribute("src") != before and "team=Billing" in chart.get_attribute("src")
+    assert page.locator("table.scores >> nth=0").inner_text() != monthly_before
+    # Every chart drew (an image that failed to load has no natural width).
+    assert page.evaluate("Array.from(document.images).every(image => image.naturalWidth > 0)")
+    assert_only_local_requests(page, server)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-billing.png"), full_page=True)

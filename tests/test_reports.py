@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -330,3 +331,34 @@ def test_leaderboard_page(make_app, db, manager_client, scored):
     assert "budi@example.com (1)" in html
     response = client.get("/reports/leaderboard?group_by=month")
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("name", ["csat", "ces", "nps", "response_rate", "distribution"])
+def test_charts_are_svg_drawn_on_the_server(manager_client, scored, name):
+    response = manager_client.get(f"/reports/charts/{name}.svg?from=2026-10-01&to=2026-11-30")
+    svg = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert response.mimetype == "image/svg+xml"
+    assert svg.startswith("<svg") and "<script" not in svg
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    if name != "distribution":
+        assert "2026-10" in svg and "2026-11" in svg   # one point per month
+
+
+def test_a_filter_changes_the_chart(manager_client, scored):
+    everyone = manager_client.get("/reports/charts/distribution.svg?from=2026-10-01"
+                                  "&to=2026-11-30").get_data(as_text=True)
+    billing = manager_client.get("/reports/charts/distribution.svg?from=2026-10-01"
+                                 "&to=2026-11-30&team=Billing").get_data(as_text=True)
+    strip_ids = lambda svg: re.sub(r"chart-[0-9a-f-]+", "", svg)  # noqa: E731
+    assert strip_ids(everyone) != strip_ids(billing)
+
+
+def test_unknown_chart_is_404(manager_client):
+    assert manager_client.get("/reports/charts/pie.svg").status_code == 404
+
+
+def test_dashboard_shows_the_charts_and_their_figures(manager_client, scored):
+    html = manager_client.get("/reports?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
+    assert html.count('<img src="/reports/charts/') == 5
+    assert "Monthly figures" in html and '<th scope="row">2026-10</th>' in html
