@@ -80,13 +80,7 @@ def scores():
     """Survey scores for a range of closing days, as JSON."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, overall, _ = score_groups(get_db(), report_range)
-    return jsonify({
-        "from": report_range.from_day.isoformat(),
-        "to": report_range.to_day.isoformat(),
-        "group_by": report_range.group_by,
-        "groups": groups,
-        "overall": overall,
-    })
+    return range_body(report_range, groups, overall)
 
 
 @bp.route("/admin-scores")
@@ -107,6 +101,11 @@ def kpis():
     frt_target = current_targets(db, current_app.config)["frt_hours"]
     groups, overall, _ = kpi_groups(db, report_range, frt_target,
                                     current_app.config["REPEAT_WINDOW_DAYS"])
+    return range_body(report_range, groups, overall)
+
+
+def range_body(report_range, groups, overall):
+    """The JSON answer of a report over a range (SPEC.md): its range, groups and overall."""
     return jsonify({
         "from": report_range.from_day.isoformat(),
         "to": report_range.to_day.isoformat(),

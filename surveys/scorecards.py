@@ -18,6 +18,7 @@ from surveys.auth import manager_required
 from surveys.db import get_db
 from surveys.errors import RangeError
 from surveys.exports import download
+from surveys.scores import rounded_row
 from surveys.scoring import RATING_DIMENSION_NAMES, RatingCounts, admin_scorecard, target_met
 
 bp = Blueprint("scorecards", __name__)
@@ -80,16 +81,8 @@ def counts_by_admin_and_period(db, first_period, last_period, today):
 
 
 def format_row(email, scores):
-    """A public ROW: fixed order, rounded, None where there is nothing to count."""
-    row = {"admin": email}
-    for field in ROW_FIELDS[1:]:
-        value = scores[field]
-        if value is not None and field in ONE_DECIMAL:
-            value = round(value, 1)
-        elif value is not None and field in TWO_DECIMALS:
-            value = round(value, 2)
-        row[field] = value
-    return row
+    """A public scorecard ROW (the API's and the CSV's)."""
+    return rounded_row(ROW_FIELDS, email, scores, ONE_DECIMAL, TWO_DECIMALS)
 
 
 def admins(db):

@@ -135,17 +135,23 @@ def getlist(args, name):
     return [value] if value else []
 
 
-def format_row(group, scores):
-    """A public ROW: fixed field order, rounded, None where there is nothing to count."""
-    row = {"group": group}
-    for field in ROW_FIELDS[1:]:
+def rounded_row(fields, name, scores, one_decimal, two_decimals):
+    """A public ROW: `fields` in order, the first one holding `name`, the scores rounded
+    (one or two decimals), None where there is nothing to count."""
+    row = {fields[0]: name}
+    for field in fields[1:]:
         value = scores[field]
-        if value is not None and field in ONE_DECIMAL:
+        if value is not None and field in one_decimal:
             value = round(value, 1)
-        elif value is not None and field in TWO_DECIMALS:
+        elif value is not None and field in two_decimals:
             value = round(value, 2)
         row[field] = value
     return row
+
+
+def format_row(group, scores):
+    """A public survey-score ROW (SPEC.md)."""
+    return rounded_row(ROW_FIELDS, group, scores, ONE_DECIMAL, TWO_DECIMALS)
 
 
 def _counts(row):
