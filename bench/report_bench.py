@@ -1,0 +1,684 @@
+"""Report benchmark: the dashboard's queries, /api/v1/scores and the CSV export at scale,
+beside DuckDB aggregating the same rows already loaded in memory.
+
+Generates 1,000,000 tickets, invitations and responses into a fresh Puas database (plain
+SQL, not through the app), times the app's own report functions on it, loads the same
+tables into an in-memory DuckDB and times equivalent SQL there, and prints the ratios
+with the targets: the dashboard and /api/v1/scores no slower than DuckDB (ratio <= 1.0),
+the CSV export of all responses under 150 MB of peak memory, and with --big (1 M, then
+10 M rows in the same run) growth <= 1.5x from 1 M to 10 M.
+
+    .venv/bin/python bench/report_bench.py [--rows 1000000] [--big] [--keep]
+
+A benchmark, not a test: it exits 0 whatever the figures (2 when DuckDB is missing).
+"""
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from statistics import median
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+sys.path.insert(0, str(ROOT))
+
+from surveys import db as puas_db  # noqa: E402
+from surveys.exports import csv_lines  # noqa: E402
+from surveys.kpi_report import kpi_groups  # noqa: E402
+from surveys.reports import filter_choices  # noqa: E402
+from surveys.scores import (  # noqa: E402
+    RESPONSE_FIELDS,
+    answer_distribution,
+    parse_range,
+    response_rows,
+    score_groups,
+)
+from surveys.targets import current_targets  # noqa: E402
+
+BIG_ROWS = 10_000_000
+BATCH_ROWS = 1_000_000  # rows generated per statement: bounds SQLite's temporary tables
+YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
+TIMEZONE = "UTC"
+FRT_TARGET_HOURS = 24
+REPEAT_WINDOW_DAYS = 7
+TARGET_DUCKDB_RATIO = 1.0
+TARGET_GROWTH = 1.5
+TARGET_EXPORT_MB = 150
+SLOW_WARMUP_SECONDS = 120  # a warm-up slower than this is measured once, not three times
+
+AGENTS = 20
+TEAMS = ("Billing", "Technical", "Accounts", "Onboarding")
+CHANNELS = ("email", "chat", "phone", "web", "social")
+ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # how Puas stores every *_at column
+
+
+def parse_args():
+    """The command line (plus the hidden option the export's child process runs with)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000,
+                        help="tickets (each with one invitation and one response)")
+    parser.add_argument("--big", action="store_true",
+                        help=f"then {BIG_ROWS:,} rows in the same run, and print the growth")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="timed runs per measurement, after one warm-up; medians reported")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary folder (databases and CSV files)")
+    parser.add_argument("--export-child", metavar="DATABASE", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+# Generating the data: INSERT ... SELECT in SQLite itself, a batch of ids per statement.
+# random() is drawn once per row in a MATERIALIZED CTE, so that every column derived from
+# one draw (closed_at, closed_day, opened_at ...) sees the same value.
+
+TICKETS_SQL = f"""
+WITH RECURSIVE ids(i) AS (SELECT :first UNION ALL SELECT i + 1 FROM ids WHERE i < :last),
+drawn AS MATERIALIZED (
+    SELECT i,
+           -- closures arrive in time order through 2026 (the last by 23:59:59 on 31 December)
+           :year_start + (i - 1) * 31535400 / :total + abs(random()) % 600 AS closed_epoch,
+           300 + (abs(random()) % 86400) * (1 + abs(random()) % 4) AS resolution_s,
+           abs(random()) AS frt_draw, abs(random()) % 100 AS frt_missing,
+           1 + abs(random()) % {AGENTS} AS agent_id, abs(random()) % 5 AS channel_index,
+           abs(random()) % 100 AS customer_kind, abs(random()) AS customer_draw,
+           abs(random()) % 100 AS contacts_draw, abs(random()) % 100 AS escalated_draw,
+           abs(random()) % 100 AS reopened_draw
+      FROM ids)
+INSERT INTO tickets (id, source, ticket_ref, closed_at, closed_day, opened_at,
+                     first_response_at, customer_email, customer_name, customer_locale,
+                     agent_id, team_id, channel, contacts, escalated, reopened, created_at)
+SELECT i, 'bench', 'T-' || i,
+       strftime('{ISO_UTC}', closed_epoch, 'unixepoch'),
+       strftime('%Y-%m-%d', closed_epoch, 'unixepoch'),
+       strftime('{ISO_UTC}', closed_epoch - resolution_s, 'unixepoch'),
+       CASE WHEN frt_missing < 3 THEN NULL
+            ELSE strftime('{ISO_UTC}', closed_epoch - resolution_s + 60
+                                       + frt_draw % (resolution_s / 2), 'unixepoch') END,
+       -- one closure in ten is a regular's: 7 regulars per 200 closures, so they come back
+       -- within hours (repeat contacts); the rest pick from a pool of 0.6 x N customers
+       CASE WHEN customer_kind < 10
+            THEN 'regular' || ((i / 200) * 7 + customer_draw % 7) || '@example.com'
+            ELSE 'customer' || (customer_draw % (:total * 6 / 10 + 1)) || '@example.com' END,
+       'Customer', 'en', agent_id, 1 + (agent_id - 1) % {len(TEAMS)},
+       CASE channel_index {" ".join(f"WHEN {index} THEN '{name}'"
+                                    for index, name in enumerate(CHANNELS))} END,
+       CASE WHEN contacts_draw < 70 THEN 1 WHEN contacts_draw < 90 THEN 2 ELSE 3 END,
+       escalated_draw < 10, reopened_draw < 5,
+       strftime('{ISO_UTC}', closed_epoch, 'unixepoch')
+  FROM drawn
+"""  # noqa: S608 (fixed constants only)
+
+INVITATIONS_SQL = f"""
+INSERT INTO invitations (id, ticket_id, customer_email, agent_id, team_id, channel,
+                         closed_day, status, reason, send_at, sent_at, created_at)
+SELECT id, id, customer_email, agent_id, team_id, channel, closed_day, 'sent', NULL,
+       strftime('{ISO_UTC}', closed_at, '+1 hour'), strftime('{ISO_UTC}', closed_at, '+1 hour'),
+       closed_at
+  FROM tickets WHERE id BETWEEN :first AND :last
+"""  # noqa: S608 (fixed constants only)
+
+RESPONSES_SQL = f"""
+WITH drawn AS MATERIALIZED (
+    SELECT id, sent_at, abs(random()) % 100 AS csat_draw, abs(random()) % 100 AS ces_draw,
+           abs(random()) % 100 AS nps_draw, abs(random()) % 100 AS comment_draw,
+           abs(random()) % 259200 AS delay_s
+      FROM invitations WHERE id BETWEEN :first AND :last)
+INSERT INTO responses (id, invitation_id, csat, ces, nps, comment, created_at, updated_at)
+SELECT id, id,
+       CASE WHEN csat_draw < 4 THEN 1 WHEN csat_draw < 9 THEN 2 WHEN csat_draw < 18 THEN 3
+            WHEN csat_draw < 45 THEN 4 ELSE 5 END,
+       CASE WHEN ces_draw < 20 THEN NULL WHEN ces_draw < 25 THEN 1 WHEN ces_draw < 30 THEN 2
+            WHEN ces_draw < 38 THEN 3 WHEN ces_draw < 50 THEN 4 WHEN ces_draw < 65 THEN 5
+            WHEN ces_draw < 85 THEN 6 ELSE 7 END,
+       CASE WHEN nps_draw < 15 THEN NULL WHEN nps_draw < 40 THEN (nps_draw - 15) * 7 / 25
+            WHEN nps_draw < 60 THEN 7 + (nps_draw - 40) / 10 ELSE 9 + (nps_draw - 60) / 20 END,
+       CASE WHEN comment_draw >= 10 THEN NULL
+            WHEN comment_draw < 4 THEN 'Quick and friendly, thank you. (' || id || ')'
+            WHEN comment_draw < 7 THEN 'Took three emails to get an answer, but it is fixed.'
+            WHEN comment_draw < 9 THEN 'Nobody told me the "refund" would take 10 days, sadly.'
+            ELSE '=ask, why did it take so long?' END,
+       strftime('{ISO_UTC}', sent_at, '+' || delay_s || ' seconds'),
+       strftime('{ISO_UTC}', sent_at, '+' || delay_s || ' seconds')
+  FROM drawn
+"""  # noqa: S608 (fixed constants only)
+
+LOADED_TABLES = ("tickets", "invitations", "responses")
+
+
+def generate(path, rows):
+    """A migrated Puas database with `rows` closures, invitations and responses; timings."""
+    timings = {}
+    started = time.perf_counter()
+    puas_db.migrate(path)
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        # A one-off bulk load: no WAL and no fsync while loading (WAL again afterwards,
+        # as the app's migration set it), and the indexes built once, after the rows.
+        connection.execute("PRAGMA journal_mode = DELETE")
+        connection.execute("PRAGMA synchronous = OFF")
+        connection.execute("PRAGMA cache_size = -262144")  # 256 MB
+        indexes = connection.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+            " AND tbl_name IN (?, ?, ?)", LOADED_TABLES).fetchall()
+        connection.execute("BEGIN")
+        for name, _ in indexes:
+            connection.execute(f'DROP INDEX "{name}"')
+        connection.executemany("INSERT INTO teams (id, name) VALUES (?, ?)",
+                               enumerate(TEAMS, start=1))
+        # Two agents without an email address, known by name (identity "name:...").
+        connection.executemany(
+            "INSERT INTO agents (id, identity, email, name) VALUES (?, ?, ?, ?)",
+            [(number, f"email:agent{number}@example.com", f"agent{number}@example.com",
+              f"Agent {number}") if number <= AGENTS - 2 else
+             (number, f"name:Agent {number}", None, f"Agent {number}")
+             for number in range(1, AGENTS + 1)])
+        year_start = int(datetime.fromisoformat(YEAR["from"]).replace(tzinfo=UTC).timestamp())
+        for sql, name in ((TICKETS_SQL, "tickets"), (INVITATIONS_SQL, "invitations"),
+                          (RESPONSES_SQL, "responses")):
+            step_started = time.perf_counter()
+            for first in range(1, rows + 1, BATCH_ROWS):
+                connection.execute(sql, {"first": first, "last": min(rows, first + BATCH_ROWS - 1),
+                                         "total": rows, "year_start": year_start})
+            timings[f"insert {name}"] = time.perf_counter() - step_started
+        step_started = time.perf_counter()
+        for _, sql in indexes:
+            connection.execute(sql)
+        timings["build indexes"] = time.perf_counter() - step_started
+        connection.execute("COMMIT")
+        step_started = time.perf_counter()
+        connection.execute("ANALYZE")
+        timings["ANALYZE"] = time.perf_counter() - step_started
+        connection.execute("PRAGMA journal_mode = WAL")
+    finally:
+        connection.close()
+    timings["total"] = time.perf_counter() - started
+    return timings
+
+
+# Timing
+
+
+@dataclass
+class Timing:
+    """Median seconds of a measurement, with the median of each of its steps."""
+
+    seconds: float
+    steps: dict = field(default_factory=dict)
+    runs: int = 0
+    results: dict = field(default_factory=dict)
+
+
+def timed_steps(steps):
+    """Run each (name, function) once: seconds per step, and what each returned."""
+    seconds, results = {}, {}
+    for name, function in steps:
+        started = time.perf_counter()
+        results[name] = function()
+        seconds[name] = time.perf_counter() - started
+    return seconds, results
+
+
+def measure(steps, runs):
+    """One warm-up, then `runs` timed runs (one when the warm-up was very slow); medians."""
+    warmup, results = timed_steps(steps)
+    if sum(warmup.values()) > SLOW_WARMUP_SECONDS:
+        runs = 1
+    rounds = [timed_steps(steps)[0] for _ in range(runs)]
+    return Timing(seconds=median(sum(round_.values()) for round_ in rounds),
+                  steps={name: median(round_[name] for round_ in rounds) for name, _ in steps},
+                  runs=runs, results=results)
+
+
+# Puas: the app's own functions on a connection made as a request makes it
+
+
+def year_range(group_by):
+    """The report range of every measurement: all of 2026."""
+    return parse_range({**YEAR, "group_by": group_by}, TIMEZONE)
+
+
+def puas_dashboard_steps(db):
+    """What GET /reports runs (surveys.reports.dashboard), plus its distribution chart."""
+    by_agent = year_range("agent")
+    config = {"FRT_TARGET_HOURS": FRT_TARGET_HOURS}
+    return [
+        ("filter choices", lambda: filter_choices(db)),
+        ("scores by agent", lambda: score_groups(db, by_agent)),
+        ("targets", lambda: current_targets(db, config)),
+        ("scores by month", lambda: score_groups(db, replace(by_agent, group_by="month"))),
+        ("ticket KPIs by agent",
+         lambda: kpi_groups(db, by_agent, FRT_TARGET_HOURS, REPEAT_WINDOW_DAYS)),
+        ("answer distribution", lambda: answer_distribution(db, by_agent)),
+    ]
+
+
+def puas_scores_steps(db):
+    """What GET /api/v1/scores?group_by=month runs."""
+    by_month = year_range("month")
+    return [("scores by month", lambda: score_groups(db, by_month))]
+
+
+def puas_export(db, sink):
+    """GET /reports/responses.csv for the year, written to `sink`; the rows written."""
+    written = 0
+
+    def counted(rows):
+        nonlocal written
+        for row in rows:
+            written += 1
+            yield row
+
+    for chunk in csv_lines(counted(response_rows(db, year_range(None))), RESPONSE_FIELDS):
+        sink.write(chunk)
+    return written
+
+
+def memory_mb(field_name):
+    """A figure of /proc/self/status in MB: VmRSS now, VmHWM the peak (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field_name + ":"):
+            return int(line.split()[1]) / 1024  # reported in kB
+    raise RuntimeError(f"no {field_name} in /proc/self/status")
+
+
+def export_child(database):
+    """In a fresh process: the export's seconds and peak memory over the process's baseline.
+
+    Not getrusage's ru_maxrss: Linux keeps it across fork and exec, so a child started by
+    this (large) process would report the parent's size. VmHWM belongs to the process's
+    own memory map, and writing 5 to clear_refs resets it to the current RSS.
+    """
+    db = puas_db.connect(database)
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:  # an old kernel: the peak then also covers the imports
+        pass
+    baseline_mb = memory_mb("VmRSS")
+    started = time.perf_counter()
+    with open(os.devnull, "w") as sink:
+        rows = puas_export(db, sink)
+    seconds = time.perf_counter() - started
+    peak_mb = memory_mb("VmHWM")
+    db.close()
+    print(json.dumps({"rows": rows, "seconds": seconds, "baseline_mb": baseline_mb,
+                      "peak_mb": peak_mb, "delta_mb": peak_mb - baseline_mb}))
+
+
+def measure_export_memory(database):
+    """Run the export in a child process (this script, --export-child) and read its report."""
+    finished = subprocess.run([sys.executable, __file__, "--export-child", database],
+                              capture_output=True, text=True, timeout=3600)
+    if finished.returncode != 0:
+        raise RuntimeError(f"the export's child process failed:\n{finished.stderr}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
+
+
+def measure_puas(database, runs):
+    """The dashboard, /api/v1/scores and the export's time, on one connection."""
+    db = puas_db.connect(database)
+    try:
+        dashboard = measure(puas_dashboard_steps(db), runs)
+        scores = measure(puas_scores_steps(db), runs)
+        with open(os.devnull, "w") as sink:
+            export = measure([("CSV export", lambda: puas_export(db, sink))], runs)
+    finally:
+        db.close()
+    return dashboard, scores, export
+
+
+# DuckDB: the same tables, loaded before timing, and SQL that computes the same figures
+
+
+def duckdb_type(column, sqlite_type):
+    """The DuckDB type of a Puas column: Puas keeps dates and times as ISO text."""
+    if column == "closed_day":
+        return "DATE"
+    if column.endswith("_at"):
+        return "TIMESTAMP"
+    return {"INTEGER": "BIGINT", "REAL": "DOUBLE"}.get(sqlite_type.upper(), "VARCHAR")
+
+
+def load_duckdb(database, workdir):
+    """An in-memory DuckDB with the report tables, via CSV files (no sqlite extension offline)."""
+    import duckdb
+
+    connection = duckdb.connect()
+    source = sqlite3.connect(database)
+    try:
+        for table in ("agents", "teams", *LOADED_TABLES):
+            columns = [(row[1], row[2]) for row in
+                       source.execute(f"PRAGMA table_info({table})")]
+            csv_path = workdir / f"{table}.csv"
+            with open(csv_path, "w", newline="") as csv_file:
+                writer = csv.writer(csv_file)
+                writer.writerow(name for name, _ in columns)
+                cursor = source.execute(f"SELECT * FROM {table}")  # noqa: S608
+                while batch := cursor.fetchmany(50_000):
+                    writer.writerows(batch)
+            types = ", ".join(f"'{name}': '{duckdb_type(name, kind)}'" for name, kind in columns)
+            read_csv = (f"read_csv('{csv_path}', header = true, columns = {{{types}}}, "
+                        f"timestampformat = '{ISO_UTC}', dateformat = '%Y-%m-%d')")
+            connection.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_csv}")  # noqa: S608
+            csv_path.unlink()
+    finally:
+        source.close()
+    return connection
+
+
+DUCKDB_SCORES_SQL = """
+SELECT {group} AS grp,
+       count(*) FILTER (WHERE invitations.status = 'sent') AS invitations_sent,
+       count(responses.id) AS responses,
+       count(responses.csat) AS csat_n,
+       count(*) FILTER (WHERE responses.csat >= 4) AS csat_satisfied,
+       coalesce(sum(responses.csat), 0) AS csat_sum,
+       count(responses.ces) AS ces_n,
+       coalesce(sum(responses.ces), 0) AS ces_sum,
+       coalesce(sum(responses.ces * responses.ces), 0) AS ces_sum_of_squares,
+       count(*) FILTER (WHERE responses.ces >= 5) AS ces_agree,
+       count(*) FILTER (WHERE responses.nps >= 9) AS promoters,
+       count(*) FILTER (WHERE responses.nps BETWEEN 7 AND 8) AS passives,
+       count(*) FILTER (WHERE responses.nps <= 6) AS detractors
+  FROM invitations
+  LEFT JOIN responses ON responses.invitation_id = invitations.id
+  LEFT JOIN agents ON agents.id = invitations.agent_id
+  LEFT JOIN teams ON teams.id = invitations.team_id
+ WHERE invitations.closed_day BETWEEN $from_day AND $to_day
+ {group_by}
+"""
+
+DUCKDB_KPIS_SQL = """
+WITH closures AS (
+    SELECT {group} AS grp, tickets.agent_id,
+           epoch(tickets.first_response_at - tickets.opened_at) / 3600 AS frt_h,
+           epoch(tickets.closed_at - tickets.opened_at) / 3600 AS resolution_h,
+           tickets.contacts, tickets.escalated, tickets.reopened,
+           EXISTS (SELECT 1 FROM tickets AS later
+                    WHERE later.customer_email = tickets.customer_email
+                      AND later.opened_at > tickets.closed_at
+                      AND later.opened_at <= tickets.closed_at + to_days($repeat_days)
+                  ) AS repeated
+      FROM tickets
+      LEFT JOIN agents ON agents.id = tickets.agent_id
+      LEFT JOIN teams ON teams.id = tickets.team_id
+     WHERE tickets.closed_day BETWEEN $from_day AND $to_day)
+SELECT grp, count(*) AS tickets, count(DISTINCT agent_id) AS agents,
+       count(frt_h) AS frt_n, avg(frt_h) AS frt_mean_h, median(frt_h) AS frt_median_h,
+       count(*) FILTER (WHERE frt_h <= $frt_target_h) AS frt_within,
+       avg(resolution_h) AS resolution_mean_h, median(resolution_h) AS resolution_median_h,
+       count(contacts) AS contacts_n, count(*) FILTER (WHERE contacts = 1) AS first_contact,
+       count(escalated) AS escalated_n, count(*) FILTER (WHERE escalated = 1) AS escalations,
+       count(reopened) AS reopened_n, count(*) FILTER (WHERE reopened = 1) AS reopens,
+       count(*) FILTER (WHERE repeated) AS repeats
+  FROM closures {group_by}
+"""
+
+DUCKDB_DISTRIBUTION_SQL = """
+SELECT responses.{kind} AS score, count(*) AS n
+  FROM responses
+  JOIN invitations ON invitations.id = responses.invitation_id
+ WHERE invitations.closed_day BETWEEN $from_day AND $to_day AND responses.{kind} IS NOT NULL
+ GROUP BY responses.{kind}
+"""
+
+DUCKDB_EXPORT_SQL = """
+COPY (
+    SELECT responses.updated_at AS answered_at, invitations.closed_day,
+           tickets.ticket_ref AS ticket_id, coalesce(agents.email, agents.name) AS agent,
+           teams.name AS team, invitations.channel, responses.csat, responses.ces,
+           responses.nps, responses.comment
+      FROM responses
+      JOIN invitations ON invitations.id = responses.invitation_id
+      JOIN tickets ON tickets.id = invitations.ticket_id
+      LEFT JOIN agents ON agents.id = invitations.agent_id
+      LEFT JOIN teams ON teams.id = invitations.team_id
+     WHERE invitations.closed_day BETWEEN $from_day AND $to_day
+     ORDER BY invitations.closed_day DESC, responses.id DESC
+) TO '/dev/null' (FORMAT csv, HEADER, USE_TMP_FILE false)
+"""
+
+DUCKDB_GROUPS = {"agent": "coalesce(agents.email, agents.name)",
+                 "month": "strftime(invitations.closed_day, '%Y-%m')"}
+
+
+def duckdb_steps(connection):
+    """The dashboard's aggregates in DuckDB, step by step as Puas runs them."""
+    params = {"from_day": date.fromisoformat(YEAR["from"]),
+              "to_day": date.fromisoformat(YEAR["to"])}
+    kpi_params = {**params, "repeat_days": REPEAT_WINDOW_DAYS,
+                  "frt_target_h": FRT_TARGET_HOURS}
+
+    def rows(sql, query_params=params):
+        return connection.execute(sql, query_params).fetchall()
+
+    def scores(group_by):
+        grouped = DUCKDB_SCORES_SQL.format(group=DUCKDB_GROUPS[group_by],
+                                           group_by="GROUP BY grp ORDER BY grp")
+        return rows(grouped), rows(DUCKDB_SCORES_SQL.format(group="'all'", group_by=""))
+
+    def kpis():
+        grouped = DUCKDB_KPIS_SQL.format(group="coalesce(agents.email, agents.name)",
+                                         group_by="GROUP BY grp ORDER BY grp")
+        overall = DUCKDB_KPIS_SQL.format(group="'all'", group_by="GROUP BY grp")
+        return rows(grouped, kpi_params), rows(overall, kpi_params)
+
+    def choices():
+        return (rows("SELECT DISTINCT coalesce(email, name) FROM agents ORDER BY 1", {}),
+                rows("SELECT name FROM teams ORDER BY name", {}),
+                rows("SELECT DISTINCT channel FROM tickets WHERE channel IS NOT NULL"
+                     " ORDER BY 1", {}))
+
+    return {
+        "dashboard": [
+            ("filter choices", choices),
+            ("scores by agent", lambda: scores("agent")),
+            ("scores by month", lambda: scores("month")),
+            ("ticket KPIs by agent", kpis),
+            ("answer distribution", lambda: [rows(DUCKDB_DISTRIBUTION_SQL.format(kind=kind))
+                                             for kind in ("csat", "ces", "nps")]),
+        ],
+        "scores": [("scores by month", lambda: scores("month"))],
+        "export": [("CSV export", lambda: connection.execute(DUCKDB_EXPORT_SQL, params))],
+    }
+
+
+def measure_duckdb(connection, runs):
+    """The same three measurements in DuckDB."""
+    steps = duckdb_steps(connection)
+    return {name: measure(steps[name], runs) for name in ("dashboard", "scores", "export")}
+
+
+# Checks and report
+
+
+def agreement(puas_dashboard, duckdb_dashboard):
+    """Overall figures both engines computed, side by side: (name, Puas, DuckDB, same?)."""
+    _, puas_overall, _ = puas_dashboard.results["scores by month"]
+    _, [duck_overall] = duckdb_dashboard.results["scores by month"]
+    (_, _, responses, csat_n, csat_satisfied, *_) = duck_overall
+    _, kpi_overall, _ = puas_dashboard.results["ticket KPIs by agent"]
+    _, [duck_kpis] = duckdb_dashboard.results["ticket KPIs by agent"]
+    duck_csat_pct = round(100 * csat_satisfied / csat_n, 1) if csat_n else None
+    figures = [
+        ("responses", puas_overall["responses"], responses, 0),
+        ("CSAT %", puas_overall["csat_pct"], duck_csat_pct, 0),
+        ("tickets", kpi_overall["tickets"], duck_kpis[1], 0),
+        ("FRT median h", kpi_overall["frt_median_h"], round(duck_kpis[5], 1), 0.1),
+        ("repeat %", kpi_overall["repeat_pct"], round(100 * duck_kpis[-1] / duck_kpis[1], 1),
+         0.1),
+    ]
+    return [(name, ours, theirs, ours is not None and theirs is not None
+             and abs(ours - theirs) <= tolerance)
+            for name, ours, theirs, tolerance in figures]
+
+
+def print_table(header, rows):
+    """Columns aligned: the first to the left, the others to the right."""
+    widths = [max(len(str(row[column])) for row in [header, *rows])
+              for column in range(len(header))]
+
+    def line(cells):
+        return "  ".join(str(cell).ljust(width) if column == 0 else str(cell).rjust(width)
+                         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)))
+
+    print(line(header))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line(row))
+
+
+def ratio_row(name, ours, theirs, target=TARGET_DUCKDB_RATIO):
+    """One line of the comparison: seconds, ratio, PASS/FAIL against the target."""
+    ratio = ours / theirs if theirs else float("inf")
+    return [name, f"{ours:.3f}", f"{theirs:.3f}", f"{ratio:.1f}x",
+            "PASS" if ratio <= target else "FAIL"]
+
+
+@dataclass
+class SizeResult:
+    """Everything measured at one size."""
+
+    rows: int
+    puas: dict
+    duckdb: dict
+    export_memory: dict
+
+
+def print_size(result):
+    """The comparison table, the steps, the export and the agreement check of one size."""
+    puas, duck = result.puas, result.duckdb
+    runs = min(puas["dashboard"].runs, duck["dashboard"].runs)
+    print(f"\n{result.rows:,} responses (full year 2026, grouped by agent), median of "
+          f"{runs} run(s) after a warm-up:\n")
+    print_table(["measurement", "Puas s", "DuckDB s", "Puas/DuckDB", "target <= 1.0"], [
+        ratio_row("dashboard, all queries", puas["dashboard"].seconds,
+                  duck["dashboard"].seconds),
+        ratio_row("/api/v1/scores by month", puas["scores"].seconds, duck["scores"].seconds),
+    ])
+    print("\nDashboard steps:")
+    print_table(["step", "Puas s", "DuckDB s"], [
+        [name, f"{seconds:.3f}",
+         f"{duck['dashboard'].steps[name]:.3f}" if name in duck["dashboard"].steps else "-"]
+        for name, seconds in puas["dashboard"].steps.items()])
+    memory = result.export_memory
+    export_ratio = puas["export"].seconds / duck["export"].seconds
+    print(f"\nCSV export of all responses ({memory['rows']:,} rows, to /dev/null):")
+    print_table(["measurement", "Puas s", "DuckDB COPY s", "Puas/DuckDB", "peak MB",
+                 f"target < {TARGET_EXPORT_MB} MB"], [
+        ["/reports/responses.csv", f"{puas['export'].seconds:.3f}",
+         f"{duck['export'].seconds:.3f}", f"{export_ratio:.1f}x",
+         f"{memory['delta_mb']:.1f}",
+         "PASS" if memory["delta_mb"] < TARGET_EXPORT_MB else "FAIL"]])
+    print(f"  peak MB: the export's child process grew from {memory['baseline_mb']:.1f} MB "
+          f"(after imports) to {memory['peak_mb']:.1f} MB peak RSS; DuckDB's ratio is for "
+          "information only.")
+    checks = agreement(puas["dashboard"], duck["dashboard"])
+    print("\nAgreement (overall, both engines): " + ", ".join(
+        f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks))
+    for name, ours, theirs, same in checks:
+        if not same:
+            print(f"!!! MISMATCH: {name} is {ours} in Puas but {theirs} in DuckDB !!!")
+
+
+def print_growth(small, big):
+    """How each measurement grew from the small to the big size."""
+    factor = big.rows / small.rows
+    print(f"\nGrowth from {small.rows:,} to {big.rows:,} rows ({factor:.0f}x the data):\n")
+    rows = []
+    for name, label in (("dashboard", "dashboard, all queries"),
+                        ("scores", "/api/v1/scores by month"), ("export", "CSV export")):
+        growth = big.puas[name].seconds / small.puas[name].seconds
+        duck_growth = big.duckdb[name].seconds / small.duckdb[name].seconds
+        verdict = ("PASS" if growth <= TARGET_GROWTH else "FAIL") if name != "export" else \
+            "(scales with rows)"
+        rows.append([label, f"{small.puas[name].seconds:.3f}", f"{big.puas[name].seconds:.3f}",
+                     f"{growth:.2f}x", f"{duck_growth:.2f}x", verdict])
+    memory_growth = big.export_memory["delta_mb"] - small.export_memory["delta_mb"]
+    print_table(["measurement", f"{small.rows // 1_000_000} M s", f"{big.rows // 1_000_000} M s",
+                 "Puas growth", "DuckDB growth", f"target <= {TARGET_GROWTH}x"], rows)
+    print(f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
+          f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
+
+
+def run_size(rows, args, workdir):
+    """Generate, measure Puas, load and measure DuckDB, measure the export's memory."""
+    folder = workdir / f"rows-{rows}"
+    folder.mkdir()
+    database = str(folder / "puas.db")
+    print(f"\nGenerating {rows:,} tickets, invitations and responses in {database} ...")
+    load = generate(database, rows)
+    size_mb = sum(Path(database + suffix).stat().st_size for suffix in ("", "-wal")
+                  if Path(database + suffix).exists()) / 2**20
+    print(f"  loaded in {load['total']:.1f} s (" + ", ".join(
+        f"{name} {seconds:.1f} s" for name, seconds in load.items() if name != "total")
+        + f"); database {size_mb:,.0f} MB")
+
+    print("Timing Puas (dashboard, /api/v1/scores, CSV export) ...")
+    dashboard, scores, export = measure_puas(database, args.runs)
+    print("Measuring the CSV export's peak memory in a child process ...")
+    export_memory = measure_export_memory(database)
+
+    print("Loading DuckDB (not timed) ...")
+    started = time.perf_counter()
+    duck_connection = load_duckdb(database, folder)
+    print(f"  loaded in {time.perf_counter() - started:.1f} s; timing DuckDB ...")
+    try:
+        duck = measure_duckdb(duck_connection, args.runs)
+    finally:
+        duck_connection.close()
+    result = SizeResult(rows, {"dashboard": dashboard, "scores": scores, "export": export},
+                        duck, export_memory)
+    print_size(result)
+    if not args.keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
+
+
+def main():
+    """Run every size in a temporary folder, removed afterwards unless --keep."""
+    args = parse_args()
+    if args.export_child:
+        export_child(args.export_child)
+        return 0
+    try:
+        import duckdb
+    except ImportError:
+        print("DuckDB is not installed. Install it with: .venv/bin/pip install -e '.[bench]'",
+              file=sys.stderr)
+        return 2
+    sizes = [args.rows, BIG_ROWS] if args.big and args.rows < BIG_ROWS else [args.rows]
+    if args.big:
+        print(f"Warning: --big generates {BIG_ROWS:,} rows after the {args.rows:,}-row run: "
+              "expect about 5 GB of disk in the temporary folder, 10 GB of memory for "
+              "DuckDB, and an hour or more.")
+    print(f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}; DuckDB {duckdb.__version__} "
+          f"({duckdb.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads, "
+          "in memory); Puas reads with surveys.db.connect() (the app's pragmas).")
+    workdir = Path(tempfile.mkdtemp(prefix="puas-report-bench-"))
+    try:
+        results = [run_size(rows, args, workdir) for rows in sizes]
+        if len(results) == 2:
+            print_growth(*results)
+        print(f"\nTargets: dashboard and /api/v1/scores <= {TARGET_DUCKDB_RATIO}x DuckDB's "
+              f"time; growth <= {TARGET_GROWTH}x from 1 M to 10 M rows (--big); CSV export "
+              f"under {TARGET_EXPORT_MB} MB of peak memory over the process's baseline.")
+    finally:
+        if args.keep:
+            print(f"Kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
