@@ -18,6 +18,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -610,6 +611,14 @@ def print_growth(small, big):
           f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
 
 
+def warn_if_busy(when):
+    """Other work on the machine skews every figure: say so when the load is high."""
+    load = os.getloadavg()[0]
+    if load > 0.5:
+        print(f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
+              "other processes compete with both engines.")
+
+
 def run_size(rows, args, workdir):
     """Generate, measure Puas, load and measure DuckDB, measure the export's memory."""
     folder = workdir / f"rows-{rows}"
@@ -623,6 +632,7 @@ def run_size(rows, args, workdir):
         f"{name} {seconds:.1f} s" for name, seconds in load.items() if name != "total")
         + f"); database {size_mb:,.0f} MB")
 
+    warn_if_busy("before measuring")
     print("Timing Puas (dashboard, /api/v1/scores, CSV export) ...")
     dashboard, scores, export = measure_puas(database, args.runs)
     print("Measuring the CSV export's peak memory in a child process ...")
@@ -639,14 +649,22 @@ def run_size(rows, args, workdir):
     result = SizeResult(rows, {"dashboard": dashboard, "scores": scores, "export": export},
                         duck, export_memory)
     print_size(result)
+    warn_if_busy("after measuring")
     if not args.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
+def stop_on_sigterm(signum, frame):
+    """Say why the run ended, and unwind so that `finally` removes the temporary folder."""
+    print("\nStopped by SIGTERM; removing the temporary folder.", file=sys.stderr, flush=True)
+    sys.exit(128 + signum)
+
+
 def main():
     """Run every size in a temporary folder, removed afterwards unless --keep."""
     args = parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows at once, even in a log file
     if args.export_child:
         export_child(args.export_child)
         return 0
@@ -659,12 +677,14 @@ def main():
     sizes = [args.rows, BIG_ROWS] if args.big and args.rows < BIG_ROWS else [args.rows]
     if args.big:
         print(f"Warning: --big generates {BIG_ROWS:,} rows after the {args.rows:,}-row run: "
-              "expect about 5 GB of disk in the temporary folder, 10 GB of memory for "
-              "DuckDB, and an hour or more.")
+              "expect about 7 GB of disk in the temporary folder, several GB of memory "
+              "for DuckDB, and an hour or more.")
     print(f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}; DuckDB {duckdb.__version__} "
           f"({duckdb.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads, "
           "in memory); Puas reads with surveys.db.connect() (the app's pragmas).")
     workdir = Path(tempfile.mkdtemp(prefix="puas-report-bench-"))
+    # A run stopped with SIGTERM still removes its gigabytes of temporary files.
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     try:
         results = [run_size(rows, args, workdir) for rows in sizes]
         if len(results) == 2:
