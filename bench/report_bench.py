@@ -541,7 +541,7 @@ def print_table(header, rows):
 def ratio_row(name, ours, theirs, target=TARGET_DUCKDB_RATIO):
     """One line of the comparison: seconds, ratio, PASS/FAIL against the target."""
     ratio = ours / theirs if theirs else float("inf")
-    return [name, f"{ours:.3f}", f"{theirs:.3f}", f"{ratio:.1f}x",
+    return [name, f"{ours:.3f}", f"{theirs:.3f}", f"{ratio:.2f}x",
             "PASS" if ratio <= target else "FAIL"]
 
 
@@ -577,7 +577,7 @@ def print_size(result):
     print_table(["measurement", "Puas s", "DuckDB COPY s", "Puas/DuckDB", "peak MB",
                  f"target < {TARGET_EXPORT_MB} MB"], [
         ["/reports/responses.csv", f"{puas['export'].seconds:.3f}",
-         f"{duck['export'].seconds:.3f}", f"{export_ratio:.1f}x",
+         f"{duck['export'].seconds:.3f}", f"{export_ratio:.2f}x",
          f"{memory['delta_mb']:.1f}",
          "PASS" if memory["delta_mb"] < TARGET_EXPORT_MB else "FAIL"]])
     print(f"  peak MB: the export's child process grew from {memory['baseline_mb']:.1f} MB "
@@ -605,7 +605,7 @@ def print_growth(small, big):
         rows.append([label, f"{small.puas[name].seconds:.3f}", f"{big.puas[name].seconds:.3f}",
                      f"{growth:.2f}x", f"{duck_growth:.2f}x", verdict])
     memory_growth = big.export_memory["delta_mb"] - small.export_memory["delta_mb"]
-    print_table(["measurement", f"{small.rows // 1_000_000} M s", f"{big.rows // 1_000_000} M s",
+    print_table(["measurement", f"{small.rows:,} rows s", f"{big.rows:,} rows s",
                  "Puas growth", "DuckDB growth", f"target <= {TARGET_GROWTH}x"], rows)
     print(f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
           f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
