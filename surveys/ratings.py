@@ -7,6 +7,7 @@ from surveys import clock
 from surveys.db import get_db, immediate
 from surveys.forms import RatingForm
 from surveys.questions import RATING_DIMENSIONS
+from surveys.scorecards import is_closed
 from surveys.scoring import RATING_DIMENSION_NAMES
 
 bp = Blueprint("ratings", __name__, url_prefix="/ratings")
@@ -59,7 +60,7 @@ def save_rating(db, rater_id, admin_email, period, answers, today_period):
             raise RatingRefused("admin", "Choose an admin from the list.")
         if admin["id"] == rater_id:
             raise RatingRefused("admin", "You cannot rate yourself.")
-        if db["closed_periods"].count_where("period = ?", [period]):
+        if is_closed(db, period):
             raise RatingRefused("period", f"{period} is closed: its ratings can no longer "
                                           "change.", status=409)
         db.execute(

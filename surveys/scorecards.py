@@ -18,6 +18,7 @@ from surveys.auth import manager_required
 from surveys.db import get_db
 from surveys.errors import RangeError
 from surveys.exports import download
+from surveys.people import person_or_404
 from surveys.scores import rounded_row
 from surveys.scoring import RATING_DIMENSION_NAMES, RatingCounts, admin_scorecard, target_met
 
@@ -138,14 +139,6 @@ def anonymous_comments(db, admin_id, period):
             if row[f"comment_{name}"]:
                 comments[name].append(row[f"comment_{name}"])
     return {name: sorted(texts) for name, texts in comments.items()}
-
-
-def person_or_404(db, user_id):
-    """The users row, or a 404 page."""
-    rows = list(db.query("SELECT * FROM users WHERE id = ?", [user_id]))
-    if not rows:
-        abort(404)
-    return rows[0]
 
 
 def is_closed(db, period):

@@ -11,6 +11,7 @@ from wtforms.validators import InputRequired, NumberRange
 from surveys import clock
 from surveys.auth import manager_required
 from surveys.db import get_db, immediate
+from surveys.scoring import target_met
 
 bp = Blueprint("targets", __name__)
 
@@ -56,10 +57,9 @@ def current_targets(db, config):
 
 def met(name, value, targets):
     """True when a score meets its target, False when not, None when there is no score."""
-    if value is None or name not in targets:
+    if name not in targets:
         return None
-    target = BY_NAME[name]
-    return value >= targets[name] if target.higher_is_better else value <= targets[name]
+    return target_met(value, targets[name], BY_NAME[name].higher_is_better)
 
 
 def save_targets(db, values, manager_id):
