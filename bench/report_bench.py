@@ -258,7 +258,7 @@ def puas_dashboard_steps(db):
         ("targets", lambda: current_targets(db, config)),
         ("scores by month", lambda: score_groups(db, replace(by_agent, group_by="month"))),
         ("ticket KPIs by agent",
-         lambda: kpi_groups(db, by_agent, FRT_TARGET_HOURS, REPEAT_WINDOW_DAYS)),
+         lambda: kpi_groups(db, by_agent, FRT_TARGET_HOURS)),
         ("answer distribution", lambda: answer_distribution(db, by_agent)),
     ]
 

@@ -99,8 +99,7 @@ def kpis():
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
     frt_target = current_targets(db, current_app.config)["frt_hours"]
-    groups, overall, _ = kpi_groups(db, report_range, frt_target,
-                                    current_app.config["REPEAT_WINDOW_DAYS"])
+    groups, overall, _ = kpi_groups(db, report_range, frt_target)
     return range_body(report_range, groups, overall)
 
 

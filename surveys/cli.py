@@ -1,4 +1,4 @@
-"""The `flask` commands: users, API keys, the outbox and the demo data."""
+"""The `flask` commands: users, API keys, the outbox, rollups and the demo data."""
 
 import sys
 from contextlib import contextmanager
@@ -7,9 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import clock, outbox
+from surveys import clock, outbox, rollups
 from surveys.auth import ROLES, UserError, create_api_key, create_user
-from surveys.db import connect
+from surveys.db import connect, immediate
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -22,6 +22,7 @@ from surveys.demo import (
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
+rollups_cli = AppGroup("rollups", help="The counts reports read (kept up to date by triggers).")
 
 
 @contextmanager
@@ -107,6 +108,18 @@ def outbox_run():
     outbox.run_forever(current_app.config, echo=click.echo)
 
 
+@rollups_cli.command("rebuild")
+def rollups_rebuild():
+    """Recompute repeat flags and every rollup from the raw rows (after hand-made changes)."""
+    window = current_app.config["REPEAT_WINDOW_DAYS"]
+    with command_db() as db, immediate(db):
+        rollups.rebuild(db, window)
+        counts = {table: db[table].count for table in
+                  ("survey_rollups", "ticket_rollups", "duration_rollups")}
+    click.echo("Rollups rebuilt (repeat window {} days): {}.".format(
+        window, ", ".join(f"{count} rows in {table}" for table, count in counts.items())))
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
@@ -129,4 +142,5 @@ def init_app(app):
     app.cli.add_command(create_user_command)
     app.cli.add_command(api_key_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(rollups_cli)
     app.cli.add_command(seed_demo_command)

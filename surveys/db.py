@@ -10,6 +10,8 @@ from flask import current_app, g
 from flask.cli import with_appcontext
 from sqlite_utils import Database, Migrations
 
+from surveys import rollups
+
 BUSY_TIMEOUT_SECONDS = 30
 
 migrations = Migrations("puas")
@@ -109,12 +111,20 @@ def immediate(db):
             raise
 
 
-def migrate(path):
-    """Apply pending migrations to the database at path; returns their names."""
+def migrate(path, repeat_window_days=None):
+    """Apply pending migrations to the database at path; returns their names.
+
+    With `repeat_window_days` (the REPEAT_WINDOW_DAYS setting), repeat flags and rollups
+    kept with another window are rebuilt with this one.
+    """
     db = connect(path)
     try:
         pending = [migration.name for migration in migrations.pending(db)]
         migrations.apply(db)
+        if repeat_window_days is not None and \
+                rollups.repeat_window_days(db) != repeat_window_days:
+            with immediate(db):
+                rollups.rebuild(db, repeat_window_days)
         return pending
     finally:
         db.close()
@@ -130,7 +140,7 @@ def init_app(app):
 @with_appcontext
 def init_db_command():
     """Create the database or apply its pending migrations (safe to run again)."""
-    applied = migrate(current_app.config["DATABASE"])
+    applied = migrate(current_app.config["DATABASE"], current_app.config["REPEAT_WINDOW_DAYS"])
     where = current_app.config["DATABASE"]
     if applied:
         click.echo(f"Applied {len(applied)} migration(s) to {where}: {', '.join(applied)}")
@@ -323,3 +333,19 @@ def m006_targets(db):
         pk="name", not_null={"value", "updated_at"},
         foreign_keys=[("updated_by", "users", "id")], strict=True,
     )
+
+
+@migrations()
+def m007_rollups(db):
+    # Repeat contacts are flagged on the closure when the customer's next ticket arrives;
+    # the lookups go by customer and closing time, either side of the new ticket.
+    db.execute("ALTER TABLE tickets ADD COLUMN repeated INTEGER NOT NULL DEFAULT 0 "
+               "CHECK (repeated IN (0, 1))")
+    db["tickets"].create_index(["customer_email", "closed_at"])
+    db.execute("DROP INDEX idx_tickets_customer_email_opened_at")
+    # Reports read counts kept by triggers in the same transaction as every write.
+    for statement in rollups.SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("INSERT INTO rollup_settings (id, repeat_window_days) VALUES (1, 7)")
+    rollups.rebuild(db)

@@ -1,15 +1,24 @@
-"""Ticket KPIs for a range of closures, aggregated in SQL, finished by `kpis`."""
+"""Ticket KPIs for a range of closures, read from the rollups, finished by `kpis`."""
 
-from surveys.kpis import compliance_pct, lateness_pct, tickets_per_agent
+from surveys.kpis import (
+    compliance_pct,
+    count_at_most,
+    histogram_median,
+    lateness_pct,
+    merge_histograms,
+    tickets_per_agent,
+)
+from surveys.rollups import MEASURES, TICKET_COUNTS, bucket_middle, histogram_spans
 from surveys.scoring import percentage
 
-# Fixed SQL fragments chosen by name; user input never reaches the SQL text.
+# Fixed SQL fragments chosen by name; user input never reaches the SQL text. {table} is
+# ticket_rollups, or histograms (the duration_rollups rows of a range).
 GROUP_EXPRESSIONS = {
     None: "'all'",
     "agent": "coalesce(agents.email, agents.name)",
     "team": "teams.name",
-    "channel": "tickets.channel",
-    "month": "substr(tickets.closed_day, 1, 7)",
+    "channel": "nullif({table}.channel, '')",
+    "month": "substr({table}.{day}, 1, 7)",
 }
 
 # The public ROW of /api/v1/kpis and /reports/kpis.csv, in order.
@@ -17,69 +26,64 @@ ROW_FIELDS = ("group", "tickets", "frt_n", "frt_median_h", "frt_mean_h", "frt_ta
               "frt_compliance_pct", "frt_lateness_pct", "resolution_median_h",
               "resolution_mean_h", "fcr_pct", "escalation_pct", "reopen_pct", "repeat_pct")
 
-# One row per closure in range, with its durations in hours (julianday differences).
-CLOSURES_SQL = """
-WITH closures AS (
-    SELECT {group} AS grp, tickets.agent_id,
-           (julianday(tickets.first_response_at) - julianday(tickets.opened_at)) * 24
-               AS frt_h,
-           (julianday(tickets.closed_at) - julianday(tickets.opened_at)) * 24
-               AS resolution_h,
-           tickets.contacts, tickets.escalated, tickets.reopened,
-           EXISTS (SELECT 1 FROM tickets AS later
-                    WHERE later.customer_email = tickets.customer_email
-                      AND later.opened_at > tickets.closed_at
-                      AND later.opened_at <= strftime('%Y-%m-%dT%H:%M:%SZ',
-                                                      tickets.closed_at, :repeat_window)
-                  ) AS repeated
-      FROM tickets
-      LEFT JOIN agents ON agents.id = tickets.agent_id
-      LEFT JOIN teams ON teams.id = tickets.team_id
-     WHERE tickets.closed_day BETWEEN :from_day AND :to_day {filters})
-"""
+JOINS = """
+  LEFT JOIN agents ON agents.id = {table}.agent_id
+  LEFT JOIN teams ON teams.id = {table}.team_id"""
 
-COUNTS_SQL = CLOSURES_SQL + """
-SELECT grp, count(*) AS tickets, count(DISTINCT agent_id) AS agents,
-       count(frt_h) AS frt_n, avg(frt_h) AS frt_mean_h,
-       count(*) FILTER (WHERE frt_h <= :frt_target_h) AS frt_within,
-       count(resolution_h) AS resolution_n, avg(resolution_h) AS resolution_mean_h,
-       count(contacts) AS contacts_n, count(*) FILTER (WHERE contacts = 1) AS first_contact,
-       count(escalated) AS escalated_n, count(*) FILTER (WHERE escalated = 1) AS escalations,
-       count(reopened) AS reopened_n, count(*) FILTER (WHERE reopened = 1) AS reopens,
-       count(*) FILTER (WHERE repeated) AS repeats
-  FROM closures {group_by}
-"""
+COUNTS_SQL = f"""
+SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
+  FROM ticket_rollups {JOINS.format(table="ticket_rollups")}
+ WHERE ticket_rollups.day BETWEEN :from_day AND :to_day {{filters}}
+ GROUP BY grp ORDER BY grp
+"""  # noqa: S608 (fixed column names)
 
-# The median: the middle value, or the mean of the middle two, found by ranking in SQL.
-# {column} is "frt_h" or "resolution_h", never user input.
-MEDIAN_SQL = CLOSURES_SQL + """,
-ranked AS (
-    SELECT grp, {column} AS value,
-           row_number() OVER (PARTITION BY grp ORDER BY {column}) AS position,
-           count(*) OVER (PARTITION BY grp) AS n
-      FROM closures WHERE {column} IS NOT NULL)
-SELECT grp, avg(value) AS median FROM ranked
- WHERE position IN ((n + 1) / 2, (n + 2) / 2) GROUP BY grp
-"""  # noqa: S608
+AGENTS_SQL = f"""
+SELECT count(DISTINCT ticket_rollups.agent_id) AS agents
+  FROM ticket_rollups {JOINS.format(table="ticket_rollups")}
+ WHERE ticket_rollups.day BETWEEN :from_day AND :to_day AND ticket_rollups.agent_id != 0
+       {{filters}}
+"""  # noqa: S608 (fixed SQL fragments)
 
-def _medians(db, group_sql, filters, column, params):
-    sql = MEDIAN_SQL.format(group=group_sql, filters=filters, column=column)
-    return {row["grp"]: row["median"] for row in db.query(sql, params)}
+# Whole months from the month rows, the days either side from the day rows; each part
+# a range of the primary key (grain, period, ...).
+HISTOGRAM_SQL = f"""
+WITH histograms AS (
+    SELECT * FROM duration_rollups
+     WHERE grain = 'month' AND period BETWEEN :first_month AND :last_month
+    UNION ALL
+    SELECT * FROM duration_rollups
+     WHERE grain = 'day' AND period BETWEEN :head_from AND :head_to
+    UNION ALL
+    SELECT * FROM duration_rollups
+     WHERE grain = 'day' AND period BETWEEN :tail_from AND :tail_to)
+SELECT {{group}} AS grp, measure, bucket, sum(n) AS n
+  FROM histograms {JOINS.format(table="histograms")}
+ WHERE true {{filters}}
+ GROUP BY grp, measure, bucket ORDER BY grp, measure, bucket
+"""  # noqa: S608 (fixed SQL fragments)
 
 
-def kpi_row(group, counts, frt_median, resolution_median, frt_target_h):
-    """A public ROW from SQL counts and medians, rounded to one decimal."""
+def _hours(seconds, n):
+    return seconds / n / 3600 if n else None
+
+
+def kpi_row(group, counts, histograms, frt_target_h):
+    """A public ROW from summed counts and the group's histograms, rounded to one decimal."""
+    frt = histograms.get("frt", [])
+    resolution = histograms.get("resolution", [])
+    frt_mean_h = _hours(counts["frt_seconds"], counts["frt_n"])
     row = {
         "group": group,
         "tickets": counts["tickets"],
         "frt_n": counts["frt_n"],
-        "frt_median_h": frt_median,
-        "frt_mean_h": counts["frt_mean_h"],
+        "frt_median_h": _median_hours(frt),
+        "frt_mean_h": frt_mean_h,
         "frt_target_h": frt_target_h,
-        "frt_compliance_pct": compliance_pct(counts["frt_within"], counts["frt_n"]),
-        "frt_lateness_pct": lateness_pct(counts["frt_mean_h"], frt_target_h),
-        "resolution_median_h": resolution_median,
-        "resolution_mean_h": counts["resolution_mean_h"],
+        "frt_compliance_pct": compliance_pct(
+            count_at_most(frt, round(frt_target_h * 3600)), counts["frt_n"]),
+        "frt_lateness_pct": lateness_pct(frt_mean_h, frt_target_h),
+        "resolution_median_h": _median_hours(resolution),
+        "resolution_mean_h": _hours(counts["resolution_seconds"], counts["resolution_n"]),
         "fcr_pct": percentage(counts["first_contact"], counts["contacts_n"]),
         "escalation_pct": percentage(counts["escalations"], counts["escalated_n"]),
         "reopen_pct": percentage(counts["reopens"], counts["reopened_n"]),
@@ -89,24 +93,48 @@ def kpi_row(group, counts, frt_median, resolution_median, frt_target_h):
             for key, value in row.items()}
 
 
-def kpi_groups(db, report_range, frt_target_h, repeat_window_days):
-    """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent)."""
-    filters, filter_params = report_range.filter_sql("tickets")
+def _median_hours(buckets):
+    middle = histogram_median([(bucket_middle(bucket), n) for bucket, n in buckets])
+    return None if middle is None else middle / 3600
+
+
+def _sql(template, grouping, table, day, filters):
+    group = GROUP_EXPRESSIONS[grouping].format(table=table, day=day)
+    return template.format(group=group, filters=filters)
+
+
+def kpi_groups(db, report_range, frt_target_h):
+    """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
+
+    Read from the rollups: counts are exact; medians come from the duration histograms
+    (see surveys.rollups for their error).
+    """
+    grouping = report_range.group_by
     params = {"from_day": report_range.from_day.isoformat(),
-              "to_day": report_range.to_day.isoformat(), "frt_target_h": frt_target_h,
-              "repeat_window": f"+{int(repeat_window_days)} days", **filter_params}
-    results = {}
-    for grouping in {report_range.group_by, None}:
-        group_sql = GROUP_EXPRESSIONS[grouping]
-        group_by = "GROUP BY grp ORDER BY grp" if grouping else ""
-        frt = _medians(db, group_sql, filters, "frt_h", params)
-        resolution = _medians(db, group_sql, filters, "resolution_h", params)
-        results[grouping] = [
-            (kpi_row(counts["grp"], counts, frt.get(counts["grp"]),
-                     resolution.get(counts["grp"]), frt_target_h), counts["agents"])
-            for counts in db.query(COUNTS_SQL.format(group=group_sql, filters=filters,
-                                                     group_by=group_by), params)
-        ]
-    [(overall, agents)] = results[None]
-    groups = [row for row, _ in results[report_range.group_by]]
-    return groups, overall, tickets_per_agent(overall["tickets"], agents)
+              "to_day": report_range.to_day.isoformat()}
+    months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
+    params.update(first_month=months[0], last_month=months[1], head_from=head[0],
+                  head_to=head[1], tail_from=tail[0], tail_to=tail[1])
+
+    filters, filter_params = report_range.filter_sql("ticket_rollups")
+    counts = {row["grp"]: row for row in db.query(
+        _sql(COUNTS_SQL, grouping, "ticket_rollups", "day", filters),
+        {**params, **filter_params})}
+    [agents] = db.query(_sql(AGENTS_SQL, None, "ticket_rollups", "day", filters),
+                        {**params, **filter_params})
+
+    filters, filter_params = report_range.filter_sql("histograms")
+    histograms = {}
+    for row in db.query(_sql(HISTOGRAM_SQL, grouping, "histograms", "period", filters),
+                        {**params, **filter_params}):
+        measures = histograms.setdefault(row["grp"], {})
+        measures.setdefault(row["measure"], []).append((row["bucket"], row["n"]))
+
+    overall_counts = {column: sum(group[column] for group in counts.values())
+                      for column in TICKET_COUNTS}
+    overall_histograms = {measure: merge_histograms(
+        group.get(measure, []) for group in histograms.values()) for measure in MEASURES}
+    overall = kpi_row("all", overall_counts, overall_histograms, frt_target_h)
+    groups = [kpi_row(group, row, histograms.get(group, {}), frt_target_h)
+              for group, row in counts.items()] if grouping else [overall]
+    return groups, overall, tickets_per_agent(overall["tickets"], agents["agents"])

@@ -17,6 +17,38 @@ def median(values):
     return _median(values) if values else None
 
 
+def histogram_median(histogram):
+    """The median of a histogram given as (value, count) pairs in ascending value, or None.
+
+    Like `median`: the middle value, or the mean of the middle two.
+    """
+    total = sum(count for _, count in histogram)
+    if not total:
+        return None
+    wanted = {(total + 1) // 2, (total + 2) // 2}  # 1-based positions of the middle
+    found, seen = [], 0
+    for value, count in histogram:
+        found.extend(value for position in sorted(wanted) if seen < position <= seen + count)
+        seen += count
+        if seen >= max(wanted):
+            break
+    return sum(found) / len(found)
+
+
+def merge_histograms(histograms):
+    """Several (value, count) histograms added into one, in ascending value."""
+    merged = {}
+    for histogram in histograms:
+        for value, count in histogram:
+            merged[value] = merged.get(value, 0) + count
+    return sorted(merged.items())
+
+
+def count_at_most(histogram, limit):
+    """How many counted values are at most `limit`, from (value, count) pairs."""
+    return sum(count for value, count in histogram if value <= limit)
+
+
 def compliance_pct(within_target, n):
     """Tickets with FRT ≤ target ÷ tickets with an FRT × 100."""
     return percentage(within_target, n)

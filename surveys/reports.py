@@ -45,8 +45,7 @@ def filter_choices(db):
         "agent": [row["name"] for row in db.query(
             "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1")],
         "team": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
-        "channel": [row["channel"] for row in db.query(
-            "SELECT DISTINCT channel FROM tickets WHERE channel IS NOT NULL ORDER BY 1")],
+        "channel": [row["name"] for row in db.query("SELECT name FROM channels ORDER BY name")],
     }
 
 
@@ -75,8 +74,7 @@ def dashboard():
     groups, overall, details = score_groups(db, report_range)
     targets = current_targets(db, current_app.config)
     months, _, _ = score_groups(db, replace(report_range, group_by="month"))
-    kpi_rows, kpi_overall, per_agent = kpi_groups(
-        db, report_range, targets["frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
+    kpi_rows, kpi_overall, per_agent = kpi_groups(db, report_range, targets["frt_hours"])
     return render_template(
         "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
         download_args=report_range.query_args(),
@@ -113,8 +111,8 @@ def kpis_csv():
     """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    groups, _, _ = kpi_groups(db, report_range, current_targets(db, current_app.config)[
-        "frt_hours"], current_app.config["REPEAT_WINDOW_DAYS"])
+    frt_target = current_targets(db, current_app.config)["frt_hours"]
+    groups, _, _ = kpi_groups(db, report_range, frt_target)
     return download(lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"),
                     "csv")
 

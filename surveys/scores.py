@@ -1,9 +1,10 @@
-"""Survey scores for a range of ticket closures, aggregated in SQL, finished by `scoring`."""
+"""Survey scores for a range of ticket closures, read from the rollups, finished by `scoring`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from surveys import clock
 from surveys.errors import RangeError
+from surveys.rollups import SCALES, SURVEY_COUNTS
 from surveys.scoring import AnswerCounts, summarise
 
 GROUPINGS = ("agent", "team", "channel", "month")
@@ -14,8 +15,8 @@ GROUP_EXPRESSIONS = {
     None: "'all'",
     "agent": "coalesce(agents.email, agents.name)",
     "team": "teams.name",
-    "channel": "invitations.channel",
-    "month": "substr(invitations.closed_day, 1, 7)",
+    "channel": "nullif(survey_rollups.channel, '')",
+    "month": "substr(survey_rollups.day, 1, 7)",
 }
 
 # The public ROW of SPEC.md, in order; the CSV header and the JSON keys.
@@ -27,27 +28,14 @@ ONE_DECIMAL = {"response_rate", "csat_pct", "csat_low", "csat_high", "ces_agree_
                "nps_low", "nps_high"}
 TWO_DECIMALS = {"csat_mean", "ces_mean"}
 
-COUNTS_SQL = """
-SELECT {group} AS grp,
-       count(*) FILTER (WHERE invitations.status = 'sent') AS invitations_sent,
-       count(responses.id) AS responses,
-       count(responses.csat) AS csat_n,
-       count(*) FILTER (WHERE responses.csat >= 4) AS csat_satisfied,
-       coalesce(sum(responses.csat), 0) AS csat_sum,
-       count(responses.ces) AS ces_n,
-       coalesce(sum(responses.ces), 0) AS ces_sum,
-       coalesce(sum(responses.ces * responses.ces), 0) AS ces_sum_of_squares,
-       count(*) FILTER (WHERE responses.ces >= 5) AS ces_agree,
-       count(*) FILTER (WHERE responses.nps >= 9) AS promoters,
-       count(*) FILTER (WHERE responses.nps BETWEEN 7 AND 8) AS passives,
-       count(*) FILTER (WHERE responses.nps <= 6) AS detractors
-  FROM invitations
-  LEFT JOIN responses ON responses.invitation_id = invitations.id
-  LEFT JOIN agents ON agents.id = invitations.agent_id
-  LEFT JOIN teams ON teams.id = invitations.team_id
- WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters}
- {group_by}
-"""
+COUNTS_SQL = f"""
+SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in SURVEY_COUNTS)}
+  FROM survey_rollups
+  LEFT JOIN agents ON agents.id = survey_rollups.agent_id
+  LEFT JOIN teams ON teams.id = survey_rollups.team_id
+ WHERE survey_rollups.day BETWEEN :from_day AND :to_day {{filters}}
+ GROUP BY grp ORDER BY grp
+"""  # noqa: S608 (fixed column names)
 
 
 @dataclass(frozen=True)
@@ -154,8 +142,32 @@ def format_row(group, scores):
     return rounded_row(ROW_FIELDS, group, scores, ONE_DECIMAL, TWO_DECIMALS)
 
 
-def _counts(row):
-    return AnswerCounts(**{key: value for key, value in row.items() if key != "grp"})
+def answer_counts(sums):
+    """What `summarise` needs, from the summed rollup columns of a group."""
+    csat, ces, nps = ({value: sums[f"{kind}_{value}"] for value in values}
+                      for kind, values in SCALES.items())
+    return AnswerCounts(
+        invitations_sent=sums["invitations_sent"], responses=sums["responses"],
+        csat_n=sum(csat.values()), csat_satisfied=csat[4] + csat[5],
+        csat_sum=sum(value * n for value, n in csat.items()),
+        ces_n=sum(ces.values()), ces_sum=sum(value * n for value, n in ces.items()),
+        ces_sum_of_squares=sum(value * value * n for value, n in ces.items()),
+        ces_agree=sum(n for value, n in ces.items() if value >= 5),
+        promoters=nps[9] + nps[10], passives=nps[7] + nps[8],
+        detractors=sum(n for value, n in nps.items() if value <= 6),
+    )
+
+
+def summed_counts(db, report_range):
+    """The rollup columns summed per group ({group: {column: n}}) and overall."""
+    filters, filter_params = report_range.filter_sql("survey_rollups")
+    sql = COUNTS_SQL.format(group=GROUP_EXPRESSIONS[report_range.group_by], filters=filters)
+    groups = {row.pop("grp"): row for row in db.query(
+        sql, {"from_day": report_range.from_day.isoformat(),
+              "to_day": report_range.to_day.isoformat(), **filter_params})}
+    overall = {column: sum(group[column] for group in groups.values())
+               for column in SURVEY_COUNTS}
+    return groups, overall
 
 
 def score_groups(db, report_range):
@@ -164,24 +176,12 @@ def score_groups(db, report_range):
     `groups` and `overall` are public ROWs; `details` maps each group name to the
     unrounded scores (with the CES interval) for the dashboard.
     """
-    filters, filter_params = report_range.filter_sql("invitations")
-    params = {"from_day": report_range.from_day.isoformat(),
-              "to_day": report_range.to_day.isoformat(), **filter_params}
-    group_sql = GROUP_EXPRESSIONS[report_range.group_by]
-    grouped = COUNTS_SQL.format(group=group_sql, filters=filters,
-                                group_by="GROUP BY grp ORDER BY grp")
-    overall_sql = COUNTS_SQL.format(group="'all'", filters=filters, group_by="")
-    groups, details = [], {}
-    if report_range.group_by:
-        for row in db.query(grouped, params):
-            scores = summarise(_counts(row))
-            groups.append(format_row(row["grp"], scores))
-            details[row["grp"]] = scores
-    overall_scores = summarise(_counts(next(db.query(overall_sql, params))))
-    overall = format_row("all", overall_scores)
-    details["all"] = overall_scores
-    if not report_range.group_by:
-        groups = [overall]
+    sums, overall_sums = summed_counts(db, report_range)
+    details = {group: summarise(answer_counts(row)) for group, row in sums.items()}
+    details["all"] = summarise(answer_counts(overall_sums))
+    overall = format_row("all", details["all"])
+    groups = ([format_row(group, details[group]) for group in sums]
+              if report_range.group_by else [overall])
     return groups, overall, details
 
 
@@ -219,25 +219,9 @@ def response_rows(db, report_range, low_only=False, with_comment=False, limit=No
     return db.query(sql, params)
 
 
-DISTRIBUTION_SQL = """
-SELECT '{kind}' AS kind, responses.{kind} AS score, count(*) AS n
-  FROM responses
-  JOIN invitations ON invitations.id = responses.invitation_id
-  LEFT JOIN agents ON agents.id = invitations.agent_id
-  LEFT JOIN teams ON teams.id = invitations.team_id
- WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters}
-   AND responses.{kind} IS NOT NULL
- GROUP BY responses.{kind}
-"""
-
-
 def answer_distribution(db, report_range):
     """How many answers each score got, per question: {"csat": {5: 12, ...}, ...}."""
-    filters, params = report_range.filter_sql("invitations")
-    params.update(from_day=report_range.from_day.isoformat(),
-                  to_day=report_range.to_day.isoformat())
-    counts = {"csat": {}, "ces": {}, "nps": {}}
-    for kind in counts:  # fixed column names, never user input
-        for row in db.query(DISTRIBUTION_SQL.format(kind=kind, filters=filters), params):
-            counts[kind][row["score"]] = row["n"]
-    return counts
+    _, sums = summed_counts(db, replace(report_range, group_by=None))
+    return {kind: {value: sums[f"{kind}_{value}"] for value in values
+                   if sums[f"{kind}_{value}"]}
+            for kind, values in SCALES.items()}

@@ -66,7 +66,7 @@ def make_app(config):
 
     def make(**overrides):
         config.update(overrides)
-        database.migrate(config["DATABASE"])
+        database.migrate(config["DATABASE"], config.get("REPEAT_WINDOW_DAYS"))
         return create_app(config)
 
     return make
@@ -239,7 +239,7 @@ class LiveServer:
 @pytest.fixture
 def live_server_factory(config):
     """Start gunicorn on the test's database: live_server_factory(workers=4)."""
-    database.migrate(config["DATABASE"])
+    database.migrate(config["DATABASE"], config.get("REPEAT_WINDOW_DAYS"))
     servers = []
 
     def start(workers=2, **overrides):
