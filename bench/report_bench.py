@@ -2,7 +2,8 @@
 beside DuckDB aggregating the same rows already loaded in memory.
 
 Generates 1,000,000 tickets, invitations and responses into a fresh Puas database (plain
-SQL, not through the app), times the app's own report functions on it, loads the same
+SQL, not through the app; the rollups are then built once, as `flask rollups rebuild`
+does), times the app's own report functions on it, loads the same
 tables into an in-memory DuckDB and times equivalent SQL there, and prints the ratios
 with the targets: the dashboard and /api/v1/scores no slower than DuckDB (ratio <= 1.0),
 the CSV export of all responses under 150 MB of peak memory, and with --big (1 M, then
@@ -33,7 +34,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlite_utils import Database  # noqa: E402
+
 from surveys import db as puas_db  # noqa: E402
+from surveys import rollups as puas_rollups  # noqa: E402
 from surveys.exports import csv_lines  # noqa: E402
 from surveys.kpi_report import kpi_groups  # noqa: E402
 from surveys.reports import filter_choices  # noqa: E402
@@ -174,6 +178,8 @@ def generate(path, rows):
         connection.execute("BEGIN")
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
+        # Rows loaded in bulk, then counted once: the same rollups the triggers keep.
+        puas_rollups.drop_triggers(Database(connection))
         connection.executemany("INSERT INTO teams (id, name) VALUES (?, ?)",
                                enumerate(TEAMS, start=1))
         # Two agents without an email address, known by name (identity "name:...").
@@ -195,6 +201,9 @@ def generate(path, rows):
         for _, sql in indexes:
             connection.execute(sql)
         timings["build indexes"] = time.perf_counter() - step_started
+        step_started = time.perf_counter()
+        puas_rollups.rebuild(Database(connection), REPEAT_WINDOW_DAYS)
+        timings["build rollups"] = time.perf_counter() - step_started
         connection.execute("COMMIT")
         step_started = time.perf_counter()
         connection.execute("ANALYZE")
@@ -514,7 +523,9 @@ def agreement(puas_dashboard, duckdb_dashboard):
         ("responses", puas_overall["responses"], responses, 0),
         ("CSAT %", puas_overall["csat_pct"], duck_csat_pct, 0),
         ("tickets", kpi_overall["tickets"], duck_kpis[1], 0),
-        ("FRT median h", kpi_overall["frt_median_h"], round(duck_kpis[5], 1), 0.1),
+        # Puas reads medians from histograms: within 2.5 % + 30 s, plus rounding.
+        ("FRT median h", kpi_overall["frt_median_h"], round(duck_kpis[5], 1),
+         0.025 * duck_kpis[5] + 30 / 3600 + 0.1),
         ("repeat %", kpi_overall["repeat_pct"], round(100 * duck_kpis[-1] / duck_kpis[1], 1),
          0.1),
     ]
