@@ -1,4 +1,4 @@
-"""The `flask` commands: users, API keys, the outbox, rollups and the demo data."""
+"""The `flask` commands: users, API keys, integrations, the outbox, rollups, demo data."""
 
 import sys
 from contextlib import contextmanager
@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import clock, outbox, rollups
+from surveys import clock, integrations, outbox, rollups, webhooks
 from surveys.auth import ROLES, UserError, create_api_key, create_user
 from surveys.db import connect, immediate
 from surveys.demo import (
@@ -22,6 +22,7 @@ from surveys.demo import (
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
+integration_cli = AppGroup("integration", help="Help-desk webhooks: create, list, revoke.")
 rollups_cli = AppGroup("rollups", help="The counts reports read (kept up to date by triggers).")
 
 
@@ -108,6 +109,67 @@ def outbox_run():
     outbox.run_forever(current_app.config, echo=click.echo)
 
 
+@integration_cli.command("create")
+@click.argument("kind", type=click.Choice(integrations.KINDS))
+@click.argument("name")
+def integration_create(kind, name):
+    """Add a help desk's webhook; prints its URL and secret once."""
+    with command_db() as db:
+        try:
+            integration_id, secret = webhooks.create_integration(db, kind, name)
+        except webhooks.IntegrationError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"Integration {name.strip()!r} ({kind}) created. Copy these now; "
+               "Puas cannot show the secret again:")
+    click.echo(f"URL     {webhooks.webhook_url(integration_id)}")
+    click.echo(f"Secret  {secret}")
+    if kind in ("zendesk", "chatwoot"):
+        click.echo(f"{kind.capitalize()} makes its own signing secret: once the webhook exists "
+                   f"there, store it with: flask integration set-secret {name.strip()!r}")
+
+
+@integration_cli.command("set-secret")
+@click.argument("name")
+def integration_set_secret(name):
+    """Store the signing secret a help desk made (read like a password)."""
+    secret = read_password().strip()
+    with command_db() as db:
+        row = db.execute("SELECT id FROM integrations WHERE name = ? AND revoked_at IS NULL",
+                         [name.strip()]).fetchone()
+        if row is None:
+            raise click.ClickException(f"no active integration named {name!r}")
+        try:
+            webhooks.set_secret(db, row[0], secret)
+        except webhooks.IntegrationError as error:
+            raise click.ClickException(str(error)) from error
+    click.echo(f"Secret of {name!r} replaced.")
+
+
+@integration_cli.command("list")
+def integration_list():
+    """List integrations with their URL, kind and state."""
+    with command_db() as db:
+        rows = list(db.query("SELECT id, kind, name, revoked_at FROM integrations ORDER BY id"))
+    if not rows:
+        click.echo("No integrations yet: flask integration create KIND NAME")
+    for row in rows:
+        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        click.echo(f"{row['name']}\t{row['kind']}\t{webhooks.webhook_url(row['id'])}\t{state}")
+
+
+@integration_cli.command("revoke")
+@click.argument("name")
+def integration_revoke(name):
+    """Refuse an integration's webhooks from now on."""
+    with command_db() as db, immediate(db):
+        cursor = db.execute(
+            "UPDATE integrations SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+            [clock.to_iso(clock.now()), name.strip()])
+    if not cursor.rowcount:
+        raise click.ClickException(f"no active integration named {name!r}")
+    click.echo(f"Integration {name!r} revoked.")
+
+
 @rollups_cli.command("rebuild")
 def rollups_rebuild():
     """Recompute repeat flags and every rollup from the raw rows (after hand-made changes)."""
@@ -143,4 +205,5 @@ def init_app(app):
     app.cli.add_command(api_key_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rollups_cli)
+    app.cli.add_command(integration_cli)
     app.cli.add_command(seed_demo_command)

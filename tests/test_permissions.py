@@ -15,7 +15,8 @@ from app import create_app
 PUBLIC = {"static", "auth.login", "survey.answer", "survey.thanks"}
 SIGNED_IN = {"auth.logout", "reports.index", "ratings.rate", "ratings.mine",
              "scorecards.mine"}
-MACHINES = {"api.ticket_closed"}  # a Bearer key only; tested in test_tickets_api.py
+MACHINES = {"api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
+            "webhooks.receive"}  # a help desk's signature only; tested in test_webhooks.py
 ARGUMENT_VALUES = {"filename": "x.eml", "token": "A" * 43, "period": "2026-10"}
 
 

@@ -1,0 +1,281 @@
+"""Webhooks from help desks (POST /api/v1/webhooks/<id>) and the pages that set them up.
+
+Each integration has its own URL and secret. A delivery is verified the way its help
+desk signs (surveys.integrations), read into a closure, and stored with the closure in
+one transaction; every verified delivery is listed on the integration's page.
+"""
+
+import json
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
+
+from surveys import clock, integrations
+from surveys.api import BodyTooLarge, read_body
+from surveys.auth import manager_required
+from surveys.db import get_db, immediate
+from surveys.errors import error_response
+from surveys.security import csrf
+from surveys.text import clean_text
+from surveys.tickets import parse_closure, record_closure
+
+api_bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
+bp = Blueprint("integrations", __name__, url_prefix="/integrations")
+
+KIND_LABELS = {"zendesk": "Zendesk", "chatwoot": "Chatwoot", "freshdesk": "Freshdesk",
+               "generic": "Generic (Puas API, signed)"}
+RECENT_DELIVERIES = 50
+
+
+class IntegrationError(Exception):
+    """A name or kind a new integration cannot have."""
+
+
+def create_integration(db, kind, name, created_by=None):
+    """Add an integration; returns (id, secret). The secret is shown once, then only used."""
+    if kind not in integrations.KINDS:
+        raise IntegrationError(f"kind must be one of {', '.join(integrations.KINDS)}")
+    try:
+        name = clean_text(name, 100)
+    except ValueError as error:
+        raise IntegrationError(f"name {error}") from error
+    if not name:
+        raise IntegrationError("name is required")
+    secret = integrations.make_secret()
+    with immediate(db):
+        if db.execute("SELECT 1 FROM integrations WHERE name = ?", [name]).fetchone():
+            raise IntegrationError(f"an integration named {name!r} exists already")
+        integration_id = db.execute(
+            "INSERT INTO integrations (kind, name, secret, created_at, created_by) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [kind, name, secret, clock.to_iso(clock.now()), created_by]).lastrowid
+    return integration_id, secret
+
+
+def set_secret(db, integration_id, secret):
+    """Replace an active integration's secret (Zendesk and Chatwoot make their own)."""
+    if not isinstance(secret, str) or not integrations.SECRET_PATTERN.fullmatch(secret):
+        raise IntegrationError("the secret must be 16 to 200 printable characters "
+                               "without spaces")
+    with immediate(db):
+        cursor = db.execute("UPDATE integrations SET secret = ? "
+                            "WHERE id = ? AND revoked_at IS NULL", [secret, integration_id])
+    return bool(cursor.rowcount)
+
+
+def webhook_url(integration_id):
+    """The integration's URL, as the help desk must call it."""
+    return f"{current_app.config['BASE_URL']}/api/v1/webhooks/{integration_id}"
+
+
+def active_integration(db, integration_id):
+    """The integration, or None when unknown or revoked."""
+    return db.execute(
+        "SELECT id, kind, name, secret FROM integrations WHERE id = ? AND revoked_at IS NULL",
+        [integration_id]).fetchone()
+
+
+def seen_delivery(db, integration_id, delivery_id):
+    """The stored outcome of a delivery id already handled, or None."""
+    if not delivery_id:
+        return None
+    return db.execute(
+        "SELECT outcome, reason, ticket_ref FROM webhook_events "
+        "WHERE integration_id = ? AND delivery_id = ?", [integration_id, delivery_id]).fetchone()
+
+
+def recent_redelivery(db, source, ticket_ref, received_at):
+    """A closure of this ticket heard of lately: a retry of a body without its own time."""
+    since = clock.to_iso(received_at - integrations.REDELIVERY_WINDOW)
+    row = db.execute(
+        "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND created_at >= ? "
+        "ORDER BY id DESC LIMIT 1", [source, ticket_ref, since]).fetchone()
+    return row[0] if row else None
+
+
+def record_event(db, integration_id, delivery_id, event, outcome=None, reason=None,
+                 ticket_id=None):
+    """List a verified delivery on its integration's page."""
+    db.execute(
+        """INSERT INTO webhook_events (integration_id, delivery_id, received_at, event,
+               outcome, reason, ticket_ref, ticket_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (integration_id, delivery_id) WHERE delivery_id IS NOT NULL
+           DO NOTHING""",
+        [integration_id, delivery_id, clock.to_iso(clock.now()), event.name,
+         outcome or event.outcome, reason if reason is not None else event.reason,
+         event.ticket_ref, ticket_id])
+
+
+def _answer(status, outcome, reason=None, result=None):
+    body = {"status": outcome}
+    if reason:
+        body["reason"] = reason
+    if result:
+        body.update(result)
+    return jsonify(body), status
+
+
+@api_bp.route("/<int:integration_id>", methods=["POST"])
+@csrf.exempt  # help desks authenticate by signature, not by session
+def receive(integration_id):
+    """A help desk's webhook: a closed ticket becomes a closure and its invitation."""
+    db = get_db()
+    integration = active_integration(db, integration_id)
+    if integration is None:
+        return error_response(404, "no such integration")
+    integration_id, kind, _, secret = integration
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    try:
+        body = read_body(limit)
+    except BodyTooLarge:
+        return error_response(413, f"the body must be at most {limit // 1024} KB")
+    received_at = clock.now()
+    try:
+        integrations.verify(kind, secret, request.headers, body, received_at)
+    except integrations.SignatureError as error:
+        return error_response(401, str(error))
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return error_response(415, "the body is not valid JSON")
+
+    delivery_header = integrations.DELIVERY_HEADERS.get(kind)
+    delivery_id = request.headers.get(delivery_header, "")[:200] if delivery_header else None
+    delivery_id = delivery_id or None
+    earlier = seen_delivery(db, integration_id, delivery_id)
+    if earlier is not None:  # the help desk retried a delivery we handled
+        _, reason, _ = earlier
+        return _answer(200, "duplicate", reason)
+
+    event = integrations.read_event(kind, payload, received_at)
+    if event.outcome != "closure":
+        with immediate(db):
+            record_event(db, integration_id, delivery_id, event)
+        return _answer(202, event.outcome, event.reason)
+
+    closure, errors = parse_closure(event.body, now=received_at)
+    dropped = []
+    if errors and integrations.optional_errors_only(errors):
+        # Keep the survey; leave out what the help desk filled wrongly, and say so.
+        dropped = sorted(errors)
+        closure, errors = parse_closure(integrations.without_fields(event.body, dropped),
+                                        now=received_at)
+    if errors:
+        return error_response(422, "the ticket could not be accepted", errors=errors)
+
+    source = f"integration:{integration_id}"
+    reason = f"left out: {', '.join(dropped)}" if dropped else None
+    with immediate(db):
+        if not event.closed_at_known:
+            repeated = recent_redelivery(db, source, closure.ticket_ref, received_at)
+            if repeated is not None:
+                return _answer(200, "duplicate", "the same ticket was reported lately")
+        result, created = record_closure(db, closure, current_app.config, source=source)
+        ticket_id = db.execute("SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? "
+                               "AND closed_at = ?", [source, closure.ticket_ref,
+                                                     result["closed_at"]]).fetchone()[0]
+        if created:
+            record_event(db, integration_id, delivery_id, event, "created", reason, ticket_id)
+    if not created:
+        return _answer(200, "duplicate", result=result)
+    return _answer(201, "created", reason, result)
+
+
+# The pages where managers set integrations up.
+
+
+@bp.route("/<int:integration_id>/secret", methods=["POST"])
+@manager_required
+def replace_secret(integration_id):
+    """Store the signing secret the help desk made for this integration."""
+    try:
+        replaced = set_secret(get_db(), integration_id, request.form.get("secret", "").strip())
+    except IntegrationError as error:
+        return error_response(422, str(error))
+    if not replaced:
+        abort(404)
+    flash("Secret replaced: deliveries are checked with the new one from now on.")
+    return redirect(url_for("integrations.index"), code=303)
+
+
+class IntegrationForm(FlaskForm):
+    """A new integration."""
+
+    kind = SelectField("Help desk", choices=KIND_LABELS,
+                       validators=[InputRequired()])
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)],
+                       description="For you: e.g. “Zendesk, support team”.")
+
+
+def integration_rows(db):
+    """Every integration, newest first, with its deliveries counted."""
+    return list(db.query(
+        """SELECT integrations.id, kind, name, created_at, revoked_at,
+                  (SELECT count(*) FROM webhook_events
+                    WHERE webhook_events.integration_id = integrations.id) AS deliveries,
+                  (SELECT max(received_at) FROM webhook_events
+                    WHERE webhook_events.integration_id = integrations.id) AS last_delivery
+             FROM integrations ORDER BY integrations.id DESC"""))
+
+
+def render_index(form, created=None, status=200):
+    db = get_db()
+    rows = integration_rows(db)
+    deliveries = list(db.query(
+        """SELECT webhook_events.*, integrations.name FROM webhook_events
+             JOIN integrations ON integrations.id = webhook_events.integration_id
+            ORDER BY webhook_events.id DESC LIMIT ?""", [RECENT_DELIVERIES]))
+    return render_template(
+        "integrations/index.html", form=form, integrations=rows, deliveries=deliveries,
+        created=created, kinds=KIND_LABELS, url_for_id=webhook_url,
+        zendesk_body=integrations.ZENDESK_BODY, freshdesk_body=integrations.FRESHDESK_BODY,
+        secret_header=integrations.FRESHDESK_SECRET_HEADER), status
+
+
+@bp.route("/", methods=["GET", "POST"])
+@manager_required
+def index():
+    """List integrations and recent deliveries; POST adds one and shows its secret once."""
+    form = IntegrationForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_index(form, status=422)
+        try:
+            integration_id, secret = create_integration(get_db(), form.kind.data,
+                                                        form.name.data, current_user.id)
+        except IntegrationError as error:
+            form.name.errors.append(str(error))
+            return render_index(form, status=422)
+        created = {"id": integration_id, "kind": form.kind.data, "secret": secret,
+                   "url": webhook_url(integration_id)}
+        return render_index(IntegrationForm(formdata=None), created=created, status=201)
+    return render_index(form)
+
+
+@bp.route("/<int:integration_id>/revoke", methods=["POST"])
+@manager_required
+def revoke(integration_id):
+    """Stop accepting an integration's webhooks (its URL answers 404 from now on)."""
+    db = get_db()
+    with immediate(db):
+        cursor = db.execute("UPDATE integrations SET revoked_at = ? "
+                            "WHERE id = ? AND revoked_at IS NULL",
+                            [clock.to_iso(clock.now()), integration_id])
+    if not cursor.rowcount:
+        abort(404)
+    flash("Integration revoked: its webhooks are refused from now on.")
+    return redirect(url_for("integrations.index"), code=303)
