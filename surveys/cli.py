@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import clock, integrations, outbox, rollups, webhooks
+from surveys import clock, imports, integrations, outbox, rollups, webhooks
 from surveys.auth import ROLES, UserError, create_api_key, create_user
 from surveys.db import connect, immediate
 from surveys.demo import (
@@ -170,6 +170,50 @@ def integration_revoke(name):
     click.echo(f"Integration {name!r} revoked.")
 
 
+@click.command("import-tickets")
+@click.argument("file", type=click.File("rb"))
+@click.option("--map", "overrides", multiple=True, metavar="FIELD=COLUMN",
+              help="Read FIELD from the column named COLUMN (repeatable); others are guessed.")
+@click.option("--survey", is_flag=True, help="Survey the customers (default: reports only).")
+@click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
+@with_appcontext
+def import_tickets_command(file, overrides, survey, dry_run):
+    """Import closed tickets from a help desk's CSV export; the same file twice adds nothing."""
+    try:
+        table = imports.read_table(file.read())
+    except imports.ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    mapping = imports.guess_mapping(table.header)
+    for override in overrides:
+        name, _, column = override.partition("=")
+        if name not in imports.FIELDS or column not in table.header:
+            raise click.ClickException(
+                f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
+                f"{', '.join(imports.FIELDS)} and COLUMN a column of the file")
+        mapping[name] = table.header.index(column)
+    if missing := imports.missing_required(mapping):
+        raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
+    click.echo("Columns: " + ", ".join(f"{name} = {table.header[index]!r}"
+                                       for name, index in mapping.items()))
+    if dry_run:
+        outcome = imports.preview(table, mapping,
+                                  current_app.config["TIMEZONE"], rows=0)
+    else:
+        with command_db() as db:
+            outcome = imports.import_rows(db, table, mapping, current_app.config, survey=survey)
+    for line, errors in outcome.errors:
+        click.echo(f"line {line}: " + "; ".join(f"{name} {message}"
+                                                for name, message in errors.items()), err=True)
+    valid = len(table.rows) - len(outcome.errors)
+    if dry_run:
+        click.echo(f"{valid} rows can be imported, {len(outcome.errors)} have problems; "
+                   "nothing stored (--dry-run).")
+    else:
+        click.echo(f"{outcome.created} new, {outcome.duplicates} already stored, "
+                   f"{len(outcome.errors)} with problems (not imported); "
+                   f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}.")
+
+
 @rollups_cli.command("rebuild")
 def rollups_rebuild():
     """Recompute repeat flags and every rollup from the raw rows (after hand-made changes)."""
@@ -206,4 +250,5 @@ def init_app(app):
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rollups_cli)
     app.cli.add_command(integration_cli)
+    app.cli.add_command(import_tickets_command)
     app.cli.add_command(seed_demo_command)

@@ -1,7 +1,8 @@
 """Closed tickets: validate what a help desk reports, then store the closure and its invitation.
 
 `parse_closure` is pure (a dict in, a Closure or field errors out); `record_closure`
-writes the closure, its invitation and the outbox row in one transaction.
+writes the closure, its invitation and the outbox row in one transaction, following the
+distribution rules (surveys.distribution) in force.
 """
 
 import re
@@ -10,7 +11,9 @@ from datetime import timedelta
 
 from surveys import clock
 from surveys.db import immediate
+from surveys.distribution import current_rules, recent_invitations, sampled_in
 from surveys.text import clean_email, clean_text
+from surveys.unsubscribe import address_suppression
 
 MAX_TEXT = 200
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
@@ -20,11 +23,15 @@ FUTURE_TOLERANCE = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Closure:
-    """One ticket closure, validated and normalised (times in UTC)."""
+    """One ticket closure, validated and normalised (times in UTC).
+
+    The API requires `customer_email`; another source may leave it None, and the closure
+    is then stored without an invitation (reason no_email).
+    """
 
     ticket_ref: str
     closed_at: object
-    customer_email: str
+    customer_email: str | None
     customer_name: str | None = None
     customer_locale: str | None = None
     agent_email: str | None = None
@@ -224,25 +231,37 @@ def find_closure(db, source, ticket_ref, closed_at):
     return row[0] if row else None
 
 
-def suppression_reason(db, closure, send_at, settings):
-    """Why this closure must not be surveyed, or None (checked inside the write lock)."""
-    throttle_days = settings["THROTTLE_DAYS"]
-    if throttle_days:
-        since = clock.to_iso(send_at - timedelta(days=throttle_days))
-        recent = db["invitations"].count_where(
-            "customer_email = ? AND status IN ('scheduled', 'sent') AND send_at > ?",
-            [closure.customer_email, since],
-        )
-        if recent:
-            return "throttled"
-    return None
+def address_reason(db, closure):
+    """Why the closure's address must get no mail (no_email, unsubscribed, bounced), or None.
+
+    Read before the write lock: an unsubscribe or bounce that lands after this read is
+    still caught when the mail falls due (surveys.outbox).
+    """
+    if not closure.customer_email:
+        return "no_email"
+    return address_suppression(db, closure.customer_email)
 
 
-def record_closure(db, closure, settings, source="api"):
+def suppression_reason(db, closure, send_at, rules, source="api"):
+    """(reason, nps_asked): why this closure gets no invitation (None: it gets one), and
+    whether its survey asks NPS. Checked inside the write lock, after address_reason.
+    """
+    surveyed, nps_asked_recently = recent_invitations(db, closure.customer_email, send_at,
+                                                      rules)
+    if surveyed:
+        return "throttled", False
+    closure_key = f"{source}\n{closure.ticket_ref}\n{clock.to_iso(closure.closed_at)}"
+    if not sampled_in(closure_key, rules.sample_rate_percent):
+        return "sampled_out", False
+    return None, not nps_asked_recently
+
+
+def record_closure(db, closure, settings, source="api", suppress=None):
     """Store a closure and schedule its invitation; returns (result, created).
 
     The same closure (source, ticket reference, closing time) reported again returns the
-    stored result with created False and writes nothing.
+    stored result with created False and writes nothing. `suppress`, a reason, stores the
+    closure without surveying it (past tickets imported for reports).
     """
     now = clock.now()
     closed_at = clock.to_iso(closure.closed_at)
@@ -251,7 +270,11 @@ def record_closure(db, closure, settings, source="api"):
     if known is not None:
         return invitation_result(db, known), False
     closed_day = clock.local_day(closure.closed_at, settings["TIMEZONE"])
-    send_at = max(now, closure.closed_at + timedelta(minutes=settings["SEND_DELAY_MINUTES"]))
+    rules = current_rules(db, settings)
+    send_at = max(now, closure.closed_at + timedelta(minutes=rules.send_delay_minutes))
+    early_reason = suppress or address_reason(db, closure)
+    # '' stands for no address: the columns are NOT NULL, and '' matches no customer.
+    customer_email = closure.customer_email or ""
     with immediate(db):
         agent_id = agent_id_for(db, closure.agent_email, closure.agent_name)
         team_id = team_id_for(db, closure.team)
@@ -268,7 +291,7 @@ def record_closure(db, closure, settings, source="api"):
             {"source": source, "ticket_ref": closure.ticket_ref, "closed_at": closed_at,
              "closed_day": closed_day, "opened_at": _optional_iso(closure.opened_at),
              "first_response_at": _optional_iso(closure.first_response_at),
-             "customer_email": closure.customer_email, "customer_name": closure.customer_name,
+             "customer_email": customer_email, "customer_name": closure.customer_name,
              "customer_locale": closure.customer_locale, "agent_id": agent_id,
              "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
              "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
@@ -278,15 +301,18 @@ def record_closure(db, closure, settings, source="api"):
             raced = find_closure(db, source, closure.ticket_ref, closed_at)
             return invitation_result(db, raced), False
         ticket_id = inserted.lastrowid
-        reason = suppression_reason(db, closure, send_at, settings)
+        reason, nps_asked = early_reason, False
+        if reason is None:
+            reason, nps_asked = suppression_reason(db, closure, send_at, rules, source)
         invitation = {"status": "suppressed" if reason else "scheduled", "reason": reason,
                       "send_at": None if reason else clock.to_iso(send_at), "sent_at": None}
         invitation["id"] = db.execute(
             """INSERT INTO invitations (ticket_id, customer_email, agent_id, team_id, channel,
-                   closed_day, status, reason, send_at, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [ticket_id, closure.customer_email, agent_id, team_id, closure.channel, closed_day,
-             invitation["status"], reason, invitation["send_at"], clock.to_iso(now)],
+                   closed_day, status, reason, send_at, nps_asked, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [ticket_id, customer_email, agent_id, team_id, closure.channel, closed_day,
+             invitation["status"], reason, invitation["send_at"], int(nps_asked),
+             clock.to_iso(now)],
         ).lastrowid
         if not reason:
             db.execute(

@@ -1,0 +1,183 @@
+"""Closed tickets imported from a help desk's CSV export: map, preview, import, once."""
+
+import io
+import re
+
+import pytest
+from conftest import csrf_token
+
+from surveys import imports
+
+# A help desk's export: its own column names, a semicolon, a BOM, one bad row, one blank.
+EXPORT = (
+    "\ufeffTicket ID;Requester email;Requester name;Resolved at;Created at;Assignee;"
+    "Group;Channel;Escalated\r\n"
+    "1001;rina@example.com;Rina;2026-11-02 10:00;2026-11-01 09:00;Ayu;Billing;email;no\r\n"
+    "1002;BUDI@Example.com;Budi;2026-11-03T12:30:00+07:00;;Ayu;Billing;chat;yes\r\n"
+    ";;;;;;;;\r\n"
+    "1003;not-an-address;Sari;yesterday;;Ayu;Billing;email;maybe\r\n"
+).encode()
+
+
+def test_read_table_copes_with_bom_semicolons_and_blank_lines():
+    table = imports.read_table(EXPORT)
+    assert table.header[:2] == ["Ticket ID", "Requester email"]
+    assert [row[0] for row in table.rows] == ["1001", "1002", "1003"]
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "empty"),
+    (b"\n\n", "empty"),
+    (b"\x00\x01\x02binary", "not text"),
+])
+def test_files_that_are_not_a_csv_of_tickets(data, message):
+    with pytest.raises(imports.ImportFileError, match=message):
+        imports.read_table(data)
+
+
+def test_the_mapping_is_guessed_from_the_header():
+    mapping = imports.guess_mapping(imports.read_table(EXPORT).header)
+    assert mapping == {"ticket_id": 0, "customer_email": 1, "customer_name": 2,
+                       "closed_at": 3, "opened_at": 4, "agent_name": 5, "team": 6,
+                       "channel": 7, "escalated": 8}
+
+
+def test_a_row_becomes_the_api_body_with_local_times_in_the_business_zone():
+    table = imports.read_table(EXPORT)
+    body = imports.row_body(table.rows[0], imports.guess_mapping(table.header), "Asia/Jakarta")
+    assert body == {
+        "ticket_id": "1001", "closed_at": "2026-11-02T10:00:00+07:00",
+        "opened_at": "2026-11-01T09:00:00+07:00", "team": "Billing", "channel": "email",
+        "customer": {"email": "rina@example.com", "name": "Rina"},
+        "agent": {"name": "Ayu"}, "escalated": False,
+    }
+
+
+def test_the_preview_names_each_bad_row_and_stores_nothing(db):
+    table = imports.read_table(EXPORT)
+    outcome = imports.preview(table, imports.guess_mapping(table.header), "UTC")
+    assert [line for line, _, _ in outcome.previews] == [2, 3, 5]
+    [(line, errors)] = outcome.errors
+    assert line == 5
+    assert set(errors) == {"customer.email", "closed_at", "escalated"}
+    assert db["tickets"].count == 0
+
+
+def upload(client, data=EXPORT, filename="export.csv"):
+    page = client.get("/imports/").get_data(as_text=True)
+    return client.post("/imports/", data={"csrf_token": csrf_token(page),
+                                          "file": (io.BytesIO(data), filename)},
+                       content_type="multipart/form-data")
+
+
+def import_with(client, location, survey=False, **mapping):
+    page = client.get(location).get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="(map_\w+)" value="(\d+)">', page))
+    fields.update(mapping)
+    data = {"csrf_token": csrf_token(page), **fields}
+    if survey:
+        data["survey"] = "y"
+    return client.post(location, data=data)
+
+
+def test_a_manager_uploads_maps_and_imports_once(manager_client, db):
+    uploaded = upload(manager_client)
+    assert uploaded.status_code == 303
+    location = uploaded.headers["Location"]
+    page = manager_client.get(location).get_data(as_text=True)
+    assert "rina@example.com" in page and "budi@example.com" in page
+    assert "Line 5" in page and "must be true or false" in page
+    assert db["tickets"].count == 0   # a preview writes nothing
+
+    done = import_with(manager_client, location)
+    assert done.status_code == 303
+    result = manager_client.get(location).get_data(as_text=True)
+    assert "2 new closures, 0 already stored" in result and "Line 5" in result
+    rows = list(db.query("SELECT tickets.source, invitations.status, invitations.reason "
+                         "FROM tickets JOIN invitations ON invitations.ticket_id = tickets.id"))
+    assert rows == [{"source": "import", "status": "suppressed",
+                     "reason": "imported without survey"}] * 2
+    assert db["outbox"].count == 0
+
+    again = upload(manager_client)   # the same file, a second time
+    import_with(manager_client, again.headers["Location"], survey=True)
+    result = manager_client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "0 new closures, 2 already stored" in result
+    assert db["tickets"].count == 2
+
+
+def test_surveyed_imports_schedule_invitations(manager_client, db):
+    uploaded = upload(manager_client)
+    import_with(manager_client, uploaded.headers["Location"], survey=True)
+    statuses = [row["status"] for row in db.query("SELECT status FROM invitations")]
+    assert statuses == ["scheduled", "scheduled"]
+    assert db["outbox"].count == 2
+
+
+def test_a_mapping_can_be_changed_in_the_url(manager_client, db):
+    location = upload(manager_client).headers["Location"]
+    page = manager_client.get(location + "?map_ticket_id=0&map_customer_email=1"
+                              "&map_closed_at=3&map_agent_email=5").get_data(as_text=True)
+    assert 'value="5" selected' in page
+    assert "agent.email" in page   # "Ayu" is not an address
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ({"map_closed_at": ""}, "must be mapped to a column"),
+    ({"map_closed_at": "99"}, "is not a column of the file"),
+    ({"map_closed_at": "-1"}, "is not a column of the file"),
+])
+def test_a_bad_mapping_is_422_and_imports_nothing(manager_client, db, mapping, message):
+    location = upload(manager_client).headers["Location"]
+    response = import_with(manager_client, location, **mapping)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db["tickets"].count == 0
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "empty"),
+    (b"\x00\x00", "not text"),
+])
+def test_bad_uploads_are_422(manager_client, db, data, message):
+    response = upload(manager_client, data)
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert db["ticket_imports"].count == 0
+
+
+def test_an_upload_without_a_file_is_422(manager_client, db):
+    page = manager_client.get("/imports/").get_data(as_text=True)
+    response = manager_client.post("/imports/", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 422 and "Choose a CSV file" in response.get_data(as_text=True)
+
+
+def test_an_upload_over_the_size_limit_is_413(manager_client, db):
+    response = upload(manager_client, b"a,b\n" + b"x,y\n" * 300_000)
+    assert response.status_code == 413
+    assert db["ticket_imports"].count == 0
+
+
+def test_flask_import_tickets(runner, db, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(EXPORT)
+    dry = runner.invoke(args=["import-tickets", str(path), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "2 rows can be imported, 1 have problems" in dry.output
+    assert db["tickets"].count == 0
+    first = runner.invoke(args=["import-tickets", str(path)])
+    assert "2 new, 0 already stored, 1 with problems" in first.output
+    assert "line 5:" in first.output
+    second = runner.invoke(args=["import-tickets", str(path)])
+    assert "0 new, 2 already stored" in second.output
+    assert db["tickets"].count == 2
+    bad = runner.invoke(args=["import-tickets", str(path), "--map", "closed_at=Nope"])
+    assert bad.exit_code != 0 and "FIELD=COLUMN" in bad.output
+
+
+def test_import_tickets_needs_the_required_columns(runner, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("Subject,Status\nHello,Closed\n")
+    result = runner.invoke(args=["import-tickets", str(path)])
+    assert result.exit_code != 0
+    assert "no column for ticket_id, closed_at, customer_email" in result.output
