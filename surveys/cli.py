@@ -7,7 +7,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import clock, imports, integrations, outbox, rollups, webhooks
+from surveys import clock, imports, integrations, outbound, outbox, rollups, webhooks
 from surveys.auth import ROLES, UserError, create_api_key, create_user
 from surveys.db import connect, immediate
 from surveys.demo import (
@@ -98,9 +98,13 @@ def api_key_revoke(name):
 
 @outbox_cli.command("send-due")
 def outbox_send_due():
-    """Deliver every message that is due now, once, and exit."""
+    """Deliver every message (and response for a hook) that is due now, once, and exit."""
     outcomes = outbox.send_due(current_app.config)
     click.echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+    posted = outbound.send_due_pass(current_app.config)
+    if any(posted.values()):
+        click.echo("responses to hooks: " + ", ".join(f"{count} {outcome}"
+                                                      for outcome, count in posted.items()))
 
 
 @outbox_cli.command("run")

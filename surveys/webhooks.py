@@ -23,7 +23,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import InputRequired, Length
 
-from surveys import clock, integrations
+from surveys import clock, integrations, outbound
 from surveys.api import BodyTooLarge, read_body
 from surveys.auth import manager_required
 from surveys.db import get_db, immediate
@@ -221,6 +221,13 @@ class IntegrationForm(FlaskForm):
                        description="For you: e.g. “Zendesk, support team”.")
 
 
+class HookForm(FlaskForm):
+    """A URL to POST responses to."""
+
+    url = StringField("URL", validators=[InputRequired(), Length(max=2000)],
+                      description="Where Puas POSTs each response as it arrives or changes.")
+
+
 def integration_rows(db):
     """Every integration, newest first, with its deliveries counted."""
     return list(db.query(
@@ -232,7 +239,23 @@ def integration_rows(db):
              FROM integrations ORDER BY integrations.id DESC"""))
 
 
-def render_index(form, created=None, status=200):
+def hook_rows(db):
+    """Every outbound hook with its deliveries counted by status."""
+    return list(db.query(
+        """SELECT outbound_hooks.id, outbound_hooks.url, outbound_hooks.created_at,
+                  outbound_hooks.revoked_at,
+                  count(*) FILTER (WHERE outbound_deliveries.status = 'sent') AS sent,
+                  count(*) FILTER (WHERE outbound_deliveries.status IN ('pending', 'sending'))
+                      AS waiting,
+                  count(*) FILTER (WHERE outbound_deliveries.status = 'failed') AS failed,
+                  max(outbound_deliveries.last_error) FILTER (
+                      WHERE outbound_deliveries.status = 'failed') AS last_error
+             FROM outbound_hooks
+             LEFT JOIN outbound_deliveries ON outbound_deliveries.hook_id = outbound_hooks.id
+            GROUP BY outbound_hooks.id ORDER BY outbound_hooks.id DESC"""))
+
+
+def render_index(form, created=None, status=200, hook_form=None, created_hook=None):
     db = get_db()
     rows = integration_rows(db)
     deliveries = list(db.query(
@@ -242,6 +265,8 @@ def render_index(form, created=None, status=200):
     return render_template(
         "integrations/index.html", form=form, integrations=rows, deliveries=deliveries,
         created=created, kinds=KIND_LABELS, url_for_id=webhook_url,
+        hooks=hook_rows(db), hook_form=hook_form or HookForm(formdata=None),
+        created_hook=created_hook,
         zendesk_body=integrations.ZENDESK_BODY, freshdesk_body=integrations.FRESHDESK_BODY,
         secret_header=integrations.FRESHDESK_SECRET_HEADER), status
 
@@ -278,4 +303,36 @@ def revoke(integration_id):
     if not cursor.rowcount:
         abort(404)
     flash("Integration revoked: its webhooks are refused from now on.")
+    return redirect(url_for("integrations.index"), code=303)
+
+
+@bp.route("/hooks", methods=["POST"])
+@manager_required
+def add_hook():
+    """Start POSTing responses to a URL; its signing secret is shown once."""
+    hook_form = HookForm()
+    form = IntegrationForm(formdata=None)
+    if not hook_form.validate():
+        return render_index(form, status=422, hook_form=hook_form)
+    try:
+        hook_id, secret = outbound.create_hook(get_db(), hook_form.url.data, current_user.id)
+    except outbound.HookError as error:
+        hook_form.url.errors.append(str(error))
+        return render_index(form, status=422, hook_form=hook_form)
+    return render_index(form, status=201, created_hook={
+        "id": hook_id, "url": hook_form.url.data.strip(), "secret": secret})
+
+
+@bp.route("/hooks/<int:hook_id>/revoke", methods=["POST"])
+@manager_required
+def revoke_hook(hook_id):
+    """Stop POSTing responses to a hook's URL (deliveries still waiting fail)."""
+    db = get_db()
+    with immediate(db):
+        cursor = db.execute("UPDATE outbound_hooks SET revoked_at = ? "
+                            "WHERE id = ? AND revoked_at IS NULL",
+                            [clock.to_iso(clock.now()), hook_id])
+    if not cursor.rowcount:
+        abort(404)
+    flash("Hook removed: responses are no longer sent to it.")
     return redirect(url_for("integrations.index"), code=303)
