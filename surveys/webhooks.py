@@ -129,6 +129,66 @@ def _answer(status, outcome, reason=None, result=None):
     return jsonify(body), status
 
 
+class Refused(Exception):
+    """A delivery answered with an error status (401, 413, 415) and stored nowhere."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def verified_payload(kind, secret):
+    """The request's JSON, once its size and signature are checked; Refused otherwise."""
+    limit = current_app.config["API_MAX_BODY_BYTES"]
+    try:
+        body = read_body(limit)
+    except BodyTooLarge as error:
+        raise Refused(413, f"the body must be at most {limit // 1024} KB") from error
+    try:
+        integrations.verify(kind, secret, request.headers, body)
+    except integrations.SignatureError as error:
+        raise Refused(401, str(error)) from error
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+        raise Refused(415, "the body is not valid JSON") from error
+
+
+def delivery_id_of(kind):
+    """The help desk's name for this delivery (kept across its retries), or None."""
+    header = integrations.DELIVERY_HEADERS.get(kind)
+    return (request.headers.get(header, "")[:200] or None) if header else None
+
+
+def lenient_closure(body, received_at):
+    """(closure, fields left out, errors): optional fields a help desk filled wrongly are
+    left out rather than losing the survey; required ones are errors."""
+    closure, errors = parse_closure(body, now=received_at)
+    if errors and integrations.optional_errors_only(errors):
+        dropped = sorted(errors)
+        closure, errors = parse_closure(integrations.without_fields(body, dropped),
+                                        now=received_at)
+        return closure, dropped, errors
+    return closure, [], errors
+
+
+def store_closure(db, integration_id, delivery_id, event, closure, dropped, received_at):
+    """Store the closure and its delivery in one transaction; the answer to give."""
+    source = f"integration:{integration_id}"
+    reason = f"left out: {', '.join(dropped)}" if dropped else None
+    with immediate(db):
+        if not event.closed_at_known and recent_redelivery(db, source, closure.ticket_ref,
+                                                           received_at):
+            return _answer(200, "duplicate", "the same ticket was reported lately")
+        result, created = record_closure(db, closure, current_app.config, source=source)
+        if not created:
+            return _answer(200, "duplicate", result=result)
+        ticket_id = db.execute("SELECT ticket_id FROM invitations WHERE id = ?",
+                               [result["invitation"]["id"]]).fetchone()[0]
+        record_event(db, integration_id, delivery_id, event, "created", reason, ticket_id)
+    return _answer(201, "created", reason, result)
+
+
 @api_bp.route("/<int:integration_id>", methods=["POST"])
 @csrf.exempt  # help desks authenticate by signature, not by session
 def receive(integration_id):
@@ -138,61 +198,25 @@ def receive(integration_id):
     if integration is None:
         return error_response(404, "no such integration")
     integration_id, kind, _, secret = integration
-    limit = current_app.config["API_MAX_BODY_BYTES"]
     try:
-        body = read_body(limit)
-    except BodyTooLarge:
-        return error_response(413, f"the body must be at most {limit // 1024} KB")
+        payload = verified_payload(kind, secret)
+    except Refused as refusal:
+        return error_response(refusal.status, str(refusal))
     received_at = clock.now()
-    try:
-        integrations.verify(kind, secret, request.headers, body, received_at)
-    except integrations.SignatureError as error:
-        return error_response(401, str(error))
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return error_response(415, "the body is not valid JSON")
-
-    delivery_header = integrations.DELIVERY_HEADERS.get(kind)
-    delivery_id = request.headers.get(delivery_header, "")[:200] if delivery_header else None
-    delivery_id = delivery_id or None
+    delivery_id = delivery_id_of(kind)
     earlier = seen_delivery(db, integration_id, delivery_id)
     if earlier is not None:  # the help desk retried a delivery we handled
         _, reason, _ = earlier
         return _answer(200, "duplicate", reason)
-
     event = integrations.read_event(kind, payload, received_at)
-    if event.outcome != "closure":
+    if event.outcome != "closure":  # skipped or ignored: listed on the page
         with immediate(db):
             record_event(db, integration_id, delivery_id, event)
         return _answer(202, event.outcome, event.reason)
-
-    closure, errors = parse_closure(event.body, now=received_at)
-    dropped = []
-    if errors and integrations.optional_errors_only(errors):
-        # Keep the survey; leave out what the help desk filled wrongly, and say so.
-        dropped = sorted(errors)
-        closure, errors = parse_closure(integrations.without_fields(event.body, dropped),
-                                        now=received_at)
+    closure, dropped, errors = lenient_closure(event.body, received_at)
     if errors:
         return error_response(422, "the ticket could not be accepted", errors=errors)
-
-    source = f"integration:{integration_id}"
-    reason = f"left out: {', '.join(dropped)}" if dropped else None
-    with immediate(db):
-        if not event.closed_at_known:
-            repeated = recent_redelivery(db, source, closure.ticket_ref, received_at)
-            if repeated is not None:
-                return _answer(200, "duplicate", "the same ticket was reported lately")
-        result, created = record_closure(db, closure, current_app.config, source=source)
-        ticket_id = db.execute("SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? "
-                               "AND closed_at = ?", [source, closure.ticket_ref,
-                                                     result["closed_at"]]).fetchone()[0]
-        if created:
-            record_event(db, integration_id, delivery_id, event, "created", reason, ticket_id)
-    if not created:
-        return _answer(200, "duplicate", result=result)
-    return _answer(201, "created", reason, result)
+    return store_closure(db, integration_id, delivery_id, event, closure, dropped, received_at)
 
 
 # The pages where managers set integrations up.
