@@ -19,6 +19,7 @@ from wtforms import BooleanField
 from surveys import clock, imports
 from surveys.auth import manager_required
 from surveys.db import get_db, immediate
+from surveys.security import csrf
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
@@ -69,10 +70,15 @@ def read_mapping(args, header):
 
 
 @bp.route("/", methods=["GET", "POST"])
+@csrf.exempt  # checked by UploadForm.validate(), after the size limit below is raised
 @manager_required
 def index():
     """Upload a file (then map its columns), and the imports made so far."""
     db = get_db()
+    # Werkzeug holds a file part to the form-field limit (64 KB): let the file use the
+    # whole request size (MAX_CONTENT_LENGTH). The global CSRF check would read the form
+    # before this line, hence the exemption: the form checks its own token.
+    request.max_form_memory_size = current_app.config["MAX_CONTENT_LENGTH"]
     form = UploadForm()
     status = 200
     if request.method == "POST":
@@ -106,6 +112,8 @@ def mapping(import_id):
     stored = stored_import(db, import_id)
     table = imports.read_table(stored["content"])
     if stored["imported_at"]:
+        if request.method == "POST":  # a second click: show what the first one did
+            return redirect(url_for("imports.mapping", import_id=import_id), code=303)
         return render_template("imports/done.html", stored=stored,
                                errors=json.loads(stored["errors"] or "[]"))
     source = request.form if request.method == "POST" else request.args
@@ -117,14 +125,21 @@ def mapping(import_id):
                           for name in imports.missing_required(chosen)}
     form = ImportForm()
     if request.method == "POST" and form.validate() and not mapping_errors:
-        outcome = imports.import_rows(db, table, chosen, current_app.config,
-                                      survey=form.survey.data)
+        # Claim the file first, so a second click (or tab) cannot import it again.
         with immediate(db):
-            db.execute(
-                "UPDATE ticket_imports SET imported_at = ?, surveyed = ?, created = ?, "
-                "duplicates = ?, errors = ? WHERE id = ?",
-                [clock.to_iso(clock.now()), int(form.survey.data), outcome.created,
-                 outcome.duplicates, json.dumps(outcome.errors[:ERRORS_KEPT]), import_id])
+            claimed = db.execute(
+                "UPDATE ticket_imports SET imported_at = ?, surveyed = ? "
+                "WHERE id = ? AND imported_at IS NULL",
+                [clock.to_iso(clock.now()), int(form.survey.data), import_id]).rowcount
+        if claimed:
+            outcome = imports.import_rows(db, table, chosen, current_app.config,
+                                          survey=form.survey.data)
+            with immediate(db):
+                db.execute(
+                    "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? "
+                    "WHERE id = ?",
+                    [outcome.created, outcome.duplicates,
+                     json.dumps(outcome.errors[:ERRORS_KEPT]), import_id])
         return redirect(url_for("imports.mapping", import_id=import_id), code=303)
     outcome = (None if mapping_errors
                else imports.preview(table, chosen, current_app.config["TIMEZONE"]))

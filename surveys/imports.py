@@ -19,6 +19,7 @@ from surveys.tickets import parse_closure, record_closure
 SOURCE = "import"
 NOT_SURVEYED = "imported without survey"
 MAX_ROWS = 100_000
+MAX_COLUMNS = 200  # every row is padded to the header's width: bound it
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
 PREVIEW_ROWS = 10
 
@@ -77,21 +78,27 @@ class Outcome:
 
 def read_table(data):
     """The header and rows of CSV bytes (UTF-8, with or without BOM; else Windows-1252)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        text = data.decode("utf-16", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp1252", errors="replace")
     if "\x00" in text:
         raise ImportFileError("the file is not text (save it as CSV)")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the line
+    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
     try:
         header = [name.strip() for name in next(reader, [])]
         if not any(header):
             raise ImportFileError("the file is empty: the first line must name the columns")
+        if len(header) > MAX_COLUMNS:
+            raise ImportFileError(f"the file has more than {MAX_COLUMNS} columns")
         rows, lines = [], []
         line = reader.line_num + 1
         for row in reader:

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -109,7 +110,10 @@ def _fresh(instant, now):
 def _unix_instant(text):
     if not text or not text.isascii() or not text.isdigit() or len(text) > 12:
         raise SignatureError("the timestamp header must be whole seconds since 1970")
-    return datetime.fromtimestamp(int(text), UTC)
+    try:
+        return datetime.fromtimestamp(int(text), UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise SignatureError("the signed timestamp is more than 5 minutes from now") from error
 
 
 def sign_hex(secret, timestamp, body):
@@ -152,13 +156,26 @@ def verify(kind, secret, headers, body, now=None):
 # Payloads
 
 
-def _blank_to_none(value):
-    """Placeholders a help desk could not fill arrive as empty text: read them as absent."""
+def _blank_to_none(value, depth=0):
+    """Placeholders a help desk could not fill arrive as empty text: read them as absent.
+
+    Only the body and its objects (customer, agent) are read: deeper values are left for
+    parse_closure to refuse.
+    """
     if isinstance(value, str):
         return value.strip() or None
-    if isinstance(value, dict):
-        return {key: _blank_to_none(item) for key, item in value.items()}
+    if isinstance(value, dict) and depth < 2:
+        return {key: _blank_to_none(item, depth + 1) for key, item in value.items()}
     return value
+
+
+def _label(value, length=200):
+    """Text from a delivery kept for the page: printable, at most `length` characters."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return None
+    text = "".join(character for character in str(value)
+                   if character.isprintable() and unicodedata.category(character) != "Cf")
+    return text.strip()[:length] or None
 
 
 def _instant(value):
@@ -180,9 +197,9 @@ def _object(value):
 def _closure_event(name, body, received_at):
     """A closure, or a skip when the help desk sent no address to survey."""
     body = _blank_to_none({key: body.get(key) for key in SPEC_FIELDS if key in body})
-    ticket_ref = body.get("ticket_id")
-    ticket_ref = str(ticket_ref) if isinstance(ticket_ref, int | str) else None
-    if not _object(body.get("customer")).get("email"):
+    ticket_ref = _label(body.get("ticket_id"))
+    customer = body.get("customer")
+    if (customer is None or isinstance(customer, dict)) and not _object(customer).get("email"):
         return Event("skipped", name, reason="no email", ticket_ref=ticket_ref)
     closed_at_known = body.get("closed_at") is not None
     if not closed_at_known:  # no placeholder for it: the closure is when we hear of it
@@ -196,22 +213,24 @@ def read_zendesk(payload, received_at):
     event_type = payload.get("type")
     if isinstance(event_type, str) and event_type.startswith("zen:event-type:"):
         # Event webhooks carry ids only: no requester address to survey.
+        event_type = _label(event_type, 80)
         current = str(_object(payload.get("event")).get("current", "")).lower()
-        ticket_ref = _object(payload.get("detail")).get("id")
+        ticket_ref = _label(_object(payload.get("detail")).get("id"))
         if event_type == "zen:event-type:ticket.status_changed" and current in ZENDESK_SOLVED:
-            return Event("skipped", event_type, reason="no email",
-                         ticket_ref=str(ticket_ref) if ticket_ref else None)
+            return Event("skipped", event_type, reason="no email", ticket_ref=ticket_ref)
         return Event("ignored", event_type, reason="not a solved ticket")
     status = payload.get("status")
-    if isinstance(status, str) and status.strip() and status.strip().lower() not in ZENDESK_SOLVED:
-        return Event("ignored", "trigger", reason=f"status {status.strip()[:40]}")
+    if isinstance(status, str):
+        status = status.strip() or None  # an empty placeholder: no status given
+    if status is not None and (not isinstance(status, str)
+                               or status.lower() not in ZENDESK_SOLVED):
+        return Event("ignored", "trigger", reason=f"status {_label(status, 40)}")
     return _closure_event("trigger", payload, received_at)
 
 
 def read_chatwoot(payload, received_at):
     """conversation_status_changed to resolved, or the older conversation_resolved."""
-    name = payload.get("event")
-    name = name[:60] if isinstance(name, str) else None
+    name = _label(payload.get("event"), 60)
     resolved = name == "conversation_resolved" or (
         name == "conversation_status_changed" and payload.get("status") == "resolved")
     if not resolved:
@@ -240,7 +259,7 @@ def read_freshdesk(payload, received_at):
     status = payload.get("status")
     status = str(status).strip().lower() if isinstance(status, str | int) else ""
     if status and status not in FRESHDESK_RESOLVED:
-        return Event("ignored", "automation", reason=f"status {status[:40]}")
+        return Event("ignored", "automation", reason=f"status {_label(status, 40)}")
     return _closure_event("automation", payload, received_at)
 
 

@@ -8,6 +8,7 @@ the hex HMAC-SHA256 of "{timestamp}.{body}"), and retry with doubling gaps until
 OUTBOX_MAX_ATTEMPTS.
 """
 
+import http.client
 import random
 import urllib.error
 import urllib.request
@@ -23,17 +24,36 @@ TIMEOUT_SECONDS = 10
 # Worth another try: the receiver or the network may recover.
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
+class RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect would turn the POST into a GET elsewhere, carrying the signature with it."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None  # urllib then raises HTTPError with the 3xx status
+
+
+OPENER = urllib.request.build_opener(RefuseRedirects)
+
+
 class HookError(Exception):
     """A URL a hook cannot have."""
 
 
 def check_url(url):
-    """The URL, trimmed, if it is an absolute http(s) URL; HookError otherwise."""
+    """The URL, trimmed, if it is an absolute http(s) URL a request can be sent to;
+    HookError otherwise. (Managers choose these URLs: internal hosts are allowed.)"""
     url = (url or "").strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000 \
-            or any(character.isspace() for character in url):
-        raise HookError("must be an http:// or https:// address of at most 2000 characters")
+    message = "must be an http:// or https:// address of at most 2000 characters"
+    if len(url) > 2000 or not url.isascii() or not url.isprintable() or " " in url:
+        raise HookError(message + ", without spaces or non-ASCII characters")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as error:
+        raise HookError(message) from error
+    if parts.scheme not in ("http", "https") or not parts.hostname or "%" in parts.netloc:
+        raise HookError(message)
+    if parts.username or parts.password:
+        raise HookError("must not hold a user name or password (they would be shown here)")
     return url
 
 
@@ -73,12 +93,14 @@ def post(url, secret, delivery_id, event, payload, now):
         "X-Puas-Event": event, "X-Puas-Delivery": str(delivery_id),
         "X-Puas-Timestamp": timestamp, "X-Puas-Signature": sign_hex(secret, timestamp, body)})
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
         return None
     except urllib.error.HTTPError as error:
+        if 300 <= error.code < 400:
+            return False, f"HTTP {error.code}: redirects are not followed; set the final URL"
         return error.code in RETRY_STATUSES, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
         return True, str(getattr(error, "reason", error))[:500]
 
 

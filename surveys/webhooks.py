@@ -144,13 +144,19 @@ def verified_payload(kind, secret):
         body = read_body(limit)
     except BodyTooLarge as error:
         raise Refused(413, f"the body must be at most {limit // 1024} KB") from error
+    except Exception as error:  # each server raises its own errors for a broken chunked body
+        raise Refused(400, "the body could not be read") from error
     try:
         integrations.verify(kind, secret, request.headers, body)
     except integrations.SignatureError as error:
         raise Refused(401, str(error)) from error
+    # The signature, not the Content-Type, vouches for the body: some help desks label JSON
+    # as text.
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError) as error:
+    except RecursionError as error:
+        raise Refused(422, "the body is nested too deeply") from error
+    except (ValueError, UnicodeDecodeError) as error:
         raise Refused(415, "the body is not valid JSON") from error
 
 
@@ -280,19 +286,21 @@ def hook_rows(db):
 
 
 def render_index(form, created=None, status=200, hook_form=None, created_hook=None):
+    """The integrations page; a page showing a new secret is never cached."""
     db = get_db()
     rows = integration_rows(db)
     deliveries = list(db.query(
         """SELECT webhook_events.*, integrations.name FROM webhook_events
              JOIN integrations ON integrations.id = webhook_events.integration_id
             ORDER BY webhook_events.id DESC LIMIT ?""", [RECENT_DELIVERIES]))
-    return render_template(
+    page = render_template(
         "integrations/index.html", form=form, integrations=rows, deliveries=deliveries,
         created=created, kinds=KIND_LABELS, url_for_id=webhook_url,
         hooks=hook_rows(db), hook_form=hook_form or HookForm(formdata=None),
         created_hook=created_hook,
         zendesk_body=integrations.ZENDESK_BODY, freshdesk_body=integrations.FRESHDESK_BODY,
-        secret_header=integrations.FRESHDESK_SECRET_HEADER), status
+        secret_header=integrations.FRESHDESK_SECRET_HEADER)
+    return page, status, {"Cache-Control": "no-store"}
 
 
 @bp.route("/", methods=["GET", "POST"])

@@ -181,3 +181,47 @@ def test_import_tickets_needs_the_required_columns(runner, tmp_path):
     result = runner.invoke(args=["import-tickets", str(path)])
     assert result.exit_code != 0
     assert "no column for ticket_id, closed_at, customer_email" in result.output
+
+
+def test_an_export_of_half_a_megabyte_uploads(manager_client, db):
+    rows = "".join(f"R{number},2026-11-20T10:00:00+07:00,c{number}@example.com\n"
+                   for number in range(12_000))
+    data = ("Ticket ID,Closed at,Email\n" + rows).encode()
+    assert len(data) > 500_000
+    assert upload(manager_client, data).status_code == 303
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (",".join(f"c{number}" for number in range(201)).encode() + b"\n1\n", "more than 200"),
+    (b'Ticket ID,Email\n"T-1,rina@example.com\n', "not valid CSV"),
+])
+def test_files_too_wide_or_badly_quoted_are_refused(data, message):
+    with pytest.raises(imports.ImportFileError, match=message):
+        imports.read_table(data)
+
+
+def test_a_utf16_export_is_read():
+    data = "Ticket ID\tEmail\nT-1\trina@example.com\n".encode("utf-16")
+    table = imports.read_table(data)
+    assert table.header == ["Ticket ID", "Email"] and table.rows == [["T-1", "rina@example.com"]]
+
+
+def test_a_second_click_does_not_import_again(manager_client, db):
+    location = upload(manager_client).headers["Location"]
+    page = manager_client.get(location).get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="(map_\w+)" value="(\d+)">', page))
+    form = {"csrf_token": csrf_token(page), **fields}
+    assert manager_client.post(location, data=form).status_code == 303
+    assert manager_client.post(location, data={**form, "survey": "y"}).status_code == 303
+    [stored] = db.query("SELECT surveyed, created, duplicates FROM ticket_imports")
+    assert dict(stored) == {"surveyed": 0, "created": 2, "duplicates": 0}
+    assert [row["status"] for row in db.query("SELECT status FROM invitations")] == [
+        "suppressed", "suppressed"]
+
+
+def test_an_upload_without_a_csrf_token_stores_nothing(manager_client, db):
+    response = manager_client.post("/imports/", data={"file": (io.BytesIO(EXPORT), "x.csv")},
+                                   content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "CSRF token is missing" in response.get_data(as_text=True)
+    assert db["ticket_imports"].count == 0

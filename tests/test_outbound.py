@@ -180,3 +180,28 @@ def test_flask_outbox_send_due_also_posts_responses(app, db, runner, receiver):
     assert result.exit_code == 0, result.output
     assert "responses to hooks: 1 sent" in result.output
     assert len(receiver.requests) == 1
+
+
+def test_a_redirect_is_not_followed(app, db, receiver):
+    outbound.create_hook(db, receiver.url)
+    receiver.statuses = [302]
+    answered_invitation(db, app.config)
+    assert outbound.send_due(db, app.config)["failed"] == 1
+    [row] = deliveries(db)
+    assert "redirects are not followed" in row["last_error"]
+    assert len(receiver.requests) == 1   # no GET to wherever it pointed
+
+
+@pytest.mark.parametrize("url", ["http://%00/", "http://[::1/", "http://example.com:99999/",
+                                 "https://user:pw@example.com/", "https://exämple.com/"])
+def test_urls_no_request_can_reach_are_refused(url):
+    with pytest.raises(outbound.HookError):
+        outbound.check_url(url)
+
+
+def test_a_stored_url_that_cannot_be_requested_fails_without_stopping_the_worker(app, db):
+    hook_id, _ = outbound.create_hook(db, "http://example.com/")
+    db.execute("UPDATE outbound_hooks SET url = 'http://%00/' WHERE id = ?", [hook_id])
+    answered_invitation(db, app.config)
+    outcomes = outbound.send_due(db, app.config)
+    assert outcomes["retry"] + outcomes["failed"] == 1

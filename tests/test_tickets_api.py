@@ -209,3 +209,12 @@ def test_unknown_api_path_answers_json_404(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.get_json() == {"error": "Page not found"}
+
+
+@pytest.mark.parametrize("email", [["a@example.com"], {"a": 1}])
+def test_an_email_that_is_not_text_is_422(client, api_headers, db, email):
+    response = client.post("/api/v1/tickets/closed", headers=api_headers,
+                           json=ticket_payload(customer={"email": email}))
+    assert response.status_code == 422
+    assert "customer.email" in response.get_json()["errors"]
+    assert db["tickets"].count == 0

@@ -385,3 +385,73 @@ def test_flask_integration_commands(runner, db):
     assert runner.invoke(args=["integration", "revoke", "Billing desk"]).exit_code != 0
     bad = runner.invoke(args=["integration", "create", "jira", "x"])
     assert bad.exit_code != 0
+
+
+@pytest.mark.parametrize("email", [["jane@acme.example"], {"a": 1}, 42])
+def test_an_email_that_is_not_text_is_422(client, db, integration, email):
+    path, secret = integration("generic")
+    payload = ticket_payload("G-9")
+    payload["customer"] = {"email": email}
+    response = post(client, path, payload, lambda body: generic_headers(secret, body))
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["customer.email"] == "must be an email address as text"
+
+
+def test_a_customer_that_is_not_an_object_is_422(client, db, integration):
+    path, secret = integration("freshdesk")
+    response = post(client, path, {**FRESHDESK_RESOLVED, "customer": "budi@pelanggan.example"},
+                    lambda body: freshdesk_headers(secret, body))
+    assert response.status_code == 422 and count(db, "tickets") == 0
+
+
+def test_a_timestamp_beyond_the_calendar_is_401(client, db, integration):
+    path, secret = integration("generic")
+    body = json.dumps(VALID["generic"]).encode()
+    response = client.post(path, data=body, headers={
+        "Content-Type": "application/json", "X-Puas-Timestamp": "999999999999",
+        "X-Puas-Signature": sign_hex(secret, "999999999999", body)})
+    assert response.status_code == 401
+
+
+def test_deep_nesting_is_422_not_an_error(client, db, integration):
+    path, secret = integration("generic")
+    team = {}
+    for _ in range(900):
+        team = {"a": team}
+    response = post(client, path, {**VALID["generic"], "team": team},
+                    lambda body: generic_headers(secret, body))
+    assert response.status_code in (201, 422)   # team left out, or refused; never a 500
+    raw = b'{"team": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    response = post(client, path, None, lambda body: generic_headers(secret, body), raw=raw)
+    assert response.status_code == 422 and "nested too deeply" in response.get_json()["error"]
+
+
+def test_a_signed_body_labelled_as_text_is_read(client, integration):
+    path, secret = integration("generic")
+    body = json.dumps(VALID["generic"]).encode()
+    response = client.post(path, data=body, headers={"Content-Type": "text/plain",
+                                                     **generic_headers(secret, body)})
+    assert response.status_code == 201
+
+
+def test_a_zendesk_status_that_is_not_text_is_ignored(client, db, integration):
+    path, secret = integration("zendesk")
+    response = post(client, path, {**ZENDESK_TRIGGER, "status": 5},
+                    lambda body: zendesk_headers(secret, body))
+    assert response.status_code == 202 and response.get_json()["status"] == "ignored"
+
+
+def test_text_kept_from_a_skipped_delivery_is_printable_and_short(client, db, integration):
+    path, secret = integration("generic")
+    payload = ticket_payload("\u202e" + "9" * 30_000, email=None)
+    response = post(client, path, payload, lambda body: generic_headers(secret, body))
+    assert response.status_code == 202
+    ticket_ref = db.execute("SELECT ticket_ref FROM webhook_events").fetchone()[0]
+    assert ticket_ref == "9" * 200
+
+
+def test_the_page_with_a_new_secret_is_not_cached(manager_client):
+    page = manager_client.get("/integrations/").get_data(as_text=True)
+    created = manager_client.post("/integrations/", data={
+        "csrf_token": csrf_token(page), "kind": "generic", "name": "Own desk"})
+    assert created.headers["Cache-Control"] == "no-store"
