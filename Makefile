@@ -9,7 +9,10 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
 
-.PHONY: run test install install-test lint clean
+# Customers' languages: the .po catalogues are the source; `make` compiles each to its .mo.
+CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
+
+.PHONY: run test install install-test translations messages lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +30,20 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+%.mo: %.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -i $< -o $@
+
+translations: $(CATALOGUES:.po=.mo)
+
+# After changing customer-facing text: collect it into the template, then into every
+# catalogue, where new messages wait (empty) for a translator.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -c TRANSLATORS: --project=Puas \
+	    -o surveys/translations/messages.pot surveys templates
+	$(BIN)/pybabel update -i surveys/translations/messages.pot -d surveys/translations
+
 # The demo sends invitations at once (no 60-minute delay) and polls the outbox often.
-run: install
+run: install translations
 	$(BIN)/flask init-db
 	FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/flask seed-demo
 	@echo "Puas on http://$(HOST):$(PORT)/login (Ctrl+C stops the server and the mail worker)"
@@ -39,7 +54,7 @@ run: install
 	$(BIN)/flask outbox run & \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
 
-test: install-test
+test: install-test translations
 	$(BIN)/python -m pytest
 
 lint: install-test

@@ -16,6 +16,7 @@ def create_app(test_config=None):
     register_database(app)
     register_security(app)
     register_auth(app)
+    register_languages(app)
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
@@ -30,7 +31,7 @@ def register_config(app, test_config):
 
 
 def register_database(app):
-    """One connection per request, closed on teardown."""
+    """A kept connection per thread, left with no transaction open after each request."""
     from surveys import db
 
     db.init_app(app)
@@ -50,6 +51,13 @@ def register_auth(app):
     auth.init_app(app)
 
 
+def register_languages(app):
+    """Customers read their pages and mail in English or Bahasa Indonesia (Flask-Babel)."""
+    from surveys import i18n
+
+    i18n.init_app(app)
+
+
 def register_blueprints(app):
     """One blueprint per audience."""
     from surveys.security import RowIdConverter
@@ -59,6 +67,8 @@ def register_blueprints(app):
     from surveys import (
         api,
         auth,
+        distribution,
+        import_pages,
         mailbox,
         people,
         ratings,
@@ -67,11 +77,17 @@ def register_blueprints(app):
         scorecards,
         survey,
         targets,
+        unsubscribe,
+        webhooks,
     )
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(survey.bp)
+    app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(webhooks.api_bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(import_pages.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(mailbox.bp)
     app.register_blueprint(people.bp)
@@ -79,6 +95,7 @@ def register_blueprints(app):
     app.register_blueprint(records.bp)
     app.register_blueprint(scorecards.bp)
     app.register_blueprint(targets.bp)
+    app.register_blueprint(distribution.bp)
 
 
 def register_errors(app):

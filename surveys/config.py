@@ -14,6 +14,13 @@ DEFAULTS = {
     "SEND_DELAY_MINUTES": 60,
     "LINK_TTL_DAYS": 14,
     "THROTTLE_DAYS": 14,
+    # Distribution rules: managers change these (and the three above) on
+    # /settings/distribution; until they save that page, these values apply.
+    "SAMPLE_RATE_PERCENT": 100,
+    "NPS_INTERVAL_DAYS": 90,
+    "REMINDER_DAYS": 0,
+    # Where the List-Unsubscribe mailto: points; unset = MAIL_FROM.
+    "UNSUBSCRIBE_MAILTO": None,
     "SMTP_HOST": None,
     "SMTP_PORT": 25,
     "SMTP_USERNAME": None,
@@ -117,6 +124,7 @@ def check_number_map(config, key, names):
 def check_config(config):
     """Refuse to start with values that would fail later, far from their cause."""
     for key in ("SEND_DELAY_MINUTES", "LINK_TTL_DAYS", "THROTTLE_DAYS", "MIN_N",
+                "SAMPLE_RATE_PERCENT", "NPS_INTERVAL_DAYS", "REMINDER_DAYS",
                 "SMTP_PORT", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_RETRY_SECONDS",
                 "OUTBOX_POLL_SECONDS", "SMTP_TIMEOUT_SECONDS", "API_MAX_BODY_BYTES",
                 "ANONYMITY_MIN_RATERS", "REPEAT_WINDOW_DAYS", "LEADERBOARD_MIN_N"):
@@ -136,6 +144,13 @@ def check_config(config):
         raise ConfigError("RATING_WEIGHTS needs at least one weight above 0")
     if config["LINK_TTL_DAYS"] < 1:
         raise ConfigError("LINK_TTL_DAYS must be at least 1")
+    if config["SAMPLE_RATE_PERCENT"] > 100:
+        raise ConfigError("SAMPLE_RATE_PERCENT must be a whole number from 0 to 100, "
+                          f"not {config['SAMPLE_RATE_PERCENT']!r}")
+    mailto = config["UNSUBSCRIBE_MAILTO"]
+    if mailto is not None and (not isinstance(mailto, str) or mailto.count("@") != 1
+                               or any(character.isspace() for character in mailto)):
+        raise ConfigError(f"UNSUBSCRIBE_MAILTO must be an email address, not {mailto!r}")
     if config["SMTP_SECURITY"] not in SMTP_SECURITY_CHOICES:
         raise ConfigError(
             f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, "

@@ -340,3 +340,175 @@ def m007_rollups(db):
             db.execute(statement)
     db.execute("INSERT INTO rollup_settings (id, repeat_window_days) VALUES (1, 7)")
     rollups.rebuild(db)
+
+
+@migrations()
+def m008_integrations(db):
+    # Help-desk webhooks. The secret is kept as is: checking an HMAC signature needs it.
+    db.execute("""
+        CREATE TABLE integrations (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('zendesk', 'chatwoot', 'freshdesk', 'generic')),
+            name TEXT NOT NULL UNIQUE,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            revoked_at TEXT
+        ) STRICT
+    """)
+    # Every verified delivery, with what became of it; a delivery id seen twice is a retry.
+    db.execute("""
+        CREATE TABLE webhook_events (
+            id INTEGER PRIMARY KEY,
+            integration_id INTEGER NOT NULL REFERENCES integrations(id),
+            delivery_id TEXT,
+            received_at TEXT NOT NULL,
+            event TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('created', 'skipped', 'ignored')),
+            reason TEXT,
+            ticket_ref TEXT,
+            ticket_id INTEGER REFERENCES tickets(id)
+        ) STRICT
+    """)
+    db.execute("CREATE UNIQUE INDEX webhook_events_delivery ON webhook_events "
+               "(integration_id, delivery_id) WHERE delivery_id IS NOT NULL")
+    db.execute("CREATE INDEX webhook_events_integration ON webhook_events "
+               "(integration_id, received_at)")
+    # Responses POSTed back to the help desk: the URLs, and a queue filled by triggers.
+    db.execute("""
+        CREATE TABLE outbound_hooks (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            revoked_at TEXT
+        ) STRICT
+    """)
+    db.execute("""
+        CREATE TABLE outbound_deliveries (
+            id INTEGER PRIMARY KEY,
+            hook_id INTEGER NOT NULL REFERENCES outbound_hooks(id),
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        ) STRICT
+    """)
+    db.execute("CREATE INDEX outbound_deliveries_due ON outbound_deliveries "
+               "(status, next_attempt_at)")
+    # Each answer, and each change to one, is queued for every active hook, in the
+    # transaction that stores it (JSON fixed at that moment; surveys/outbound.py sends it).
+    db.execute("""
+        CREATE TRIGGER responses_outbound_insert AFTER INSERT ON responses BEGIN
+            INSERT INTO outbound_deliveries (hook_id, event, payload, status, attempts,
+                                             next_attempt_at, created_at)
+            SELECT outbound_hooks.id, 'response.created', json_object(
+                'event', 'response.created',
+                'response', (SELECT json_object(
+                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
+                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
+                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
+                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
+                    'answered_at', NEW.updated_at)
+                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+                  LEFT JOIN agents ON agents.id = invitations.agent_id
+                  LEFT JOIN teams ON teams.id = invitations.team_id
+                 WHERE invitations.id = NEW.invitation_id)),
+                   'pending', 0, NEW.updated_at, NEW.updated_at
+              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+        END
+    """)
+    db.execute("""
+        CREATE TRIGGER responses_outbound_update AFTER UPDATE OF csat, ces, nps, comment
+        ON responses
+        WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps
+             OR OLD.comment IS NOT NEW.comment BEGIN
+            INSERT INTO outbound_deliveries (hook_id, event, payload, status, attempts,
+                                             next_attempt_at, created_at)
+            SELECT outbound_hooks.id, 'response.updated', json_object(
+                'event', 'response.updated',
+                'response', (SELECT json_object(
+                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
+                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
+                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
+                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
+                    'answered_at', NEW.updated_at)
+                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+                  LEFT JOIN agents ON agents.id = invitations.agent_id
+                  LEFT JOIN teams ON teams.id = invitations.team_id
+                 WHERE invitations.id = NEW.invitation_id)),
+                   'pending', 0, NEW.updated_at, NEW.updated_at
+              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+        END
+    """)
+    # A CSV file of closed tickets, kept from upload through mapping to import.
+    db.execute("""
+        CREATE TABLE ticket_imports (
+            id INTEGER PRIMARY KEY,
+            filename TEXT NOT NULL,
+            content BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            imported_at TEXT,
+            surveyed INTEGER CHECK (surveyed IN (0, 1)),
+            created INTEGER,
+            duplicates INTEGER,
+            errors TEXT
+        ) STRICT
+    """)
+
+
+@migrations()
+def m009_distribution(db):
+    # The distribution rules managers set on /settings/distribution: one row, written
+    # whole; without it the settings' defaults apply (surveys.distribution).
+    db.execute("""
+        CREATE TABLE distribution_rules (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            send_delay_minutes INTEGER NOT NULL CHECK (send_delay_minutes BETWEEN 0 AND 10080),
+            sample_rate_percent INTEGER NOT NULL CHECK (sample_rate_percent BETWEEN 0 AND 100),
+            throttle_days INTEGER NOT NULL CHECK (throttle_days BETWEEN 0 AND 365),
+            nps_interval_days INTEGER NOT NULL CHECK (nps_interval_days BETWEEN 0 AND 730),
+            reminder_days INTEGER NOT NULL CHECK (reminder_days BETWEEN 0 AND 60),
+            link_ttl_days INTEGER NOT NULL CHECK (link_ttl_days BETWEEN 1 AND 365),
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id)
+        ) STRICT
+    """)
+    # Whether the invitation asks NPS (at most once per NPS_INTERVAL_DAYS per customer);
+    # every invitation before this migration asked it.
+    db.execute("ALTER TABLE invitations ADD COLUMN nps_asked INTEGER NOT NULL DEFAULT 1 "
+               "CHECK (nps_asked IN (0, 1))")
+    # The outbox also carries the one reminder an unanswered invitation may get.
+    db.execute("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'invitation' "
+               "CHECK (kind IN ('invitation', 'reminder'))")
+    # Addresses that must not be surveyed, by SHA-256 of the normalised address: no
+    # customer row is needed, so a suppression outlives the erasure of their data.
+    db.execute("""
+        CREATE TABLE suppressions (
+            address_hash TEXT PRIMARY KEY,
+            reason TEXT NOT NULL CHECK (reason IN ('unsubscribed', 'bounced')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+    """)
+    # One-click unsubscribe links (RFC 8058): one per mail, stored as the token's SHA-256
+    # beside the address's hash and the ticket's locale (the page's language); they do
+    # not expire.
+    db.execute("""
+        CREATE TABLE unsubscribe_links (
+            token_hash TEXT PRIMARY KEY,
+            address_hash TEXT NOT NULL,
+            locale TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+    """)
+    # A closure without a customer address (stored as '') repeats no other closure.
+    rollups.drop_triggers(db)
+    rollups.create_triggers(db)

@@ -97,6 +97,8 @@ def _seed(db, config):
             customer_email=f"new-customer{number}@example.com",
             customer_name=f"New Customer {number}", agent_email=email, agent_name=name,
             team=team, channel="email",
+            # The mailbox shows the invitation and its survey in both languages.
+            customer_locale="id-ID" if number % 2 else "en",
         ), settings, source="demo")
     ratings = seed_internal_ratings(db, rng, now, config["TIMEZONE"])
     return (f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "

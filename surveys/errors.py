@@ -3,6 +3,7 @@
 import sqlite3
 
 from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 
@@ -12,6 +13,10 @@ class TokenUnknown(Exception):
 
 class TokenExpired(Exception):
     """The survey link was real but its lifetime has passed."""
+
+
+class UnsubscribeLinkUnknown(Exception):
+    """The unsubscribe link matches none that Puas sent (mistyped or tampered)."""
 
 
 class ApiKeyInvalid(Exception):
@@ -26,21 +31,23 @@ class RangeError(ValueError):
         self.errors = errors
 
 
-# Status, page title and a sentence a customer or manager can act on.
+# Status, page title and a sentence a customer or manager can act on; a customer reads
+# them in their language (on their pages), everyone else in English.
 FRIENDLY = {
-    400: ("This request could not be understood",
-          "The form may have expired. Go back, reload the page and try again."),
-    401: ("Please sign in", "You need to sign in to see this page."),
-    403: ("Not allowed", "Your account cannot open this page."),
-    404: ("Page not found", "There is nothing at this address."),
-    405: ("Not allowed", "This page cannot be used that way."),
-    410: ("Gone", "This page is no longer available."),
-    413: ("Too large", "What you sent is larger than Puas accepts."),
-    415: ("Unsupported", "Puas cannot read what was sent."),
-    422: ("Please check your answers", "Some answers could not be accepted."),
-    429: ("Too many attempts", "Please wait a few minutes and try again."),
-    500: ("Something went wrong", "Puas could not finish this request. Please try again."),
-    503: ("Busy", "Puas is busy. Please try again in a moment."),
+    400: (_l("This request could not be understood"),
+          _l("The form may have expired. Go back, reload the page and try again.")),
+    401: (_l("Please sign in"), _l("You need to sign in to see this page.")),
+    403: (_l("Not allowed"), _l("Your account cannot open this page.")),
+    404: (_l("Page not found"), _l("There is nothing at this address.")),
+    405: (_l("Not allowed"), _l("This page cannot be used that way.")),
+    410: (_l("Gone"), _l("This page is no longer available.")),
+    413: (_l("Too large"), _l("What you sent is larger than Puas accepts.")),
+    415: (_l("Unsupported"), _l("Puas cannot read what was sent.")),
+    422: (_l("Please check your answers"), _l("Some answers could not be accepted.")),
+    429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
+    500: (_l("Something went wrong"),
+          _l("Puas could not finish this request. Please try again.")),
+    503: (_l("Busy"), _l("Puas is busy. Please try again in a moment.")),
 }
 
 
@@ -51,7 +58,7 @@ def wants_json():
 
 def error_response(status, message=None, errors=None):
     """A JSON error for API clients, a friendly page for people."""
-    title, sentence = FRIENDLY.get(status, FRIENDLY[500])
+    title, sentence = (str(text) for text in FRIENDLY.get(status, FRIENDLY[500]))
     if wants_json():
         body = {"error": message or title}
         if errors:
@@ -79,6 +86,10 @@ def init_app(app):
     @app.errorhandler(TokenExpired)
     def token_expired(error):
         return render_template("survey/link_expired.html"), 410
+
+    @app.errorhandler(UnsubscribeLinkUnknown)
+    def unsubscribe_link_unknown(error):
+        return render_template("unsubscribe/unknown.html"), 404
 
     @app.errorhandler(ApiKeyInvalid)
     def api_key_invalid(error):

@@ -3,6 +3,8 @@
 import re
 
 from flask import current_app
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -34,7 +36,7 @@ def scale_value(value):
 def score_field(question):
     """A skippable question on a scale: skipped stays None, anything off the scale is refused."""
     scale = question.scale
-    message = f"Please choose a number from {scale[0]} to {scale[-1]}."
+    message = _l("Please choose a number from %(low)d to %(high)d.", low=scale[0], high=scale[-1])
     return RadioField(question.text, choices={str(score): str(score) for score in scale},
                       coerce=scale_value, validators=[Optional()],
                       invalid_value_message=message, invalid_choice_message=message)
@@ -69,7 +71,8 @@ def rating_field(dimension):
 def plain_text(form, field):
     """Refuse control characters other than line breaks and tabs."""
     if field.data and refused_characters(field.data, multiline=True):
-        raise ValidationError("Please remove the special control characters from this text.")
+        raise ValidationError(gettext("Please remove the special control characters from "
+                                      "this text."))
 
 
 class SurveyForm(FlaskForm):
@@ -78,16 +81,19 @@ class SurveyForm(FlaskForm):
     csat = score_field(CSAT)
     ces = score_field(CES)
     nps = score_field(NPS)
-    comment = TextAreaField("Anything else you would like to tell us? (optional)",
-                            validators=[Optional(), Length(max=COMMENT_MAX_LENGTH),
-                                        plain_text])
+    comment = TextAreaField(
+        _l("Anything else you would like to tell us? (optional)"),
+        validators=[Optional(), Length(
+            max=COMMENT_MAX_LENGTH,
+            message=_l("Please keep your comment to %(max)d characters or fewer.")), plain_text])
 
     def validate(self, extra_validators=None):
         """All fields valid, and at least one question answered."""
         if not super().validate(extra_validators):
             return False
         if all(answer is None for answer in self.answers().values()):
-            self.form_errors.append("Please answer at least one question before sending.")
+            self.form_errors.append(gettext("Please answer at least one question before "
+                                            "sending."))
             return False
         return True
 

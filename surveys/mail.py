@@ -1,6 +1,7 @@
 """Invitation messages and the two ways to send them: SMTP, or .eml files in a mailbox folder."""
 
 import os
+import re
 import secrets
 import smtplib
 import ssl
@@ -9,8 +10,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from flask import render_template
+from flask_babel import gettext
 
 from surveys import clock
+from surveys.i18n import current_language
 from surveys.questions import CSAT, CSAT_LABELS
 
 
@@ -22,14 +25,25 @@ class PermanentDeliveryError(DeliveryError):
     """The server refused the message for good (5xx reply); never retried."""
 
 
+class RecipientRefused(PermanentDeliveryError):
+    """The server refused the recipient's address for good: later mail to it is suppressed."""
+
+
+# An enhanced status code 5.1.x (RFC 3463) names a bad destination address, even when a
+# server only says so after DATA; 5.7.x (policy, spam) and others refuse the message.
+BAD_ADDRESS_CODE = re.compile(r"\b5\.1\.[0-9]{1,3}\b")
+
+
 def survey_url(base_url, token, csat=None):
     """The customer's link; a csat value only pre-selects the answer on the page."""
     url = f"{base_url.rstrip('/')}/s/{token}"
     return f"{url}?csat={csat}" if csat is not None else url
 
 
-def invitation_message(*, config, recipient, customer_name, ticket_ref, token, outbox_id):
-    """A multipart (text + HTML) invitation with the CSAT question as five links."""
+def invitation_message(*, config, recipient, customer_name, ticket_ref, token, outbox_id,
+                       ttl_days=None, nps_asked=True, reminder=False, unsubscribe_url=None):
+    """A multipart (text + HTML) invitation with the CSAT question as five links, in the
+    current language (the outbox speaks the ticket's: i18n.in_language)."""
     company = config["COMPANY_NAME"]
     context = {
         "company": company,
@@ -42,10 +56,18 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
             for score in CSAT.scale
         ],
         "csat_question": CSAT.asked_by(company),
-        "ttl_days": config["LINK_TTL_DAYS"],
+        "ttl_days": ttl_days or config["LINK_TTL_DAYS"],
+        # The distribution rules: NPS at most once per NPS_INTERVAL_DAYS, one reminder.
+        "nps_asked": nps_asked,
+        "reminder": reminder,
+        "unsubscribe_url": unsubscribe_url,
     }
     message = EmailMessage()
-    message["Subject"] = f"How did we do? Your request {ticket_ref} with {company}"
+    subject = gettext("How did we do? Your request %(ticket)s with %(company)s",
+                      ticket=ticket_ref, company=company)
+    if reminder:
+        subject = gettext("Reminder: %(subject)s", subject=subject)
+    message["Subject"] = subject
     sender_address = Address(addr_spec=config["MAIL_FROM"])
     message["From"] = Address(display_name=company, username=sender_address.username,
                               domain=sender_address.domain)
@@ -60,6 +82,8 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
     message.set_content(render_template("email/invitation.txt", **context))
     message.add_alternative(render_template("email/invitation.html", **context),
                             subtype="html")
+    # After the parts: set_content() drops every Content-* header set before it.
+    message["Content-Language"] = current_language()
     return message
 
 
@@ -102,10 +126,12 @@ class SmtpSender:
             detail = "; ".join(f"{code} {_decode(reply)}"
                                for code, reply in error.recipients.values())
             if codes and all(code >= 500 for code in codes):
-                raise PermanentDeliveryError(f"recipient refused: {detail}") from error
+                raise RecipientRefused(f"recipient refused: {detail}") from error
             raise DeliveryError(f"recipient deferred: {detail}") from error
         except smtplib.SMTPResponseException as error:
             detail = f"{error.smtp_code} {_text(error)}"
+            if error.smtp_code >= 500 and BAD_ADDRESS_CODE.search(_text(error)):
+                raise RecipientRefused(f"recipient refused: {detail}") from error
             if error.smtp_code >= 500:
                 raise PermanentDeliveryError(f"message refused: {detail}") from error
             raise DeliveryError(f"message deferred: {detail}") from error

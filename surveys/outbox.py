@@ -2,7 +2,12 @@
 
 A row is claimed by a single UPDATE, so two workers never take the same message; it is
 leased while being sent, retried with growing gaps after a temporary failure, and given up
-after a permanent (5xx) refusal or too many attempts.
+after a permanent (5xx) refusal or too many attempts. A permanent refusal of the recipient
+puts the address on the suppression list (bounced).
+
+A row is an invitation or its one reminder (REMINDER_DAYS after the invitation was sent).
+A message whose address was suppressed while it waited, or a reminder whose invitation was
+answered, is skipped when it falls due.
 """
 
 import random
@@ -12,10 +17,26 @@ from datetime import timedelta
 
 from flask import current_app
 
-from surveys import clock
+from surveys import clock, outbound
 from surveys.db import connect, immediate
-from surveys.mail import DeliveryError, PermanentDeliveryError, invitation_message, sender_for
+from surveys.distribution import current_rules
+from surveys.i18n import in_language, mail_language
+from surveys.mail import (
+    DeliveryError,
+    PermanentDeliveryError,
+    RecipientRefused,
+    invitation_message,
+    sender_for,
+)
 from surveys.tokens import issue_link
+from surveys.unsubscribe import (
+    add_unsubscribe_headers,
+    address_hash,
+    address_suppression,
+    issue_unsubscribe_link,
+    suppress,
+    unsubscribe_url,
+)
 
 # Longer than any SMTP conversation (timeouts are 30 s); after it, a crashed worker's
 # message is taken again by another worker.
@@ -45,8 +66,13 @@ def claim_next(db, now):
     return rows[0] if rows else None
 
 
-def _finish(db, entry, outbox_status, invitation_status, error=None, next_attempt_at=None):
-    """Record an attempt's outcome, if this worker still holds the lease."""
+def _finish(db, entry, outbox_status, invitation_status, error=None, next_attempt_at=None,
+            reminder_at=None, bounced=False):
+    """Record an attempt's outcome, if this worker still holds the lease.
+
+    Only an invitation's own mail changes the invitation (a reminder's never does);
+    `reminder_at` queues its reminder, `bounced` suppresses the recipient's address.
+    """
     now_iso = clock.to_iso(clock.now())
     with immediate(db):
         cursor = db.execute(
@@ -57,30 +83,62 @@ def _finish(db, entry, outbox_status, invitation_status, error=None, next_attemp
             [outbox_status, error, next_attempt_at, outbox_status, now_iso,
              entry["id"], entry["lease_until"]],
         )
-        if cursor.rowcount and entry["invitation_id"] and invitation_status:
+        if not cursor.rowcount:
+            return
+        if entry["invitation_id"] and invitation_status and entry["kind"] == "invitation":
             db.execute(
                 "UPDATE invitations SET status = ?, reason = ?, "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?",
-                [invitation_status, error if invitation_status == "failed" else None,
+                [invitation_status,
+                 error if invitation_status in ("failed", "suppressed") else None,
                  invitation_status, now_iso, entry["invitation_id"]],
             )
+        if reminder_at:
+            db.execute(
+                """INSERT INTO outbox (invitation_id, recipient, status, attempts,
+                       next_attempt_at, created_at, kind)
+                   VALUES (?, ?, 'pending', 0, ?, ?, 'reminder')""",
+                [entry["invitation_id"], entry["recipient"], reminder_at, now_iso],
+            )
+        if bounced:
+            suppress(db, address_hash(entry["recipient"]), "bounced")
 
 
-def build_message(db, entry, config):
-    """The invitation mail for an outbox entry, with a newly issued survey link."""
+def build_message(db, entry, config, rules):
+    """The invitation (or reminder) mail for an outbox entry, with newly issued links."""
     invitation = next(db.query(
-        """SELECT tickets.ticket_ref, tickets.customer_name FROM invitations
+        """SELECT tickets.ticket_ref, tickets.customer_name, tickets.customer_locale,
+                  invitations.nps_asked
+             FROM invitations
              JOIN tickets ON tickets.id = invitations.ticket_id WHERE invitations.id = ?""",
         [entry["invitation_id"]],
     ))
     # Each attempt issues its own link: the token is never stored, only its hash, and a
     # mail that was delivered despite an error still carries a link that works.
-    token = issue_link(db, entry["invitation_id"], config["LINK_TTL_DAYS"])
-    return invitation_message(
-        config=config, recipient=entry["recipient"],
-        customer_name=invitation["customer_name"], ticket_ref=invitation["ticket_ref"],
-        token=token, outbox_id=entry["id"],
-    )
+    token = issue_link(db, entry["invitation_id"], rules.link_ttl_days)
+    unsubscribe_token = issue_unsubscribe_link(db, entry["recipient"],
+                                               invitation["customer_locale"])
+    with in_language(mail_language(invitation["customer_locale"])):
+        message = invitation_message(
+            config=config, recipient=entry["recipient"],
+            customer_name=invitation["customer_name"], ticket_ref=invitation["ticket_ref"],
+            token=token, outbox_id=entry["id"], ttl_days=rules.link_ttl_days,
+            nps_asked=bool(invitation["nps_asked"]), reminder=entry["kind"] == "reminder",
+            unsubscribe_url=unsubscribe_url(config["BASE_URL"], unsubscribe_token),
+        )
+    add_unsubscribe_headers(message, config, unsubscribe_token)
+    return message
+
+
+def skip_reason(db, entry):
+    """Why a due message must not go out after all, or None: the address was suppressed
+    while it waited, or (a reminder) its invitation has been answered."""
+    reason = address_suppression(db, entry["recipient"])
+    if reason is None and entry["kind"] == "reminder":
+        answered = db.execute("SELECT 1 FROM responses WHERE invitation_id = ?",
+                              [entry["invitation_id"]]).fetchone()
+        reason = "answered" if answered else None
+    return reason
 
 
 def _retry_or_give_up(db, entry, config, error):
@@ -95,33 +153,46 @@ def _retry_or_give_up(db, entry, config, error):
     return "retry"
 
 
-def deliver(db, entry, config, sender):
-    """Send one claimed entry and record the outcome; returns 'sent', 'retry' or 'failed'."""
+def deliver(db, entry, config, sender, rules=None):
+    """Send one claimed entry and record the outcome; returns 'sent', 'retry', 'failed' or
+    'skipped'."""
+    rules = rules or current_rules(db, config)
+    reason = skip_reason(db, entry)
+    if reason:
+        _finish(db, entry, "skipped", "suppressed", error=reason)
+        return "skipped"
     try:
-        sender.send(build_message(db, entry, config))
+        sender.send(build_message(db, entry, config, rules))
     except PermanentDeliveryError as error:
-        _finish(db, entry, "failed", "failed", error=str(error)[:1000])
+        _finish(db, entry, "failed", "failed", error=str(error)[:1000],
+                bounced=isinstance(error, RecipientRefused))
         return "failed"
     except DeliveryError as error:
         return _retry_or_give_up(db, entry, config, error)
     except Exception as error:  # a bug must not wedge the queue: retried, then given up
         current_app.logger.exception("outbox entry %s failed unexpectedly", entry["id"])
         return _retry_or_give_up(db, entry, config, DeliveryError(f"internal error: {error}"))
-    _finish(db, entry, "sent", "sent")
+    reminder_at = None
+    if entry["kind"] == "invitation" and rules.reminder_days:
+        reminder_at = clock.to_iso(clock.now() + timedelta(days=rules.reminder_days))
+    _finish(db, entry, "sent", "sent", reminder_at=reminder_at)
     return "sent"
 
 
 def send_due(config, limit=None):
-    """One pass: deliver every message due now; returns counts per outcome."""
+    """One pass: deliver every message due now; returns counts per outcome ('skipped'
+    only when a message was skipped)."""
     db = connect(config["DATABASE"])
     sender = sender_for(config)
     outcomes = {"sent": 0, "retry": 0, "failed": 0}
     try:
+        rules = current_rules(db, config)  # once a pass: a change applies from the next
         while limit is None or sum(outcomes.values()) < limit:
             entry = claim_next(db, clock.now())
             if entry is None:
                 break
-            outcomes[deliver(db, entry, config, sender)] += 1
+            outcome = deliver(db, entry, config, sender, rules)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
     finally:
         db.close()
     return outcomes
@@ -144,11 +215,15 @@ def run_forever(config, echo=print):
     while not stopping:
         try:
             outcomes = send_due(config)
+            posted = outbound.send_due_pass(config)
         except Exception:  # e.g. the database stayed locked: log, wait, try again
             current_app.logger.exception("outbox pass failed; trying again")
-            outcomes = {}
+            outcomes, posted = {}, {}
         if any(outcomes.values()):
             echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+        if any(posted.values()):
+            echo("responses to hooks: " + ", ".join(f"{count} {outcome}"
+                                                    for outcome, count in posted.items()))
         for _ in range(max(1, config["OUTBOX_POLL_SECONDS"]) * 10):
             if stopping:
                 break

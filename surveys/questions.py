@@ -1,6 +1,12 @@
-"""The survey's wording in one place: questions, scales and the words at their ends."""
+"""The survey's wording in one place: questions, scales and the words at their ends.
+
+Customers' wording is marked _l (lazy): it becomes their language when it is shown, in
+surveys/translations. The admin rating is for staff and stays English.
+"""
 
 from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
 
 from surveys.scoring import CES_SCALE, CSAT_SCALE, NPS_SCALE
 
@@ -16,21 +22,21 @@ class Question:
     high_label: str
 
     def asked_by(self, company):
-        """The question as a customer reads it."""
-        return self.text.format(company=company)
+        """The question as a customer reads it (a plain string, escaped where it is shown)."""
+        return str(self.text).format(company=company)
 
 
-CSAT = Question("csat", "How satisfied are you with the support you received?", CSAT_SCALE,
-                "Very dissatisfied", "Very satisfied")
-CES = Question("ces", "{company} made it easy for me to handle my issue.", CES_SCALE,
-               "Strongly disagree", "Strongly agree")
-NPS = Question("nps", "How likely are you to recommend {company} to a friend or colleague?",
-               NPS_SCALE, "Not at all likely", "Extremely likely")
+CSAT = Question("csat", _l("How satisfied are you with the support you received?"),
+                CSAT_SCALE, _l("Very dissatisfied"), _l("Very satisfied"))
+CES = Question("ces", _l("{company} made it easy for me to handle my issue."), CES_SCALE,
+               _l("Strongly disagree"), _l("Strongly agree"))
+NPS = Question("nps", _l("How likely are you to recommend {company} to a friend or colleague?"),
+               NPS_SCALE, _l("Not at all likely"), _l("Extremely likely"))
 QUESTIONS = (CSAT, CES, NPS)
 
 # Each CSAT answer in words, for the five links of the invitation mail.
-CSAT_LABELS = {1: "Very dissatisfied", 2: "Dissatisfied", 3: "Neutral", 4: "Satisfied",
-               5: "Very satisfied"}
+CSAT_LABELS = {1: _l("Very dissatisfied"), 2: _l("Dissatisfied"), 3: _l("Neutral"),
+               4: _l("Satisfied"), 5: _l("Very satisfied")}
 
 
 # The admin rating (SPEC.md): three dimensions, each rated 1–5 by staff.

@@ -182,13 +182,14 @@ CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
     INSERT INTO channels (name) SELECT NEW.channel WHERE NEW.channel IS NOT NULL
     ON CONFLICT (name) DO NOTHING;
     -- A repeat: the customer opened a new ticket within the window after a closure.
+    -- '' is a closure without a customer address: it repeats nothing.
     UPDATE tickets SET repeated = 1
-     WHERE customer_email = NEW.customer_email AND repeated = 0
+     WHERE customer_email = NEW.customer_email AND repeated = 0 AND NEW.customer_email != ''
        AND closed_at < NEW.opened_at
        AND closed_at >= strftime({ISO}, NEW.opened_at, {EARLIER_WINDOW});
     -- Help desks report out of order: a later ticket may already be stored.
     UPDATE tickets SET repeated = 1
-     WHERE id = NEW.id AND EXISTS (
+     WHERE id = NEW.id AND NEW.customer_email != '' AND EXISTS (
            SELECT 1 FROM tickets AS later
             WHERE later.customer_email = NEW.customer_email
               AND later.closed_at > NEW.closed_at
@@ -242,12 +243,12 @@ def drop_triggers(db):
 # Flip the flags that differ from what the raw rows say (unchanged pages stay unwritten).
 REPEATS_SQL = f"""
 UPDATE tickets SET repeated = NOT repeated
- WHERE repeated IS NOT EXISTS (
+ WHERE repeated IS NOT (tickets.customer_email != '' AND EXISTS (
        SELECT 1 FROM tickets AS later
         WHERE later.customer_email = tickets.customer_email
           AND later.closed_at > tickets.closed_at
           AND later.opened_at > tickets.closed_at
-          AND later.opened_at <= strftime({ISO}, tickets.closed_at, {WINDOW}))
+          AND later.opened_at <= strftime({ISO}, tickets.closed_at, {WINDOW})))
 """
 
 CELL_COLUMNS = "day, agent_id, team_id, channel"

@@ -9,7 +9,8 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from surveys import clock
 from surveys.db import get_db, immediate
 from surveys.forms import SurveyForm
-from surveys.questions import QUESTIONS
+from surveys.i18n import use_ticket_locale
+from surveys.questions import NPS, QUESTIONS
 from surveys.tokens import find_invitation
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
@@ -21,6 +22,27 @@ def current_answers(db, invitation_id):
         "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?",
         [invitation_id]))
     return rows[0] if rows else None
+
+
+def speak_ticket_language(db, invitation):
+    """The rest of this request speaks the ticket's locale, unless the customer chose one."""
+    [ticket] = db.query("SELECT customer_locale FROM tickets WHERE id = ?",
+                        [invitation["ticket_id"]])
+    use_ticket_locale(ticket["customer_locale"])
+
+
+def asked_questions(invitation):
+    """The questions this invitation asks: NPS only when the distribution rules chose to."""
+    return [question for question in QUESTIONS
+            if question is not NPS or invitation["nps_asked"]]
+
+
+def posted_answers(invitation):
+    """The posted form, without an NPS answer when this invitation does not ask NPS."""
+    formdata = request.form.copy()
+    if not invitation["nps_asked"]:
+        formdata.pop(NPS.name, None)
+    return formdata
 
 
 def preselect(form, answers, query):
@@ -63,7 +85,8 @@ def answer(token):
     """Show the survey (never writing), or record the answers posted from it."""
     db = get_db()
     invitation = find_invitation(db, token)
-    form = SurveyForm(formdata=request.form if request.method == "POST" else None)
+    speak_ticket_language(db, invitation)
+    form = SurveyForm(formdata=posted_answers(invitation) if request.method == "POST" else None)
     previous = None
     if request.method == "POST":
         if form.validate():
@@ -78,7 +101,7 @@ def answer(token):
     return render_template(
         "survey/form.html", form=form, token=token, company=company,
         questions=[(getattr(form, question.name), question.asked_by(company), question)
-                   for question in QUESTIONS],
+                   for question in asked_questions(invitation)],
         answered_before=previous is not None,
     ), status
 
@@ -88,6 +111,7 @@ def thanks(token):
     """Thank the customer and show what they answered."""
     db = get_db()
     invitation = find_invitation(db, token)
+    speak_ticket_language(db, invitation)
     answers = current_answers(db, invitation["id"])
     if answers is None:  # nothing to thank for yet
         return redirect(url_for("survey.answer", token=token))

@@ -64,6 +64,9 @@ def _email(value, field, errors, required=False):
         if required:
             errors[field] = "is required"
         return None
+    if not isinstance(value, str):
+        errors[field] = "must be an email address as text"
+        return None
     try:
         return clean_email(value)
     except ValueError as error:

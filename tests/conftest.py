@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,9 @@ def ticket_payload(ticket_id="T-1", email="customer@example.com", **fields):
     payload = {
         "ticket_id": ticket_id,
         "closed_at": "2026-11-20T10:00:00+07:00",
-        "customer": {"email": email, "name": "Rina", "locale": "id"},
+        # English, so pages and mail read as the tests quote them; tests of Bahasa
+        # Indonesia pass customer={..., "locale": "id"}.
+        "customer": {"email": email, "name": "Rina", "locale": "en"},
         "agent": {"email": "agent@example.com", "name": "Agent Smith"},
         "team": "Billing",
         "channel": "email",
@@ -250,3 +253,30 @@ def live_server_factory(config):
     yield start
     for server in servers:
         server.stop()
+
+
+# A clock the test moves
+
+
+class FakeClock:
+    """What surveys.clock.now() answers while the fixture is on; the test moves it."""
+
+    def __init__(self, start):
+        self.current = start
+
+    def now(self):
+        return self.current
+
+    def advance(self, **delta):
+        """Let time pass: advance(days=14), advance(minutes=5)."""
+        self.current += timedelta(**delta)
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """Now is 2026-11-20 04:00 UTC (an hour after ticket_payload's closure) until moved."""
+    from surveys import clock
+
+    fake = FakeClock(datetime(2026, 11, 20, 4, 0, tzinfo=UTC))
+    monkeypatch.setattr(clock, "now", fake.now)
+    return fake

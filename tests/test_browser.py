@@ -10,8 +10,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import PASSWORD
-from survey_helpers import invite
+import requests
+from conftest import PASSWORD, ticket_payload
+from survey_helpers import deliver, invite, mailbox_messages
 
 from surveys.auth import create_user
 
@@ -273,3 +274,69 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
     assert page.evaluate("Array.from(document.images).every(image => image.naturalWidth > 0)")
     assert_only_local_requests(page, server)
     page.screenshot(path=str(ARTIFACTS / "dashboard-billing.png"), full_page=True)
+
+
+def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
+        browser, make_app, db, api_key, live_server_factory):
+    server = live_server_factory()
+    # The mail worker builds its links to this server, as `make run` sets BASE_URL.
+    worker = make_app(BASE_URL=server.url)
+    customer = {"email": "rina@example.com", "name": "Rina", "locale": "id"}
+    closed = requests.post(server.url + "/api/v1/tickets/closed",
+                           json=ticket_payload("T-ID", customer=customer),
+                           headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+    assert closed.status_code == 201, closed.text
+    deliver(worker)
+    [mail] = mailbox_messages(worker)
+    assert mail["Subject"] == "Bagaimana layanan kami? Permintaan Anda T-ID di Acme Support"
+    text = mail.get_body(("plain",)).get_content()
+    assert "Seberapa puas Anda dengan bantuan yang Anda terima? Pilih salah satu:" in text
+    link = re.search(r"^5 - Sangat puas: (\S+)$", text, re.MULTILINE).group(1)
+    assert link.startswith(f"{server.url}/s/") and link.endswith("?csat=5")
+    # The browser asks for English: the page speaks the ticket's language all the same.
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page = recorded_page(context)
+
+    assert page.goto(link).status == 200
+
+    assert page.locator("html").get_attribute("lang") == "id"
+    assert page.title() == "Masukan Anda untuk Acme Support"
+    assert page.get_by_role("heading", name="Bagaimana layanan kami?").is_visible()
+    assert page.locator("legend").all_inner_texts() == [
+        "Seberapa puas Anda dengan bantuan yang Anda terima? (opsional)",
+        "Acme Support memudahkan saya menyelesaikan masalah saya. (opsional)",
+        "Seberapa besar kemungkinan Anda merekomendasikan Acme Support kepada teman atau "
+        "rekan kerja? (opsional)"]
+    assert page.locator("#csat .ends").inner_text().split("\n") == [
+        "Sangat tidak puas", "Sangat puas"]
+    assert page.locator("input[name=csat][value='5']").is_checked()
+    page.locator("label.choice", has=page.locator("input[name=ces][value='6']")).click()
+    page.locator("label.choice", has=page.locator("input[name=nps][value='9']")).click()
+    page.get_by_label("Ada hal lain yang ingin Anda sampaikan kepada kami? (opsional)").fill(
+        "Cepat dan ramah, terima kasih!")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "survey-indonesian.png"), full_page=True)
+    assert stored_responses(db) == []
+
+    page.get_by_role("button", name="Kirim jawaban saya").click()
+
+    page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}/thanks$"))
+    assert page.title() == "Terima kasih · Acme Support"
+    assert page.get_by_role("heading", name="Terima kasih!").is_visible()
+    assert page.locator("ul.answers").inner_text().splitlines() == [
+        "Kepuasan: 5 dari 5", "Kemudahan: 6 dari 7", "Kemungkinan merekomendasikan: 9 dari 10"]
+    answer = {"invitation_id": only_invitation_id(db), "csat": 5, "ces": 6, "nps": 9,
+              "comment": "Cepat dan ramah, terima kasih!"}
+    assert stored_responses(db) == [answer]
+
+    # The switch on the page turns it English, and the choice stays for the next page.
+    page.get_by_role("link", name="English").click()
+    assert page.get_by_role("heading", name="Thank you!").is_visible()
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("link", name="Change my answers").click()
+    page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}$"))
+    assert page.get_by_role("heading", name="How did we do?").is_visible()
+    assert page.locator("input[name=nps][value='9']").is_checked()
+    assert stored_responses(db) == [answer]  # switching languages wrote nothing
+    assert_only_local_requests(page, server)
+    context.close()
