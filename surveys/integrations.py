@@ -74,7 +74,8 @@ class Event:
     """What a webhook delivery asks for.
 
     outcome is "closure" (body holds a SPEC.md closure body), "skipped" (a closed ticket
-    Puas cannot survey; reason says why) or "ignored" (not a closed ticket).
+    Puas cannot survey; reason says why; body, when there is one, is stored unsurveyed) or
+    "ignored" (not a closed ticket).
     """
 
     outcome: str
@@ -195,15 +196,17 @@ def _object(value):
 
 
 def _closure_event(name, body, received_at):
-    """A closure, or a skip when the help desk sent no address to survey."""
+    """A closure, or a skip (still carrying the closure) when the help desk sent no address
+    to survey."""
     body = _blank_to_none({key: body.get(key) for key in SPEC_FIELDS if key in body})
     ticket_ref = _label(body.get("ticket_id"))
-    customer = body.get("customer")
-    if (customer is None or isinstance(customer, dict)) and not _object(customer).get("email"):
-        return Event("skipped", name, reason="no email", ticket_ref=ticket_ref)
     closed_at_known = body.get("closed_at") is not None
     if not closed_at_known:  # no placeholder for it: the closure is when we hear of it
         body["closed_at"] = clock.to_iso(received_at)
+    customer = body.get("customer")
+    if (customer is None or isinstance(customer, dict)) and not _object(customer).get("email"):
+        return Event("skipped", name, body=body, reason="no email", ticket_ref=ticket_ref,
+                     closed_at_known=closed_at_known)
     return Event("closure", name, body=body, ticket_ref=ticket_ref,
                  closed_at_known=closed_at_known)
 
@@ -266,7 +269,7 @@ def read_freshdesk(payload, received_at):
 def read_generic(payload, received_at):
     """The body of POST /api/v1/tickets/closed (SPEC.md)."""
     event = _closure_event("ticket.closed", payload, received_at)
-    if event.outcome == "closure" and not event.closed_at_known:
+    if event.body and not event.closed_at_known:
         del event.body["closed_at"]  # required here: parse_closure says so
     return event
 

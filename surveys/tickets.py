@@ -102,8 +102,12 @@ def _count(value, field, errors):
     return value
 
 
-def parse_closure(payload, now=None):
-    """Validate a ticket-closed body (SPEC.md); returns (Closure, {}) or (None, errors)."""
+def parse_closure(payload, now=None, email_required=True):
+    """Validate a ticket-closed body (SPEC.md); returns (Closure, {}) or (None, errors).
+
+    Without `email_required` (a help desk's webhook for a chat visitor, say) the customer
+    and their address may be missing: the closure then counts in ticket KPIs, unsurveyed.
+    """
     if not isinstance(payload, dict):
         return None, {"body": "must be a JSON object"}
     errors = {}
@@ -115,11 +119,14 @@ def parse_closure(payload, now=None):
 
     customer = payload.get("customer")
     customer_email = customer_name = customer_locale = None
-    if not isinstance(customer, dict):
+    if customer is None and not email_required:
+        pass
+    elif not isinstance(customer, dict):
         errors["customer"] = ("is required" if customer is None
                               else "must be an object with an email")
     else:
-        customer_email = _email(customer.get("email"), "customer.email", errors, required=True)
+        customer_email = _email(customer.get("email"), "customer.email", errors,
+                                required=email_required)
         customer_name = _text(customer.get("name"), "customer.name", errors)
         customer_locale = _text(customer.get("locale"), "customer.locale", errors, max_length=35)
         if customer_locale and not LOCALE_PATTERN.fullmatch(customer_locale):

@@ -166,22 +166,25 @@ def delivery_id_of(kind):
     return (request.headers.get(header, "")[:200] or None) if header else None
 
 
-def lenient_closure(body, received_at):
+def lenient_closure(body, received_at, email_required=True):
     """(closure, fields left out, errors): optional fields a help desk filled wrongly are
     left out rather than losing the survey; required ones are errors."""
-    closure, errors = parse_closure(body, now=received_at)
+    closure, errors = parse_closure(body, now=received_at, email_required=email_required)
     if errors and integrations.optional_errors_only(errors):
         dropped = sorted(errors)
         closure, errors = parse_closure(integrations.without_fields(body, dropped),
-                                        now=received_at)
+                                        now=received_at, email_required=email_required)
         return closure, dropped, errors
     return closure, [], errors
 
 
 def store_closure(db, integration_id, delivery_id, event, closure, dropped, received_at):
-    """Store the closure and its delivery in one transaction; the answer to give."""
+    """Store the closure and its delivery in one transaction; the answer to give (201, or
+    202 for a closure stored unsurveyed because it came without an address)."""
     source = f"integration:{integration_id}"
-    reason = f"left out: {', '.join(dropped)}" if dropped else None
+    notes = [event.reason] if event.outcome == "skipped" else []
+    notes += [f"left out: {', '.join(dropped)}"] if dropped else []
+    reason = "; ".join(notes) or None
     with immediate(db):
         if not event.closed_at_known and recent_redelivery(db, source, closure.ticket_ref,
                                                            received_at):
@@ -191,7 +194,10 @@ def store_closure(db, integration_id, delivery_id, event, closure, dropped, rece
             return _answer(200, "duplicate", result=result)
         ticket_id = db.execute("SELECT ticket_id FROM invitations WHERE id = ?",
                                [result["invitation"]["id"]]).fetchone()[0]
-        record_event(db, integration_id, delivery_id, event, "created", reason, ticket_id)
+        outcome = "created" if event.outcome == "closure" else "skipped"
+        record_event(db, integration_id, delivery_id, event, outcome, reason, ticket_id)
+    if outcome == "skipped":
+        return _answer(202, "skipped", reason, result)
     return _answer(201, "created", reason, result)
 
 
@@ -215,14 +221,20 @@ def receive(integration_id):
         _, reason, _ = earlier
         return _answer(200, "duplicate", reason)
     event = integrations.read_event(kind, payload, received_at)
-    if event.outcome != "closure":  # skipped or ignored: listed on the page
-        with immediate(db):
-            record_event(db, integration_id, delivery_id, event)
-        return _answer(202, event.outcome, event.reason)
-    closure, dropped, errors = lenient_closure(event.body, received_at)
-    if errors:
-        return error_response(422, "the ticket could not be accepted", errors=errors)
-    return store_closure(db, integration_id, delivery_id, event, closure, dropped, received_at)
+    if event.body:
+        # A closed ticket; without an address it still counts in the ticket KPIs,
+        # unsurveyed, when the rest of it is sound.
+        surveyed = event.outcome == "closure"
+        closure, dropped, errors = lenient_closure(event.body, received_at,
+                                                   email_required=surveyed)
+        if errors and surveyed:
+            return error_response(422, "the ticket could not be accepted", errors=errors)
+        if not errors:
+            return store_closure(db, integration_id, delivery_id, event, closure, dropped,
+                                 received_at)
+    with immediate(db):  # skipped or ignored: listed on the page
+        record_event(db, integration_id, delivery_id, event)
+    return _answer(202, event.outcome, event.reason)
 
 
 # The pages where managers set integrations up.

@@ -221,21 +221,36 @@ def test_a_freshdesk_retry_without_a_closing_time_is_one_closure(client, db, int
 
 @pytest.mark.parametrize(("kind", "payload"), [
     ("zendesk", {**ZENDESK_TRIGGER, "customer": {"email": "", "name": "Jane"}}),
-    ("zendesk", ZENDESK_EVENT),   # event webhooks carry no requester address
     ("chatwoot", {**CHATWOOT_STATUS_CHANGED,
                   "meta": {"sender": {"email": None, "name": "visitor"}}}),
     ("freshdesk", {**FRESHDESK_RESOLVED, "customer": {"email": " ", "name": "Budi"}}),
     ("generic", ticket_payload("G-2", email=None)),
 ])
-def test_a_closed_ticket_without_an_email_is_recorded_and_skipped(client, db, integration, kind,
-                                                                  payload):
+def test_a_closed_ticket_without_an_email_counts_but_is_not_surveyed(client, db, integration,
+                                                                     kind, payload):
     path, secret = integration(kind)
     response = post(client, path, payload, lambda body: SIGNERS[kind](secret, body))
     assert response.status_code == 202
+    answer = response.get_json()
+    assert (answer["status"], answer["reason"]) == ("skipped", "no email")
+    assert answer["invitation"]["status"] == "suppressed"
+    assert answer["invitation"]["reason"] == "no_email"
+    [ticket] = db.query("SELECT customer_email FROM tickets")
+    assert ticket["customer_email"] == ""
+    [event] = db.query("SELECT outcome, reason, ticket_id FROM webhook_events")
+    assert (event["outcome"], event["reason"]) == ("skipped", "no email")
+    assert event["ticket_id"] is not None
+    assert db["outbox"].count == 0
+
+
+def test_a_zendesk_event_webhook_has_nothing_to_store(client, db, integration):
+    path, secret = integration("zendesk")   # event webhooks carry ids, no requester address
+    response = post(client, path, ZENDESK_EVENT, lambda body: zendesk_headers(secret, body))
+    assert response.status_code == 202
     assert response.get_json() == {"status": "skipped", "reason": "no email"}
-    [event] = db.query("SELECT outcome, reason FROM webhook_events")
-    assert dict(event) == {"outcome": "skipped", "reason": "no email"}
-    assert count(db, "tickets") == 0
+    [event] = db.query("SELECT outcome, reason, ticket_ref FROM webhook_events")
+    assert dict(event) == {"outcome": "skipped", "reason": "no email", "ticket_ref": "5158"}
+    assert db["tickets"].count == 0
 
 
 @pytest.mark.parametrize(("kind", "payload"), [
