@@ -131,6 +131,9 @@ def check_config(config):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
+    window = config["REPEAT_WINDOW_DAYS"]
+    if not 1 <= window <= 365:  # the stored repeat flags are kept for such a window
+        raise ConfigError(f"REPEAT_WINDOW_DAYS must be from 1 to 365 days, not {window!r}")
     target = config["FRT_TARGET_HOURS"]
     if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
         raise ConfigError(f"FRT_TARGET_HOURS must be a number of hours above 0, not {target!r}")

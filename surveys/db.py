@@ -25,7 +25,8 @@ def connect(path):
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
-    # Opened on every request: skip what Puas does not use (triggers, plugins).
+    # sqlite-utils would turn on recursive triggers (the rollup triggers must not fire
+    # themselves) and load plugins (Puas has none).
     db = Database(conn, recursive_triggers=False, execute_plugins=False)
     db.writer_lock_path = f"{path}-writer"
     return db
@@ -120,10 +121,31 @@ def migrate(path, repeat_window_days=None):
 
 
 def init_app(app):
-    """Register teardown and the init-db command."""
+    """Register teardown and the init-db command; warn about stale repeat flags."""
     app.extensions["puas.db"] = threading.local()
     app.teardown_appcontext(end_request)
     app.cli.add_command(init_db_command)
+    warn_about_repeat_window(app)
+
+
+def warn_about_repeat_window(app):
+    """Log a warning when the stored repeat flags were kept with another REPEAT_WINDOW_DAYS
+    (`flask init-db` rebuilds them: at 10 M tickets that takes minutes, not a request)."""
+    path = app.config["DATABASE"]
+    if not os.path.exists(path):
+        return
+    db = connect(path)
+    try:
+        stored = rollups.repeat_window_days(db)
+    except sqlite3.OperationalError:  # not migrated yet
+        return
+    finally:
+        db.close()
+    if stored is not None and stored != app.config["REPEAT_WINDOW_DAYS"]:
+        app.logger.warning(
+            "Repeat flags were kept with a %s-day window but REPEAT_WINDOW_DAYS is %s: "
+            "reports show repeats for %s days until `flask init-db` rebuilds them.",
+            stored, app.config["REPEAT_WINDOW_DAYS"], stored)
 
 
 @click.command("init-db")

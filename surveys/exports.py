@@ -66,8 +66,8 @@ def download(make_rows, fields, filename, kind):
     """A streamed CSV or xlsx download (`kind` is "csv" or "xlsx").
 
     `make_rows` is called once the response starts streaming, after the view has
-    returned and its database connection has been closed: a query it runs then gets a
-    connection of its own (closed when the stream ends).
+    returned; stream_with_context keeps the app context, and with it the thread's
+    connection, until the stream ends.
     """
     def rows():
         yield from make_rows()

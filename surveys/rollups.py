@@ -10,9 +10,12 @@ channel; 0 and '' stand for "none", because NULLs never collide in a unique key)
   month, from which medians and target compliance are read.
 - `channels`: every channel seen, for the report filters.
 
-Triggers on tickets, invitations and responses update them inside the statement that
-changes the raw rows, so a report can never see one without the other, whichever code
-(or hand-typed SQL) made the write. `rebuild` recomputes everything from the raw rows.
+Triggers update them inside the statement that changes the raw rows, so a report can
+never see one without the other, whichever code (or hand-typed SQL) made the write: new
+tickets, invitations and responses, invitation status changes and answer changes. Puas
+never updates or deletes tickets otherwise; after such a hand edit, `rebuild` recomputes
+everything from the raw rows. A change to the triggers needs a migration that runs
+`rebuild` (it drops and re-creates them), like m009.
 
 A histogram bucket is named by its upper bound in seconds and holds the durations in
 (previous bound, bound]. Bounds fall on every whole minute below an hour, every 3
@@ -22,6 +25,8 @@ most 5 % as wide as its lower bound (a minute below an hour), so a median read a
 middle of its bucket is within 2.5 % + 30 seconds of the exact one, and a target on a
 bound (any whole hour up to 100 h, say) is compared exactly.
 """
+
+import re
 
 from surveys import clock
 
@@ -37,9 +42,6 @@ MEASURES = ("frt", "resolution")
 # (longest duration in seconds, bucket width in seconds) for each stretch of the scale.
 BUCKET_STEPS = ((3_600, 60), (36_000, 180), (360_000, 1_800), (3_600_000, 18_000),
                 (36_000_000, 180_000))
-TRIGGER_NAMES = ("tickets_rollup_insert", "tickets_rollup_repeat", "invitations_rollup_insert",
-                 "invitations_rollup_status", "responses_rollup_insert",
-                 "responses_rollup_update", "responses_rollup_delete")
 
 
 def duration_bucket(seconds):
@@ -212,7 +214,8 @@ END;
 CREATE TRIGGER responses_rollup_insert AFTER INSERT ON responses BEGIN
     {_survey_add("NEW", 1)}
 END;
-CREATE TRIGGER responses_rollup_update AFTER UPDATE OF csat, ces, nps ON responses BEGIN
+CREATE TRIGGER responses_rollup_update AFTER UPDATE OF csat, ces, nps ON responses
+WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps BEGIN
     {_survey_add("OLD", -1)}
     {_survey_add("NEW", 1)}
 END;
@@ -220,6 +223,9 @@ CREATE TRIGGER responses_rollup_delete AFTER DELETE ON responses BEGIN
     {_survey_add("OLD", -1)}
 END;
 """
+
+
+TRIGGER_NAMES = tuple(re.findall(r"^CREATE TRIGGER (\w+)", TRIGGERS, re.MULTILINE))
 
 
 def create_triggers(db):

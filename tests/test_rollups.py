@@ -7,7 +7,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from app import create_app
+from surveys import db as database
 from surveys import rollups
+from surveys.config import ConfigError
 from surveys.db import immediate
 from surveys.kpi_report import kpi_groups
 from surveys.kpis import count_at_most, histogram_median, merge_histograms
@@ -233,3 +236,21 @@ def test_flask_rollups_rebuild(app, db, runner):
     assert result.exit_code == 0, result.output
     assert "1 rows in ticket_rollups" in result.output
     assert db.execute("SELECT sum(tickets) FROM ticket_rollups").fetchone()[0] == 1
+
+
+def test_a_changed_repeat_window_is_warned_about_until_init_db(config, caplog):
+    database.migrate(config["DATABASE"], 7)
+    with caplog.at_level("WARNING"):
+        create_app({**config, "REPEAT_WINDOW_DAYS": 3})
+    assert "kept with a 7-day window but REPEAT_WINDOW_DAYS is 3" in caplog.text
+    caplog.clear()
+    database.migrate(config["DATABASE"], 3)
+    with caplog.at_level("WARNING"):
+        create_app({**config, "REPEAT_WINDOW_DAYS": 3})
+    assert "window" not in caplog.text
+
+
+@pytest.mark.parametrize("days", [0, 366])
+def test_a_repeat_window_outside_a_year_is_refused_at_start(config, days):
+    with pytest.raises(ConfigError, match="REPEAT_WINDOW_DAYS must be from 1 to 365"):
+        create_app({**config, "REPEAT_WINDOW_DAYS": days})
