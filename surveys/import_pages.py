@@ -47,6 +47,7 @@ class ImportForm(FlaskForm):
 
 
 def stored_import(db, import_id):
+    """The uploaded import, or 404."""
     row = next(db.query("SELECT * FROM ticket_imports WHERE id = ?", [import_id]), None)
     if row is None:
         abort(404)
@@ -132,8 +133,15 @@ def mapping(import_id):
                 "WHERE id = ? AND imported_at IS NULL",
                 [clock.to_iso(clock.now()), int(form.survey.data), import_id]).rowcount
         if claimed:
-            outcome = imports.import_rows(db, table, chosen, current_app.config,
-                                          survey=form.survey.data)
+            try:
+                outcome = imports.import_rows(db, table, chosen, current_app.config,
+                                              survey=form.survey.data)
+            except Exception:
+                # Let it be run again: the batches stored so far count as duplicates then.
+                with immediate(db):
+                    db.execute("UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL "
+                               "WHERE id = ?", [import_id])
+                raise
             with immediate(db):
                 db.execute(
                     "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? "

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from surveys import clock
 from surveys.db import immediate
 from surveys.tickets import parse_closure, record_closure
 
@@ -201,7 +202,8 @@ def import_rows(db, table, mapping, settings, survey=False):
 
     With `survey`, invitations are scheduled by the usual rules; without, each is stored
     as not sent, with the reason NOT_SURVEYED. Invalid rows are reported, not stored; rows
-    already stored count as duplicates. Each batch of rows is one transaction.
+    already stored (imported before, or reported by the API or a webhook) count as
+    duplicates. Each batch of rows is one transaction.
     """
     outcome = Outcome()
     valid = []
@@ -210,9 +212,13 @@ def import_rows(db, table, mapping, settings, survey=False):
             outcome.errors.append((number, errors))
         else:
             valid.append(closure)
+    sources = reporting_sources(db)
     for start in range(0, len(valid), BATCH_ROWS):
         with immediate(db):
             for closure in valid[start:start + BATCH_ROWS]:
+                if stored_elsewhere(db, closure, sources):
+                    outcome.duplicates += 1
+                    continue
                 _, created = record_closure(db, closure, settings, source=SOURCE,
                                             suppress=None if survey else NOT_SURVEYED)
                 if created:
@@ -220,5 +226,20 @@ def import_rows(db, table, mapping, settings, survey=False):
                 else:
                     outcome.duplicates += 1
     return outcome
+
+
+def reporting_sources(db):
+    """Every source that reports closures as they happen: the API and each integration."""
+    return ["api", *(f"integration:{row[0]}" for row in db.execute(
+        "SELECT id FROM integrations"))]
+
+
+def stored_elsewhere(db, closure, sources):
+    """True when the help desk already reported this closure (same ticket, same time)."""
+    marks = ", ".join("?" for _ in sources)
+    return db.execute(
+        f"SELECT 1 FROM tickets WHERE source IN ({marks}) AND ticket_ref = ? "  # noqa: S608
+        "AND closed_at = ?",
+        [*sources, closure.ticket_ref, clock.to_iso(closure.closed_at)]).fetchone() is not None
 
 

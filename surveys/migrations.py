@@ -255,6 +255,7 @@ def m008_integrations(db):
         CREATE TABLE outbound_deliveries (
             id INTEGER PRIMARY KEY,
             hook_id INTEGER NOT NULL REFERENCES outbound_hooks(id),
+            response_id INTEGER NOT NULL REFERENCES responses(id),
             event TEXT NOT NULL,
             payload TEXT NOT NULL,
             status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
@@ -268,13 +269,16 @@ def m008_integrations(db):
     """)
     db.execute("CREATE INDEX outbound_deliveries_due ON outbound_deliveries "
                "(status, next_attempt_at)")
+    # One response's deliveries go out in order: a retried "created" before its "updated".
+    db.execute("CREATE INDEX outbound_deliveries_response ON outbound_deliveries "
+               "(hook_id, response_id, id)")
     # Each answer, and each change to one, is queued for every active hook, in the
     # transaction that stores it (JSON fixed at that moment; surveys/outbound.py sends it).
     db.execute("""
         CREATE TRIGGER responses_outbound_insert AFTER INSERT ON responses BEGIN
-            INSERT INTO outbound_deliveries (hook_id, event, payload, status, attempts,
-                                             next_attempt_at, created_at)
-            SELECT outbound_hooks.id, 'response.created', json_object(
+            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
+                                             attempts, next_attempt_at, created_at)
+            SELECT outbound_hooks.id, NEW.id, 'response.created', json_object(
                 'event', 'response.created',
                 'response', (SELECT json_object(
                     'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
@@ -295,9 +299,9 @@ def m008_integrations(db):
         ON responses
         WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps
              OR OLD.comment IS NOT NEW.comment BEGIN
-            INSERT INTO outbound_deliveries (hook_id, event, payload, status, attempts,
-                                             next_attempt_at, created_at)
-            SELECT outbound_hooks.id, 'response.updated', json_object(
+            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
+                                             attempts, next_attempt_at, created_at)
+            SELECT outbound_hooks.id, NEW.id, 'response.updated', json_object(
                 'event', 'response.updated',
                 'response', (SELECT json_object(
                     'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,

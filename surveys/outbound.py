@@ -70,14 +70,24 @@ def create_hook(db, url, created_by=None):
 
 
 def claim_next(db, now):
-    """Take the next due delivery (or one whose worker's lease ran out), or None."""
+    """Take the next due delivery (or one whose worker's lease ran out), or None.
+
+    A delivery waits while an earlier one of the same response to the same hook is still
+    unsent, so a receiver never gets an older answer after a newer one.
+    """
     rows = list(db.query(
         """UPDATE outbound_deliveries
               SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
-            WHERE id = (SELECT id FROM outbound_deliveries
-                         WHERE (status = 'pending' AND next_attempt_at <= :now)
-                            OR (status = 'sending' AND lease_until <= :now)
-                         ORDER BY next_attempt_at, id LIMIT 1)
+            WHERE id = (SELECT id FROM outbound_deliveries AS due
+                         WHERE ((due.status = 'pending' AND due.next_attempt_at <= :now)
+                                OR (due.status = 'sending' AND due.lease_until <= :now))
+                           AND NOT EXISTS (
+                               SELECT 1 FROM outbound_deliveries AS earlier
+                                WHERE earlier.hook_id = due.hook_id
+                                  AND earlier.response_id = due.response_id
+                                  AND earlier.id < due.id
+                                  AND earlier.status IN ('pending', 'sending'))
+                         ORDER BY due.next_attempt_at, due.id LIMIT 1)
         RETURNING *""",
         {"now": clock.to_iso(now),
          "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))}))

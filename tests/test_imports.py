@@ -4,7 +4,7 @@ import io
 import re
 
 import pytest
-from conftest import csrf_token
+from conftest import csrf_token, ticket_payload
 
 from surveys import imports
 
@@ -84,13 +84,14 @@ def test_a_manager_uploads_maps_and_imports_once(manager_client, db):
     uploaded = upload(manager_client)
     assert uploaded.status_code == 303
     location = uploaded.headers["Location"]
+    assert location == "/imports/1"
     page = manager_client.get(location).get_data(as_text=True)
     assert "rina@example.com" in page and "budi@example.com" in page
     assert "Line 5" in page and "must be true or false" in page
     assert db["tickets"].count == 0   # a preview writes nothing
 
     done = import_with(manager_client, location)
-    assert done.status_code == 303
+    assert (done.status_code, done.headers["Location"]) == (303, location)
     result = manager_client.get(location).get_data(as_text=True)
     assert "2 new closures, 0 already stored" in result and "Line 5" in result
     rows = list(db.query("SELECT tickets.source, invitations.status, invitations.reason "
@@ -225,3 +226,32 @@ def test_an_upload_without_a_csrf_token_stores_nothing(manager_client, db):
     assert response.status_code == 422
     assert "CSRF token is missing" in response.get_data(as_text=True)
     assert db["ticket_imports"].count == 0
+
+
+def test_a_closure_the_api_reported_is_not_imported_again(manager_client, client, db,
+                                                          api_headers):
+    reported = client.post("/api/v1/tickets/closed", headers=api_headers, json=ticket_payload(
+        "1001", closed_at="2026-11-02T10:00:00+00:00", email="rina@example.com"))
+    assert reported.status_code == 201
+    export = (b"Ticket ID,Requester email,Resolved at\n"
+              b"1001,rina@example.com,2026-11-02 10:00\n"
+              b"1002,budi@example.com,2026-11-03 10:00\n")
+    location = upload(manager_client, export).headers["Location"]
+    import_with(manager_client, location)
+    result = manager_client.get(location).get_data(as_text=True)
+    assert "1 new closure, 1 already stored" in result
+    assert db["tickets"].count == 2
+
+
+def test_an_import_that_fails_midway_can_be_run_again(manager_client, db, monkeypatch):
+    location = upload(manager_client).headers["Location"]
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(imports, "import_rows", fail)
+    assert import_with(manager_client, location).status_code == 500
+    assert db.execute("SELECT imported_at FROM ticket_imports").fetchone()[0] is None
+    monkeypatch.undo()
+    import_with(manager_client, location)
+    assert "2 new closures" in manager_client.get(location).get_data(as_text=True)

@@ -205,3 +205,17 @@ def test_a_stored_url_that_cannot_be_requested_fails_without_stopping_the_worker
     answered_invitation(db, app.config)
     outcomes = outbound.send_due(db, app.config)
     assert outcomes["retry"] + outcomes["failed"] == 1
+
+
+def test_a_newer_answer_waits_for_the_retry_of_an_older_one(app, db, receiver):
+    outbound.create_hook(db, receiver.url)
+    receiver.statuses = [503]
+    invitation = answered_invitation(db, app.config)
+    assert outbound.send_due(db, app.config)["retry"] == 1   # "created" failed once
+    save_response(db, invitation, {"csat": 1, "ces": None, "nps": None, "comment": "Changed"})
+    assert outbound.send_due(db, app.config) == {"sent": 0, "retry": 0, "failed": 0}
+    db.execute("UPDATE outbound_deliveries SET next_attempt_at = '2000-01-01T00:00:00Z' "
+               "WHERE status = 'pending'")
+    assert outbound.send_due(db, app.config)["sent"] == 2
+    events = [json.loads(body)["event"] for _, body in receiver.requests]
+    assert events == ["response.created", "response.created", "response.updated"]
