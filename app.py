@@ -69,6 +69,7 @@ def register_blueprints(app):
         auth,
         distribution,
         import_pages,
+        integration_pages,
         mailbox,
         people,
         ratings,
@@ -86,7 +87,7 @@ def register_blueprints(app):
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.api_bp)
-    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(integration_pages.bp)
     app.register_blueprint(import_pages.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(mailbox.bp)

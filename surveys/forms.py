@@ -6,6 +6,7 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from surveys import clock
+from surveys.integrations import KIND_LABELS
 from surveys.questions import CES, CSAT, NPS, RATING_DIMENSIONS
 from surveys.text import refused_characters
 
@@ -176,3 +178,31 @@ class DeliverableForm(FlaskForm):
     deadline = DateField("Deadline", validators=[InputRequired(), year_in_range])
     submitted_on = DateField("Submitted on (leave empty if not yet)",
                              validators=[Optional(), year_in_range, not_in_future])
+
+
+class IntegrationForm(FlaskForm):
+    """A new integration."""
+
+    kind = SelectField("Help desk", choices=KIND_LABELS, validators=[InputRequired()])
+    name = StringField("Name", validators=[InputRequired(), Length(max=100)],
+                       description="For you: e.g. “Zendesk, support team”.")
+
+
+class HookForm(FlaskForm):
+    """A URL to POST responses to."""
+
+    url = StringField("URL", validators=[InputRequired(), Length(max=2000)],
+                      description="Where Puas POSTs each response as it arrives or changes.")
+
+
+class UploadForm(FlaskForm):
+    """A CSV file of closed tickets."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
+
+
+class ImportForm(FlaskForm):
+    """Import with the mapping on the page."""
+
+    survey = BooleanField("Survey the customers of these tickets",
+                          description="Leave unticked to load past tickets for reports only.")

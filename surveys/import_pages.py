@@ -12,13 +12,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField
 
 from surveys import clock, imports
 from surveys.auth import manager_required
 from surveys.db import get_db, immediate
+from surveys.forms import ImportForm, UploadForm
 from surveys.security import csrf
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -31,19 +29,6 @@ FIELD_LABELS = {
     "channel": "Channel", "opened_at": "Opened at", "first_response_at": "First response at",
     "contacts": "Contacts", "escalated": "Escalated", "reopened": "Reopened",
 }
-
-
-class UploadForm(FlaskForm):
-    """A CSV file of closed tickets."""
-
-    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])
-
-
-class ImportForm(FlaskForm):
-    """Import with the mapping on the page."""
-
-    survey = BooleanField("Survey the customers of these tickets",
-                          description="Leave unticked to load past tickets for reports only.")
 
 
 def stored_import(db, import_id):

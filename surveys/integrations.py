@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from surveys import clock
 
 KINDS = ("zendesk", "chatwoot", "freshdesk", "generic")
+KIND_LABELS = {"zendesk": "Zendesk", "chatwoot": "Chatwoot", "freshdesk": "Freshdesk",
+               "generic": "Generic (Puas API, signed)"}
 # A signed timestamp further than this from our clock (either way) is refused: an old
 # request replayed, or a clock that needs fixing.
 TOLERANCE = timedelta(minutes=5)
