@@ -76,6 +76,9 @@ def parse_args():
                         help=f"then {BIG_ROWS:,} rows in the same run, and print the growth")
     parser.add_argument("--runs", type=int, default=3,
                         help="timed runs per measurement, after one warm-up; medians reported")
+    parser.add_argument("--no-export", action="store_true",
+                        help="skip the CSV export (it grows with the rows by nature; "
+                             "for a quicker growth check of the reports)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the temporary folder (databases and CSV files)")
     parser.add_argument("--export-child", metavar="DATABASE", help=argparse.SUPPRESS)
@@ -333,17 +336,20 @@ def measure_export_memory(database):
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
-def measure_puas(database, runs):
-    """The dashboard, /api/v1/scores and the export's time, on one connection."""
+def measure_puas(database, runs, export=True):
+    """The dashboard, /api/v1/scores and (unless not `export`) the export's time, on one
+    connection; {name: Timing}."""
     db = puas_db.connect(database)
     try:
-        dashboard = measure(puas_dashboard_steps(db), runs)
-        scores = measure(puas_scores_steps(db), runs)
-        with open(os.devnull, "w") as sink:
-            export = measure([("CSV export", lambda: puas_export(db, sink))], runs)
+        timings = {"dashboard": measure(puas_dashboard_steps(db), runs),
+                   "scores": measure(puas_scores_steps(db), runs)}
+        if export:
+            with open(os.devnull, "w") as sink:
+                timings["export"] = measure([("CSV export", lambda: puas_export(db, sink))],
+                                            runs)
     finally:
         db.close()
-    return dashboard, scores, export
+    return timings
 
 
 # DuckDB: the same tables, loaded before timing, and SQL that computes the same figures
@@ -502,10 +508,10 @@ def duckdb_steps(connection):
     }
 
 
-def measure_duckdb(connection, runs):
-    """The same three measurements in DuckDB."""
+def measure_duckdb(connection, runs, names):
+    """The same measurements in DuckDB."""
     steps = duckdb_steps(connection)
-    return {name: measure(steps[name], runs) for name in ("dashboard", "scores", "export")}
+    return {name: measure(steps[name], runs) for name in names}
 
 
 # Checks and report
@@ -583,6 +589,18 @@ def print_size(result):
          f"{duck['dashboard'].steps[name]:.3f}" if name in duck["dashboard"].steps else "-"]
         for name, seconds in puas["dashboard"].steps.items()])
     memory = result.export_memory
+    if memory is not None:
+        print_export(puas, duck, memory)
+    checks = agreement(puas["dashboard"], duck["dashboard"])
+    print("\nAgreement (overall, both engines): " + ", ".join(
+        f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks))
+    for name, ours, theirs, same in checks:
+        if not same:
+            print(f"!!! MISMATCH: {name} is {ours} in Puas but {theirs} in DuckDB !!!")
+
+
+def print_export(puas, duck, memory):
+    """The export's time beside DuckDB's COPY, and its peak memory."""
     export_ratio = puas["export"].seconds / duck["export"].seconds
     print(f"\nCSV export of all responses ({memory['rows']:,} rows, to /dev/null):")
     print_table(["measurement", "Puas s", "DuckDB COPY s", "Puas/DuckDB", "peak MB",
@@ -594,12 +612,6 @@ def print_size(result):
     print(f"  peak MB: the export's child process grew from {memory['baseline_mb']:.1f} MB "
           f"(after imports) to {memory['peak_mb']:.1f} MB peak RSS; DuckDB's ratio is for "
           "information only.")
-    checks = agreement(puas["dashboard"], duck["dashboard"])
-    print("\nAgreement (overall, both engines): " + ", ".join(
-        f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks))
-    for name, ours, theirs, same in checks:
-        if not same:
-            print(f"!!! MISMATCH: {name} is {ours} in Puas but {theirs} in DuckDB !!!")
 
 
 def print_growth(small, big):
@@ -609,17 +621,20 @@ def print_growth(small, big):
     rows = []
     for name, label in (("dashboard", "dashboard, all queries"),
                         ("scores", "/api/v1/scores by month"), ("export", "CSV export")):
+        if name not in small.puas:
+            continue
         growth = big.puas[name].seconds / small.puas[name].seconds
         duck_growth = big.duckdb[name].seconds / small.duckdb[name].seconds
         verdict = ("PASS" if growth <= TARGET_GROWTH else "FAIL") if name != "export" else \
             "(scales with rows)"
         rows.append([label, f"{small.puas[name].seconds:.3f}", f"{big.puas[name].seconds:.3f}",
                      f"{growth:.2f}x", f"{duck_growth:.2f}x", verdict])
-    memory_growth = big.export_memory["delta_mb"] - small.export_memory["delta_mb"]
     print_table(["measurement", f"{small.rows:,} rows s", f"{big.rows:,} rows s",
                  "Puas growth", "DuckDB growth", f"target <= {TARGET_GROWTH}x"], rows)
-    print(f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
-          f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
+    if small.export_memory is not None:
+        memory_growth = big.export_memory["delta_mb"] - small.export_memory["delta_mb"]
+        print(f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
+              f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
 
 
 def warn_if_busy(when):
@@ -645,20 +660,21 @@ def run_size(rows, args, workdir):
 
     warn_if_busy("before measuring")
     print("Timing Puas (dashboard, /api/v1/scores, CSV export) ...")
-    dashboard, scores, export = measure_puas(database, args.runs)
-    print("Measuring the CSV export's peak memory in a child process ...")
-    export_memory = measure_export_memory(database)
+    puas = measure_puas(database, args.runs, export=not args.no_export)
+    export_memory = None
+    if not args.no_export:
+        print("Measuring the CSV export's peak memory in a child process ...")
+        export_memory = measure_export_memory(database)
 
     print("Loading DuckDB (not timed) ...")
     started = time.perf_counter()
     duck_connection = load_duckdb(database, folder)
     print(f"  loaded in {time.perf_counter() - started:.1f} s; timing DuckDB ...")
     try:
-        duck = measure_duckdb(duck_connection, args.runs)
+        duck = measure_duckdb(duck_connection, args.runs, tuple(puas))
     finally:
         duck_connection.close()
-    result = SizeResult(rows, {"dashboard": dashboard, "scores": scores, "export": export},
-                        duck, export_memory)
+    result = SizeResult(rows, puas, duck, export_memory)
     print_size(result)
     warn_if_busy("after measuring")
     if not args.keep:
