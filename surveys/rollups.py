@@ -48,14 +48,13 @@ def duration_bucket(seconds):
     """The bucket (its upper bound, in seconds) that holds a duration of whole seconds."""
     if seconds <= 0:
         return 0
-    for longest, width in BUCKET_STEPS:
-        if seconds <= longest:
-            return -(-seconds // width) * width
-    return seconds
+    width = bucket_width(seconds)
+    return -(-seconds // width) * width if width else seconds
 
 
 def bucket_width(bucket):
-    """How many seconds the bucket spans below its upper bound (0: exact)."""
+    """How many seconds the bucket spans below its upper bound (0: exact). The same for a
+    duration: the width of the step of the scale it falls in."""
     if bucket <= 0:
         return 0
     for longest, width in BUCKET_STEPS:
@@ -77,19 +76,19 @@ def bucket_sql(seconds):
     return f"CASE WHEN {seconds} <= 0 THEN 0 {steps} ELSE {seconds} END"
 
 
+def _counts_table(table, counts):
+    """A table of counts per closing day × agent × team × channel."""
+    return f"""CREATE TABLE {table} (
+    day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    {", ".join(f"{column} INTEGER NOT NULL DEFAULT 0" for column in counts)},
+    PRIMARY KEY (day, agent_id, team_id, channel)
+) STRICT, WITHOUT ROWID;"""
+
+
 SCHEMA = f"""
-CREATE TABLE survey_rollups (
-    day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
-    channel TEXT NOT NULL,
-    {", ".join(f"{column} INTEGER NOT NULL DEFAULT 0" for column in SURVEY_COUNTS)},
-    PRIMARY KEY (day, agent_id, team_id, channel)
-) STRICT, WITHOUT ROWID;
-CREATE TABLE ticket_rollups (
-    day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
-    channel TEXT NOT NULL,
-    {", ".join(f"{column} INTEGER NOT NULL DEFAULT 0" for column in TICKET_COUNTS)},
-    PRIMARY KEY (day, agent_id, team_id, channel)
-) STRICT, WITHOUT ROWID;
+{_counts_table("survey_rollups", SURVEY_COUNTS)}
+{_counts_table("ticket_rollups", TICKET_COUNTS)}
 CREATE TABLE duration_rollups (
     grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
     agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL, channel TEXT NOT NULL,
