@@ -208,6 +208,27 @@ def m007_rollups(db):
     rollups.rebuild(db)
 
 
+def _queue_for_hooks(event):
+    """m008's trigger body: queue the response (NEW) as `event` for every active hook, its
+    JSON fixed now. Part of m008: do not change it once shipped."""
+    return f"""INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
+                                             attempts, next_attempt_at, created_at)
+            SELECT outbound_hooks.id, NEW.id, '{event}', json_object(
+                'event', '{event}',
+                'response', (SELECT json_object(
+                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
+                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
+                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
+                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
+                    'answered_at', NEW.updated_at)
+                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+                  LEFT JOIN agents ON agents.id = invitations.agent_id
+                  LEFT JOIN teams ON teams.id = invitations.team_id
+                 WHERE invitations.id = NEW.invitation_id)),
+                   'pending', 0, NEW.updated_at, NEW.updated_at
+              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;"""  # noqa: S608 (event is one of two literals)
+
+
 @migrations()
 def m008_integrations(db):
     # Help-desk webhooks. The secret is kept as is: checking an HMAC signature needs it.
@@ -274,47 +295,17 @@ def m008_integrations(db):
                "(hook_id, response_id, id)")
     # Each answer, and each change to one, is queued for every active hook, in the
     # transaction that stores it (JSON fixed at that moment; surveys/outbound.py sends it).
-    db.execute("""
+    db.execute(f"""
         CREATE TRIGGER responses_outbound_insert AFTER INSERT ON responses BEGIN
-            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
-                                             attempts, next_attempt_at, created_at)
-            SELECT outbound_hooks.id, NEW.id, 'response.created', json_object(
-                'event', 'response.created',
-                'response', (SELECT json_object(
-                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
-                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
-                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
-                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
-                    'answered_at', NEW.updated_at)
-                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
-                  LEFT JOIN agents ON agents.id = invitations.agent_id
-                  LEFT JOIN teams ON teams.id = invitations.team_id
-                 WHERE invitations.id = NEW.invitation_id)),
-                   'pending', 0, NEW.updated_at, NEW.updated_at
-              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+            {_queue_for_hooks("response.created")}
         END
     """)
-    db.execute("""
+    db.execute(f"""
         CREATE TRIGGER responses_outbound_update AFTER UPDATE OF csat, ces, nps, comment
         ON responses
         WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps
              OR OLD.comment IS NOT NEW.comment BEGIN
-            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
-                                             attempts, next_attempt_at, created_at)
-            SELECT outbound_hooks.id, NEW.id, 'response.updated', json_object(
-                'event', 'response.updated',
-                'response', (SELECT json_object(
-                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
-                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
-                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
-                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
-                    'answered_at', NEW.updated_at)
-                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
-                  LEFT JOIN agents ON agents.id = invitations.agent_id
-                  LEFT JOIN teams ON teams.id = invitations.team_id
-                 WHERE invitations.id = NEW.invitation_id)),
-                   'pending', 0, NEW.updated_at, NEW.updated_at
-              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+            {_queue_for_hooks("response.updated")}
         END
     """)
     # A CSV file of closed tickets, kept from upload through mapping to import.
