@@ -38,6 +38,18 @@ def command_db():
         db.close()
 
 
+def revoke_named(table, name, noun):
+    """Revoke the active row of `table` (api_keys or integrations, never user input) named
+    `name`, and say so; ClickException when there is none."""
+    with command_db() as db, immediate(db):
+        cursor = db.execute(
+            f"UPDATE {table} SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",  # noqa: S608
+            [clock.to_iso(clock.now()), name.strip()])
+    if not cursor.rowcount:
+        raise click.ClickException(f"no active {noun} named {name!r}")
+    click.echo(f"{noun[0].upper()}{noun[1:]} {name!r} revoked.")
+
+
 def read_password():
     """Prompt twice on a terminal; read one line from standard input otherwise."""
     if sys.stdin.isatty():
@@ -87,13 +99,7 @@ def api_key_list():
 @click.argument("name")
 def api_key_revoke(name):
     """Revoke a key: requests with it are refused from now on."""
-    with command_db() as db:
-        cursor = db.execute(
-            "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-            [clock.to_iso(clock.now()), name.strip()])
-    if not cursor.rowcount:
-        raise click.ClickException(f"no active API key named {name!r}")
-    click.echo(f"API key {name!r} revoked.")
+    revoke_named("api_keys", name, "API key")
 
 
 @outbox_cli.command("send-due")
@@ -165,13 +171,7 @@ def integration_list():
 @click.argument("name")
 def integration_revoke(name):
     """Refuse an integration's webhooks from now on."""
-    with command_db() as db, immediate(db):
-        cursor = db.execute(
-            "UPDATE integrations SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-            [clock.to_iso(clock.now()), name.strip()])
-    if not cursor.rowcount:
-        raise click.ClickException(f"no active integration named {name!r}")
-    click.echo(f"Integration {name!r} revoked.")
+    revoke_named("integrations", name, "integration")
 
 
 @click.command("import-tickets")

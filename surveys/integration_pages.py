@@ -98,15 +98,8 @@ def index():
 @manager_required
 def revoke(integration_id):
     """Stop accepting an integration's webhooks (its URL answers 404 from now on)."""
-    db = get_db()
-    with immediate(db):
-        cursor = db.execute("UPDATE integrations SET revoked_at = ? "
-                            "WHERE id = ? AND revoked_at IS NULL",
-                            [clock.to_iso(clock.now()), integration_id])
-    if not cursor.rowcount:
-        abort(404)
-    flash("Integration revoked: its webhooks are refused from now on.")
-    return redirect(url_for("integrations.index"), code=303)
+    return revoke_row("integrations", integration_id,
+                      "Integration revoked: its webhooks are refused from now on.")
 
 
 @bp.route("/hooks", methods=["POST"])
@@ -130,12 +123,19 @@ def add_hook():
 @manager_required
 def revoke_hook(hook_id):
     """Stop POSTing responses to a hook's URL (deliveries still waiting fail)."""
+    return revoke_row("outbound_hooks", hook_id,
+                      "Hook removed: responses are no longer sent to it.")
+
+
+def revoke_row(table, row_id, message):
+    """Revoke an active row of `table` (integrations or outbound_hooks, never user input),
+    or 404; then back to the page with `message`."""
     db = get_db()
     with immediate(db):
-        cursor = db.execute("UPDATE outbound_hooks SET revoked_at = ? "
-                            "WHERE id = ? AND revoked_at IS NULL",
-                            [clock.to_iso(clock.now()), hook_id])
+        cursor = db.execute(
+            f"UPDATE {table} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",  # noqa: S608
+            [clock.to_iso(clock.now()), row_id])
     if not cursor.rowcount:
         abort(404)
-    flash("Hook removed: responses are no longer sent to it.")
+    flash(message)
     return redirect(url_for("integrations.index"), code=303)
