@@ -225,7 +225,8 @@ def rollups_rebuild():
     with command_db() as db, immediate(db):
         rollups.rebuild(db, window)
         counts = {table: db[table].count for table in
-                  ("survey_rollups", "ticket_rollups", "duration_rollups")}
+                  ("survey_rollups", "ticket_rollups", "duration_rollups",
+                   "agent_duration_rollups")}
     click.echo("Rollups rebuilt (repeat window {} days): {}.".format(
         window, ", ".join(f"{count} rows in {table}" for table, count in counts.items())))
 

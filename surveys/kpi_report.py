@@ -11,14 +11,22 @@ from surveys.kpis import (
 from surveys.rollups import MEASURES, TICKET_COUNTS, bucket_middle, histogram_spans
 from surveys.scoring import percentage
 
-# Fixed SQL fragments chosen by name; user input never reaches the SQL text. {table} is
-# ticket_rollups, or histograms (the duration_rollups rows of a range).
-GROUP_EXPRESSIONS = {
-    None: "'all'",
-    "agent": "coalesce(agents.email, agents.name)",
-    "team": "teams.name",
-    "channel": "nullif({table}.channel, '')",
-    "month": "substr({table}.{day}, 1, 7)",
+# Fixed SQL fragments chosen by name; user input never reaches the SQL text. Rows are
+# summed per key (ids, a channel, a month) first, then the few sums are named.
+GROUP_KEYS = {
+    None: "''",
+    "agent": "agent_id",
+    "team": "team_id",
+    "channel": "channel",
+    "month": "substr({day}, 1, 7)",
+}
+GROUP_NAMES = {
+    None: ("'all'", ""),
+    "agent": ("coalesce(agents.email, agents.name)",
+              "LEFT JOIN agents ON agents.id = keyed.key"),
+    "team": ("teams.name", "LEFT JOIN teams ON teams.id = keyed.key"),
+    "channel": ("nullif(keyed.key, '')", ""),
+    "month": ("keyed.key", ""),
 }
 
 # The public ROW of /api/v1/kpis and /reports/kpis.csv, in order.
@@ -26,41 +34,52 @@ ROW_FIELDS = ("group", "tickets", "frt_n", "frt_median_h", "frt_mean_h", "frt_ta
               "frt_compliance_pct", "frt_lateness_pct", "resolution_median_h",
               "resolution_mean_h", "fcr_pct", "escalation_pct", "reopen_pct", "repeat_pct")
 
-JOINS = """
-  LEFT JOIN agents ON agents.id = {table}.agent_id
-  LEFT JOIN teams ON teams.id = {table}.team_id"""
-
 COUNTS_SQL = f"""
-SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
-  FROM ticket_rollups {JOINS.format(table="ticket_rollups")}
- WHERE ticket_rollups.day BETWEEN :from_day AND :to_day {{filters}}
+WITH keyed AS (
+    SELECT {{key}} AS key, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
+      FROM ticket_rollups
+     WHERE day BETWEEN :from_day AND :to_day {{filters}}
+     GROUP BY key)
+SELECT {{name}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
+  FROM keyed {{join}}
  GROUP BY grp ORDER BY grp
 """  # noqa: S608 (fixed column names)
 
-AGENTS_SQL = f"""
-SELECT count(DISTINCT ticket_rollups.agent_id) AS agents
-  FROM ticket_rollups {JOINS.format(table="ticket_rollups")}
- WHERE ticket_rollups.day BETWEEN :from_day AND :to_day AND ticket_rollups.agent_id != 0
-       {{filters}}
-"""  # noqa: S608 (fixed SQL fragments)
+AGENTS_SQL = """
+SELECT count(DISTINCT agent_id) AS agents
+  FROM ticket_rollups
+ WHERE day BETWEEN :from_day AND :to_day AND agent_id != 0 {filters}
+"""
 
 # Whole months from the month rows, the days either side from the day rows; each part
-# a range of the primary key (grain, period, ...).
-HISTOGRAM_SQL = f"""
+# a range of the primary key (grain, period, ...). {histograms} is duration_rollups, or
+# agent_duration_rollups (channels merged) when no channel is asked about.
+HISTOGRAM_SQL = """
 WITH histograms AS (
-    SELECT * FROM duration_rollups
+    SELECT * FROM {histograms}
      WHERE grain = 'month' AND period BETWEEN :first_month AND :last_month
     UNION ALL
-    SELECT * FROM duration_rollups
+    SELECT * FROM {histograms}
      WHERE grain = 'day' AND period BETWEEN :head_from AND :head_to
     UNION ALL
-    SELECT * FROM duration_rollups
-     WHERE grain = 'day' AND period BETWEEN :tail_from AND :tail_to)
-SELECT {{group}} AS grp, measure, bucket, sum(n) AS n
-  FROM histograms {JOINS.format(table="histograms")}
- WHERE true {{filters}}
+    SELECT * FROM {histograms}
+     WHERE grain = 'day' AND period BETWEEN :tail_from AND :tail_to),
+keyed AS (
+    SELECT {key} AS key, measure, bucket, sum(n) AS n
+      FROM histograms
+     WHERE true {filters}
+     GROUP BY key, measure, bucket)
+SELECT {name} AS grp, measure, bucket, sum(n) AS n
+  FROM keyed {join}
  GROUP BY grp, measure, bucket ORDER BY grp, measure, bucket
 """  # noqa: S608 (fixed SQL fragments)
+
+
+def kpi_sql(template, grouping, day, filters, histograms="duration_rollups"):
+    """One of the SQL templates above, for a grouping; `day` names the rows' day column."""
+    name, join = GROUP_NAMES[grouping]
+    return template.format(key=GROUP_KEYS[grouping].format(day=day), name=name, join=join,
+                           filters=filters, histograms=histograms)
 
 
 def _hours(seconds, n):
@@ -98,11 +117,6 @@ def _median_hours(buckets):
     return None if middle is None else middle / 3600
 
 
-def _sql(template, grouping, table, day, filters):
-    group = GROUP_EXPRESSIONS[grouping].format(table=table, day=day)
-    return template.format(group=group, filters=filters)
-
-
 def kpi_groups(db, report_range, frt_target_h):
     """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
 
@@ -117,16 +131,17 @@ def kpi_groups(db, report_range, frt_target_h):
                   head_to=head[1], tail_from=tail[0], tail_to=tail[1])
 
     filters, filter_params = report_range.filter_sql("ticket_rollups")
+    params.update(filter_params)
     counts = {row["grp"]: row for row in db.query(
-        _sql(COUNTS_SQL, grouping, "ticket_rollups", "day", filters),
-        {**params, **filter_params})}
-    [agents] = db.query(_sql(AGENTS_SQL, None, "ticket_rollups", "day", filters),
-                        {**params, **filter_params})
+        kpi_sql(COUNTS_SQL, grouping, "day", filters), params)}
+    [agents] = db.query(kpi_sql(AGENTS_SQL, None, "day", filters), params)
 
-    filters, filter_params = report_range.filter_sql("histograms")
+    filters, _ = report_range.filter_sql("histograms")
+    by_channel = grouping == "channel" or report_range.channels
+    histogram_sql = kpi_sql(HISTOGRAM_SQL, grouping, "period", filters,
+                            "duration_rollups" if by_channel else "agent_duration_rollups")
     histograms = {}
-    for row in db.query(_sql(HISTOGRAM_SQL, grouping, "histograms", "period", filters),
-                        {**params, **filter_params}):
+    for row in db.query(histogram_sql, params):
         measures = histograms.setdefault(row["grp"], {})
         measures.setdefault(row["measure"], []).append((row["bucket"], row["n"]))
 

@@ -373,3 +373,15 @@ def m009_distribution(db):
     # A closure without a customer address (stored as '') repeats no other closure.
     rollups.drop_triggers(db)
     rollups.create_triggers(db)
+
+
+@migrations()
+def m010_agent_histograms(db):
+    # Duration histograms with the channels merged, which reports read unless they filter
+    # or group by channel. A new database has the table already: m007 creates the
+    # rollups' current schema.
+    if not db["agent_duration_rollups"].exists():
+        db.execute(rollups.AGENT_HISTOGRAMS_TABLE)
+        db.execute(rollups.AGENT_HISTOGRAMS_SQL)
+    rollups.drop_triggers(db)
+    rollups.create_triggers(db)

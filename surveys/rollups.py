@@ -1,13 +1,16 @@
 """Rollups: the counts every report reads, kept up to date by SQLite triggers.
 
-Three tables, each keyed by the cell a closure belongs to (closing day, agent, team,
-channel; 0 and '' stand for "none", because NULLs never collide in a unique key):
+Tables keyed by the cell a closure belongs to (closing day, agent, team, channel; 0
+and '' stand for "none", because NULLs never collide in a unique key):
 
 - `survey_rollups`: invitations sent, responses, and how many answers each score got.
 - `ticket_rollups`: closures and the counts behind each ticket KPI (durations summed in
   whole seconds, so means are exact).
 - `duration_rollups`: histograms of first response and resolution times, per day and per
   month, from which medians and target compliance are read.
+- `agent_duration_rollups`: the same histograms with the channels merged (per day or
+  month × agent × team). Reports that neither filter nor group by channel read these:
+  one row where `duration_rollups` holds one per channel.
 - `channels`: every channel seen, for the report filters.
 
 Triggers update them inside the statement that changes the raw rows, so a report can
@@ -86,6 +89,14 @@ def _counts_table(table, counts):
 ) STRICT, WITHOUT ROWID;"""
 
 
+AGENT_HISTOGRAMS_TABLE = """CREATE TABLE agent_duration_rollups (
+    grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+    agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+    measure TEXT NOT NULL CHECK (measure IN ('frt', 'resolution')),
+    bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (grain, period, agent_id, team_id, measure, bucket)
+) STRICT, WITHOUT ROWID;"""
+
 SCHEMA = f"""
 {_counts_table("survey_rollups", SURVEY_COUNTS)}
 {_counts_table("ticket_rollups", TICKET_COUNTS)}
@@ -96,6 +107,7 @@ CREATE TABLE duration_rollups (
     bucket INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (grain, period, agent_id, team_id, channel, measure, bucket)
 ) STRICT, WITHOUT ROWID;
+{AGENT_HISTOGRAMS_TABLE}
 CREATE TABLE channels (name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
 CREATE TABLE rollup_settings (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -138,18 +150,22 @@ def _survey_add(row, sign):
 
 
 def _durations(measure, start, end):
-    """Histogram upserts (day and month) for one duration of the new ticket."""
+    """Histogram upserts (day and month, per cell and per agent × team) for one duration
+    of the new ticket."""
     seconds = f"(unixepoch({end}) - unixepoch({start}))"
     statements = []
-    for grain, period in (("day", "NEW.closed_day"), ("month", "substr(NEW.closed_day, 1, 7)")):
-        statements.append(f"""
-    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure,
-                                  bucket, n)
-    SELECT '{grain}', {period}, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
-           coalesce(NEW.channel, ''), '{measure}', {bucket_sql(seconds)}, 1
+    for table, channel in (("duration_rollups", ("channel",)), ("agent_duration_rollups", ())):
+        keys = ", ".join(("grain", "period", "agent_id", "team_id", *channel, "measure",
+                          "bucket"))
+        channel_value = ", coalesce(NEW.channel, '')" if channel else ""
+        for grain, period in (("day", "NEW.closed_day"),
+                              ("month", "substr(NEW.closed_day, 1, 7)")):
+            statements.append(f"""
+    INSERT INTO {table} ({keys}, n)
+    SELECT '{grain}', {period}, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           {channel_value}, '{measure}', {bucket_sql(seconds)}, 1
      WHERE {start} IS NOT NULL AND {end} IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
-    DO UPDATE SET n = n + 1;""")
+    ON CONFLICT ({keys}) DO UPDATE SET n = n + 1;""")
     return "".join(statements)
 
 
@@ -258,6 +274,13 @@ UPDATE tickets SET repeated = NOT repeated
 
 CELL_COLUMNS = "day, agent_id, team_id, channel"
 
+# The channel-merged histograms, summed from the per-cell ones (run after those).
+AGENT_HISTOGRAMS_SQL = """
+INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+SELECT grain, period, agent_id, team_id, measure, bucket, sum(n)
+  FROM duration_rollups GROUP BY grain, period, agent_id, team_id, measure, bucket
+"""
+
 
 def _rebuild_statements():
     survey_sums = ", ".join(
@@ -295,6 +318,7 @@ def _rebuild_statements():
             SELECT '{grain}', {period}, coalesce(agent_id, 0), coalesce(team_id, 0),
                    coalesce(channel, ''), '{measure}', {bucket_sql(seconds)}, count(*)
               FROM tickets WHERE {present} GROUP BY 1, 2, 3, 4, 5, 6, 7""")
+    statements.append(AGENT_HISTOGRAMS_SQL)
     return statements
 
 
@@ -311,7 +335,8 @@ def rebuild(db, repeat_window_days=None):
                    "repeat_window_days = excluded.repeat_window_days",
                    [repeat_window_days])
     db.execute(REPEATS_SQL)
-    for table in ("survey_rollups", "ticket_rollups", "duration_rollups", "channels"):
+    for table in ("survey_rollups", "ticket_rollups", "duration_rollups",
+                  "agent_duration_rollups", "channels"):
         db.execute(f"DELETE FROM {table}")
     for statement in _rebuild_statements():
         db.execute(statement)

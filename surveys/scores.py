@@ -52,16 +52,21 @@ class ReportRange:
     def filter_sql(self, table):
         """An SQL condition (and its parameters) for the agent, team and channel filters.
 
-        `table` ("invitations" or "tickets") is a fixed name, never user input; the
-        filter values are bound parameters.
+        `table` (a table or alias with agent_id, team_id and channel columns) is a fixed
+        name, never user input; the filter values are bound parameters. Agents and teams
+        are picked by id, so the rows need no join to be filtered.
         """
         conditions, params = [], {}
-        for column, values in (("coalesce(agents.email, agents.name)", self.agents),
-                               ("teams.name", self.teams), (f"{table}.channel", self.channels)):
+        for column, lookup, values in (
+                ("agent_id", "SELECT id FROM agents WHERE coalesce(email, name)", self.agents),
+                ("team_id", "SELECT id FROM teams WHERE name", self.teams),
+                ("channel", None, self.channels)):
             if values:
                 names = [f"filter_{len(params) + index}" for index in range(len(values))]
                 params.update(zip(names, values, strict=True))
-                conditions.append(f"{column} IN ({', '.join(':' + name for name in names)})")
+                listed = ", ".join(":" + name for name in names)
+                condition = f"{lookup} IN ({listed})" if lookup else listed
+                conditions.append(f"{table}.{column} IN ({condition})")
         return "".join(f" AND {condition}" for condition in conditions), params
 
     def query_args(self):

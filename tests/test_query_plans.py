@@ -1,42 +1,47 @@
 """Every report query reads its tables through an index, never by scanning a whole table."""
 
 import re
+from datetime import date
 
 import pytest
 
-from surveys.kpi_report import AGENTS_SQL, HISTOGRAM_SQL
+from surveys.kpi_report import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
 from surveys.kpi_report import COUNTS_SQL as KPI_SQL
-from surveys.kpi_report import GROUP_EXPRESSIONS as KPI_GROUPS
 from surveys.scorecards import COUNTS_SQL as SCORECARD_SQL
 from surveys.scores import COUNTS_SQL as SCORES_SQL
-from surveys.scores import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL
+from surveys.scores import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL, ReportRange
 
 TABLES = ("invitations", "tickets", "responses", "ratings", "incidents", "deliverables",
           "agents", "teams", "survey_links", "outbox", "users", "survey_rollups",
-          "ticket_rollups", "duration_rollups")
+          "ticket_rollups", "duration_rollups", "agent_duration_rollups")
 PARAMS = {"from_day": "2026-01-01", "to_day": "2026-11-30", "first_month": "2026-01",
           "last_month": "2026-10", "head_from": "9", "head_to": "0",
           "tail_from": "2026-11-01", "tail_to": "2026-11-30", "first_period": "2026-01",
           "last_period": "2026-11", "first_day": "2026-01-01", "last_day": "2026-11-30",
           "today": "2026-11-23", "filter_0": "Billing"}
-FILTER = " AND teams.name IN (:filter_0)"
+FILTERED = ReportRange(date(2026, 1, 1), date(2026, 11, 30), None, teams=("Billing",))
 
 
-def kpi_sql(template, grouping, table, day):
-    group = KPI_GROUPS[grouping].format(table=table, day=day)
-    return template.format(group=group, filters=FILTER)
+def filtered(table):
+    filters, params = FILTERED.filter_sql(table)
+    assert params == {"filter_0": "Billing"}
+    return filters
 
 
 QUERIES = {
-    **{f"scores by {grouping}": SCORES_SQL.format(group=expression, filters=FILTER)
+    **{f"scores by {grouping}": SCORES_SQL.format(group=expression,
+                                                  filters=filtered("survey_rollups"))
        for grouping, expression in GROUP_EXPRESSIONS.items()},
-    **{f"kpis by {grouping}": kpi_sql(KPI_SQL, grouping, "ticket_rollups", "day")
-       for grouping in KPI_GROUPS},
-    **{f"duration histograms by {grouping}": kpi_sql(HISTOGRAM_SQL, grouping, "histograms",
-                                                     "period")
-       for grouping in KPI_GROUPS},
-    "agents": kpi_sql(AGENTS_SQL, None, "ticket_rollups", "day"),
-    "responses": RESPONSES_SQL.format(filters=FILTER, low="", comment="", limit="LIMIT 200"),
+    **{f"kpis by {grouping}": kpi_sql(KPI_SQL, grouping, "day", filtered("ticket_rollups"))
+       for grouping in GROUP_KEYS},
+    **{f"{table} by {grouping}": kpi_sql(HISTOGRAM_SQL, grouping, "period",
+                                         filtered("histograms"), table)
+       for grouping in GROUP_KEYS
+       for table in ("duration_rollups", "agent_duration_rollups")
+       if (grouping, table) != ("channel", "agent_duration_rollups")},  # never asked
+    "agents": kpi_sql(AGENTS_SQL, None, "day", filtered("ticket_rollups")),
+    "responses": RESPONSES_SQL.format(filters=filtered("invitations"), low="", comment="",
+                                      limit="LIMIT 200"),
     "scorecards": SCORECARD_SQL,
 }
 

@@ -88,6 +88,7 @@ TABLE_KEYS = {
     "ticket_rollups": ("day", "agent_id", "team_id", "channel"),
     "duration_rollups": ("grain", "period", "agent_id", "team_id", "channel", "measure",
                          "bucket"),
+    "agent_duration_rollups": ("grain", "period", "agent_id", "team_id", "measure", "bucket"),
 }
 
 
@@ -143,7 +144,7 @@ def random_history(db, config, rng, tickets=150):
 def test_rollups_always_equal_a_rebuild_from_the_raw_rows(app, db, seed):
     random_history(db, {**app.config, "THROTTLE_DAYS": 0}, random.Random(seed))
     kept = snapshot(db)
-    assert kept["ticket_rollups"] and kept["duration_rollups"] and kept["survey_rollups"]
+    assert all(kept[table] for table in TABLE_KEYS)
     assert any(kept["repeated"]), "the history should hold some repeats"
     with immediate(db):
         rollups.rebuild(db)
@@ -154,22 +155,35 @@ def exact_median(values):
     return statistics.median(values) if values else None
 
 
-def test_reports_from_rollups_match_the_raw_rows(app, db):
+# Grouped by agent, the histograms come from agent_duration_rollups (channels merged);
+# grouped or filtered by channel, from duration_rollups.
+@pytest.mark.parametrize(("view", "wanted"), [
+    ({"group_by": "agent"}, "true"),
+    ({"group_by": "channel"}, "true"),
+    ({"group_by": "team", "agent": "ayu@example.com"}, "agent = 'ayu@example.com'"),
+    ({"group_by": "month", "channel": "chat"}, "channel = 'chat'"),
+])
+def test_reports_from_rollups_match_the_raw_rows(app, db, view, wanted):
     config = {**app.config, "THROTTLE_DAYS": 0}
     random_history(db, config, random.Random(7), tickets=300)
     # Days of March before a whole April and days of May after it: both kinds of rows.
-    report_range = parse_range({"from": "2026-03-25", "to": "2026-05-10", "group_by": "agent"},
-                               "UTC")
+    report_range = parse_range({"from": "2026-03-25", "to": "2026-05-10", **view}, "UTC")
     groups, overall, _ = kpi_groups(db, report_range, 24.0)
     raw = list(db.query(
-        """SELECT coalesce(agents.email, agents.name) AS agent, tickets.*,
-                  unixepoch(first_response_at) - unixepoch(opened_at) AS frt_s,
-                  unixepoch(closed_at) - unixepoch(opened_at) AS resolution_s
-             FROM tickets LEFT JOIN agents ON agents.id = tickets.agent_id
-            WHERE closed_day BETWEEN '2026-03-25' AND '2026-05-10'"""))
+        f"""SELECT * FROM (
+            SELECT tickets.*, coalesce(agents.email, agents.name) AS agent, teams.name AS team,
+                   nullif(tickets.channel, '') AS channel_name,
+                   substr(closed_day, 1, 7) AS month,
+                   unixepoch(first_response_at) - unixepoch(opened_at) AS frt_s,
+                   unixepoch(closed_at) - unixepoch(opened_at) AS resolution_s
+              FROM tickets LEFT JOIN agents ON agents.id = tickets.agent_id
+              LEFT JOIN teams ON teams.id = tickets.team_id
+             WHERE closed_day BETWEEN '2026-03-25' AND '2026-05-10') WHERE {wanted}"""))  # noqa: S608
     assert overall["tickets"] == len(raw)
+    assert len(groups) > 1
+    group_column = {"channel": "channel_name"}.get(view["group_by"], view["group_by"])
     for row in [*groups, overall]:
-        mine = [ticket for ticket in raw if row["group"] in ("all", ticket["agent"])]
+        mine = [ticket for ticket in raw if row["group"] in ("all", ticket[group_column])]
         frts = [ticket["frt_s"] for ticket in mine if ticket["frt_s"] is not None]
         resolutions = [ticket["resolution_s"] for ticket in mine
                        if ticket["resolution_s"] is not None]
@@ -188,9 +202,14 @@ def test_reports_from_rollups_match_the_raw_rows(app, db):
 
     scores, score_overall, _ = score_groups(db, report_range)
     answered = list(db.query(
-        """SELECT responses.csat FROM responses
-             JOIN invitations ON invitations.id = responses.invitation_id
-            WHERE invitations.closed_day BETWEEN '2026-03-25' AND '2026-05-10'"""))
+        f"""SELECT * FROM (
+            SELECT responses.csat, coalesce(agents.email, agents.name) AS agent,
+                   invitations.channel
+              FROM responses
+              JOIN invitations ON invitations.id = responses.invitation_id
+              LEFT JOIN agents ON agents.id = invitations.agent_id
+             WHERE invitations.closed_day BETWEEN '2026-03-25' AND '2026-05-10')
+            WHERE {wanted}"""))  # noqa: S608
     csats = [row["csat"] for row in answered if row["csat"] is not None]
     assert score_overall["responses"] == len(answered)
     assert score_overall["csat_n"] == len(csats)
@@ -210,6 +229,23 @@ def test_a_repeat_reported_before_the_ticket_it_repeats(app, db):
         "SELECT ticket_ref, repeated FROM tickets")}
     assert flags == {"LATER": 0, "EARLIER": 1}
     assert db.execute("SELECT sum(repeats) FROM ticket_rollups").fetchone()[0] == 1
+
+
+def test_m010_fills_the_channel_merged_histograms_of_an_older_database(app, db):
+    random_history(db, {**app.config, "THROTTLE_DAYS": 0}, random.Random(4), tickets=120)
+    kept = snapshot(db)
+    # The database as m009 left it: no such table, and m010 not yet applied.
+    rollups.drop_triggers(db)
+    db.execute("DROP TABLE agent_duration_rollups")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm010_agent_histograms'")
+    assert database.migrate(app.config["DATABASE"]) == ["m010_agent_histograms"]
+    assert snapshot(db) == kept
+    record_closure(db, Closure(ticket_ref="AFTER", closed_at=START,
+                               customer_email="rina@example.com",
+                               opened_at=START - timedelta(hours=2)), app.config)
+    assert db.execute("SELECT sum(n) FROM agent_duration_rollups WHERE grain = 'day' "
+                      "AND measure = 'resolution'").fetchone()[0] == \
+        db.execute("SELECT count(*) FROM tickets WHERE opened_at IS NOT NULL").fetchone()[0]
 
 
 def test_changing_the_repeat_window_rebuilds_the_flags(make_app, db):
