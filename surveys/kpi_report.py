@@ -136,8 +136,8 @@ def kpi_groups(db, report_range, frt_target_h):
         kpi_sql(COUNTS_SQL, grouping, "day", filters), params)}
     [agents] = db.query(kpi_sql(AGENTS_SQL, None, "day", filters), params)
 
-    filters, _ = report_range.filter_sql("histograms")
-    by_channel = grouping == "channel" or report_range.channels
+    filters, _ = report_range.filter_sql("histograms")  # the same parameters, named alike
+    by_channel = grouping == "channel" or bool(report_range.channels)
     histogram_sql = kpi_sql(HISTOGRAM_SQL, grouping, "period", filters,
                             "duration_rollups" if by_channel else "agent_duration_rollups")
     histograms = {}

@@ -17,8 +17,9 @@ Triggers update them inside the statement that changes the raw rows, so a report
 never see one without the other, whichever code (or hand-typed SQL) made the write: new
 tickets, invitations and responses, invitation status changes and answer changes. Puas
 never updates or deletes tickets otherwise; after such a hand edit, `rebuild` recomputes
-everything from the raw rows. A change to the triggers needs a migration that runs
-`rebuild` (it drops and re-creates them), like m009.
+everything from the raw rows. A change to the triggers needs a migration that drops and
+re-creates them (and fills any new table from the raw rows or the other rollups), like
+m009 and m010.
 
 A histogram bucket is named by its upper bound in seconds and holds the durations in
 (previous bound, bound]. Bounds fall on every whole minute below an hour, every 3
@@ -97,6 +98,8 @@ AGENT_HISTOGRAMS_TABLE = """CREATE TABLE agent_duration_rollups (
     PRIMARY KEY (grain, period, agent_id, team_id, measure, bucket)
 ) STRICT, WITHOUT ROWID;"""
 
+# The rollups' current schema. m007 creates it whole on a new database, so a table added
+# here later is also created by the migration that adds it, unless it already exists.
 SCHEMA = f"""
 {_counts_table("survey_rollups", SURVEY_COUNTS)}
 {_counts_table("ticket_rollups", TICKET_COUNTS)}
@@ -150,14 +153,14 @@ def _survey_add(row, sign):
 
 
 def _durations(measure, start, end):
-    """Histogram upserts (day and month, per cell and per agent × team) for one duration
-    of the new ticket."""
+    """Histogram upserts (per day and month, both tables) for one duration of NEW."""
     seconds = f"(unixepoch({end}) - unixepoch({start}))"
     statements = []
-    for table, channel in (("duration_rollups", ("channel",)), ("agent_duration_rollups", ())):
-        keys = ", ".join(("grain", "period", "agent_id", "team_id", *channel, "measure",
-                          "bucket"))
-        channel_value = ", coalesce(NEW.channel, '')" if channel else ""
+    for table, channel_columns in (("duration_rollups", ("channel",)),
+                                   ("agent_duration_rollups", ())):
+        keys = ", ".join(("grain", "period", "agent_id", "team_id", *channel_columns,
+                          "measure", "bucket"))
+        channel_value = ", coalesce(NEW.channel, '')" if channel_columns else ""
         for grain, period in (("day", "NEW.closed_day"),
                               ("month", "substr(NEW.closed_day, 1, 7)")):
             statements.append(f"""

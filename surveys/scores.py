@@ -38,6 +38,18 @@ SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in S
 """  # noqa: S608 (fixed column names)
 
 
+# How a filter's values (bound parameters) pick the ids or channels of rows: the SQL
+# around the list, and each value's part of the list. An agent is shown by email, else by
+# name, and known by the same (`identity`, see tickets.agent_id_for), so the agents a
+# shown name stands for are found through that unique index.
+FILTER_LOOKUPS = {
+    "agent_id": ("SELECT id FROM agents WHERE identity IN ({})",
+                 "'email:' || {value}, 'name:' || {value}"),
+    "team_id": ("SELECT id FROM teams WHERE name IN ({})", "{value}"),
+    "channel": ("{}", "{value}"),
+}
+
+
 @dataclass(frozen=True)
 class ReportRange:
     """Which closures a report covers (both days inclusive) and how it groups them."""
@@ -57,16 +69,15 @@ class ReportRange:
         are picked by id, so the rows need no join to be filtered.
         """
         conditions, params = [], {}
-        for column, lookup, values in (
-                ("agent_id", "SELECT id FROM agents WHERE coalesce(email, name)", self.agents),
-                ("team_id", "SELECT id FROM teams WHERE name", self.teams),
-                ("channel", None, self.channels)):
+        for column, values in (("agent_id", self.agents), ("team_id", self.teams),
+                               ("channel", self.channels)):
             if values:
                 names = [f"filter_{len(params) + index}" for index in range(len(values))]
                 params.update(zip(names, values, strict=True))
-                listed = ", ".join(":" + name for name in names)
-                condition = f"{lookup} IN ({listed})" if lookup else listed
-                conditions.append(f"{table}.{column} IN ({condition})")
+                lookup, each = FILTER_LOOKUPS[column]
+                listed = lookup.format(", ".join(each.format(value=":" + name)
+                                                 for name in names))
+                conditions.append(f"{table}.{column} IN ({listed})")
         return "".join(f" AND {condition}" for condition in conditions), params
 
     def query_args(self):

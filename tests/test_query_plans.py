@@ -18,14 +18,13 @@ PARAMS = {"from_day": "2026-01-01", "to_day": "2026-11-30", "first_month": "2026
           "last_month": "2026-10", "head_from": "9", "head_to": "0",
           "tail_from": "2026-11-01", "tail_to": "2026-11-30", "first_period": "2026-01",
           "last_period": "2026-11", "first_day": "2026-01-01", "last_day": "2026-11-30",
-          "today": "2026-11-23", "filter_0": "Billing"}
-FILTERED = ReportRange(date(2026, 1, 1), date(2026, 11, 30), None, teams=("Billing",))
+          "today": "2026-11-23", "filter_0": "ayu@example.com", "filter_1": "Billing"}
+FILTERED = ReportRange(date(2026, 1, 1), date(2026, 11, 30), None,
+                       agents=("ayu@example.com",), teams=("Billing",))
 
 
 def filtered(table):
-    filters, params = FILTERED.filter_sql(table)
-    assert params == {"filter_0": "Billing"}
-    return filters
+    return FILTERED.filter_sql(table)[0]
 
 
 QUERIES = {
@@ -53,6 +52,12 @@ def test_report_queries_use_indexes(db, name):
     assert scans == [], plan
     assert any(re.search(r"USING (COVERING )?INDEX|USING PRIMARY KEY", step)
                for step in plan), plan
+
+
+def test_filters_bind_their_values_as_parameters():
+    filters, params = FILTERED.filter_sql("ticket_rollups")
+    assert params == {"filter_0": "ayu@example.com", "filter_1": "Billing"}
+    assert "ayu@example.com" not in filters and "Billing" not in filters
 
 
 def test_the_responses_query_names_every_download_column(db):
