@@ -659,7 +659,8 @@ def run_size(rows, args, workdir):
         + f"); database {size_mb:,.0f} MB")
 
     warn_if_busy("before measuring")
-    print("Timing Puas (dashboard, /api/v1/scores, CSV export) ...")
+    print(f"Timing Puas (dashboard, /api/v1/scores{'' if args.no_export else ', CSV export'})"
+          " ...")
     puas = measure_puas(database, args.runs, export=not args.no_export)
     export_memory = None
     if not args.no_export:
