@@ -117,8 +117,11 @@ def _median_hours(buckets):
     return None if middle is None else middle / 3600
 
 
-def kpi_groups(db, report_range, frt_target_h):
+def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
     """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
+
+    FRT compliance and lateness are against `frt_target_h`, or a group's own standard in
+    `group_frt_targets` ({group: hours}).
 
     Read from the rollups: counts are exact; medians come from the duration histograms
     (see surveys.rollups for their error).
@@ -150,6 +153,8 @@ def kpi_groups(db, report_range, frt_target_h):
     overall_histograms = {measure: merge_histograms(
         group.get(measure, []) for group in histograms.values()) for measure in MEASURES}
     overall = kpi_row("all", overall_counts, overall_histograms, frt_target_h)
-    groups = [kpi_row(group, row, histograms.get(group, {}), frt_target_h)
+    group_frt_targets = group_frt_targets or {}
+    groups = [kpi_row(group, row, histograms.get(group, {}),
+                      group_frt_targets.get(group, frt_target_h))
               for group, row in counts.items()] if grouping else [overall]
     return groups, overall, tickets_per_agent(overall["tickets"], agents["agents"])

@@ -385,3 +385,19 @@ def m010_agent_histograms(db):
         db.execute(rollups.AGENT_HISTOGRAMS_SQL)
     rollups.drop_triggers(db)
     rollups.create_triggers(db)
+
+
+@migrations()
+def m011_team_targets(db):
+    # A team's own targets, set by managers; a score without a row here uses the
+    # company's target (the `targets` table, else its default).
+    db.execute("""
+        CREATE TABLE team_targets (
+            team_id INTEGER NOT NULL REFERENCES teams(id),
+            name TEXT NOT NULL,
+            value REAL NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            PRIMARY KEY (team_id, name)
+        ) STRICT, WITHOUT ROWID
+    """)

@@ -33,7 +33,7 @@ from surveys.scores import (
     score_groups,
 )
 from surveys.scoring import too_few
-from surveys.targets import BY_NAME, current_targets, met
+from surveys.targets import BY_NAME, current_targets, frt_standards, met, report_targets
 
 bp = Blueprint("reports", __name__)
 
@@ -72,14 +72,18 @@ def dashboard():
         return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
     db = get_db()
     groups, overall, details = score_groups(db, report_range)
-    targets = current_targets(db, current_app.config)
+    targets = report_targets(db, current_app.config, report_range)
     months, _, _ = score_groups(db, replace(report_range, group_by="month"))
-    kpi_rows, kpi_overall, per_agent = kpi_groups(db, report_range, targets["frt_hours"])
+    kpi_rows, kpi_overall, per_agent = kpi_groups(
+        db, report_range, *frt_standards(db, current_app.config, report_range))
+    # Grouped by team, each team's row is judged by that team's targets.
+    row_targets = {row["group"]: current_targets(db, current_app.config, row["group"])
+                   for row in kpi_rows if report_range.group_by == "team"}
     return render_template(
         "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
         download_args=report_range.query_args(),
-        overall=overall, details=details, targets=targets,
-        target_of=BY_NAME, met=functools.partial(met, targets=targets), kpis=kpi_overall,
+        overall=overall, details=details, targets=targets, row_targets=row_targets,
+        target_of=BY_NAME, met=met, kpis=kpi_overall,
         kpi_rows=kpi_rows, tickets_per_agent=per_agent, months=months,
     )
 
@@ -111,8 +115,8 @@ def kpis_csv():
     """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    frt_target = current_targets(db, current_app.config)["frt_hours"]
-    groups, _, _ = kpi_groups(db, report_range, frt_target)
+    groups, _, _ = kpi_groups(db, report_range,
+                              *frt_standards(db, current_app.config, report_range))
     return download(lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"),
                     "csv")
 
@@ -170,7 +174,8 @@ def chart(name):
     else:
         months, _, _ = score_groups(db, replace(report_range, group_by="month"))
         target_name = {"csat": "csat_pct", "ces": "ces_mean"}.get(name, name)
-        svg = trend_svg(name, months, current_targets(db, current_app.config).get(target_name))
+        targets = report_targets(db, current_app.config, report_range)
+        svg = trend_svg(name, months, targets.get(target_name))
     response = Response(svg, mimetype="image/svg+xml")
     # The SVG carries its own <style>; it runs no script and loads nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"

@@ -2,11 +2,20 @@
 
 from dataclasses import dataclass
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DecimalField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from surveys import clock
 from surveys.auth import manager_required
@@ -46,13 +55,42 @@ TARGETS = (
 BY_NAME = {target.name: target for target in TARGETS}
 
 
-def current_targets(db, config):
-    """Every target's value: what a manager set, else the default (FRT from settings)."""
+def current_targets(db, config, team=None):
+    """Every target's value: what a manager set, else the default (FRT from settings);
+    with `team` (a name), that team's own targets where a manager set them."""
     values = {target.name: float(target.default) for target in TARGETS}
     values["frt_hours"] = float(config["FRT_TARGET_HOURS"])
     values.update({row["name"]: row["value"] for row in db.query(
         "SELECT name, value FROM targets")})
+    if team is not None:
+        values.update(own_targets(db, team))
     return values
+
+
+def own_targets(db, team):
+    """The targets a manager set for one team (by name): {name: value}."""
+    return {row["name"]: row["value"] for row in db.query(
+        """SELECT team_targets.name, team_targets.value
+             FROM team_targets JOIN teams ON teams.id = team_targets.team_id
+            WHERE teams.name = ?""", [team])}
+
+
+def report_targets(db, config, report_range):
+    """The targets a report is judged by: one team's own when it covers just that team."""
+    teams = report_range.teams
+    return current_targets(db, config, teams[0] if len(teams) == 1 else None)
+
+
+def frt_standards(db, config, report_range):
+    """The first-response standard (hours) of a KPI report, and, grouped by team, each
+    team's own where set ({team: hours}), for the rows' compliance and lateness."""
+    by_team = {}
+    if report_range.group_by == "team":
+        by_team = {row["team"]: row["value"] for row in db.query(
+            """SELECT teams.name AS team, team_targets.value
+                 FROM team_targets JOIN teams ON teams.id = team_targets.team_id
+                WHERE team_targets.name = 'frt_hours'""")}
+    return report_targets(db, config, report_range)["frt_hours"], by_team
 
 
 def met(name, value, targets):
@@ -74,17 +112,31 @@ def save_targets(db, values, manager_id):
                 [name, float(value), now, manager_id])
 
 
-def targets_form(formdata=None, values=None):
-    """A form with one number per target, limited to that score's scale."""
+def save_team_targets(db, team_id, values, manager_id):
+    """Replace a team's own targets with the values given (None: the company's)."""
+    now = clock.to_iso(clock.now())
+    with immediate(db):
+        db.execute("DELETE FROM team_targets WHERE team_id = ?", [team_id])
+        for name, value in values.items():
+            if value is not None:
+                db.execute("INSERT INTO team_targets (team_id, name, value, updated_at, "
+                           "updated_by) VALUES (?, ?, ?, ?, ?)",
+                           [team_id, name, float(value), now, manager_id])
+
+
+def targets_form(formdata=None, values=None, optional=False):
+    """A form with one number per target, limited to that score's scale; with
+    `optional`, an empty box is allowed (a team then uses the company's target)."""
 
     class TargetsForm(FlaskForm):
         pass
 
     for target in TARGETS:
         message = f"Enter a number from {target.low:g} to {target.high:g}."
+        required = Optional() if optional else InputRequired(message)
         setattr(TargetsForm, target.name, DecimalField(
             target.label, places=None,
-            validators=[InputRequired(message), NumberRange(target.low, target.high, message)],
+            validators=[required, NumberRange(target.low, target.high, message)],
         ))
     return TargetsForm(formdata=formdata, data=values)
 
@@ -92,15 +144,30 @@ def targets_form(formdata=None, values=None):
 @bp.route("/targets", methods=["GET", "POST"])
 @manager_required
 def edit():
-    """Managers set the target of every score; reports show each score beside it."""
+    """Managers set the target of every score, for the company or (?team=NAME) for one
+    team; reports show each score beside the target that applies."""
     db = get_db()
+    team = request.args.get("team") or None
+    team_id = None
+    if team is not None:
+        row = db.execute("SELECT id FROM teams WHERE name = ?", [team]).fetchone()
+        if row is None:
+            abort(404)
+        team_id = row[0]
+    page = {"targets": TARGETS, "team": team,
+            "teams": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
+            "company": current_targets(db, current_app.config)}
     if request.method == "POST":
-        form = targets_form(request.form)
+        form = targets_form(request.form, optional=team is not None)
         if form.validate():
-            save_targets(db, {target.name: form[target.name].data for target in TARGETS},
-                         current_user.id)
-            flash("Targets saved.", "info")
-            return redirect(url_for("targets.edit"))
-        return render_template("targets/edit.html", form=form, targets=TARGETS), 422
-    form = targets_form(values=current_targets(db, current_app.config))
-    return render_template("targets/edit.html", form=form, targets=TARGETS)
+            values = {target.name: form[target.name].data for target in TARGETS}
+            if team is None:
+                save_targets(db, values, current_user.id)
+            else:
+                save_team_targets(db, team_id, values, current_user.id)
+            flash(f"Targets for {team} saved." if team else "Targets saved.", "info")
+            return redirect(url_for("targets.edit", team=team))
+        return render_template("targets/edit.html", form=form, **page), 422
+    values = page["company"] if team is None else own_targets(db, team)
+    form = targets_form(values=values, optional=team is not None)
+    return render_template("targets/edit.html", form=form, **page)
