@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DecimalField
-from wtforms.validators import InputRequired, NumberRange, Optional
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from surveys import clock
 from surveys.auth import manager_required
@@ -124,6 +124,16 @@ def save_team_targets(db, team_id, values, manager_id):
                            [team_id, name, float(value), now, manager_id])
 
 
+def finite(message):
+    """A validator refusing NaN and infinities (NumberRange raises on a signalling NaN)."""
+
+    def check(form, field):
+        if field.data is not None and not field.data.is_finite():
+            raise StopValidation(message)
+
+    return check
+
+
 def targets_form(formdata=None, values=None, optional=False):
     """A form with one number per target, limited to that score's scale; with
     `optional`, an empty box is allowed (a team then uses the company's target)."""
@@ -136,7 +146,8 @@ def targets_form(formdata=None, values=None, optional=False):
         required = Optional() if optional else InputRequired(message)
         setattr(TargetsForm, target.name, DecimalField(
             target.label, places=None,
-            validators=[required, NumberRange(target.low, target.high, message)],
+            validators=[required, finite(message),
+                        NumberRange(target.low, target.high, message)],
         ))
     return TargetsForm(formdata=formdata, data=values)
 
@@ -147,7 +158,7 @@ def edit():
     """Managers set the target of every score, for the company or (?team=NAME) for one
     team; reports show each score beside the target that applies."""
     db = get_db()
-    team = request.args.get("team") or None
+    team = (request.args.get("team") or "").strip() or None
     team_id = None
     if team is not None:
         row = db.execute("SELECT id FROM teams WHERE name = ?", [team]).fetchone()
