@@ -11,7 +11,7 @@ from surveys.kpi_report import kpi_groups
 from surveys.scorecards import period_from, period_rows
 from surveys.scores import parse_range, score_groups
 from surveys.security import csrf
-from surveys.targets import frt_standards
+from surveys.targets import frt_standards, report_targets
 from surveys.tickets import parse_closure, record_closure
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,8 +98,8 @@ def kpis():
     """Ticket KPIs for a range of closing days, as JSON (same range rule as /scores)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    groups, overall, _ = kpi_groups(db, report_range,
-                                    *frt_standards(db, current_app.config, report_range))
+    groups, overall, _ = kpi_groups(db, report_range, *frt_standards(
+        *report_targets(db, current_app.config, report_range)))
     return range_body(report_range, groups, overall)
 
 

@@ -33,7 +33,7 @@ from surveys.scores import (
     score_groups,
 )
 from surveys.scoring import too_few
-from surveys.targets import BY_NAME, current_targets, frt_standards, met, report_targets
+from surveys.targets import BY_NAME, frt_standards, met, report_targets
 
 bp = Blueprint("reports", __name__)
 
@@ -72,13 +72,11 @@ def dashboard():
         return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
     db = get_db()
     groups, overall, details = score_groups(db, report_range)
-    targets = report_targets(db, current_app.config, report_range)
+    # Grouped by team, each team's row is judged by that team's targets.
+    targets, row_targets = report_targets(db, current_app.config, report_range)
     months, _, _ = score_groups(db, replace(report_range, group_by="month"))
     kpi_rows, kpi_overall, per_agent = kpi_groups(
-        db, report_range, *frt_standards(db, current_app.config, report_range))
-    # Grouped by team, each team's row is judged by that team's targets.
-    row_targets = {row["group"]: current_targets(db, current_app.config, row["group"])
-                   for row in kpi_rows if report_range.group_by == "team"}
+        db, report_range, *frt_standards(targets, row_targets))
     return render_template(
         "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
         download_args=report_range.query_args(),
@@ -115,8 +113,8 @@ def kpis_csv():
     """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    groups, _, _ = kpi_groups(db, report_range,
-                              *frt_standards(db, current_app.config, report_range))
+    groups, _, _ = kpi_groups(db, report_range, *frt_standards(
+        *report_targets(db, current_app.config, report_range)))
     return download(lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"),
                     "csv")
 
@@ -174,7 +172,7 @@ def chart(name):
     else:
         months, _, _ = score_groups(db, replace(report_range, group_by="month"))
         target_name = {"csat": "csat_pct", "ces": "ces_mean"}.get(name, name)
-        targets = report_targets(db, current_app.config, report_range)
+        targets, _ = report_targets(db, current_app.config, report_range)
         svg = trend_svg(name, months, targets.get(target_name))
     response = Response(svg, mimetype="image/svg+xml")
     # The SVG carries its own <style>; it runs no script and loads nothing.

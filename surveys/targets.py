@@ -55,15 +55,12 @@ TARGETS = (
 BY_NAME = {target.name: target for target in TARGETS}
 
 
-def current_targets(db, config, team=None):
-    """Every target's value: what a manager set, else the default (FRT from settings);
-    with `team` (a name), that team's own targets where a manager set them."""
+def current_targets(db, config):
+    """Every target's value: what a manager set, else the default (FRT from settings)."""
     values = {target.name: float(target.default) for target in TARGETS}
     values["frt_hours"] = float(config["FRT_TARGET_HOURS"])
     values.update({row["name"]: row["value"] for row in db.query(
         "SELECT name, value FROM targets")})
-    if team is not None:
-        values.update(own_targets(db, team))
     return values
 
 
@@ -76,21 +73,25 @@ def own_targets(db, team):
 
 
 def report_targets(db, config, report_range):
-    """The targets a report is judged by: one team's own when it covers just that team."""
-    teams = report_range.teams
-    return current_targets(db, config, teams[0] if len(teams) == 1 else None)
+    """The targets a report is judged by (one team's own when it covers just that team),
+    and, grouped by team, each team's targets for its row: (targets, {team: targets}).
 
-
-def frt_standards(db, config, report_range):
-    """The first-response standard (hours) of a KPI report, and, grouped by team, each
-    team's own where set ({team: hours}), for the rows' compliance and lateness."""
+    Teams without targets of their own are left out of the second; the first applies."""
+    company = current_targets(db, config)
     by_team = {}
-    if report_range.group_by == "team":
-        by_team = {row["team"]: row["value"] for row in db.query(
-            """SELECT teams.name AS team, team_targets.value
-                 FROM team_targets JOIN teams ON teams.id = team_targets.team_id
-                WHERE team_targets.name = 'frt_hours'""")}
-    return report_targets(db, config, report_range)["frt_hours"], by_team
+    for row in db.query("""SELECT teams.name AS team, team_targets.name, team_targets.value
+                             FROM team_targets JOIN teams ON teams.id = team_targets.team_id"""):
+        by_team.setdefault(row["team"], dict(company))[row["name"]] = row["value"]
+    teams = report_range.teams
+    targets = by_team.get(teams[0], company) if len(teams) == 1 else company
+    return targets, by_team if report_range.group_by == "team" else {}
+
+
+def frt_standards(targets, row_targets):
+    """kpi_groups' first-response standards (hours) from report_targets: the report's,
+    and each row's own ({group: hours}), for compliance and lateness."""
+    return targets["frt_hours"], {group: values["frt_hours"]
+                                  for group, values in row_targets.items()}
 
 
 def met(name, value, targets):
