@@ -181,7 +181,7 @@ def snapshot(out_dir):
         app, api_key = build_demo(Path(workdir))
         mail_dir = Path(app.config["MAIL_DIR"])
         mail_files = sorted(path.name for path in mail_dir.glob("*.eml"))
-        first_mail = (mail_dir / mail_files[0]).read_bytes() if mail_files else b""
+        first_mail = mail_text((mail_dir / mail_files[0]).read_bytes())
         survey_token = re.search(rb"/s/([A-Za-z0-9_\-]{20,})", first_mail).group(1).decode()
         unsubscribe_token = re.search(rb"/u/([A-Za-z0-9_\-]{20,})", first_mail).group(1).decode()
         clients = {"anonymous": app.test_client(), "api": app.test_client()}
@@ -202,7 +202,7 @@ def snapshot(out_dir):
                     f"location {response.headers.get('Location', '')}\n"
                     f"disposition {response.headers.get('Content-Disposition', '')}\n\n")
             (out_dir / f"{number:04d}.txt").write_bytes(normalise(head.encode() + body))
-        (out_dir / "mail.txt").write_bytes(normalise(mail_text(first_mail)))
+        (out_dir / "mail.txt").write_bytes(normalise(first_mail))
     print(f"{len(requests)} requests recorded in {out_dir}")
 
 
