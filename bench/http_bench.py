@@ -46,8 +46,7 @@ from surveys.auth import create_api_key  # noqa: E402
 TARGET_RPS_RATIO = 0.6
 TARGET_P99_RATIO = 3.0
 STARTUP_SECONDS = 30
-SURVEY_ANSWERS = {"csat": "4", "ces": "6", "nps": "9",
-                  "comment": "Quick and friendly, thank you."}
+SURVEY_ANSWERS = {"csat": "4", "ces": "6", "nps": "9", "comment": "Quick and friendly, thank you."}
 
 
 def parse_args():
@@ -58,14 +57,26 @@ def parse_args():
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (both apps)")
-    parser.add_argument("--rounds", type=int, default=1,
-                        help="measure every endpoint this many times; report the medians")
-    parser.add_argument("--surveys", type=int, default=200,
-                        help="survey links prepared for POST /s/<token>")
-    parser.add_argument("--timeout", type=int, default=10,
-                        help="wrk timeout per request, seconds (slower counts as an error)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary folder (databases, mail, server logs)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every endpoint this many times; report the medians",
+    )
+    parser.add_argument(
+        "--surveys", type=int, default=200, help="survey links prepared for POST /s/<token>"
+    )
+    parser.add_argument(
+        "--timeout",
+        type=int,
+        default=10,
+        help="wrk timeout per request, seconds (slower counts as an error)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temporary folder (databases, mail, server logs)",
+    )
     args = parser.parse_args()
     args.threads = max(1, min(args.threads, args.connections))
     return args
@@ -90,8 +101,14 @@ class Gunicorn:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = Path(log_dir) / f"{name}-gunicorn.log"
         self.command = [
-            str(BIN_DIR / "gunicorn"), "--workers", str(workers),
-            "--bind", f"127.0.0.1:{self.port}", "--chdir", str(chdir), app_spec,
+            str(BIN_DIR / "gunicorn"),
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--chdir",
+            str(chdir),
+            app_spec,
         ]
         self.env = env
         self.process = None
@@ -99,8 +116,13 @@ class Gunicorn:
     def start(self):
         """Spawn the master in its own session, output to the log file."""
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self):
         """Until the port answers HTTP (any status), for at most STARTUP_SECONDS."""
@@ -113,8 +135,9 @@ class Gunicorn:
                 return
             except requests.RequestException:  # not listening yet, or a worker still booting
                 time.sleep(0.2)
-        raise RuntimeError(f"{self.name} did not start; see {self.log_path}:\n"
-                           + self.log_path.read_text()[-2000:])
+        raise RuntimeError(
+            f"{self.name} did not start; see {self.log_path}:\n" + self.log_path.read_text()[-2000:]
+        )
 
     def stop(self):
         """SIGTERM to the master (it stops its workers); SIGKILL to the group if it hangs."""
@@ -158,12 +181,18 @@ def report_tickets(base_url, api_key, count, closed_at):
     with requests.Session() as client:
         client.headers["Authorization"] = f"Bearer {api_key}"
         for number in range(count):
-            response = client.post(f"{base_url}/api/v1/tickets/closed", timeout=30, json={
-                "ticket_id": f"prep-{number}", "closed_at": closed_at,
-                "customer": {"email": f"prep{number}@example.com", "name": "C"},
-                "agent": {"email": "a@example.com", "name": "A"},
-                "team": "Billing", "channel": "email",
-            })
+            response = client.post(
+                f"{base_url}/api/v1/tickets/closed",
+                timeout=30,
+                json={
+                    "ticket_id": f"prep-{number}",
+                    "closed_at": closed_at,
+                    "customer": {"email": f"prep{number}@example.com", "name": "C"},
+                    "agent": {"email": "a@example.com", "name": "A"},
+                    "team": "Billing",
+                    "channel": "email",
+                },
+            )
             if response.status_code != 201:
                 raise RuntimeError(f"preparing tickets: {response.status_code} {response.text}")
 
@@ -194,15 +223,24 @@ def open_survey(base_url, token):
         cookie = browser.cookies.get("session")
     if not parser.csrf_token or not cookie:
         raise RuntimeError("the survey page gave no CSRF token or no session cookie")
-    return SurveyTarget(path=f"/s/{token}", cookie=f"session={cookie}",
-                        body=urlencode({"csrf_token": parser.csrf_token, **SURVEY_ANSWERS}))
+    return SurveyTarget(
+        path=f"/s/{token}",
+        cookie=f"session={cookie}",
+        body=urlencode({"csrf_token": parser.csrf_token, **SURVEY_ANSWERS}),
+    )
 
 
 def prepare_survey_targets(base_url, api_key, count, closed_at, env, mail_dir):
     """Tickets through the API, one outbox pass, links from the mails, then one GET each."""
     report_tickets(base_url, api_key, count, closed_at)
-    subprocess.run([str(BIN_DIR / "flask"), "outbox", "send-due"], cwd=ROOT, env=env,
-                   check=True, timeout=300, capture_output=True)
+    subprocess.run(
+        [str(BIN_DIR / "flask"), "outbox", "send-due"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=300,
+        capture_output=True,
+    )
     tokens = survey_tokens(mail_dir, base_url)
     if len(tokens) != count:
         raise RuntimeError(f"expected {count} invitation mails, found {len(tokens)}")
@@ -212,11 +250,16 @@ def prepare_survey_targets(base_url, api_key, count, closed_at, env, mail_dir):
 def check_survey_post(base_url, target):
     """One submission as the browser sends it (303), and one without its cookie (400)."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    accepted = requests.post(base_url + target.path, data=target.body, timeout=30,
-                             headers={**headers, "Cookie": target.cookie},
-                             allow_redirects=False)
-    refused = requests.post(base_url + target.path, data=target.body, timeout=30,
-                            headers=headers, allow_redirects=False)
+    accepted = requests.post(
+        base_url + target.path,
+        data=target.body,
+        timeout=30,
+        headers={**headers, "Cookie": target.cookie},
+        allow_redirects=False,
+    )
+    refused = requests.post(
+        base_url + target.path, data=target.body, timeout=30, headers=headers, allow_redirects=False
+    )
     if accepted.status_code != 303:
         raise RuntimeError(f"a prepared survey POST answered {accepted.status_code}, not 303")
     return refused.status_code
@@ -230,8 +273,10 @@ def write_lua_targets(targets, path):
 
     lines = ["return {"]
     for target in targets:
-        lines.append(f"  {{path = {quoted(target.path)}, cookie = {quoted(target.cookie)}, "
-                     f"body = {quoted(target.body)}}},")
+        lines.append(
+            f"  {{path = {quoted(target.path)}, cookie = {quoted(target.cookie)}, "
+            f"body = {quoted(target.body)}}},"
+        )
     lines.append("}")
     Path(path).write_text("\n".join(lines) + "\n")
 
@@ -260,35 +305,54 @@ class Measurement:
 
 def run_wrk(url, script, script_args, seconds, args):
     """One wrk run; returns the RESULT figures printed by lua/common.lua's done()."""
-    command = ["wrk", "--threads", str(args.threads), "--connections", str(args.connections),
-               "--duration", f"{seconds}s", "--timeout", f"{args.timeout}s",
-               "--script", str(script), url, "--", *script_args]
-    finished = subprocess.run(command, cwd=BENCH_DIR, capture_output=True, text=True,
-                              timeout=seconds + args.timeout + 60)
+    command = [
+        "wrk",
+        "--threads",
+        str(args.threads),
+        "--connections",
+        str(args.connections),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        f"{args.timeout}s",
+        "--script",
+        str(script),
+        url,
+        "--",
+        *script_args,
+    ]
+    finished = subprocess.run(
+        command, cwd=BENCH_DIR, capture_output=True, text=True, timeout=seconds + args.timeout + 60
+    )
     figures = {}
     for line in finished.stdout.splitlines():
         if line.startswith("RESULT "):
             _, key, value = line.split()
             figures[key] = float(value)
     if finished.returncode != 0 or "requests" not in figures:
-        raise RuntimeError(f"wrk failed ({finished.returncode}):\n{finished.stdout}\n"
-                           f"{finished.stderr}")
+        raise RuntimeError(
+            f"wrk failed ({finished.returncode}):\n{finished.stdout}\n{finished.stderr}"
+        )
     return figures
 
 
 def measure(name, url, script, script_args, args):
     """Warm up, then measure; script_args is a function of the run's label."""
     run_wrk(url, script, script_args(f"warm{time.monotonic_ns()}"), args.warmup, args)
-    figures = run_wrk(url, script, script_args(f"run{time.monotonic_ns()}"), args.duration,
-                      args)
-    statuses = {int(key.removeprefix("status_")): int(value)
-                for key, value in figures.items() if key.startswith("status_")}
+    figures = run_wrk(url, script, script_args(f"run{time.monotonic_ns()}"), args.duration, args)
+    statuses = {
+        int(key.removeprefix("status_")): int(value)
+        for key, value in figures.items()
+        if key.startswith("status_")
+    }
     return Measurement(
         name=name,
         requests_per_second=figures["requests"] / (figures["duration_us"] / 1e6),
-        p50_ms=figures["p50_us"] / 1000, p99_ms=figures["p99_us"] / 1000,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
         max_ms=figures["max_us"] / 1000,
-        bad_status=int(figures["bad_status"]), socket_errors=int(figures["socket_errors"]),
+        bad_status=int(figures["bad_status"]),
+        socket_errors=int(figures["socket_errors"]),
         statuses=statuses,
     )
 
@@ -332,24 +396,52 @@ def verdict(measurement, baseline):
 
 def print_table(baseline, measurements):
     """The results beside the baseline, the targets, and the status counts."""
-    header = ["endpoint", "req/s", "p50 ms", "p99 ms", "errors", "req/s vs base",
-              "p99 vs base", "result"]
-    rows = [[baseline.name, f"{baseline.requests_per_second:.0f}", f"{baseline.p50_ms:.1f}",
-             f"{baseline.p99_ms:.1f}", str(baseline.errors), "1.00x", "1.00x", "(baseline)"]]
+    header = [
+        "endpoint",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "req/s vs base",
+        "p99 vs base",
+        "result",
+    ]
+    rows = [
+        [
+            baseline.name,
+            f"{baseline.requests_per_second:.0f}",
+            f"{baseline.p50_ms:.1f}",
+            f"{baseline.p99_ms:.1f}",
+            str(baseline.errors),
+            "1.00x",
+            "1.00x",
+            "(baseline)",
+        ]
+    ]
     notes = []
     for measurement in measurements:
         rps_ratio, p99_ratio, failures = verdict(measurement, baseline)
-        rows.append([measurement.name, f"{measurement.requests_per_second:.0f}",
-                     f"{measurement.p50_ms:.1f}", f"{measurement.p99_ms:.1f}",
-                     str(measurement.errors), f"{rps_ratio:.2f}x", f"{p99_ratio:.2f}x",
-                     "FAIL" if failures else "PASS"])
+        rows.append(
+            [
+                measurement.name,
+                f"{measurement.requests_per_second:.0f}",
+                f"{measurement.p50_ms:.1f}",
+                f"{measurement.p99_ms:.1f}",
+                str(measurement.errors),
+                f"{rps_ratio:.2f}x",
+                f"{p99_ratio:.2f}x",
+                "FAIL" if failures else "PASS",
+            ]
+        )
         if failures:
             notes.append(f"  {measurement.name}: FAIL ({'; '.join(failures)})")
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
 
     def line(cells):
-        return "  ".join(cell.ljust(width) if column == 0 else cell.rjust(width)
-                         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            cell.ljust(width) if column == 0 else cell.rjust(width)
+            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
 
     print()
     print(line(header))
@@ -357,13 +449,18 @@ def print_table(baseline, measurements):
     for row in rows:
         print(line(row))
     print()
-    print(f"Targets: req/s >= {TARGET_RPS_RATIO}x baseline, p99 <= {TARGET_P99_RATIO}x "
-          "baseline, 0 errors (status outside 2xx/3xx, or socket errors/timeouts).")
+    print(
+        f"Targets: req/s >= {TARGET_RPS_RATIO}x baseline, p99 <= {TARGET_P99_RATIO}x "
+        "baseline, 0 errors (status outside 2xx/3xx, or socket errors/timeouts)."
+    )
     for measurement in [baseline, *measurements]:
-        statuses = ", ".join(f"{status}: {count}"
-                             for status, count in sorted(measurement.statuses.items()))
-        print(f"  {measurement.name}: statuses {{{statuses}}}, socket errors "
-              f"{measurement.socket_errors}, max {measurement.max_ms:.0f} ms")
+        statuses = ", ".join(
+            f"{status}: {count}" for status, count in sorted(measurement.statuses.items())
+        )
+        print(
+            f"  {measurement.name}: statuses {{{statuses}}}, socket errors "
+            f"{measurement.socket_errors}, max {measurement.max_ms:.0f} ms"
+        )
     for note in notes:
         print(note)
 
@@ -372,8 +469,10 @@ def warn_if_busy(when):
     """Other work on the machine skews every figure: say so when the load is high."""
     load = os.getloadavg()[0]
     if load > 0.5:
-        print(f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
-              "other processes compete with the servers and wrk.")
+        print(
+            f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
+            "other processes compete with the servers and wrk."
+        )
 
 
 def count_rows(path, table):
@@ -417,9 +516,15 @@ def run(args, workdir, servers):
         connection.close()
     init_baseline_db(baseline_database)
 
-    baseline = Gunicorn("baseline", "baseline_app:create_app()", BENCH_DIR,
-                        {**os.environ, "BASELINE_DATABASE": baseline_database},
-                        args.workers, workdir, free_port())
+    baseline = Gunicorn(
+        "baseline",
+        "baseline_app:create_app()",
+        BENCH_DIR,
+        {**os.environ, "BASELINE_DATABASE": baseline_database},
+        args.workers,
+        workdir,
+        free_port(),
+    )
     puas_port = free_port()
     puas_env = {
         **os.environ,
@@ -430,8 +535,7 @@ def run(args, workdir, servers):
         "FLASK_THROTTLE_DAYS": "0",
         "FLASK_BASE_URL": f"http://127.0.0.1:{puas_port}",
     }
-    puas = Gunicorn("puas", "app:create_app()", ROOT, puas_env, args.workers, workdir,
-                    puas_port)
+    puas = Gunicorn("puas", "app:create_app()", ROOT, puas_env, args.workers, workdir, puas_port)
     for server in (baseline, puas):
         servers.append(server)
         server.start()
@@ -441,34 +545,47 @@ def run(args, workdir, servers):
     closed_at = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
     print(f"Preparing {args.surveys} survey links (API, outbox, mailbox, one GET each)...")
     started = time.monotonic()
-    targets = prepare_survey_targets(puas.url, api_key, args.surveys, closed_at, puas_env,
-                                     mail_dir)
+    targets = prepare_survey_targets(puas.url, api_key, args.surveys, closed_at, puas_env, mail_dir)
     refused_status = check_survey_post(puas.url, targets[0])
     targets_path = workdir / "survey_targets.lua"
     write_lua_targets(targets, targets_path)
-    print(f"  ready in {time.monotonic() - started:.1f} s; a POST without the session "
-          f"cookie answers {refused_status}")
+    print(
+        f"  ready in {time.monotonic() - started:.1f} s; a POST without the session "
+        f"cookie answers {refused_status}"
+    )
     # The Lua scripts must count such a refusal as an error, or a broken run would pass.
-    self_check = run_wrk(puas.url, BENCH_DIR / "lua" / "survey.lua",
-                         [str(targets_path), "nocookie"], 1, args)
+    self_check = run_wrk(
+        puas.url, BENCH_DIR / "lua" / "survey.lua", [str(targets_path), "nocookie"], 1, args
+    )
     if self_check["bad_status"] == 0 or self_check["bad_status"] != self_check["requests"]:
-        raise RuntimeError(f"self-check: refused POSTs were not all counted as errors: "
-                           f"{self_check}")
+        raise RuntimeError(
+            f"self-check: refused POSTs were not all counted as errors: {self_check}"
+        )
 
     synchronous = sqlite3.connect(baseline_database).execute("PRAGMA synchronous").fetchone()[0]
-    print(f"gunicorn: {args.workers} sync workers per app; wrk: {args.threads} threads, "
-          f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s "
-          f"per endpoint, {args.rounds} round(s); {os.cpu_count()} CPUs; "
-          f"SQLite {sqlite3.sqlite_version}, baseline synchronous={synchronous} (2 = FULL), WAL")
+    print(
+        f"gunicorn: {args.workers} sync workers per app; wrk: {args.threads} threads, "
+        f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s "
+        f"per endpoint, {args.rounds} round(s); {os.cpu_count()} CPUs; "
+        f"SQLite {sqlite3.sqlite_version}, baseline synchronous={synchronous} (2 = FULL), WAL"
+    )
 
     warn_if_busy("before measuring")
     lua = BENCH_DIR / "lua"
     endpoints = [
-        ("baseline POST /entries", baseline.url + "/entries", lua / "baseline.lua",
-         lambda label: []),
+        (
+            "baseline POST /entries",
+            baseline.url + "/entries",
+            lua / "baseline.lua",
+            lambda label: [],
+        ),
         ("POST /s/<token>", puas.url, lua / "survey.lua", lambda label: [str(targets_path)]),
-        ("POST /api/v1/tickets/closed", puas.url + "/api/v1/tickets/closed",
-         lua / "tickets.lua", lambda label: [api_key, label, closed_at]),
+        (
+            "POST /api/v1/tickets/closed",
+            puas.url + "/api/v1/tickets/closed",
+            lua / "tickets.lua",
+            lambda label: [api_key, label, closed_at],
+        ),
     ]
     rounds = {name: [] for name, *_ in endpoints}
     for number in range(1, args.rounds + 1):
@@ -476,7 +593,8 @@ def run(args, workdir, servers):
             print(f"Round {number}/{args.rounds}: {name}...")
             rounds[name].append(measure(name, url, script, script_args, args))
     baseline_result, survey_result, tickets_result = (
-        combine(measurements) for measurements in rounds.values())
+        combine(measurements) for measurements in rounds.values()
+    )
     if args.rounds > 1:
         print(f"\nMedians over {args.rounds} rounds; each round's ratios:")
         for round_index in range(args.rounds):
@@ -484,13 +602,16 @@ def run(args, workdir, servers):
             ratios = ", ".join(
                 f"{name} {verdict(rounds[name][round_index], base)[0]:.2f}x req/s "
                 f"{verdict(rounds[name][round_index], base)[1]:.2f}x p99"
-                for name, *_ in endpoints[1:])
+                for name, *_ in endpoints[1:]
+            )
             print(f"  round {round_index + 1}: {ratios}")
     print_table(baseline_result, [survey_result, tickets_result])
     warn_if_busy("after measuring")
-    print(f"Rows after the run: baseline entries {count_rows(baseline_database, 'entries')}, "
-          f"Puas tickets {count_rows(puas_database, 'tickets')}, "
-          f"responses {count_rows(puas_database, 'responses')}")
+    print(
+        f"Rows after the run: baseline entries {count_rows(baseline_database, 'entries')}, "
+        f"Puas tickets {count_rows(puas_database, 'tickets')}, "
+        f"responses {count_rows(puas_database, 'responses')}"
+    )
     return 0
 
 

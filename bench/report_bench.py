@@ -70,17 +70,32 @@ ISO_UTC = "%Y-%m-%dT%H:%M:%SZ"  # how Puas stores every *_at column
 def parse_args():
     """The command line (plus the hidden option the export's child process runs with)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, default=1_000_000,
-                        help="tickets (each with one invitation and one response)")
-    parser.add_argument("--big", action="store_true",
-                        help=f"then {BIG_ROWS:,} rows in the same run, and print the growth")
-    parser.add_argument("--runs", type=int, default=3,
-                        help="timed runs per measurement, after one warm-up; medians reported")
-    parser.add_argument("--no-export", action="store_true",
-                        help="skip the CSV export (it grows with the rows by nature; "
-                             "for a quicker growth check of the reports)")
-    parser.add_argument("--keep", action="store_true",
-                        help="keep the temporary folder (databases and CSV files)")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=1_000_000,
+        help="tickets (each with one invitation and one response)",
+    )
+    parser.add_argument(
+        "--big",
+        action="store_true",
+        help=f"then {BIG_ROWS:,} rows in the same run, and print the growth",
+    )
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=3,
+        help="timed runs per measurement, after one warm-up; medians reported",
+    )
+    parser.add_argument(
+        "--no-export",
+        action="store_true",
+        help="skip the CSV export (it grows with the rows by nature; "
+        "for a quicker growth check of the reports)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary folder (databases and CSV files)"
+    )
     parser.add_argument("--export-child", metavar="DATABASE", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -118,8 +133,9 @@ SELECT i, 'bench', 'T-' || i,
             THEN 'regular' || ((i / 200) * 7 + customer_draw % 7) || '@example.com'
             ELSE 'customer' || (customer_draw % (:total * 6 / 10 + 1)) || '@example.com' END,
        'Customer', 'en', agent_id, 1 + (agent_id - 1) % {len(TEAMS)},
-       CASE channel_index {" ".join(f"WHEN {index} THEN '{name}'"
-                                    for index, name in enumerate(CHANNELS))} END,
+       CASE channel_index {
+    " ".join(f"WHEN {index} THEN '{name}'" for index, name in enumerate(CHANNELS))
+} END,
        CASE WHEN contacts_draw < 70 THEN 1 WHEN contacts_draw < 90 THEN 2 ELSE 3 END,
        escalated_draw < 10, reopened_draw < 5,
        strftime('{ISO_UTC}', closed_epoch, 'unixepoch')
@@ -177,28 +193,49 @@ def generate(path, rows):
         connection.execute("PRAGMA cache_size = -262144")  # 256 MB
         indexes = connection.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-            " AND tbl_name IN (?, ?, ?)", LOADED_TABLES).fetchall()
+            " AND tbl_name IN (?, ?, ?)",
+            LOADED_TABLES,
+        ).fetchall()
         connection.execute("BEGIN")
         for name, _ in indexes:
             connection.execute(f'DROP INDEX "{name}"')
         # Rows loaded in bulk, then counted once: the same rollups the triggers keep.
         puas_rollups.drop_triggers(Database(connection))
-        connection.executemany("INSERT INTO teams (id, name) VALUES (?, ?)",
-                               enumerate(TEAMS, start=1))
+        connection.executemany(
+            "INSERT INTO teams (id, name) VALUES (?, ?)", enumerate(TEAMS, start=1)
+        )
         # Two agents without an email address, known by name (identity "name:...").
         connection.executemany(
             "INSERT INTO agents (id, identity, email, name) VALUES (?, ?, ?, ?)",
-            [(number, f"email:agent{number}@example.com", f"agent{number}@example.com",
-              f"Agent {number}") if number <= AGENTS - 2 else
-             (number, f"name:Agent {number}", None, f"Agent {number}")
-             for number in range(1, AGENTS + 1)])
+            [
+                (
+                    number,
+                    f"email:agent{number}@example.com",
+                    f"agent{number}@example.com",
+                    f"Agent {number}",
+                )
+                if number <= AGENTS - 2
+                else (number, f"name:Agent {number}", None, f"Agent {number}")
+                for number in range(1, AGENTS + 1)
+            ],
+        )
         year_start = int(datetime.fromisoformat(YEAR["from"]).replace(tzinfo=UTC).timestamp())
-        for sql, name in ((TICKETS_SQL, "tickets"), (INVITATIONS_SQL, "invitations"),
-                          (RESPONSES_SQL, "responses")):
+        for sql, name in (
+            (TICKETS_SQL, "tickets"),
+            (INVITATIONS_SQL, "invitations"),
+            (RESPONSES_SQL, "responses"),
+        ):
             step_started = time.perf_counter()
             for first in range(1, rows + 1, BATCH_ROWS):
-                connection.execute(sql, {"first": first, "last": min(rows, first + BATCH_ROWS - 1),
-                                         "total": rows, "year_start": year_start})
+                connection.execute(
+                    sql,
+                    {
+                        "first": first,
+                        "last": min(rows, first + BATCH_ROWS - 1),
+                        "total": rows,
+                        "year_start": year_start,
+                    },
+                )
             timings[f"insert {name}"] = time.perf_counter() - step_started
         step_started = time.perf_counter()
         for _, sql in indexes:
@@ -247,9 +284,12 @@ def measure(steps, runs):
     if sum(warmup.values()) > SLOW_WARMUP_SECONDS:
         runs = 1
     rounds = [timed_steps(steps)[0] for _ in range(runs)]
-    return Timing(seconds=median(sum(round_.values()) for round_ in rounds),
-                  steps={name: median(round_[name] for round_ in rounds) for name, _ in steps},
-                  runs=runs, results=results)
+    return Timing(
+        seconds=median(sum(round_.values()) for round_ in rounds),
+        steps={name: median(round_[name] for round_ in rounds) for name, _ in steps},
+        runs=runs,
+        results=results,
+    )
 
 
 # Puas: the app's own functions on a connection made as a request makes it
@@ -269,8 +309,7 @@ def puas_dashboard_steps(db):
         ("scores by agent", lambda: score_groups(db, by_agent)),
         ("targets", lambda: current_targets(db, config)),
         ("scores by month", lambda: score_groups(db, replace(by_agent, group_by="month"))),
-        ("ticket KPIs by agent",
-         lambda: kpi_groups(db, by_agent, FRT_TARGET_HOURS)),
+        ("ticket KPIs by agent", lambda: kpi_groups(db, by_agent, FRT_TARGET_HOURS)),
         ("answer distribution", lambda: answer_distribution(db, by_agent)),
     ]
 
@@ -323,14 +362,27 @@ def export_child(database):
     seconds = time.perf_counter() - started
     peak_mb = memory_mb("VmHWM")
     db.close()
-    print(json.dumps({"rows": rows, "seconds": seconds, "baseline_mb": baseline_mb,
-                      "peak_mb": peak_mb, "delta_mb": peak_mb - baseline_mb}))
+    print(
+        json.dumps(
+            {
+                "rows": rows,
+                "seconds": seconds,
+                "baseline_mb": baseline_mb,
+                "peak_mb": peak_mb,
+                "delta_mb": peak_mb - baseline_mb,
+            }
+        )
+    )
 
 
 def measure_export_memory(database):
     """Run the export in a child process (this script, --export-child) and read its report."""
-    finished = subprocess.run([sys.executable, __file__, "--export-child", database],
-                              capture_output=True, text=True, timeout=3600)
+    finished = subprocess.run(
+        [sys.executable, __file__, "--export-child", database],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     if finished.returncode != 0:
         raise RuntimeError(f"the export's child process failed:\n{finished.stderr}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
@@ -341,12 +393,13 @@ def measure_puas(database, runs, export=True):
     connection; {name: Timing}."""
     db = puas_db.connect(database)
     try:
-        timings = {"dashboard": measure(puas_dashboard_steps(db), runs),
-                   "scores": measure(puas_scores_steps(db), runs)}
+        timings = {
+            "dashboard": measure(puas_dashboard_steps(db), runs),
+            "scores": measure(puas_scores_steps(db), runs),
+        }
         if export:
             with open(os.devnull, "w") as sink:
-                timings["export"] = measure([("CSV export", lambda: puas_export(db, sink))],
-                                            runs)
+                timings["export"] = measure([("CSV export", lambda: puas_export(db, sink))], runs)
     finally:
         db.close()
     return timings
@@ -372,8 +425,7 @@ def load_duckdb(database, workdir):
     source = sqlite3.connect(database)
     try:
         for table in ("agents", "teams", *LOADED_TABLES):
-            columns = [(row[1], row[2]) for row in
-                       source.execute(f"PRAGMA table_info({table})")]
+            columns = [(row[1], row[2]) for row in source.execute(f"PRAGMA table_info({table})")]
             csv_path = workdir / f"{table}.csv"
             with open(csv_path, "w", newline="") as csv_file:
                 writer = csv.writer(csv_file)
@@ -382,8 +434,10 @@ def load_duckdb(database, workdir):
                 while batch := cursor.fetchmany(50_000):
                     writer.writerows(batch)
             types = ", ".join(f"'{name}': '{duckdb_type(name, kind)}'" for name, kind in columns)
-            read_csv = (f"read_csv('{csv_path}', header = true, columns = {{{types}}}, "
-                        f"timestampformat = '{ISO_UTC}', dateformat = '%Y-%m-%d')")
+            read_csv = (
+                f"read_csv('{csv_path}', header = true, columns = {{{types}}}, "
+                f"timestampformat = '{ISO_UTC}', dateformat = '%Y-%m-%d')"
+            )
             connection.execute(f"CREATE TABLE {table} AS SELECT * FROM {read_csv}")  # noqa: S608
             csv_path.unlink()
     finally:
@@ -463,36 +517,42 @@ COPY (
 ) TO '/dev/null' (FORMAT csv, HEADER, USE_TMP_FILE false)
 """
 
-DUCKDB_GROUPS = {"agent": "coalesce(agents.email, agents.name)",
-                 "month": "strftime(invitations.closed_day, '%Y-%m')"}
+DUCKDB_GROUPS = {
+    "agent": "coalesce(agents.email, agents.name)",
+    "month": "strftime(invitations.closed_day, '%Y-%m')",
+}
 
 
 def duckdb_steps(connection):
     """The dashboard's aggregates in DuckDB, step by step as Puas runs them."""
-    params = {"from_day": date.fromisoformat(YEAR["from"]),
-              "to_day": date.fromisoformat(YEAR["to"])}
-    kpi_params = {**params, "repeat_days": REPEAT_WINDOW_DAYS,
-                  "frt_target_h": FRT_TARGET_HOURS}
+    params = {
+        "from_day": date.fromisoformat(YEAR["from"]),
+        "to_day": date.fromisoformat(YEAR["to"]),
+    }
+    kpi_params = {**params, "repeat_days": REPEAT_WINDOW_DAYS, "frt_target_h": FRT_TARGET_HOURS}
 
     def rows(sql, query_params=params):
         return connection.execute(sql, query_params).fetchall()
 
     def scores(group_by):
-        grouped = DUCKDB_SCORES_SQL.format(group=DUCKDB_GROUPS[group_by],
-                                           group_by="GROUP BY grp ORDER BY grp")
+        grouped = DUCKDB_SCORES_SQL.format(
+            group=DUCKDB_GROUPS[group_by], group_by="GROUP BY grp ORDER BY grp"
+        )
         return rows(grouped), rows(DUCKDB_SCORES_SQL.format(group="'all'", group_by=""))
 
     def kpis():
-        grouped = DUCKDB_KPIS_SQL.format(group="coalesce(agents.email, agents.name)",
-                                         group_by="GROUP BY grp ORDER BY grp")
+        grouped = DUCKDB_KPIS_SQL.format(
+            group="coalesce(agents.email, agents.name)", group_by="GROUP BY grp ORDER BY grp"
+        )
         overall = DUCKDB_KPIS_SQL.format(group="'all'", group_by="GROUP BY grp")
         return rows(grouped, kpi_params), rows(overall, kpi_params)
 
     def choices():
-        return (rows("SELECT DISTINCT coalesce(email, name) FROM agents ORDER BY 1", {}),
-                rows("SELECT name FROM teams ORDER BY name", {}),
-                rows("SELECT DISTINCT channel FROM tickets WHERE channel IS NOT NULL"
-                     " ORDER BY 1", {}))
+        return (
+            rows("SELECT DISTINCT coalesce(email, name) FROM agents ORDER BY 1", {}),
+            rows("SELECT name FROM teams ORDER BY name", {}),
+            rows("SELECT DISTINCT channel FROM tickets WHERE channel IS NOT NULL ORDER BY 1", {}),
+        )
 
     return {
         "dashboard": [
@@ -500,8 +560,13 @@ def duckdb_steps(connection):
             ("scores by agent", lambda: scores("agent")),
             ("scores by month", lambda: scores("month")),
             ("ticket KPIs by agent", kpis),
-            ("answer distribution", lambda: [rows(DUCKDB_DISTRIBUTION_SQL.format(kind=kind))
-                                             for kind in ("csat", "ces", "nps")]),
+            (
+                "answer distribution",
+                lambda: [
+                    rows(DUCKDB_DISTRIBUTION_SQL.format(kind=kind))
+                    for kind in ("csat", "ces", "nps")
+                ],
+            ),
         ],
         "scores": [("scores by month", lambda: scores("month"))],
         "export": [("CSV export", lambda: connection.execute(DUCKDB_EXPORT_SQL, params))],
@@ -530,24 +595,36 @@ def agreement(puas_dashboard, duckdb_dashboard):
         ("CSAT %", puas_overall["csat_pct"], duck_csat_pct, 0),
         ("tickets", kpi_overall["tickets"], duck_kpis[1], 0),
         # Puas reads medians from histograms: within 2.5 % + 30 s, plus rounding.
-        ("FRT median h", kpi_overall["frt_median_h"], round(duck_kpis[5], 1),
-         0.025 * duck_kpis[5] + 30 / 3600 + 0.1),
-        ("repeat %", kpi_overall["repeat_pct"], round(100 * duck_kpis[-1] / duck_kpis[1], 1),
-         0.1),
+        (
+            "FRT median h",
+            kpi_overall["frt_median_h"],
+            round(duck_kpis[5], 1),
+            0.025 * duck_kpis[5] + 30 / 3600 + 0.1,
+        ),
+        ("repeat %", kpi_overall["repeat_pct"], round(100 * duck_kpis[-1] / duck_kpis[1], 1), 0.1),
     ]
-    return [(name, ours, theirs, ours is not None and theirs is not None
-             and abs(ours - theirs) <= tolerance)
-            for name, ours, theirs, tolerance in figures]
+    return [
+        (
+            name,
+            ours,
+            theirs,
+            ours is not None and theirs is not None and abs(ours - theirs) <= tolerance,
+        )
+        for name, ours, theirs, tolerance in figures
+    ]
 
 
 def print_table(header, rows):
     """Columns aligned: the first to the left, the others to the right."""
-    widths = [max(len(str(row[column])) for row in [header, *rows])
-              for column in range(len(header))]
+    widths = [
+        max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))
+    ]
 
     def line(cells):
-        return "  ".join(str(cell).ljust(width) if column == 0 else str(cell).rjust(width)
-                         for column, (cell, width) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            str(cell).ljust(width) if column == 0 else str(cell).rjust(width)
+            for column, (cell, width) in enumerate(zip(cells, widths, strict=True))
+        )
 
     print(line(header))
     print("  ".join("-" * width for width in widths))
@@ -558,8 +635,13 @@ def print_table(header, rows):
 def ratio_row(name, ours, theirs, target=TARGET_DUCKDB_RATIO):
     """One line of the comparison: seconds, ratio, PASS/FAIL against the target."""
     ratio = ours / theirs if theirs else float("inf")
-    return [name, f"{ours:.3f}", f"{theirs:.3f}", f"{ratio:.2f}x",
-            "PASS" if ratio <= target else "FAIL"]
+    return [
+        name,
+        f"{ours:.3f}",
+        f"{theirs:.3f}",
+        f"{ratio:.2f}x",
+        "PASS" if ratio <= target else "FAIL",
+    ]
 
 
 @dataclass
@@ -576,24 +658,39 @@ def print_size(result):
     """The comparison table, the steps, the export and the agreement check of one size."""
     puas, duck = result.puas, result.duckdb
     runs = min(puas["dashboard"].runs, duck["dashboard"].runs)
-    print(f"\n{result.rows:,} responses (full year 2026, grouped by agent), median of "
-          f"{runs} run(s) after a warm-up:\n")
-    print_table(["measurement", "Puas s", "DuckDB s", "Puas/DuckDB", "target <= 1.0"], [
-        ratio_row("dashboard, all queries", puas["dashboard"].seconds,
-                  duck["dashboard"].seconds),
-        ratio_row("/api/v1/scores by month", puas["scores"].seconds, duck["scores"].seconds),
-    ])
+    print(
+        f"\n{result.rows:,} responses (full year 2026, grouped by agent), median of "
+        f"{runs} run(s) after a warm-up:\n"
+    )
+    print_table(
+        ["measurement", "Puas s", "DuckDB s", "Puas/DuckDB", "target <= 1.0"],
+        [
+            ratio_row(
+                "dashboard, all queries", puas["dashboard"].seconds, duck["dashboard"].seconds
+            ),
+            ratio_row("/api/v1/scores by month", puas["scores"].seconds, duck["scores"].seconds),
+        ],
+    )
     print("\nDashboard steps:")
-    print_table(["step", "Puas s", "DuckDB s"], [
-        [name, f"{seconds:.3f}",
-         f"{duck['dashboard'].steps[name]:.3f}" if name in duck["dashboard"].steps else "-"]
-        for name, seconds in puas["dashboard"].steps.items()])
+    print_table(
+        ["step", "Puas s", "DuckDB s"],
+        [
+            [
+                name,
+                f"{seconds:.3f}",
+                f"{duck['dashboard'].steps[name]:.3f}" if name in duck["dashboard"].steps else "-",
+            ]
+            for name, seconds in puas["dashboard"].steps.items()
+        ],
+    )
     memory = result.export_memory
     if memory is not None:
         print_export(puas, duck, memory)
     checks = agreement(puas["dashboard"], duck["dashboard"])
-    print("\nAgreement (overall, both engines): " + ", ".join(
-        f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks))
+    print(
+        "\nAgreement (overall, both engines): "
+        + ", ".join(f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks)
+    )
     for name, ours, theirs, same in checks:
         if not same:
             print(f"!!! MISMATCH: {name} is {ours} in Puas but {theirs} in DuckDB !!!")
@@ -603,15 +700,31 @@ def print_export(puas, duck, memory):
     """The export's time beside DuckDB's COPY, and its peak memory."""
     export_ratio = puas["export"].seconds / duck["export"].seconds
     print(f"\nCSV export of all responses ({memory['rows']:,} rows, to /dev/null):")
-    print_table(["measurement", "Puas s", "DuckDB COPY s", "Puas/DuckDB", "peak MB",
-                 f"target < {TARGET_EXPORT_MB} MB"], [
-        ["/reports/responses.csv", f"{puas['export'].seconds:.3f}",
-         f"{duck['export'].seconds:.3f}", f"{export_ratio:.2f}x",
-         f"{memory['delta_mb']:.1f}",
-         "PASS" if memory["delta_mb"] < TARGET_EXPORT_MB else "FAIL"]])
-    print(f"  peak MB: the export's child process grew from {memory['baseline_mb']:.1f} MB "
-          f"(after imports) to {memory['peak_mb']:.1f} MB peak RSS; DuckDB's ratio is for "
-          "information only.")
+    print_table(
+        [
+            "measurement",
+            "Puas s",
+            "DuckDB COPY s",
+            "Puas/DuckDB",
+            "peak MB",
+            f"target < {TARGET_EXPORT_MB} MB",
+        ],
+        [
+            [
+                "/reports/responses.csv",
+                f"{puas['export'].seconds:.3f}",
+                f"{duck['export'].seconds:.3f}",
+                f"{export_ratio:.2f}x",
+                f"{memory['delta_mb']:.1f}",
+                "PASS" if memory["delta_mb"] < TARGET_EXPORT_MB else "FAIL",
+            ]
+        ],
+    )
+    print(
+        f"  peak MB: the export's child process grew from {memory['baseline_mb']:.1f} MB "
+        f"(after imports) to {memory['peak_mb']:.1f} MB peak RSS; DuckDB's ratio is for "
+        "information only."
+    )
 
 
 def print_growth(small, big):
@@ -619,30 +732,57 @@ def print_growth(small, big):
     factor = big.rows / small.rows
     print(f"\nGrowth from {small.rows:,} to {big.rows:,} rows ({factor:.0f}x the data):\n")
     rows = []
-    for name, label in (("dashboard", "dashboard, all queries"),
-                        ("scores", "/api/v1/scores by month"), ("export", "CSV export")):
+    for name, label in (
+        ("dashboard", "dashboard, all queries"),
+        ("scores", "/api/v1/scores by month"),
+        ("export", "CSV export"),
+    ):
         if name not in small.puas:
             continue
         growth = big.puas[name].seconds / small.puas[name].seconds
         duck_growth = big.duckdb[name].seconds / small.duckdb[name].seconds
-        verdict = ("PASS" if growth <= TARGET_GROWTH else "FAIL") if name != "export" else \
-            "(scales with rows)"
-        rows.append([label, f"{small.puas[name].seconds:.3f}", f"{big.puas[name].seconds:.3f}",
-                     f"{growth:.2f}x", f"{duck_growth:.2f}x", verdict])
-    print_table(["measurement", f"{small.rows:,} rows s", f"{big.rows:,} rows s",
-                 "Puas growth", "DuckDB growth", f"target <= {TARGET_GROWTH}x"], rows)
+        verdict = (
+            ("PASS" if growth <= TARGET_GROWTH else "FAIL")
+            if name != "export"
+            else "(scales with rows)"
+        )
+        rows.append(
+            [
+                label,
+                f"{small.puas[name].seconds:.3f}",
+                f"{big.puas[name].seconds:.3f}",
+                f"{growth:.2f}x",
+                f"{duck_growth:.2f}x",
+                verdict,
+            ]
+        )
+    print_table(
+        [
+            "measurement",
+            f"{small.rows:,} rows s",
+            f"{big.rows:,} rows s",
+            "Puas growth",
+            "DuckDB growth",
+            f"target <= {TARGET_GROWTH}x",
+        ],
+        rows,
+    )
     if small.export_memory is not None:
         memory_growth = big.export_memory["delta_mb"] - small.export_memory["delta_mb"]
-        print(f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
-              f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB).")
+        print(
+            f"  CSV export peak memory: {small.export_memory['delta_mb']:.1f} MB, then "
+            f"{big.export_memory['delta_mb']:.1f} MB ({memory_growth:+.1f} MB)."
+        )
 
 
 def warn_if_busy(when):
     """Other work on the machine skews every figure: say so when the load is high."""
     load = os.getloadavg()[0]
     if load > 0.5:
-        print(f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
-              "other processes compete with both engines.")
+        print(
+            f"Note: 1-minute load average {when} is {load:.1f} on {os.cpu_count()} CPUs; "
+            "other processes compete with both engines."
+        )
 
 
 def run_size(rows, args, workdir):
@@ -652,15 +792,22 @@ def run_size(rows, args, workdir):
     database = str(folder / "puas.db")
     print(f"\nGenerating {rows:,} tickets, invitations and responses in {database} ...")
     load = generate(database, rows)
-    size_mb = sum(Path(database + suffix).stat().st_size for suffix in ("", "-wal")
-                  if Path(database + suffix).exists()) / 2**20
-    print(f"  loaded in {load['total']:.1f} s (" + ", ".join(
-        f"{name} {seconds:.1f} s" for name, seconds in load.items() if name != "total")
-        + f"); database {size_mb:,.0f} MB")
+    size_mb = (
+        sum(
+            Path(database + suffix).stat().st_size
+            for suffix in ("", "-wal")
+            if Path(database + suffix).exists()
+        )
+        / 2**20
+    )
+    print(
+        f"  loaded in {load['total']:.1f} s ("
+        + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in load.items() if name != "total")
+        + f"); database {size_mb:,.0f} MB"
+    )
 
     warn_if_busy("before measuring")
-    print(f"Timing Puas (dashboard, /api/v1/scores{'' if args.no_export else ', CSV export'})"
-          " ...")
+    print(f"Timing Puas (dashboard, /api/v1/scores{'' if args.no_export else ', CSV export'}) ...")
     puas = measure_puas(database, args.runs, export=not args.no_export)
     export_memory = None
     if not args.no_export:
@@ -699,17 +846,23 @@ def main():
     try:
         import duckdb
     except ImportError:
-        print("DuckDB is not installed. Install it with: .venv/bin/pip install -e '.[bench]'",
-              file=sys.stderr)
+        print(
+            "DuckDB is not installed. Install it with: .venv/bin/pip install -e '.[bench]'",
+            file=sys.stderr,
+        )
         return 2
     sizes = [args.rows, BIG_ROWS] if args.big and args.rows < BIG_ROWS else [args.rows]
     if args.big:
-        print(f"Warning: --big generates {BIG_ROWS:,} rows after the {args.rows:,}-row run: "
-              "expect about 7 GB of disk in the temporary folder, several GB of memory "
-              "for DuckDB, and an hour or more.")
-    print(f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}; DuckDB {duckdb.__version__} "
-          f"({duckdb.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads, "
-          "in memory); Puas reads with surveys.db.connect() (the app's pragmas).")
+        print(
+            f"Warning: --big generates {BIG_ROWS:,} rows after the {args.rows:,}-row run: "
+            "expect about 7 GB of disk in the temporary folder, several GB of memory "
+            "for DuckDB, and an hour or more."
+        )
+    print(
+        f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}; DuckDB {duckdb.__version__} "
+        f"({duckdb.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads, "
+        "in memory); Puas reads with surveys.db.connect() (the app's pragmas)."
+    )
     workdir = Path(tempfile.mkdtemp(prefix="puas-report-bench-"))
     # A run stopped with SIGTERM still removes its gigabytes of temporary files.
     signal.signal(signal.SIGTERM, stop_on_sigterm)
@@ -717,9 +870,11 @@ def main():
         results = [run_size(rows, args, workdir) for rows in sizes]
         if len(results) == 2:
             print_growth(*results)
-        print(f"\nTargets: dashboard and /api/v1/scores <= {TARGET_DUCKDB_RATIO}x DuckDB's "
-              f"time; growth <= {TARGET_GROWTH}x from 1 M to 10 M rows (--big); CSV export "
-              f"under {TARGET_EXPORT_MB} MB of peak memory over the process's baseline.")
+        print(
+            f"\nTargets: dashboard and /api/v1/scores <= {TARGET_DUCKDB_RATIO}x DuckDB's "
+            f"time; growth <= {TARGET_GROWTH}x from 1 M to 10 M rows (--big); CSV export "
+            f"under {TARGET_EXPORT_MB} MB of peak memory over the process's baseline."
+        )
     finally:
         if args.keep:
             print(f"Kept {workdir}")

@@ -86,14 +86,23 @@ def mail_text(raw):
 def build_demo(workdir):
     """A migrated database with the demo data, its invitations written to a mail folder."""
     config = {
-        "TESTING": True, "SECRET_KEY": "snapshot-secret", "DATABASE": str(workdir / "puas.db"),
-        "MAIL_DIR": str(workdir / "mail"), "SEND_DELAY_MINUTES": 0, "SMTP_HOST": None,
-        "BASE_URL": "http://puas.test", "TIMEZONE": "Asia/Jakarta",
+        "TESTING": True,
+        "SECRET_KEY": "snapshot-secret",
+        "DATABASE": str(workdir / "puas.db"),
+        "MAIL_DIR": str(workdir / "mail"),
+        "SEND_DELAY_MINUTES": 0,
+        "SMTP_HOST": None,
+        "BASE_URL": "http://puas.test",
+        "TIMEZONE": "Asia/Jakarta",
     }
     app = create_app(config)
     runner = app.test_cli_runner()
-    for command in (["init-db"], ["seed-demo"], ["outbox", "send-due"],
-                    ["api-key", "create", "snapshot"]):
+    for command in (
+        ["init-db"],
+        ["seed-demo"],
+        ["outbox", "send-due"],
+        ["api-key", "create", "snapshot"],
+    ):
         result = runner.invoke(args=command)
         if result.exit_code:
             raise SystemExit(f"flask {' '.join(command)} failed: {result.output}")
@@ -105,8 +114,9 @@ def sign_in(client, email, password):
     """Sign in through the login form, CSRF token and all."""
     page = client.get("/login").data
     token = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', page).group(1).decode()
-    response = client.post("/login", data={"email": email, "password": password,
-                                           "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": token}
+    )
     if response.status_code != 302:
         raise SystemExit(f"sign-in as {email} failed: {response.status_code}")
 
@@ -121,37 +131,91 @@ def requests_to_make(app, mail_files, survey_token, unsubscribe_token):
     teams = [row[0] for row in db.execute("SELECT name FROM teams ORDER BY name")]
     periods = [row[0] for row in db.execute("SELECT DISTINCT period FROM ratings ORDER BY 1")]
     db.close()
-    ranges = ["", "?from=2026-08-01&to=2026-10-31", "?from=2026-10-31&to=2026-08-01",
-              "?from=bad&to=2026-10-31", "?agent=ayu%40puas.example", "?team=Billing",
-              "?channel=email", "?agent=Ayu+Lestari&team=Technical"]
+    ranges = [
+        "",
+        "?from=2026-08-01&to=2026-10-31",
+        "?from=2026-10-31&to=2026-08-01",
+        "?from=bad&to=2026-10-31",
+        "?agent=ayu%40puas.example",
+        "?team=Billing",
+        "?channel=email",
+        "?agent=Ayu+Lestari&team=Technical",
+    ]
     ranges += [f"?group_by={group}" for group in ("agent", "team", "channel", "month", "bogus")]
-    ranges += [f"?group_by={group}&from=2026-06-01&to=2026-11-18"
-               for group in ("agent", "team", "channel", "month")]
-    manager_pages = ["/", "/reports/leaderboard", "/reports/comments", "/scorecards",
-                     "/scorecards.csv", f"/scorecards/{admin_id}", f"/scorecards/{admin_id}?n=3",
-                     "/scorecards/999999", "/people/", f"/people/{person_id}",
-                     f"/people/{admin_id}", "/people/999999", "/periods", "/incidents",
-                     "/deliverables", "/targets", "/targets?team=Billing",
-                     "/targets?team=Nobody", "/settings/distribution", "/integrations/",
-                     "/imports/", "/imports/1", "/mailbox/", "/mailbox/nothing.eml",
-                     "/mailbox/..%2Fpuas.db", "/api/v1/admin-scores",
-                     "/reports/charts/csat.svg", "/reports/charts/nps.svg",
-                     "/reports/charts/ces.svg", "/reports/charts/distribution.svg",
-                     "/reports/charts/bogus.svg", "/static/style.css", "/nowhere"]
+    ranges += [
+        f"?group_by={group}&from=2026-06-01&to=2026-11-18"
+        for group in ("agent", "team", "channel", "month")
+    ]
+    manager_pages = [
+        "/",
+        "/reports/leaderboard",
+        "/reports/comments",
+        "/scorecards",
+        "/scorecards.csv",
+        f"/scorecards/{admin_id}",
+        f"/scorecards/{admin_id}?n=3",
+        "/scorecards/999999",
+        "/people/",
+        f"/people/{person_id}",
+        f"/people/{admin_id}",
+        "/people/999999",
+        "/periods",
+        "/incidents",
+        "/deliverables",
+        "/targets",
+        "/targets?team=Billing",
+        "/targets?team=Nobody",
+        "/settings/distribution",
+        "/integrations/",
+        "/imports/",
+        "/imports/1",
+        "/mailbox/",
+        "/mailbox/nothing.eml",
+        "/mailbox/..%2Fpuas.db",
+        "/api/v1/admin-scores",
+        "/reports/charts/csat.svg",
+        "/reports/charts/nps.svg",
+        "/reports/charts/ces.svg",
+        "/reports/charts/distribution.svg",
+        "/reports/charts/bogus.svg",
+        "/static/style.css",
+        "/nowhere",
+    ]
     manager_pages += [f"/scorecards?period={period}" for period in periods[-3:]]
     manager_pages += [f"/mailbox/{name}" for name in mail_files[:6]]
     for query in ranges:
-        manager_pages += [f"/reports{query}", f"/reports/comments{query}",
-                          f"/reports/leaderboard{query}", f"/reports/summary.csv{query}",
-                          f"/reports/summary.xlsx{query}", f"/reports/responses.csv{query}",
-                          f"/reports/responses.xlsx{query}", f"/reports/kpis.csv{query}",
-                          f"/api/v1/scores{query}", f"/api/v1/kpis{query}"]
-    manager_pages += [f"/reports/charts/{name}.svg?team={team}" for name in ("csat", "nps")
-                      for team in teams]
-    shared = ["/", "/login", "/ratings/", "/ratings/new", "/my-scorecard", "/reports",
-              "/people/", "/api/v1/scores", f"/s/{survey_token}", f"/s/{survey_token}/thanks",
-              f"/u/{unsubscribe_token}", "/s/unknown-token", "/u/unknown-token",
-              "/s/" + "A" * 43, "/mailbox/"]
+        manager_pages += [
+            f"/reports{query}",
+            f"/reports/comments{query}",
+            f"/reports/leaderboard{query}",
+            f"/reports/summary.csv{query}",
+            f"/reports/summary.xlsx{query}",
+            f"/reports/responses.csv{query}",
+            f"/reports/responses.xlsx{query}",
+            f"/reports/kpis.csv{query}",
+            f"/api/v1/scores{query}",
+            f"/api/v1/kpis{query}",
+        ]
+    manager_pages += [
+        f"/reports/charts/{name}.svg?team={team}" for name in ("csat", "nps") for team in teams
+    ]
+    shared = [
+        "/",
+        "/login",
+        "/ratings/",
+        "/ratings/new",
+        "/my-scorecard",
+        "/reports",
+        "/people/",
+        "/api/v1/scores",
+        f"/s/{survey_token}",
+        f"/s/{survey_token}/thanks",
+        f"/u/{unsubscribe_token}",
+        "/s/unknown-token",
+        "/u/unknown-token",
+        "/s/" + "A" * 43,
+        "/mailbox/",
+    ]
     requests = [("anonymous", "GET", url, {}) for url in shared]
     requests += [("staff", "GET", url, {}) for url in shared]
     requests += [("admin", "GET", url, {}) for url in shared + [f"/scorecards/{admin_id}"]]
@@ -166,9 +230,18 @@ def requests_to_make(app, mail_files, survey_token, unsubscribe_token):
     for url, extra in bad_posts:
         requests.append(("anonymous", "POST", url, extra))
         requests.append(("api", "POST", url, extra))
-    for url in ("/logout", "/people/", f"/people/{person_id}", "/targets", "/incidents",
-                "/settings/distribution", "/integrations/hooks", "/imports/",
-                f"/s/{survey_token}", f"/u/{unsubscribe_token}"):
+    for url in (
+        "/logout",
+        "/people/",
+        f"/people/{person_id}",
+        "/targets",
+        "/incidents",
+        "/settings/distribution",
+        "/integrations/hooks",
+        "/imports/",
+        f"/s/{survey_token}",
+        f"/u/{unsubscribe_token}",
+    ):
         requests.append(("manager", "POST", url, {"data": {}}))  # no CSRF token: refused
     return requests
 
@@ -185,22 +258,22 @@ def snapshot(out_dir):
         survey_token = re.search(rb"/s/([A-Za-z0-9_\-]{20,})", first_mail).group(1).decode()
         unsubscribe_token = re.search(rb"/u/([A-Za-z0-9_\-]{20,})", first_mail).group(1).decode()
         clients = {"anonymous": app.test_client(), "api": app.test_client()}
-        for who, (email, password) in (("manager", MANAGER), ("staff", STAFF),
-                                       ("admin", ADMIN)):
+        for who, (email, password) in (("manager", MANAGER), ("staff", STAFF), ("admin", ADMIN)):
             clients[who] = app.test_client()
             sign_in(clients[who], email, password)
         headers = {"api": {"Authorization": f"Bearer {api_key}"}}
         requests = requests_to_make(app, mail_files, survey_token, unsubscribe_token)
         for number, (who, method, url, extra) in enumerate(requests):
-            response = clients[who].open(url, method=method, headers=headers.get(who, {}),
-                                         **extra)
+            response = clients[who].open(url, method=method, headers=headers.get(who, {}), **extra)
             body = response.get_data()
             if response.mimetype.endswith("spreadsheetml.sheet"):
                 body = xlsx_cells(body)
-            head = (f"{who} {method} {url}\nstatus {response.status_code}\n"
-                    f"type {response.content_type}\n"
-                    f"location {response.headers.get('Location', '')}\n"
-                    f"disposition {response.headers.get('Content-Disposition', '')}\n\n")
+            head = (
+                f"{who} {method} {url}\nstatus {response.status_code}\n"
+                f"type {response.content_type}\n"
+                f"location {response.headers.get('Location', '')}\n"
+                f"disposition {response.headers.get('Content-Disposition', '')}\n\n"
+            )
             (out_dir / f"{number:04d}.txt").write_bytes(normalise(head.encode() + body))
         (out_dir / "mail.txt").write_bytes(normalise(first_mail))
     print(f"{len(requests)} requests recorded in {out_dir}")

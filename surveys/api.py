@@ -48,15 +48,17 @@ def read_json_body():
         current_app.logger.info("unreadable request body", exc_info=True)
         return None, error_response(400, "the body could not be read")
     if not request.is_json:
-        return None, error_response(415, "send the body as JSON with "
-                                         "Content-Type: application/json")
+        return None, error_response(
+            415, "send the body as JSON with Content-Type: application/json"
+        )
     try:
         return json.loads(body), None
     except (ValueError, UnicodeDecodeError):
         return None, error_response(415, "the body is not valid JSON")
     except RecursionError:
-        return None, error_response(422, "the body could not be accepted",
-                                    errors={"body": "is nested too deeply"})
+        return None, error_response(
+            422, "the body could not be accepted", errors={"body": "is nested too deeply"}
+        )
 
 
 @bp.route("/tickets/closed", methods=["POST"])
@@ -88,8 +90,7 @@ def scores():
 def admin_scores():
     """Every admin's scorecard for a month (?period=YYYY-MM), as JSON."""
     period = period_from(request.args, current_app.config)
-    return jsonify({"period": period,
-                    "admins": period_rows(get_db(), period, current_app.config)})
+    return jsonify({"period": period, "admins": period_rows(get_db(), period, current_app.config)})
 
 
 @bp.route("/kpis")
@@ -98,17 +99,20 @@ def kpis():
     """Ticket KPIs for a range of closing days, as JSON (same range rule as /scores)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    groups, overall, _ = kpi_groups(db, report_range, *frt_standards(
-        *report_targets(db, current_app.config, report_range)))
+    groups, overall, _ = kpi_groups(
+        db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
+    )
     return range_body(report_range, groups, overall)
 
 
 def range_body(report_range, groups, overall):
     """The JSON answer of a report over a range (SPEC.md): its range, groups and overall."""
-    return jsonify({
-        "from": report_range.from_day.isoformat(),
-        "to": report_range.to_day.isoformat(),
-        "group_by": report_range.group_by,
-        "groups": groups,
-        "overall": overall,
-    })
+    return jsonify(
+        {
+            "from": report_range.from_day.isoformat(),
+            "to": report_range.to_day.isoformat(),
+            "group_by": report_range.group_by,
+            "groups": groups,
+            "overall": overall,
+        }
+    )

@@ -32,8 +32,7 @@ API_KEY_PREFIX = "puas_"
 LOCKOUT_ACCOUNT_FAILURES = 5  # failed attempts for one email …
 LOCKOUT_ADDRESS_FAILURES = 20  # … or from one client address …
 LOCKOUT_MINUTES = 15  # … within this many minutes lock further attempts out
-LOCKOUT_MESSAGE = (f"Too many sign-in attempts. Please wait {LOCKOUT_MINUTES} minutes "
-                   "and try again.")
+LOCKOUT_MESSAGE = f"Too many sign-in attempts. Please wait {LOCKOUT_MINUTES} minutes and try again."
 LOGIN_ATTEMPTS_KEPT = timedelta(days=1)
 LOGIN_ATTEMPTS_PRUNED_PER_ATTEMPT = 100
 
@@ -103,11 +102,17 @@ def create_user(db, email, password, role, name=None, rated=False):
             raise UserError(f"the name {error}") from error
     check_password_rules(password)
     try:
-        db["users"].insert({
-            "email": email, "name": name, "role": role, "active": 1, "rated": int(rated),
-            "password_hash": generate_password_hash(password),
-            "created_at": clock.to_iso(clock.now()),
-        })
+        db["users"].insert(
+            {
+                "email": email,
+                "name": name,
+                "role": role,
+                "active": 1,
+                "rated": int(rated),
+                "password_hash": generate_password_hash(password),
+                "created_at": clock.to_iso(clock.now()),
+            }
+        )
     except sqlite3.IntegrityError as error:  # the unique index on email decides
         raise UserError(f"a user with email {email} already exists") from error
     return email
@@ -136,9 +141,12 @@ def load_user(session_user_id):
     user_id, _, version = session_user_id.partition(":")
     if not user_id.isdigit() or not version.isdigit():
         return None
-    rows = list(get_db().query(
-        "SELECT * FROM users WHERE id = ? AND session_version = ? AND active = 1",
-        [int(user_id), int(version)]))
+    rows = list(
+        get_db().query(
+            "SELECT * FROM users WHERE id = ? AND session_version = ? AND active = 1",
+            [int(user_id), int(version)],
+        )
+    )
     return User(rows[0]) if rows else None
 
 
@@ -179,8 +187,9 @@ def create_api_key(db, name):
         raise UserError("the key needs a name")
     key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     try:
-        db["api_keys"].insert({"name": name, "key_hash": sha256_hex(key),
-                               "created_at": clock.to_iso(clock.now())})
+        db["api_keys"].insert(
+            {"name": name, "key_hash": sha256_hex(key), "created_at": clock.to_iso(clock.now())}
+        )
     except sqlite3.IntegrityError as error:  # the unique index on name decides
         raise UserError(f"an API key named {name!r} already exists") from error
     return key
@@ -197,8 +206,9 @@ def bearer_key():
 
 def api_key_is_valid(db, key):
     """True for a key that exists and was not revoked."""
-    return bool(key) and bool(db["api_keys"].count_where(
-        "key_hash = ? AND revoked_at IS NULL", [sha256_hex(key)]))
+    return bool(key) and bool(
+        db["api_keys"].count_where("key_hash = ? AND revoked_at IS NULL", [sha256_hex(key)])
+    )
 
 
 def api_key_required(view):
@@ -265,12 +275,17 @@ def begin_attempt(db, typed_email, address):
                    WHERE email = ? AND attempted_at >= ? AND succeeded = 0),
                  (SELECT count(*) FROM login_attempts
                    WHERE address = ? AND attempted_at >= ? AND succeeded = 0)""",
-            [email, since, address, since]).fetchone()
-        locked_out = (account_failures >= LOCKOUT_ACCOUNT_FAILURES
-                      or address_failures >= LOCKOUT_ADDRESS_FAILURES)
+            [email, since, address, since],
+        ).fetchone()
+        locked_out = (
+            account_failures >= LOCKOUT_ACCOUNT_FAILURES
+            or address_failures >= LOCKOUT_ADDRESS_FAILURES
+        )
         attempt_id = db.execute(
             "INSERT INTO login_attempts (email, address, succeeded, attempted_at) "
-            "VALUES (?, ?, 0, ?)", [email, address, clock.to_iso(now)]).lastrowid
+            "VALUES (?, ?, 0, ?)",
+            [email, address, clock.to_iso(now)],
+        ).lastrowid
         prune_attempts(db, now)
     return None if locked_out else attempt_id
 
@@ -285,7 +300,8 @@ def prune_attempts(db, now):
     db.execute(
         """DELETE FROM login_attempts WHERE attempted_at < ? AND id IN
              (SELECT id FROM login_attempts ORDER BY id LIMIT ?)""",
-        [clock.to_iso(now - LOGIN_ATTEMPTS_KEPT), LOGIN_ATTEMPTS_PRUNED_PER_ATTEMPT])
+        [clock.to_iso(now - LOGIN_ATTEMPTS_KEPT), LOGIN_ATTEMPTS_PRUNED_PER_ATTEMPT],
+    )
 
 
 def attempt_succeeded(db, attempt_id):
@@ -307,8 +323,11 @@ def login():
         if attempt_id is None:
             # The same page whether or not the email exists, and no password check.
             flash(LOCKOUT_MESSAGE, "error")
-            return (render_template("auth/login.html", form=form), 429,
-                    {"Retry-After": str(LOCKOUT_MINUTES * 60)})
+            return (
+                render_template("auth/login.html", form=form),
+                429,
+                {"Retry-After": str(LOCKOUT_MINUTES * 60)},
+            )
         user = authenticate(db, form.email.data, form.password.data)
         if user is not None:
             attempt_succeeded(db, attempt_id)

@@ -44,7 +44,8 @@ def revoke_named(table, name, noun):
     with command_db() as db, immediate(db):
         cursor = db.execute(
             f"UPDATE {table} SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",  # noqa: S608
-            [clock.to_iso(clock.now()), name.strip()])
+            [clock.to_iso(clock.now()), name.strip()],
+        )
     if not cursor.rowcount:
         raise click.ClickException(f"no active {noun} named {name!r}")
     click.echo(f"{noun[0].upper()}{noun[1:]} {name!r} revoked.")
@@ -60,12 +61,19 @@ def read_password():
 @click.command("create-user")
 @with_appcontext
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), required=True,
-              help="staff rate admins; managers see every score and manage Puas.")
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help="staff rate admins; managers see every score and manage Puas.",
+)
 @click.option("--name", default=None, help="The person's name, as shown in the app.")
-@click.option("--admin", "rated", is_flag=True,
-              help="An administrative employee: staff rate them on speed, initiative and "
-                   "accuracy.")
+@click.option(
+    "--admin",
+    "rated",
+    is_flag=True,
+    help="An administrative employee: staff rate them on speed, initiative and accuracy.",
+)
 def create_user_command(email, role, name, rated):
     """Add a person who signs in; the password is prompted for (or read from stdin)."""
     with command_db() as db:
@@ -109,8 +117,10 @@ def outbox_send_due():
     click.echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
     posted = outbound.send_due_pass(current_app.config)
     if any(posted.values()):
-        click.echo("responses to hooks: " + ", ".join(f"{count} {outcome}"
-                                                      for outcome, count in posted.items()))
+        click.echo(
+            "responses to hooks: "
+            + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
+        )
 
 
 @outbox_cli.command("run")
@@ -129,13 +139,17 @@ def integration_create(kind, name):
             integration_id, secret = webhooks.create_integration(db, kind, name)
         except webhooks.IntegrationError as error:
             raise click.ClickException(str(error)) from error
-    click.echo(f"Integration {name.strip()!r} ({kind}) created. Copy these now; "
-               "Puas cannot show the secret again:")
+    click.echo(
+        f"Integration {name.strip()!r} ({kind}) created. Copy these now; "
+        "Puas cannot show the secret again:"
+    )
     click.echo(f"URL     {webhooks.webhook_url(integration_id)}")
     click.echo(f"Secret  {secret}")
     if kind in ("zendesk", "chatwoot"):
-        click.echo(f"{kind.capitalize()} makes its own signing secret: once the webhook exists "
-                   f"there, store it with: flask integration set-secret {name.strip()!r}")
+        click.echo(
+            f"{kind.capitalize()} makes its own signing secret: once the webhook exists "
+            f"there, store it with: flask integration set-secret {name.strip()!r}"
+        )
 
 
 @integration_cli.command("set-secret")
@@ -144,8 +158,9 @@ def integration_set_secret(name):
     """Store the signing secret a help desk made (read like a password)."""
     secret = read_password().strip()
     with command_db() as db:
-        row = db.execute("SELECT id FROM integrations WHERE name = ? AND revoked_at IS NULL",
-                         [name.strip()]).fetchone()
+        row = db.execute(
+            "SELECT id FROM integrations WHERE name = ? AND revoked_at IS NULL", [name.strip()]
+        ).fetchone()
         if row is None:
             raise click.ClickException(f"no active integration named {name!r}")
         try:
@@ -176,8 +191,13 @@ def integration_revoke(name):
 
 @click.command("import-tickets")
 @click.argument("file", type=click.File("rb"))
-@click.option("--map", "overrides", multiple=True, metavar="FIELD=COLUMN",
-              help="Read FIELD from the column named COLUMN (repeatable); others are guessed.")
+@click.option(
+    "--map",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read FIELD from the column named COLUMN (repeatable); others are guessed.",
+)
 @click.option("--survey", is_flag=True, help="Survey the customers (default: reports only).")
 @click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
 @with_appcontext
@@ -193,29 +213,37 @@ def import_tickets_command(file, overrides, survey, dry_run):
         if name not in imports.FIELDS or column not in table.header:
             raise click.ClickException(
                 f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
-                f"{', '.join(imports.FIELDS)} and COLUMN a column of the file")
+                f"{', '.join(imports.FIELDS)} and COLUMN a column of the file"
+            )
         mapping[name] = table.header.index(column)
     if missing := imports.missing_required(mapping):
         raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
-    click.echo("Columns: " + ", ".join(f"{name} = {table.header[index]!r}"
-                                       for name, index in mapping.items()))
+    click.echo(
+        "Columns: "
+        + ", ".join(f"{name} = {table.header[index]!r}" for name, index in mapping.items())
+    )
     if dry_run:
-        outcome = imports.preview(table, mapping,
-                                  current_app.config["TIMEZONE"], rows=0)
+        outcome = imports.preview(table, mapping, current_app.config["TIMEZONE"], rows=0)
     else:
         with command_db() as db:
             outcome = imports.import_rows(db, table, mapping, current_app.config, survey=survey)
     for line, errors in outcome.errors:
-        click.echo(f"line {line}: " + "; ".join(f"{name} {message}"
-                                                for name, message in errors.items()), err=True)
+        click.echo(
+            f"line {line}: " + "; ".join(f"{name} {message}" for name, message in errors.items()),
+            err=True,
+        )
     valid = len(table.rows) - len(outcome.errors)
     if dry_run:
-        click.echo(f"{valid} rows can be imported, {len(outcome.errors)} have problems; "
-                   "nothing stored (--dry-run).")
+        click.echo(
+            f"{valid} rows can be imported, {len(outcome.errors)} have problems; "
+            "nothing stored (--dry-run)."
+        )
     else:
-        click.echo(f"{outcome.created} new, {outcome.duplicates} already stored, "
-                   f"{len(outcome.errors)} with problems (not imported); "
-                   f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}.")
+        click.echo(
+            f"{outcome.created} new, {outcome.duplicates} already stored, "
+            f"{len(outcome.errors)} with problems (not imported); "
+            f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
+        )
 
 
 @rollups_cli.command("rebuild")
@@ -224,11 +252,20 @@ def rollups_rebuild():
     window = current_app.config["REPEAT_WINDOW_DAYS"]
     with command_db() as db, immediate(db):
         rollups.rebuild(db, window)
-        counts = {table: db[table].count for table in
-                  ("survey_rollups", "ticket_rollups", "duration_rollups",
-                   "agent_duration_rollups")}
-    click.echo("Rollups rebuilt (repeat window {} days): {}.".format(
-        window, ", ".join(f"{count} rows in {table}" for table, count in counts.items())))
+        counts = {
+            table: db[table].count
+            for table in (
+                "survey_rollups",
+                "ticket_rollups",
+                "duration_rollups",
+                "agent_duration_rollups",
+            )
+        }
+    click.echo(
+        "Rollups rebuilt (repeat window {} days): {}.".format(
+            window, ", ".join(f"{count} rows in {table}" for table, count in counts.items())
+        )
+    )
 
 
 @click.command("seed-demo")
@@ -242,10 +279,14 @@ def seed_demo_command():
         return
     click.echo(f"Demo data loaded: {created}.")
     sign_in = f"{current_app.config['BASE_URL']}/login"
-    click.echo(f"Sign in at {sign_in} as manager {DEMO_MANAGER_EMAIL} with password "
-               f"{DEMO_MANAGER_PASSWORD}")
-    click.echo(f"  or as staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD} (rates admins), or "
-               f"as admin {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} (sees her scorecard)")
+    click.echo(
+        f"Sign in at {sign_in} as manager {DEMO_MANAGER_EMAIL} with password "
+        f"{DEMO_MANAGER_PASSWORD}"
+    )
+    click.echo(
+        f"  or as staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD} (rates admins), or "
+        f"as admin {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} (sees her scorecard)"
+    )
 
 
 def init_app(app):

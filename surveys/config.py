@@ -46,8 +46,14 @@ DEFAULTS = {
     # different raters an admin needs before seeing their own scorecard, and the targets.
     "RATING_WEIGHTS": {"speed": 1, "initiative": 1, "accuracy": 1},
     "ANONYMITY_MIN_RATERS": 3,
-    "ADMIN_TARGETS": {"speed_pct": 75, "initiative_pct": 75, "accuracy_pct": 75,
-                      "overall_pct": 75, "incidents": 0, "on_time_pct": 90},
+    "ADMIN_TARGETS": {
+        "speed_pct": 75,
+        "initiative_pct": 75,
+        "accuracy_pct": 75,
+        "overall_pct": 75,
+        "incidents": 0,
+        "on_time_pct": 90,
+    },
 }
 
 SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
@@ -114,20 +120,39 @@ def load_or_create_secret_key(instance_path):
 def check_number_map(config, key, names):
     """A mapping of exactly these names to numbers of at least 0."""
     value = config[key]
-    if not isinstance(value, dict) or set(value) != names or any(
+    if (
+        not isinstance(value, dict)
+        or set(value) != names
+        or any(
             isinstance(number, bool) or not isinstance(number, int | float) or number < 0
-            for number in value.values()):
-        raise ConfigError(f"{key} must map {', '.join(sorted(names))} to numbers of at "
-                          f"least 0, not {value!r}")
+            for number in value.values()
+        )
+    ):
+        raise ConfigError(
+            f"{key} must map {', '.join(sorted(names))} to numbers of at least 0, not {value!r}"
+        )
 
 
 def check_config(config):
     """Refuse to start with values that would fail later, far from their cause."""
-    for key in ("SEND_DELAY_MINUTES", "LINK_TTL_DAYS", "THROTTLE_DAYS", "MIN_N",
-                "SAMPLE_RATE_PERCENT", "NPS_INTERVAL_DAYS", "REMINDER_DAYS",
-                "SMTP_PORT", "OUTBOX_MAX_ATTEMPTS", "OUTBOX_RETRY_SECONDS",
-                "OUTBOX_POLL_SECONDS", "SMTP_TIMEOUT_SECONDS", "API_MAX_BODY_BYTES",
-                "ANONYMITY_MIN_RATERS", "REPEAT_WINDOW_DAYS", "LEADERBOARD_MIN_N"):
+    for key in (
+        "SEND_DELAY_MINUTES",
+        "LINK_TTL_DAYS",
+        "THROTTLE_DAYS",
+        "MIN_N",
+        "SAMPLE_RATE_PERCENT",
+        "NPS_INTERVAL_DAYS",
+        "REMINDER_DAYS",
+        "SMTP_PORT",
+        "OUTBOX_MAX_ATTEMPTS",
+        "OUTBOX_RETRY_SECONDS",
+        "OUTBOX_POLL_SECONDS",
+        "SMTP_TIMEOUT_SECONDS",
+        "API_MAX_BODY_BYTES",
+        "ANONYMITY_MIN_RATERS",
+        "REPEAT_WINDOW_DAYS",
+        "LEADERBOARD_MIN_N",
+    ):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
@@ -138,21 +163,31 @@ def check_config(config):
     if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
         raise ConfigError(f"FRT_TARGET_HOURS must be a number of hours above 0, not {target!r}")
     if not isinstance(config["TRUST_PROXY_HEADERS"], bool):
-        raise ConfigError("TRUST_PROXY_HEADERS must be true or false (JSON), "
-                          f"not {config['TRUST_PROXY_HEADERS']!r}")
+        raise ConfigError(
+            "TRUST_PROXY_HEADERS must be true or false (JSON), "
+            f"not {config['TRUST_PROXY_HEADERS']!r}"
+        )
     check_number_map(config, "RATING_WEIGHTS", {"speed", "initiative", "accuracy"})
-    check_number_map(config, "ADMIN_TARGETS", {"speed_pct", "initiative_pct", "accuracy_pct",
-                                               "overall_pct", "incidents", "on_time_pct"})
+    check_number_map(
+        config,
+        "ADMIN_TARGETS",
+        {"speed_pct", "initiative_pct", "accuracy_pct", "overall_pct", "incidents", "on_time_pct"},
+    )
     if not sum(config["RATING_WEIGHTS"].values()):
         raise ConfigError("RATING_WEIGHTS needs at least one weight above 0")
     if config["LINK_TTL_DAYS"] < 1:
         raise ConfigError("LINK_TTL_DAYS must be at least 1")
     if config["SAMPLE_RATE_PERCENT"] > 100:
-        raise ConfigError("SAMPLE_RATE_PERCENT must be a whole number from 0 to 100, "
-                          f"not {config['SAMPLE_RATE_PERCENT']!r}")
+        raise ConfigError(
+            "SAMPLE_RATE_PERCENT must be a whole number from 0 to 100, "
+            f"not {config['SAMPLE_RATE_PERCENT']!r}"
+        )
     mailto = config["UNSUBSCRIBE_MAILTO"]
-    if mailto is not None and (not isinstance(mailto, str) or mailto.count("@") != 1
-                               or any(character.isspace() for character in mailto)):
+    if mailto is not None and (
+        not isinstance(mailto, str)
+        or mailto.count("@") != 1
+        or any(character.isspace() for character in mailto)
+    ):
         raise ConfigError(f"UNSUBSCRIBE_MAILTO must be an email address, not {mailto!r}")
     if config["SMTP_SECURITY"] not in SMTP_SECURITY_CHOICES:
         raise ConfigError(

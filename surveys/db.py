@@ -111,8 +111,7 @@ def migrate(path, repeat_window_days=None):
     try:
         pending = [migration.name for migration in migrations.pending(db)]
         migrations.apply(db)
-        if repeat_window_days is not None and \
-                rollups.repeat_window_days(db) != repeat_window_days:
+        if repeat_window_days is not None and rollups.repeat_window_days(db) != repeat_window_days:
             with immediate(db):
                 rollups.rebuild(db, repeat_window_days)
         return pending
@@ -145,7 +144,10 @@ def warn_about_repeat_window(app):
         app.logger.warning(
             "Repeat flags were kept with a %s-day window but REPEAT_WINDOW_DAYS is %s: "
             "reports show repeats for %s days until `flask init-db` rebuilds them.",
-            stored, app.config["REPEAT_WINDOW_DAYS"], stored)
+            stored,
+            app.config["REPEAT_WINDOW_DAYS"],
+            stored,
+        )
 
 
 @click.command("init-db")

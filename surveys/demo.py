@@ -20,12 +20,25 @@ ADMINS = [  # email, name, how well colleagues tend to rate them (0..1)
     ("gilang@puas.example", "Gilang Ramadhan", 0.55),
     ("hana@puas.example", "Hana Kusuma", 0.7),
 ]
-RATERS = [(DEMO_STAFF_EMAIL, "Sari Staff"), ("joko@puas.example", "Joko Widodo"),
-          ("kartika@puas.example", "Kartika Sari"), ("lukman@puas.example", "Lukman Hakim")]
-INCIDENTS = ["Letter sent to the wrong address", "Invoice total typed wrongly",
-             "Meeting room double-booked", "Leave request filed late"]
-DELIVERABLES = ["Monthly expense report", "Payroll inputs", "Supplier contracts filed",
-                "Travel bookings for the team", "Office inventory"]
+RATERS = [
+    (DEMO_STAFF_EMAIL, "Sari Staff"),
+    ("joko@puas.example", "Joko Widodo"),
+    ("kartika@puas.example", "Kartika Sari"),
+    ("lukman@puas.example", "Lukman Hakim"),
+]
+INCIDENTS = [
+    "Letter sent to the wrong address",
+    "Invoice total typed wrongly",
+    "Meeting room double-booked",
+    "Leave request filed late",
+]
+DELIVERABLES = [
+    "Monthly expense report",
+    "Payroll inputs",
+    "Supplier contracts filed",
+    "Travel bookings for the team",
+    "Office inventory",
+]
 DEMO_MONTHS = 6
 RECENT_INVITATIONS = 3
 
@@ -38,10 +51,18 @@ AGENTS = [  # email, name, team, how well their customers tend to rate them (0..
 ]
 CHANNELS = ["email", "chat", "phone", "whatsapp"]
 COMMENTS = {
-    "good": ["Quick and friendly, thank you!", "Solved on the first reply.",
-             "Very clear explanation.", "Terima kasih, sangat membantu."],
-    "bad": ["I had to explain my problem three times.", "Took far too long.",
-            "The answer did not fix my issue.", "Nobody replied over the weekend."],
+    "good": [
+        "Quick and friendly, thank you!",
+        "Solved on the first reply.",
+        "Very clear explanation.",
+        "Terima kasih, sangat membantu.",
+    ],
+    "bad": [
+        "I had to explain my problem three times.",
+        "Took far too long.",
+        "The answer did not fix my issue.",
+        "Nobody replied over the weekend.",
+    ],
 }
 
 
@@ -79,12 +100,19 @@ def _seed(db, config):
             first_response_at = min(first_response_at, closed_at)
             tickets += 1
             closure = Closure(
-                ticket_ref=f"DEMO-{tickets:05d}", closed_at=closed_at,
+                ticket_ref=f"DEMO-{tickets:05d}",
+                closed_at=closed_at,
                 customer_email=f"customer{tickets}@example.com",
-                customer_name=f"Customer {tickets}", customer_locale="en",
-                agent_email=email, agent_name=name, team=team, channel=rng.choice(CHANNELS),
-                opened_at=opened_at, first_response_at=first_response_at,
-                contacts=rng.choice([1, 1, 1, 2, 3]), escalated=rng.random() < 0.1,
+                customer_name=f"Customer {tickets}",
+                customer_locale="en",
+                agent_email=email,
+                agent_name=name,
+                team=team,
+                channel=rng.choice(CHANNELS),
+                opened_at=opened_at,
+                first_response_at=first_response_at,
+                contacts=rng.choice([1, 1, 1, 2, 3]),
+                escalated=rng.random() < 0.1,
                 reopened=rng.random() < 0.05,
             )
             result, _ = record_closure(db, closure, settings, source="demo")
@@ -92,18 +120,29 @@ def _seed(db, config):
                 responses += 1
     for number in range(1, RECENT_INVITATIONS + 1):
         email, name, team, _ = AGENTS[number % len(AGENTS)]
-        record_closure(db, Closure(
-            ticket_ref=f"DEMO-NEW-{number}", closed_at=now - timedelta(minutes=number),
-            customer_email=f"new-customer{number}@example.com",
-            customer_name=f"New Customer {number}", agent_email=email, agent_name=name,
-            team=team, channel="email",
-            # The mailbox shows the invitation and its survey in both languages.
-            customer_locale="id-ID" if number % 2 else "en",
-        ), settings, source="demo")
+        record_closure(
+            db,
+            Closure(
+                ticket_ref=f"DEMO-NEW-{number}",
+                closed_at=now - timedelta(minutes=number),
+                customer_email=f"new-customer{number}@example.com",
+                customer_name=f"New Customer {number}",
+                agent_email=email,
+                agent_name=name,
+                team=team,
+                channel="email",
+                # The mailbox shows the invitation and its survey in both languages.
+                customer_locale="id-ID" if number % 2 else "en",
+            ),
+            settings,
+            source="demo",
+        )
     ratings = seed_internal_ratings(db, rng, now, config["TIMEZONE"])
-    return (f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
-            f"invitations waiting in the outbox, and {ratings} ratings of "
-            f"{len(ADMINS)} admins")
+    return (
+        f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
+        f"invitations waiting in the outbox, and {ratings} ratings of "
+        f"{len(ADMINS)} admins"
+    )
 
 
 def seed_internal_ratings(db, rng, now, timezone_name):
@@ -132,33 +171,52 @@ def seed_internal_ratings(db, rng, now, timezone_name):
                 if rng.random() > 0.75:
                     continue
                 scores = [score_for(rng, quality, 1, 5) for _ in range(3)]
-                comment = rng.choice([None, None, "Always helpful.", "Replies take a while.",
-                                      "Very careful work.", "Could follow up sooner."])
+                comment = rng.choice(
+                    [
+                        None,
+                        None,
+                        "Always helpful.",
+                        "Replies take a while.",
+                        "Very careful work.",
+                        "Could follow up sooner.",
+                    ]
+                )
                 db.execute(
                     "INSERT INTO ratings (rater_id, admin_id, period, speed, initiative, "
                     "accuracy, comment_speed, created_at, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [rater_id, admin_id, period, *scores, comment, stamp, stamp])
+                    [rater_id, admin_id, period, *scores, comment, stamp, stamp],
+                )
                 ratings += 1
             for _ in range(rng.choice([0, 0, 1, 1, 2]) if quality < 0.75 else rng.choice([0, 1])):
                 day = clock.add_days(clock.parse_day(first_day), rng.randint(0, 27))
                 if day <= today:
-                    db["incidents"].insert({
-                        "admin_id": admin_id, "occurred_on": day.isoformat(),
-                        "description": rng.choice(INCIDENTS),
-                        "severity": rng.choice(["low", "low", "medium", "high"]),
-                        "created_at": stamp})
+                    db["incidents"].insert(
+                        {
+                            "admin_id": admin_id,
+                            "occurred_on": day.isoformat(),
+                            "description": rng.choice(INCIDENTS),
+                            "severity": rng.choice(["low", "low", "medium", "high"]),
+                            "created_at": stamp,
+                        }
+                    )
             for title in rng.sample(DELIVERABLES, 3):
                 deadline = clock.add_days(clock.parse_day(first_day), rng.randint(3, 27))
                 late_days = 0 if rng.random() < quality else rng.randint(1, 5)
                 submitted = clock.add_days(deadline, late_days - rng.randint(0, 2))
-                db["deliverables"].insert({
-                    "admin_id": admin_id, "title": title, "deadline": deadline.isoformat(),
-                    "submitted_on": submitted.isoformat() if submitted <= today else None,
-                    "created_at": stamp})
+                db["deliverables"].insert(
+                    {
+                        "admin_id": admin_id,
+                        "title": title,
+                        "deadline": deadline.isoformat(),
+                        "submitted_on": submitted.isoformat() if submitted <= today else None,
+                        "created_at": stamp,
+                    }
+                )
         if offset >= 2:  # months long past are closed; last month and this one are open
-            db.execute("INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)",
-                       [period, stamp])
+            db.execute(
+                "INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)", [period, stamp]
+            )
     return ratings
 
 
@@ -166,11 +224,14 @@ def mark_sent(db, invitation_id, closed_at, rng, quality):
     """Pretend a past invitation was delivered, and maybe answered; True if answered."""
     sent_at = clock.to_iso(closed_at + timedelta(hours=1))
     with db.atomic():
-        db.execute("UPDATE invitations SET status = 'sent', reason = NULL, sent_at = ? "
-                   "WHERE id = ?",
-                   [sent_at, invitation_id])
-        db.execute("UPDATE outbox SET status = 'sent', sent_at = ?, attempts = 1 "
-                   "WHERE invitation_id = ?", [sent_at, invitation_id])
+        db.execute(
+            "UPDATE invitations SET status = 'sent', reason = NULL, sent_at = ? WHERE id = ?",
+            [sent_at, invitation_id],
+        )
+        db.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = 1 WHERE invitation_id = ?",
+            [sent_at, invitation_id],
+        )
         if rng.random() > 0.45:
             return False
         csat = score_for(rng, quality, 1, 5)
@@ -179,10 +240,18 @@ def mark_sent(db, invitation_id, closed_at, rng, quality):
         comment = None
         if rng.random() < 0.3:
             comment = rng.choice(COMMENTS["good" if csat >= 4 else "bad"])
-        answered_at = clock.to_iso(min(clock.now(),
-                                       closed_at + timedelta(hours=rng.uniform(1.5, 48))))
-        db["responses"].insert({
-            "invitation_id": invitation_id, "csat": csat, "ces": ces, "nps": nps,
-            "comment": comment, "created_at": answered_at, "updated_at": answered_at,
-        })
+        answered_at = clock.to_iso(
+            min(clock.now(), closed_at + timedelta(hours=rng.uniform(1.5, 48)))
+        )
+        db["responses"].insert(
+            {
+                "invitation_id": invitation_id,
+                "csat": csat,
+                "ces": ces,
+                "nps": nps,
+                "comment": comment,
+                "created_at": answered_at,
+                "updated_at": answered_at,
+            }
+        )
     return True

@@ -50,18 +50,60 @@ class Rule:
 
 
 RULES = (
-    Rule("send_delay_minutes", "SEND_DELAY_MINUTES", "Send the invitation", 0, 10_080,
-         "minutes after the ticket closes", "0 sends it at once"),
-    Rule("sample_rate_percent", "SAMPLE_RATE_PERCENT", "Invite", 0, 100,
-         "% of the closures", "The others are recorded as sampled out"),
-    Rule("throttle_days", "THROTTLE_DAYS", "Invite a customer at most once per", 0, 365,
-         "days", "0 = no limit"),
-    Rule("nps_interval_days", "NPS_INTERVAL_DAYS", "Ask NPS at most once per", 0, 730,
-         "days per customer", "0 = in every survey; when not asked, the survey leaves it out"),
-    Rule("reminder_days", "REMINDER_DAYS", "Send one reminder", 0, 60,
-         "days after the invitation, if unanswered", "0 = no reminder"),
-    Rule("link_ttl_days", "LINK_TTL_DAYS", "Survey links work for", 1, 365,
-         "days from the mail that carries them", ""),
+    Rule(
+        "send_delay_minutes",
+        "SEND_DELAY_MINUTES",
+        "Send the invitation",
+        0,
+        10_080,
+        "minutes after the ticket closes",
+        "0 sends it at once",
+    ),
+    Rule(
+        "sample_rate_percent",
+        "SAMPLE_RATE_PERCENT",
+        "Invite",
+        0,
+        100,
+        "% of the closures",
+        "The others are recorded as sampled out",
+    ),
+    Rule(
+        "throttle_days",
+        "THROTTLE_DAYS",
+        "Invite a customer at most once per",
+        0,
+        365,
+        "days",
+        "0 = no limit",
+    ),
+    Rule(
+        "nps_interval_days",
+        "NPS_INTERVAL_DAYS",
+        "Ask NPS at most once per",
+        0,
+        730,
+        "days per customer",
+        "0 = in every survey; when not asked, the survey leaves it out",
+    ),
+    Rule(
+        "reminder_days",
+        "REMINDER_DAYS",
+        "Send one reminder",
+        0,
+        60,
+        "days after the invitation, if unanswered",
+        "0 = no reminder",
+    ),
+    Rule(
+        "link_ttl_days",
+        "LINK_TTL_DAYS",
+        "Survey links work for",
+        1,
+        365,
+        "days from the mail that carries them",
+        "",
+    ),
 )
 
 
@@ -139,8 +181,10 @@ def recent_invitations(db, customer_email, send_at, rules):
     windows = {"throttle_since": rules.throttle_days, "nps_since": rules.nps_interval_days}
     if not any(windows.values()):
         return False, False
-    since = {name: clock.to_iso(send_at - timedelta(days=days)) if days else NEVER
-             for name, days in windows.items()}
+    since = {
+        name: clock.to_iso(send_at - timedelta(days=days)) if days else NEVER
+        for name, days in windows.items()
+    }
     surveyed, nps_asked = db.execute(
         """SELECT coalesce(max(send_at > :throttle_since), 0),
                   coalesce(max(nps_asked = 1 AND send_at > :nps_since), 0)
@@ -188,29 +232,37 @@ def submitted_rules(form):
 
 def last_change(db):
     """When the rules were last saved and by whom, or None while the defaults apply."""
-    rows = list(db.query(
-        """SELECT distribution_rules.updated_at, users.email FROM distribution_rules
+    rows = list(
+        db.query(
+            """SELECT distribution_rules.updated_at, users.email FROM distribution_rules
              LEFT JOIN users ON users.id = distribution_rules.updated_by""",
-    ))
+        )
+    )
     return rows[0] if rows else None
 
 
 def recent_outcomes(db, timezone_name):
     """Invitations for closures of the last RECENT_DAYS days, per status or reason."""
     since = clock.add_days(clock.today(timezone_name), -RECENT_DAYS).isoformat()
-    return list(db.query(
-        """SELECT CASE WHEN status = 'suppressed' THEN reason ELSE status END AS outcome,
+    return list(
+        db.query(
+            """SELECT CASE WHEN status = 'suppressed' THEN reason ELSE status END AS outcome,
                   count(*) AS invitations
              FROM invitations WHERE closed_day > ?
             GROUP BY outcome ORDER BY invitations DESC, outcome""",
-        [since],
-    ))
+            [since],
+        )
+    )
 
 
 def suppressed_addresses(db):
     """How many addresses are suppressed, per reason."""
-    return {row["reason"]: row["addresses"] for row in db.query(
-        "SELECT reason, count(*) AS addresses FROM suppressions GROUP BY reason")}
+    return {
+        row["reason"]: row["addresses"]
+        for row in db.query(
+            "SELECT reason, count(*) AS addresses FROM suppressions GROUP BY reason"
+        )
+    }
 
 
 @bp.route("/distribution", methods=["GET", "POST"])
@@ -223,16 +275,23 @@ def settings():
         form = rules_form(request.form)
         if form.validate():
             save_rules(db, submitted_rules(form), current_user.id)
-            flash("Distribution rules saved. They apply to the closures reported and the "
-                  "mail sent from now on.", "info")
+            flash(
+                "Distribution rules saved. They apply to the closures reported and the "
+                "mail sent from now on.",
+                "info",
+            )
             return redirect(url_for("distribution.settings"))
         status = 422
     else:
         form = rules_form(rules=current_rules(db, config))
         status = 200
     return render_template(
-        "distribution/settings.html", form=form, rules=RULES, reasons=REASONS,
-        last_change=last_change(db), recent_days=RECENT_DAYS,
+        "distribution/settings.html",
+        form=form,
+        rules=RULES,
+        reasons=REASONS,
+        last_change=last_change(db),
+        recent_days=RECENT_DAYS,
         outcomes=recent_outcomes(db, config["TIMEZONE"]),
         suppressed=suppressed_addresses(db),
     ), status

@@ -34,8 +34,10 @@ class RangeError(ValueError):
 # Status, page title and a sentence a customer or manager can act on; a customer reads
 # them in their language (on their pages), everyone else in English.
 FRIENDLY = {
-    400: (_l("This request could not be understood"),
-          _l("The form may have expired. Go back, reload the page and try again.")),
+    400: (
+        _l("This request could not be understood"),
+        _l("The form may have expired. Go back, reload the page and try again."),
+    ),
     401: (_l("Please sign in"), _l("You need to sign in to see this page.")),
     403: (_l("Not allowed"), _l("Your account cannot open this page.")),
     404: (_l("Page not found"), _l("There is nothing at this address.")),
@@ -45,8 +47,7 @@ FRIENDLY = {
     415: (_l("Unsupported"), _l("Puas cannot read what was sent.")),
     422: (_l("Please check your answers"), _l("Some answers could not be accepted.")),
     429: (_l("Too many attempts"), _l("Please wait a few minutes and try again.")),
-    500: (_l("Something went wrong"),
-          _l("Puas could not finish this request. Please try again.")),
+    500: (_l("Something went wrong"), _l("Puas could not finish this request. Please try again.")),
     503: (_l("Busy"), _l("Puas is busy. Please try again in a moment.")),
 }
 
@@ -64,8 +65,9 @@ def error_response(status, message=None, errors=None):
         if errors:
             body["errors"] = errors
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, title=title,
-                           message=message or sentence), status
+    return render_template(
+        "errors/error.html", status=status, title=title, message=message or sentence
+    ), status
 
 
 def init_app(app):
@@ -93,8 +95,9 @@ def init_app(app):
 
     @app.errorhandler(ApiKeyInvalid)
     def api_key_invalid(error):
-        body, status = error_response(401, "a valid API key is required: "
-                                           "Authorization: Bearer <key>")
+        body, status = error_response(
+            401, "a valid API key is required: Authorization: Bearer <key>"
+        )
         return body, status, {"WWW-Authenticate": 'Bearer realm="puas"'}
 
     @app.errorhandler(sqlite3.OperationalError)
@@ -109,8 +112,7 @@ def init_app(app):
     @app.errorhandler(RangeError)
     def report_range_invalid(error):
         if wants_json():
-            return error_response(422, "the report parameters are not valid",
-                                  errors=error.errors)
+            return error_response(422, "the report parameters are not valid", errors=error.errors)
         return error_response(422, f"These report parameters cannot be used: {error}.")
 
     @app.errorhandler(Exception)

@@ -27,8 +27,7 @@ def csv_lines(rows, fields):
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(fields)
     for row in rows:
-        writer.writerow(["" if row[field] is None else neutralise(row[field])
-                         for field in fields])
+        writer.writerow(["" if row[field] is None else neutralise(row[field]) for field in fields])
         if buffer.tell() > CHUNK_BYTES:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -46,9 +45,15 @@ def xlsx_chunks(rows, fields, sheet_name):
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
-        workbook = xlsxwriter.Workbook(path, {
-            "constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
-            "strings_to_numbers": False})
+        workbook = xlsxwriter.Workbook(
+            path,
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+            },
+        )
         sheet = workbook.add_worksheet(sheet_name)
         bold = workbook.add_format({"bold": True})
         sheet.write_row(0, 0, fields, bold)
@@ -69,6 +74,7 @@ def download(make_rows, fields, filename, kind):
     returned; stream_with_context keeps the app context, and with it the thread's
     connection, until the stream ends.
     """
+
     def rows():
         yield from make_rows()
 
@@ -77,5 +83,8 @@ def download(make_rows, fields, filename, kind):
         mimetype = XLSX_MIMETYPE
     else:
         body, mimetype = csv_lines(rows(), fields), "text/csv"
-    return Response(stream_with_context(body), mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        stream_with_context(body),
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -39,9 +39,14 @@ def score_field(question):
     """A skippable question on a scale: skipped stays None, anything off the scale is refused."""
     scale = question.scale
     message = _l("Please choose a number from %(low)d to %(high)d.", low=scale[0], high=scale[-1])
-    return RadioField(question.text, choices={str(score): str(score) for score in scale},
-                      coerce=scale_value, validators=[Optional()],
-                      invalid_value_message=message, invalid_choice_message=message)
+    return RadioField(
+        question.text,
+        choices={str(score): str(score) for score in scale},
+        coerce=scale_value,
+        validators=[Optional()],
+        invalid_value_message=message,
+        invalid_choice_message=message,
+    )
 
 
 def strip(value):
@@ -52,8 +57,9 @@ def strip(value):
 def year_in_range(form, field):
     """Dates Puas can show: the years 2000 to 2999 (as months and periods everywhere)."""
     if field.data and not clock.EARLIEST_YEAR <= field.data.year <= clock.LATEST_YEAR:
-        raise ValidationError(f"Choose a date between the years {clock.EARLIEST_YEAR} "
-                              f"and {clock.LATEST_YEAR}.")
+        raise ValidationError(
+            f"Choose a date between the years {clock.EARLIEST_YEAR} and {clock.LATEST_YEAR}."
+        )
 
 
 def not_in_future(form, field):
@@ -65,16 +71,22 @@ def not_in_future(form, field):
 def rating_field(dimension):
     """A required 1–5 rating of one dimension."""
     message = "Please choose a rating from 1 to 5."
-    return RadioField(dimension.text, choices={str(score): str(score) for score in dimension.scale},
-                      coerce=scale_value, validators=[InputRequired(message)],
-                      invalid_value_message=message, invalid_choice_message=message)
+    return RadioField(
+        dimension.text,
+        choices={str(score): str(score) for score in dimension.scale},
+        coerce=scale_value,
+        validators=[InputRequired(message)],
+        invalid_value_message=message,
+        invalid_choice_message=message,
+    )
 
 
 def plain_text(form, field):
     """Refuse control characters other than line breaks and tabs."""
     if field.data and refused_characters(field.data, multiline=True):
-        raise ValidationError(gettext("Please remove the special control characters from "
-                                      "this text."))
+        raise ValidationError(
+            gettext("Please remove the special control characters from this text.")
+        )
 
 
 class SurveyForm(FlaskForm):
@@ -85,25 +97,34 @@ class SurveyForm(FlaskForm):
     nps = score_field(NPS)
     comment = TextAreaField(
         _l("Anything else you would like to tell us? (optional)"),
-        validators=[Optional(), Length(
-            max=COMMENT_MAX_LENGTH,
-            message=_l("Please keep your comment to %(max)d characters or fewer.")), plain_text])
+        validators=[
+            Optional(),
+            Length(
+                max=COMMENT_MAX_LENGTH,
+                message=_l("Please keep your comment to %(max)d characters or fewer."),
+            ),
+            plain_text,
+        ],
+    )
 
     def validate(self, extra_validators=None):
         """All fields valid, and at least one question answered."""
         if not super().validate(extra_validators):
             return False
         if all(answer is None for answer in self.answers().values()):
-            self.form_errors.append(gettext("Please answer at least one question before "
-                                            "sending."))
+            self.form_errors.append(gettext("Please answer at least one question before sending."))
             return False
         return True
 
     def answers(self):
         """The answers as stored: skipped questions are None, comment trimmed."""
         comment = (self.comment.data or "").strip() or None
-        return {"csat": self.csat.data, "ces": self.ces.data, "nps": self.nps.data,
-                "comment": comment}
+        return {
+            "csat": self.csat.data,
+            "ces": self.ces.data,
+            "nps": self.nps.data,
+            "comment": comment,
+        }
 
 
 class LoginForm(FlaskForm):
@@ -118,18 +139,25 @@ class PersonForm(FlaskForm):
 
     email = StringField("Email", validators=[InputRequired(), Length(max=254)])
     name = StringField("Name", validators=[Optional(), Length(max=200)])
-    role = RadioField("Role", choices={"staff": "Staff", "manager": "Manager"},
-                      validators=[InputRequired()], default="staff")
+    role = RadioField(
+        "Role",
+        choices={"staff": "Staff", "manager": "Manager"},
+        validators=[InputRequired()],
+        default="staff",
+    )
     rated = BooleanField("Admin: staff rate this person on speed, initiative and accuracy")
-    password = PasswordField("First password (at least 12 characters)",
-                             validators=[InputRequired(), Length(min=12, max=1024)])
+    password = PasswordField(
+        "First password (at least 12 characters)",
+        validators=[InputRequired(), Length(min=12, max=1024)],
+    )
 
 
 class PersonUpdateForm(FlaskForm):
     """A manager changes a person's role, admin mark or whether they can sign in."""
 
-    role = RadioField("Role", choices={"staff": "Staff", "manager": "Manager"},
-                      validators=[InputRequired()])
+    role = RadioField(
+        "Role", choices={"staff": "Staff", "manager": "Manager"}, validators=[InputRequired()]
+    )
     rated = BooleanField("Admin: staff rate this person")
     active = BooleanField("Can sign in")
 
@@ -137,8 +165,10 @@ class PersonUpdateForm(FlaskForm):
 class PasswordResetForm(FlaskForm):
     """A manager sets a new password for a person."""
 
-    password = PasswordField("New password (at least 12 characters)",
-                             validators=[InputRequired(), Length(min=12, max=1024)])
+    password = PasswordField(
+        "New password (at least 12 characters)",
+        validators=[InputRequired(), Length(min=12, max=1024)],
+    )
 
 
 class RatingForm(FlaskForm):
@@ -149,12 +179,15 @@ class RatingForm(FlaskForm):
     speed = rating_field(RATING_DIMENSIONS["speed"])
     initiative = rating_field(RATING_DIMENSIONS["initiative"])
     accuracy = rating_field(RATING_DIMENSIONS["accuracy"])
-    comment_speed = TextAreaField("Comment on speed (optional)",
-                                  validators=[Optional(), Length(max=2000), plain_text])
-    comment_initiative = TextAreaField("Comment on initiative (optional)",
-                                       validators=[Optional(), Length(max=2000), plain_text])
-    comment_accuracy = TextAreaField("Comment on accuracy (optional)",
-                                     validators=[Optional(), Length(max=2000), plain_text])
+    comment_speed = TextAreaField(
+        "Comment on speed (optional)", validators=[Optional(), Length(max=2000), plain_text]
+    )
+    comment_initiative = TextAreaField(
+        "Comment on initiative (optional)", validators=[Optional(), Length(max=2000), plain_text]
+    )
+    comment_accuracy = TextAreaField(
+        "Comment on accuracy (optional)", validators=[Optional(), Length(max=2000), plain_text]
+    )
 
 
 class IncidentForm(FlaskForm):
@@ -162,37 +195,50 @@ class IncidentForm(FlaskForm):
 
     admin = SelectField("Admin", validators=[InputRequired()])
     occurred_on = DateField("Date", validators=[InputRequired(), year_in_range, not_in_future])
-    description = TextAreaField("What happened", filters=[strip],
-                                validators=[DataRequired(), Length(max=2000), plain_text])
-    severity = RadioField("Severity", choices={"low": "Low", "medium": "Medium",
-                                               "high": "High"},
-                          validators=[InputRequired()], default="low")
+    description = TextAreaField(
+        "What happened", filters=[strip], validators=[DataRequired(), Length(max=2000), plain_text]
+    )
+    severity = RadioField(
+        "Severity",
+        choices={"low": "Low", "medium": "Medium", "high": "High"},
+        validators=[InputRequired()],
+        default="low",
+    )
 
 
 class DeliverableForm(FlaskForm):
     """A manager records work an admin owes by a deadline, and when it came."""
 
     admin = SelectField("Admin", validators=[InputRequired()])
-    title = StringField("Title", filters=[strip],
-                        validators=[DataRequired(), Length(max=200), plain_text])
+    title = StringField(
+        "Title", filters=[strip], validators=[DataRequired(), Length(max=200), plain_text]
+    )
     deadline = DateField("Deadline", validators=[InputRequired(), year_in_range])
-    submitted_on = DateField("Submitted on (leave empty if not yet)",
-                             validators=[Optional(), year_in_range, not_in_future])
+    submitted_on = DateField(
+        "Submitted on (leave empty if not yet)",
+        validators=[Optional(), year_in_range, not_in_future],
+    )
 
 
 class IntegrationForm(FlaskForm):
     """A new integration."""
 
     kind = SelectField("Help desk", choices=KIND_LABELS, validators=[InputRequired()])
-    name = StringField("Name", validators=[InputRequired(), Length(max=100)],
-                       description="For you: e.g. “Zendesk, support team”.")
+    name = StringField(
+        "Name",
+        validators=[InputRequired(), Length(max=100)],
+        description="For you: e.g. “Zendesk, support team”.",
+    )
 
 
 class HookForm(FlaskForm):
     """A URL to POST responses to."""
 
-    url = StringField("URL", validators=[InputRequired(), Length(max=2000)],
-                      description="Where Puas POSTs each response as it arrives or changes.")
+    url = StringField(
+        "URL",
+        validators=[InputRequired(), Length(max=2000)],
+        description="Where Puas POSTs each response as it arrives or changes.",
+    )
 
 
 class UploadForm(FlaskForm):
@@ -204,5 +250,7 @@ class UploadForm(FlaskForm):
 class ImportForm(FlaskForm):
     """Import with the mapping on the page."""
 
-    survey = BooleanField("Survey the customers of these tickets",
-                          description="Leave unticked to load past tickets for reports only.")
+    survey = BooleanField(
+        "Survey the customers of these tickets",
+        description="Leave unticked to load past tickets for reports only.",
+    )

@@ -60,10 +60,12 @@ def select_language():
     """Flask-Babel's locale selector: the customer's language on their pages, else English."""
     if not for_customer():
         return DEFAULT_LANGUAGE
-    return choose_language(switch=request.args.get("lang"),
-                           remembered=request.cookies.get(LANGUAGE_COOKIE),
-                           ticket_locale=g.get("ticket_locale"),
-                           accepted=request.accept_languages)
+    return choose_language(
+        switch=request.args.get("lang"),
+        remembered=request.cookies.get(LANGUAGE_COOKIE),
+        ticket_locale=g.get("ticket_locale"),
+        accepted=request.accept_languages,
+    )
 
 
 def use_ticket_locale(ticket_locale):
@@ -105,16 +107,25 @@ def remember_switch(response):
     response.headers.setdefault("Content-Language", current_language())
     switch = language_of(request.args.get("lang"))
     if switch and request.cookies.get(LANGUAGE_COOKIE) != switch:
-        response.set_cookie(LANGUAGE_COOKIE, switch, max_age=LANGUAGE_COOKIE_MAX_AGE,
-                            secure=request.is_secure, httponly=True, samesite="Lax")
+        response.set_cookie(
+            LANGUAGE_COOKIE,
+            switch,
+            max_age=LANGUAGE_COOKIE_MAX_AGE,
+            secure=request.is_secure,
+            httponly=True,
+            samesite="Lax",
+        )
     return response
 
 
 def uncompiled_catalogues(directory=TRANSLATIONS):
     """The .po files whose .mo is missing or older: their language would show as English."""
-    return [po for po in sorted(Path(directory).glob("*/LC_MESSAGES/*.po"))
-            if not po.with_suffix(".mo").exists()
-            or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    return [
+        po
+        for po in sorted(Path(directory).glob("*/LC_MESSAGES/*.po"))
+        if not po.with_suffix(".mo").exists()
+        or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime
+    ]
 
 
 def init_app(app):
@@ -124,8 +135,11 @@ def init_app(app):
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=select_language)
     for po in uncompiled_catalogues():
-        app.logger.warning("%s is not compiled: customers get English until `make "
-                           "translations` (pybabel compile) builds its .mo", po)
+        app.logger.warning(
+            "%s is not compiled: customers get English until `make "
+            "translations` (pybabel compile) builds its .mo",
+            po,
+        )
     # {% trans %} blocks ignore the line breaks and indentation of the template around them.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.jinja_env.globals.update(languages=LANGUAGES, language_url=language_url)

@@ -23,11 +23,20 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 
 ERRORS_KEPT = 1000  # per import, for the page; the counts stay exact
 FIELD_LABELS = {
-    "ticket_id": "Ticket", "closed_at": "Closed at", "customer_email": "Customer email",
-    "customer_name": "Customer name", "customer_locale": "Customer language",
-    "agent_email": "Agent email", "agent_name": "Agent name", "team": "Team",
-    "channel": "Channel", "opened_at": "Opened at", "first_response_at": "First response at",
-    "contacts": "Contacts", "escalated": "Escalated", "reopened": "Reopened",
+    "ticket_id": "Ticket",
+    "closed_at": "Closed at",
+    "customer_email": "Customer email",
+    "customer_name": "Customer name",
+    "customer_locale": "Customer language",
+    "agent_email": "Agent email",
+    "agent_name": "Agent name",
+    "team": "Team",
+    "channel": "Channel",
+    "opened_at": "Opened at",
+    "first_response_at": "First response at",
+    "contacts": "Contacts",
+    "escalated": "Escalated",
+    "reopened": "Reopened",
 }
 
 
@@ -80,12 +89,16 @@ def index():
                     import_id = db.execute(
                         "INSERT INTO ticket_imports (filename, content, created_at, created_by)"
                         " VALUES (?, ?, ?, ?)",
-                        [filename, data, clock.to_iso(clock.now()), current_user.id]).lastrowid
+                        [filename, data, clock.to_iso(clock.now()), current_user.id],
+                    ).lastrowid
                 return redirect(url_for("imports.mapping", import_id=import_id), code=303)
         status = 422
-    past = list(db.query(
-        "SELECT id, filename, created_at, imported_at, created, duplicates, "
-        "surveyed FROM ticket_imports ORDER BY id DESC LIMIT 50"))
+    past = list(
+        db.query(
+            "SELECT id, filename, created_at, imported_at, created, duplicates, "
+            "surveyed FROM ticket_imports ORDER BY id DESC LIMIT 50"
+        )
+    )
     return render_template("imports/index.html", form=form, past=past), status
 
 
@@ -100,15 +113,17 @@ def mapping(import_id):
     if stored["imported_at"]:
         if request.method == "POST":  # a second click: show what the first one did
             return redirect(url_for("imports.mapping", import_id=import_id), code=303)
-        return render_template("imports/done.html", stored=stored,
-                               errors=json.loads(stored["errors"] or "[]"))
+        return render_template(
+            "imports/done.html", stored=stored, errors=json.loads(stored["errors"] or "[]")
+        )
     source = request.form if request.method == "POST" else request.args
     if any(key.startswith("map_") for key in source):
         chosen, mapping_errors = read_mapping(source, table.header)
     else:
         chosen = imports.guess_mapping(table.header)
-        mapping_errors = {name: "must be mapped to a column"
-                          for name in imports.missing_required(chosen)}
+        mapping_errors = {
+            name: "must be mapped to a column" for name in imports.missing_required(chosen)
+        }
     form = ImportForm()
     if request.method == "POST" and form.validate() and not mapping_errors:
         # Claim the file first, so a second click (or tab) cannot import it again.
@@ -116,28 +131,47 @@ def mapping(import_id):
             claimed = db.execute(
                 "UPDATE ticket_imports SET imported_at = ?, surveyed = ? "
                 "WHERE id = ? AND imported_at IS NULL",
-                [clock.to_iso(clock.now()), int(form.survey.data), import_id]).rowcount
+                [clock.to_iso(clock.now()), int(form.survey.data), import_id],
+            ).rowcount
         if claimed:
             try:
-                outcome = imports.import_rows(db, table, chosen, current_app.config,
-                                              survey=form.survey.data)
+                outcome = imports.import_rows(
+                    db, table, chosen, current_app.config, survey=form.survey.data
+                )
             except Exception:
                 # Let it be run again: the batches stored so far count as duplicates then.
                 with immediate(db):
-                    db.execute("UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL "
-                               "WHERE id = ?", [import_id])
+                    db.execute(
+                        "UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL "
+                        "WHERE id = ?",
+                        [import_id],
+                    )
                 raise
             with immediate(db):
                 db.execute(
                     "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? "
                     "WHERE id = ?",
-                    [outcome.created, outcome.duplicates,
-                     json.dumps(outcome.errors[:ERRORS_KEPT]), import_id])
+                    [
+                        outcome.created,
+                        outcome.duplicates,
+                        json.dumps(outcome.errors[:ERRORS_KEPT]),
+                        import_id,
+                    ],
+                )
         return redirect(url_for("imports.mapping", import_id=import_id), code=303)
-    outcome = (None if mapping_errors
-               else imports.preview(table, chosen, current_app.config["TIMEZONE"]))
+    outcome = (
+        None if mapping_errors else imports.preview(table, chosen, current_app.config["TIMEZONE"])
+    )
     status = 422 if request.method == "POST" else 200
-    return render_template("imports/mapping.html", stored=stored, table=table, form=form,
-                           chosen=chosen, mapping_errors=mapping_errors, outcome=outcome,
-                           labels=FIELD_LABELS, required=imports.REQUIRED,
-                           rows=len(table.rows)), status
+    return render_template(
+        "imports/mapping.html",
+        stored=stored,
+        table=table,
+        form=form,
+        chosen=chosen,
+        mapping_errors=mapping_errors,
+        outcome=outcome,
+        labels=FIELD_LABELS,
+        required=imports.REQUIRED,
+        rows=len(table.rows),
+    ), status

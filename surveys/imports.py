@@ -26,23 +26,65 @@ PREVIEW_ROWS = 10
 
 # The fields a column can fill, with the header names help desks commonly use for them.
 FIELDS = {
-    "ticket_id": ("ticket_id", "ticket id", "id", "ticket", "ticket number", "number",
-                  "conversation id", "display id"),
-    "closed_at": ("closed_at", "closed at", "closed", "resolved at", "resolved", "solved at",
-                  "resolved time", "closed time", "resolution date", "closed date"),
-    "customer_email": ("customer_email", "customer email", "requester email", "email",
-                       "contact email", "requester", "customer"),
-    "customer_name": ("customer_name", "customer name", "requester name", "contact name",
-                      "name", "full name"),
+    "ticket_id": (
+        "ticket_id",
+        "ticket id",
+        "id",
+        "ticket",
+        "ticket number",
+        "number",
+        "conversation id",
+        "display id",
+    ),
+    "closed_at": (
+        "closed_at",
+        "closed at",
+        "closed",
+        "resolved at",
+        "resolved",
+        "solved at",
+        "resolved time",
+        "closed time",
+        "resolution date",
+        "closed date",
+    ),
+    "customer_email": (
+        "customer_email",
+        "customer email",
+        "requester email",
+        "email",
+        "contact email",
+        "requester",
+        "customer",
+    ),
+    "customer_name": (
+        "customer_name",
+        "customer name",
+        "requester name",
+        "contact name",
+        "name",
+        "full name",
+    ),
     "customer_locale": ("customer_locale", "locale", "language", "requester language"),
     "agent_email": ("agent_email", "agent email", "assignee email", "agent"),
     "agent_name": ("agent_name", "agent name", "assignee name", "assignee"),
     "team": ("team", "group", "group name", "team name", "department"),
     "channel": ("channel", "source", "via", "inbox"),
-    "opened_at": ("opened_at", "opened at", "created at", "created", "created time",
-                  "created date"),
-    "first_response_at": ("first_response_at", "first response at", "first responded at",
-                          "first reply at", "first reply created at"),
+    "opened_at": (
+        "opened_at",
+        "opened at",
+        "created at",
+        "created",
+        "created time",
+        "created date",
+    ),
+    "first_response_at": (
+        "first_response_at",
+        "first response at",
+        "first responded at",
+        "first reply at",
+        "first reply created at",
+    ),
     "contacts": ("contacts", "replies", "customer interactions"),
     "escalated": ("escalated",),
     "reopened": ("reopened",),
@@ -108,7 +150,7 @@ def read_table(data):
                 continue
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(f"the file has more than {MAX_ROWS:,} rows")
-            rows.append((row + [""] * len(header))[:len(header)])
+            rows.append((row + [""] * len(header))[: len(header)])
             lines.append(starts_on)
     except csv.Error as error:
         raise ImportFileError(f"the file is not valid CSV: {error}") from error
@@ -154,18 +196,28 @@ def _count(value):
 
 def row_body(row, mapping, timezone_name):
     """The body of POST /api/v1/tickets/closed for one row; empty cells are absent."""
-    cells = {name: row[index].strip() for name, index in mapping.items()
-             if index is not None and row[index].strip()}
+    cells = {
+        name: row[index].strip()
+        for name, index in mapping.items()
+        if index is not None and row[index].strip()
+    }
     for name in TIME_FIELDS:
         if name in cells:
             cells[name] = _time(cells[name], timezone_name)
-    body = {key: cells[key] for key in ("ticket_id", "closed_at", "team", "channel",
-                                        "opened_at", "first_response_at") if key in cells}
-    body["customer"] = {key: cells[f"customer_{key}"] for key in ("email", "name", "locale")
-                        if f"customer_{key}" in cells}
+    body = {
+        key: cells[key]
+        for key in ("ticket_id", "closed_at", "team", "channel", "opened_at", "first_response_at")
+        if key in cells
+    }
+    body["customer"] = {
+        key: cells[f"customer_{key}"]
+        for key in ("email", "name", "locale")
+        if f"customer_{key}" in cells
+    }
     if "agent_email" in cells or "agent_name" in cells:
-        body["agent"] = {key: cells[f"agent_{key}"] for key in ("email", "name")
-                         if f"agent_{key}" in cells}
+        body["agent"] = {
+            key: cells[f"agent_{key}"] for key in ("email", "name") if f"agent_{key}" in cells
+        }
     if "contacts" in cells:
         body["contacts"] = _count(cells["contacts"])
     for name in ("escalated", "reopened"):
@@ -215,12 +267,13 @@ def import_rows(db, table, mapping, settings, survey=False):
     sources = reporting_sources(db)
     for start in range(0, len(valid), BATCH_ROWS):
         with immediate(db):
-            for closure in valid[start:start + BATCH_ROWS]:
+            for closure in valid[start : start + BATCH_ROWS]:
                 if stored_elsewhere(db, closure, sources):
                     outcome.duplicates += 1
                     continue
-                _, created = record_closure(db, closure, settings, source=SOURCE,
-                                            suppress=None if survey else NOT_SURVEYED)
+                _, created = record_closure(
+                    db, closure, settings, source=SOURCE, suppress=None if survey else NOT_SURVEYED
+                )
                 if created:
                     outcome.created += 1
                 else:
@@ -230,16 +283,17 @@ def import_rows(db, table, mapping, settings, survey=False):
 
 def reporting_sources(db):
     """Every source that reports closures as they happen: the API and each integration."""
-    return ["api", *(f"integration:{row[0]}" for row in db.execute(
-        "SELECT id FROM integrations"))]
+    return ["api", *(f"integration:{row[0]}" for row in db.execute("SELECT id FROM integrations"))]
 
 
 def stored_elsewhere(db, closure, sources):
     """True when the help desk already reported this closure (same ticket, same time)."""
     marks = ", ".join("?" for _ in sources)
-    return db.execute(
-        f"SELECT 1 FROM tickets WHERE source IN ({marks}) AND ticket_ref = ? "  # noqa: S608
-        "AND closed_at = ?",
-        [*sources, closure.ticket_ref, clock.to_iso(closure.closed_at)]).fetchone() is not None
-
-
+    return (
+        db.execute(
+            f"SELECT 1 FROM tickets WHERE source IN ({marks}) AND ticket_ref = ? "  # noqa: S608
+            "AND closed_at = ?",
+            [*sources, closure.ticket_ref, clock.to_iso(closure.closed_at)],
+        ).fetchone()
+        is not None
+    )

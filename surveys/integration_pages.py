@@ -31,19 +31,23 @@ def replace_secret(integration_id):
 
 def integration_rows(db):
     """Every integration, newest first, with its deliveries counted."""
-    return list(db.query(
-        """SELECT integrations.id, kind, name, created_at, revoked_at,
+    return list(
+        db.query(
+            """SELECT integrations.id, kind, name, created_at, revoked_at,
                   (SELECT count(*) FROM webhook_events
                     WHERE webhook_events.integration_id = integrations.id) AS deliveries,
                   (SELECT max(received_at) FROM webhook_events
                     WHERE webhook_events.integration_id = integrations.id) AS last_delivery
-             FROM integrations ORDER BY integrations.id DESC"""))
+             FROM integrations ORDER BY integrations.id DESC"""
+        )
+    )
 
 
 def hook_rows(db):
     """Every outbound hook with its deliveries counted by status."""
-    return list(db.query(
-        """SELECT outbound_hooks.id, outbound_hooks.url, outbound_hooks.created_at,
+    return list(
+        db.query(
+            """SELECT outbound_hooks.id, outbound_hooks.url, outbound_hooks.created_at,
                   outbound_hooks.revoked_at,
                   count(*) FILTER (WHERE outbound_deliveries.status = 'sent') AS sent,
                   count(*) FILTER (WHERE outbound_deliveries.status IN ('pending', 'sending'))
@@ -53,24 +57,38 @@ def hook_rows(db):
                       WHERE outbound_deliveries.status = 'failed') AS last_error
              FROM outbound_hooks
              LEFT JOIN outbound_deliveries ON outbound_deliveries.hook_id = outbound_hooks.id
-            GROUP BY outbound_hooks.id ORDER BY outbound_hooks.id DESC"""))
+            GROUP BY outbound_hooks.id ORDER BY outbound_hooks.id DESC"""
+        )
+    )
 
 
 def render_index(form, created=None, status=200, hook_form=None, created_hook=None):
     """The integrations page; a page showing a new secret is never cached."""
     db = get_db()
     rows = integration_rows(db)
-    deliveries = list(db.query(
-        """SELECT webhook_events.*, integrations.name FROM webhook_events
+    deliveries = list(
+        db.query(
+            """SELECT webhook_events.*, integrations.name FROM webhook_events
              JOIN integrations ON integrations.id = webhook_events.integration_id
-            ORDER BY webhook_events.id DESC LIMIT ?""", [RECENT_DELIVERIES]))
+            ORDER BY webhook_events.id DESC LIMIT ?""",
+            [RECENT_DELIVERIES],
+        )
+    )
     page = render_template(
-        "integrations/index.html", form=form, integrations=rows, deliveries=deliveries,
-        created=created, kinds=integrations.KIND_LABELS, url_for_id=webhook_url,
-        hooks=hook_rows(db), hook_form=hook_form or HookForm(formdata=None),
+        "integrations/index.html",
+        form=form,
+        integrations=rows,
+        deliveries=deliveries,
+        created=created,
+        kinds=integrations.KIND_LABELS,
+        url_for_id=webhook_url,
+        hooks=hook_rows(db),
+        hook_form=hook_form or HookForm(formdata=None),
         created_hook=created_hook,
-        zendesk_body=integrations.ZENDESK_BODY, freshdesk_body=integrations.FRESHDESK_BODY,
-        secret_header=integrations.FRESHDESK_SECRET_HEADER)
+        zendesk_body=integrations.ZENDESK_BODY,
+        freshdesk_body=integrations.FRESHDESK_BODY,
+        secret_header=integrations.FRESHDESK_SECRET_HEADER,
+    )
     return page, status, {"Cache-Control": "no-store"}
 
 
@@ -83,13 +101,18 @@ def index():
         if not form.validate():
             return render_index(form, status=422)
         try:
-            integration_id, secret = create_integration(get_db(), form.kind.data,
-                                                        form.name.data, current_user.id)
+            integration_id, secret = create_integration(
+                get_db(), form.kind.data, form.name.data, current_user.id
+            )
         except IntegrationError as error:
             form.name.errors.append(str(error))
             return render_index(form, status=422)
-        created = {"id": integration_id, "kind": form.kind.data, "secret": secret,
-                   "url": webhook_url(integration_id)}
+        created = {
+            "id": integration_id,
+            "kind": form.kind.data,
+            "secret": secret,
+            "url": webhook_url(integration_id),
+        }
         return render_index(IntegrationForm(formdata=None), created=created, status=201)
     return render_index(form)
 
@@ -98,8 +121,9 @@ def index():
 @manager_required
 def revoke(integration_id):
     """Stop accepting an integration's webhooks (its URL answers 404 from now on)."""
-    return revoke_row("integrations", integration_id,
-                      "Integration revoked: its webhooks are refused from now on.")
+    return revoke_row(
+        "integrations", integration_id, "Integration revoked: its webhooks are refused from now on."
+    )
 
 
 @bp.route("/hooks", methods=["POST"])
@@ -115,16 +139,20 @@ def add_hook():
     except outbound.HookError as error:
         hook_form.url.errors.append(str(error))
         return render_index(form, status=422, hook_form=hook_form)
-    return render_index(form, status=201, created_hook={
-        "id": hook_id, "url": hook_form.url.data.strip(), "secret": secret})
+    return render_index(
+        form,
+        status=201,
+        created_hook={"id": hook_id, "url": hook_form.url.data.strip(), "secret": secret},
+    )
 
 
 @bp.route("/hooks/<int:hook_id>/revoke", methods=["POST"])
 @manager_required
 def revoke_hook(hook_id):
     """Stop POSTing responses to a hook's URL (deliveries still waiting fail)."""
-    return revoke_row("outbound_hooks", hook_id,
-                      "Hook removed: responses are no longer sent to it.")
+    return revoke_row(
+        "outbound_hooks", hook_id, "Hook removed: responses are no longer sent to it."
+    )
 
 
 def revoke_row(table, row_id, message):
@@ -134,7 +162,8 @@ def revoke_row(table, row_id, message):
     with immediate(db):
         cursor = db.execute(
             f"UPDATE {table} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",  # noqa: S608
-            [clock.to_iso(clock.now()), row_id])
+            [clock.to_iso(clock.now()), row_id],
+        )
     if not cursor.rowcount:
         abort(404)
     flash(message)

@@ -17,8 +17,12 @@ from datetime import UTC, datetime, timedelta
 from surveys import clock
 
 KINDS = ("zendesk", "chatwoot", "freshdesk", "generic")
-KIND_LABELS = {"zendesk": "Zendesk", "chatwoot": "Chatwoot", "freshdesk": "Freshdesk",
-               "generic": "Generic (Puas API, signed)"}
+KIND_LABELS = {
+    "zendesk": "Zendesk",
+    "chatwoot": "Chatwoot",
+    "freshdesk": "Freshdesk",
+    "generic": "Generic (Puas API, signed)",
+}
 # A signed timestamp further than this from our clock (either way) is refused: an old
 # request replayed, or a clock that needs fixing.
 TOLERANCE = timedelta(minutes=5)
@@ -39,8 +43,19 @@ DELIVERY_HEADERS = {
     "chatwoot": "X-Chatwoot-Delivery",
     "generic": "X-Puas-Delivery",
 }
-SPEC_FIELDS = ("ticket_id", "closed_at", "customer", "agent", "team", "channel", "opened_at",
-               "first_response_at", "contacts", "escalated", "reopened")
+SPEC_FIELDS = (
+    "ticket_id",
+    "closed_at",
+    "customer",
+    "agent",
+    "team",
+    "channel",
+    "opened_at",
+    "first_response_at",
+    "contacts",
+    "escalated",
+    "reopened",
+)
 REQUIRED_FIELDS = {"ticket_id", "closed_at", "customer", "customer.email"}
 ZENDESK_SOLVED = {"solved", "closed"}
 FRESHDESK_RESOLVED = {"resolved", "closed", "4", "5"}  # Freshdesk's names, or its codes
@@ -121,8 +136,10 @@ def _unix_instant(text):
 
 def sign_hex(secret, timestamp, body):
     """sha256= and the hex HMAC-SHA256 of "{timestamp}.{body}" (Chatwoot, generic)."""
-    return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body,
-                                hashlib.sha256).hexdigest()
+    return (
+        "sha256="
+        + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    )
 
 
 def verify(kind, secret, headers, body, now=None):
@@ -141,8 +158,11 @@ def verify(kind, secret, headers, body, now=None):
         except ValueError as error:
             raise SignatureError("the signature timestamp is not a date and time") from error
     elif kind in ("chatwoot", "generic"):
-        names = (("X-Chatwoot-Signature", "X-Chatwoot-Timestamp") if kind == "chatwoot"
-                 else (GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER))
+        names = (
+            ("X-Chatwoot-Signature", "X-Chatwoot-Timestamp")
+            if kind == "chatwoot"
+            else (GENERIC_SIGNATURE_HEADER, GENERIC_TIMESTAMP_HEADER)
+        )
         signature, timestamp = (headers.get(name, "") for name in names)
         if not signature or not timestamp:
             raise SignatureError(f"the {names[0]} and {names[1]} headers are required")
@@ -176,8 +196,11 @@ def _label(value, length=200):
     """Text from a delivery kept for the page: printable, at most `length` characters."""
     if isinstance(value, bool) or not isinstance(value, int | str):
         return None
-    text = "".join(character for character in str(value)
-                   if character.isprintable() and unicodedata.category(character) != "Cf")
+    text = "".join(
+        character
+        for character in str(value)
+        if character.isprintable() and unicodedata.category(character) != "Cf"
+    )
     return text.strip()[:length] or None
 
 
@@ -207,10 +230,15 @@ def _closure_event(name, body, received_at):
         body["closed_at"] = clock.to_iso(received_at)
     customer = body.get("customer")
     if (customer is None or isinstance(customer, dict)) and not _object(customer).get("email"):
-        return Event("skipped", name, body=body, reason="no email", ticket_ref=ticket_ref,
-                     closed_at_known=closed_at_known)
-    return Event("closure", name, body=body, ticket_ref=ticket_ref,
-                 closed_at_known=closed_at_known)
+        return Event(
+            "skipped",
+            name,
+            body=body,
+            reason="no email",
+            ticket_ref=ticket_ref,
+            closed_at_known=closed_at_known,
+        )
+    return Event("closure", name, body=body, ticket_ref=ticket_ref, closed_at_known=closed_at_known)
 
 
 def read_zendesk(payload, received_at):
@@ -227,8 +255,7 @@ def read_zendesk(payload, received_at):
     status = payload.get("status")
     if isinstance(status, str):
         status = status.strip() or None  # an empty placeholder: no status given
-    if status is not None and (not isinstance(status, str)
-                               or status.lower() not in ZENDESK_SOLVED):
+    if status is not None and (not isinstance(status, str) or status.lower() not in ZENDESK_SOLVED):
         return Event("ignored", "trigger", reason=f"status {_label(status, 40)}")
     return _closure_event("trigger", payload, received_at)
 
@@ -237,7 +264,8 @@ def read_chatwoot(payload, received_at):
     """conversation_status_changed to resolved, or the older conversation_resolved."""
     name = _label(payload.get("event"), 60)
     resolved = name == "conversation_resolved" or (
-        name == "conversation_status_changed" and payload.get("status") == "resolved")
+        name == "conversation_status_changed" and payload.get("status") == "resolved"
+    )
     if not resolved:
         return Event("ignored", name, reason="not a resolved conversation")
     meta = _object(payload.get("meta"))
@@ -276,8 +304,12 @@ def read_generic(payload, received_at):
     return event
 
 
-READERS = {"zendesk": read_zendesk, "chatwoot": read_chatwoot, "freshdesk": read_freshdesk,
-           "generic": read_generic}
+READERS = {
+    "zendesk": read_zendesk,
+    "chatwoot": read_chatwoot,
+    "freshdesk": read_freshdesk,
+    "generic": read_generic,
+}
 
 
 def read_event(kind, payload, received_at):
@@ -295,8 +327,7 @@ def optional_errors_only(errors):
 
 def without_fields(body, names):
     """The body without the named fields (dotted names reach into objects)."""
-    body = {key: dict(value) if isinstance(value, dict) else value
-            for key, value in body.items()}
+    body = {key: dict(value) if isinstance(value, dict) else value for key, value in body.items()}
     for name in names:
         outer, _, inner = name.partition(".")
         if inner and isinstance(body.get(outer), dict):

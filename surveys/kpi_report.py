@@ -22,17 +22,29 @@ GROUP_KEYS = {
 }
 GROUP_NAMES = {
     None: ("'all'", ""),
-    "agent": ("coalesce(agents.email, agents.name)",
-              "LEFT JOIN agents ON agents.id = keyed.key"),
+    "agent": ("coalesce(agents.email, agents.name)", "LEFT JOIN agents ON agents.id = keyed.key"),
     "team": ("teams.name", "LEFT JOIN teams ON teams.id = keyed.key"),
     "channel": ("nullif(keyed.key, '')", ""),
     "month": ("keyed.key", ""),
 }
 
 # The public ROW of /api/v1/kpis and /reports/kpis.csv, in order.
-ROW_FIELDS = ("group", "tickets", "frt_n", "frt_median_h", "frt_mean_h", "frt_target_h",
-              "frt_compliance_pct", "frt_lateness_pct", "resolution_median_h",
-              "resolution_mean_h", "fcr_pct", "escalation_pct", "reopen_pct", "repeat_pct")
+ROW_FIELDS = (
+    "group",
+    "tickets",
+    "frt_n",
+    "frt_median_h",
+    "frt_mean_h",
+    "frt_target_h",
+    "frt_compliance_pct",
+    "frt_lateness_pct",
+    "resolution_median_h",
+    "resolution_mean_h",
+    "fcr_pct",
+    "escalation_pct",
+    "reopen_pct",
+    "repeat_pct",
+)
 
 COUNTS_SQL = f"""
 WITH keyed AS (
@@ -78,8 +90,13 @@ SELECT {name} AS grp, measure, bucket, sum(n) AS n
 def kpi_sql(template, grouping, day, filters, histograms="duration_rollups"):
     """One of the SQL templates above, for a grouping; `day` names the rows' day column."""
     name, join = GROUP_NAMES[grouping]
-    return template.format(key=GROUP_KEYS[grouping].format(day=day), name=name, join=join,
-                           filters=filters, histograms=histograms)
+    return template.format(
+        key=GROUP_KEYS[grouping].format(day=day),
+        name=name,
+        join=join,
+        filters=filters,
+        histograms=histograms,
+    )
 
 
 def _hours(seconds, n):
@@ -99,7 +116,8 @@ def kpi_row(group, counts, histograms, frt_target_h):
         "frt_mean_h": frt_mean_h,
         "frt_target_h": frt_target_h,
         "frt_compliance_pct": compliance_pct(
-            count_at_most(frt, round(frt_target_h * 3600)), counts["frt_n"]),
+            count_at_most(frt, round(frt_target_h * 3600)), counts["frt_n"]
+        ),
         "frt_lateness_pct": lateness_pct(frt_mean_h, frt_target_h),
         "resolution_median_h": _median_hours(resolution),
         "resolution_mean_h": _hours(counts["resolution_seconds"], counts["resolution_n"]),
@@ -108,8 +126,9 @@ def kpi_row(group, counts, histograms, frt_target_h):
         "reopen_pct": percentage(counts["reopens"], counts["reopened_n"]),
         "repeat_pct": percentage(counts["repeats"], counts["tickets"]),
     }
-    return {key: round(value, 1) if isinstance(value, float) else value
-            for key, value in row.items()}
+    return {
+        key: round(value, 1) if isinstance(value, float) else value for key, value in row.items()
+    }
 
 
 def _median_hours(buckets):
@@ -127,34 +146,58 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
     (see surveys.rollups for their error).
     """
     grouping = report_range.group_by
-    params = {"from_day": report_range.from_day.isoformat(),
-              "to_day": report_range.to_day.isoformat()}
+    params = {
+        "from_day": report_range.from_day.isoformat(),
+        "to_day": report_range.to_day.isoformat(),
+    }
     months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
-    params.update(first_month=months[0], last_month=months[1], head_from=head[0],
-                  head_to=head[1], tail_from=tail[0], tail_to=tail[1])
+    params.update(
+        first_month=months[0],
+        last_month=months[1],
+        head_from=head[0],
+        head_to=head[1],
+        tail_from=tail[0],
+        tail_to=tail[1],
+    )
 
     filters, filter_params = report_range.filter_sql("ticket_rollups")
     params.update(filter_params)
-    counts = {row["grp"]: row for row in db.query(
-        kpi_sql(COUNTS_SQL, grouping, "day", filters), params)}
+    counts = {
+        row["grp"]: row for row in db.query(kpi_sql(COUNTS_SQL, grouping, "day", filters), params)
+    }
     [agents] = db.query(kpi_sql(AGENTS_SQL, None, "day", filters), params)
 
     filters, _ = report_range.filter_sql("histograms")  # the same parameters, named alike
     by_channel = grouping == "channel" or bool(report_range.channels)
-    histogram_sql = kpi_sql(HISTOGRAM_SQL, grouping, "period", filters,
-                            "duration_rollups" if by_channel else "agent_duration_rollups")
+    histogram_sql = kpi_sql(
+        HISTOGRAM_SQL,
+        grouping,
+        "period",
+        filters,
+        "duration_rollups" if by_channel else "agent_duration_rollups",
+    )
     histograms = {}
     for row in db.query(histogram_sql, params):
         measures = histograms.setdefault(row["grp"], {})
         measures.setdefault(row["measure"], []).append((row["bucket"], row["n"]))
 
-    overall_counts = {column: sum(group[column] for group in counts.values())
-                      for column in TICKET_COUNTS}
-    overall_histograms = {measure: merge_histograms(
-        group.get(measure, []) for group in histograms.values()) for measure in MEASURES}
+    overall_counts = {
+        column: sum(group[column] for group in counts.values()) for column in TICKET_COUNTS
+    }
+    overall_histograms = {
+        measure: merge_histograms(group.get(measure, []) for group in histograms.values())
+        for measure in MEASURES
+    }
     overall = kpi_row("all", overall_counts, overall_histograms, frt_target_h)
     group_frt_targets = group_frt_targets or {}
-    groups = [kpi_row(group, row, histograms.get(group, {}),
-                      group_frt_targets.get(group, frt_target_h))
-              for group, row in counts.items()] if grouping else [overall]
+    groups = (
+        [
+            kpi_row(
+                group, row, histograms.get(group, {}), group_frt_targets.get(group, frt_target_h)
+            )
+            for group, row in counts.items()
+        ]
+        if grouping
+        else [overall]
+    )
     return groups, overall, tickets_per_agent(overall["tickets"], agents["agents"])

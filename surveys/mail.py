@@ -40,8 +40,19 @@ def survey_url(base_url, token, csat=None):
     return f"{url}?csat={csat}" if csat is not None else url
 
 
-def invitation_message(*, config, recipient, customer_name, ticket_ref, token, outbox_id,
-                       ttl_days=None, nps_asked=True, reminder=False, unsubscribe_url=None):
+def invitation_message(
+    *,
+    config,
+    recipient,
+    customer_name,
+    ticket_ref,
+    token,
+    outbox_id,
+    ttl_days=None,
+    nps_asked=True,
+    reminder=False,
+    unsubscribe_url=None,
+):
     """A multipart (text + HTML) invitation with the CSAT question as five links, in the
     current language (the outbox speaks the ticket's: i18n.in_language)."""
     company = config["COMPANY_NAME"]
@@ -51,8 +62,11 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
         "ticket_ref": ticket_ref,
         "survey_url": survey_url(config["BASE_URL"], token),
         "csat_links": [
-            {"score": score, "label": CSAT_LABELS[score],
-             "url": survey_url(config["BASE_URL"], token, csat=score)}
+            {
+                "score": score,
+                "label": CSAT_LABELS[score],
+                "url": survey_url(config["BASE_URL"], token, csat=score),
+            }
             for score in CSAT.scale
         ],
         "csat_question": CSAT.asked_by(company),
@@ -63,14 +77,18 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
         "unsubscribe_url": unsubscribe_url,
     }
     message = EmailMessage()
-    subject = gettext("How did we do? Your request %(ticket)s with %(company)s",
-                      ticket=ticket_ref, company=company)
+    subject = gettext(
+        "How did we do? Your request %(ticket)s with %(company)s",
+        ticket=ticket_ref,
+        company=company,
+    )
     if reminder:
         subject = gettext("Reminder: %(subject)s", subject=subject)
     message["Subject"] = subject
     sender_address = Address(addr_spec=config["MAIL_FROM"])
-    message["From"] = Address(display_name=company, username=sender_address.username,
-                              domain=sender_address.domain)
+    message["From"] = Address(
+        display_name=company, username=sender_address.username, domain=sender_address.domain
+    )
     # Address() refuses CR/LF in names and addresses: no header can be injected here.
     message["To"] = Address(display_name=customer_name or "", addr_spec=recipient)
     message["Date"] = format_datetime(clock.now())
@@ -80,8 +98,7 @@ def invitation_message(*, config, recipient, customer_name, ticket_ref, token, o
     # Tells auto-responders not to answer a survey invitation (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_template("email/invitation.txt", **context))
-    message.add_alternative(render_template("email/invitation.html", **context),
-                            subtype="html")
+    message.add_alternative(render_template("email/invitation.html", **context), subtype="html")
     # After the parts: set_content() drops every Content-* header set before it.
     message["Content-Language"] = current_language()
     return message
@@ -104,8 +121,9 @@ class SmtpSender:
         """Deliver one message; PermanentDeliveryError on 5xx, DeliveryError otherwise."""
         try:
             if self.security == "ssl":
-                connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                              context=ssl.create_default_context())
+                connection = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
             else:
                 connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             try:
@@ -123,8 +141,9 @@ class SmtpSender:
             raise DeliveryError(f"SMTP login refused: {error.smtp_code} {_text(error)}") from error
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
-            detail = "; ".join(f"{code} {_decode(reply)}"
-                               for code, reply in error.recipients.values())
+            detail = "; ".join(
+                f"{code} {_decode(reply)}" for code, reply in error.recipients.values()
+            )
             if codes and all(code >= 500 for code in codes):
                 raise RecipientRefused(f"recipient refused: {detail}") from error
             raise DeliveryError(f"recipient deferred: {detail}") from error

@@ -30,15 +30,25 @@ def list_messages(directory):
     """The newest messages first, as dicts of filename and headers."""
     if not os.path.isdir(directory):
         return []
-    names = sorted((name for name in os.listdir(directory)
-                    if FILENAME_PATTERN.fullmatch(name)
-                    and os.path.isfile(os.path.join(directory, name))),
-                   reverse=True)[:MAX_LISTED]
+    names = sorted(
+        (
+            name
+            for name in os.listdir(directory)
+            if FILENAME_PATTERN.fullmatch(name) and os.path.isfile(os.path.join(directory, name))
+        ),
+        reverse=True,
+    )[:MAX_LISTED]
     messages = []
     for name in names:
         message = read_message(os.path.join(directory, name))
-        messages.append({"filename": name, "to": message["To"], "subject": message["Subject"],
-                         "date": message["Date"]})
+        messages.append(
+            {
+                "filename": name,
+                "to": message["To"],
+                "subject": message["Subject"],
+                "date": message["Date"],
+            }
+        )
     return messages
 
 
@@ -46,9 +56,11 @@ def list_messages(directory):
 @manager_required
 def inbox():
     """The newest messages the mailbox sender wrote."""
-    return render_template("reports/mailbox.html",
-                           messages=list_messages(current_app.config["MAIL_DIR"]),
-                           smtp_host=current_app.config["SMTP_HOST"])
+    return render_template(
+        "reports/mailbox.html",
+        messages=list_messages(current_app.config["MAIL_DIR"]),
+        smtp_host=current_app.config["SMTP_HOST"],
+    )
 
 
 @bp.route("/<filename>")
@@ -63,8 +75,9 @@ def message(filename):
     parsed = read_message(path)
     body = parsed.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else "(This message has no plain-text part.)"
-    return render_template("reports/mail_message.html", message=parsed, text=text,
-                           filename=filename)
+    return render_template(
+        "reports/mail_message.html", message=parsed, text=text, filename=filename
+    )
 
 
 URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
@@ -74,6 +87,7 @@ URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
 def linkify(text):
     """Escape a plain-text mail body and make its web addresses clickable."""
     escaped = str(escape(text))
-    linked = URL_PATTERN.sub(lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>',
-                             escaped)
+    linked = URL_PATTERN.sub(
+        lambda match: f'<a href="{match.group(0)}">{match.group(0)}</a>', escaped
+    )
     return Markup(linked)

@@ -17,15 +17,26 @@ def m001_wal(db):
 @migrations()
 def m002_people(db):
     db["users"].create(
-        {"id": int, "email": str, "name": str, "password_hash": str, "role": str,
-         "active": int, "created_at": str},
-        pk="id", not_null={"email", "password_hash", "role", "active", "created_at"},
-        defaults={"active": 1}, strict=True,
+        {
+            "id": int,
+            "email": str,
+            "name": str,
+            "password_hash": str,
+            "role": str,
+            "active": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"email", "password_hash", "role", "active", "created_at"},
+        defaults={"active": 1},
+        strict=True,
     )
     db["users"].create_index(["email"], unique=True)
     db["api_keys"].create(
         {"id": int, "name": str, "key_hash": str, "created_at": str, "revoked_at": str},
-        pk="id", not_null={"name", "key_hash", "created_at"}, strict=True,
+        pk="id",
+        not_null={"name", "key_hash", "created_at"},
+        strict=True,
     )
     db["api_keys"].create_index(["name"], unique=True)
     db["api_keys"].create_index(["key_hash"], unique=True)
@@ -33,7 +44,9 @@ def m002_people(db):
     # holds "email:<address>" or "name:<name>" so one unique index covers both.
     db["agents"].create(
         {"id": int, "identity": str, "email": str, "name": str},
-        pk="id", not_null={"identity"}, strict=True,
+        pk="id",
+        not_null={"identity"},
+        strict=True,
     )
     db["agents"].create_index(["identity"], unique=True)
     db["teams"].create({"id": int, "name": str}, pk="id", not_null={"name"}, strict=True)
@@ -45,14 +58,34 @@ def m003_surveys(db):
     # One row per reported closure: a ticket reopened and closed again is a new closure
     # and earns a new invitation; the same closure reported twice is the same row.
     db["tickets"].create(
-        {"id": int, "source": str, "ticket_ref": str, "closed_at": str, "closed_day": str,
-         "opened_at": str, "first_response_at": str, "customer_email": str,
-         "customer_name": str, "customer_locale": str, "agent_id": int, "team_id": int,
-         "channel": str, "contacts": int, "escalated": int, "reopened": int,
-         "created_at": str},
+        {
+            "id": int,
+            "source": str,
+            "ticket_ref": str,
+            "closed_at": str,
+            "closed_day": str,
+            "opened_at": str,
+            "first_response_at": str,
+            "customer_email": str,
+            "customer_name": str,
+            "customer_locale": str,
+            "agent_id": int,
+            "team_id": int,
+            "channel": str,
+            "contacts": int,
+            "escalated": int,
+            "reopened": int,
+            "created_at": str,
+        },
         pk="id",
-        not_null={"source", "ticket_ref", "closed_at", "closed_day", "customer_email",
-                  "created_at"},
+        not_null={
+            "source",
+            "ticket_ref",
+            "closed_at",
+            "closed_day",
+            "customer_email",
+            "created_at",
+        },
         foreign_keys=[("agent_id", "agents", "id"), ("team_id", "teams", "id")],
         strict=True,
     )
@@ -60,13 +93,27 @@ def m003_surveys(db):
     # The agent, team, channel and day are copied from the closure so that reports
     # credit whoever held the ticket when the invitation was made.
     db["invitations"].create(
-        {"id": int, "ticket_id": int, "customer_email": str, "agent_id": int,
-         "team_id": int, "channel": str, "closed_day": str, "status": str, "reason": str,
-         "send_at": str, "sent_at": str, "created_at": str},
+        {
+            "id": int,
+            "ticket_id": int,
+            "customer_email": str,
+            "agent_id": int,
+            "team_id": int,
+            "channel": str,
+            "closed_day": str,
+            "status": str,
+            "reason": str,
+            "send_at": str,
+            "sent_at": str,
+            "created_at": str,
+        },
         pk="id",
         not_null={"ticket_id", "customer_email", "closed_day", "status", "created_at"},
-        foreign_keys=[("ticket_id", "tickets", "id"), ("agent_id", "agents", "id"),
-                      ("team_id", "teams", "id")],
+        foreign_keys=[
+            ("ticket_id", "tickets", "id"),
+            ("agent_id", "agents", "id"),
+            ("team_id", "teams", "id"),
+        ],
         strict=True,
     )
     db["invitations"].create_index(["ticket_id"], unique=True)
@@ -75,8 +122,10 @@ def m003_surveys(db):
     # Each delivered mail carries its own link; every link of an invitation answers it.
     db["survey_links"].create(
         {"token_hash": str, "invitation_id": int, "created_at": str, "expires_at": str},
-        pk="token_hash", not_null={"invitation_id", "created_at", "expires_at"},
-        foreign_keys=[("invitation_id", "invitations", "id")], strict=True,
+        pk="token_hash",
+        not_null={"invitation_id", "created_at", "expires_at"},
+        foreign_keys=[("invitation_id", "invitations", "id")],
+        strict=True,
     )
     db["survey_links"].create_index(["invitation_id"])
     # Raw SQL for the CHECK constraints, which sqlite-utils' create() cannot express:
@@ -94,13 +143,23 @@ def m003_surveys(db):
         ) STRICT
     """)
     db["outbox"].create(
-        {"id": int, "invitation_id": int, "recipient": str, "status": str,
-         "attempts": int, "next_attempt_at": str, "lease_until": str, "last_error": str,
-         "created_at": str, "sent_at": str},
+        {
+            "id": int,
+            "invitation_id": int,
+            "recipient": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "lease_until": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
         pk="id",
         not_null={"recipient", "status", "attempts", "next_attempt_at", "created_at"},
         defaults={"attempts": 0},
-        foreign_keys=[("invitation_id", "invitations", "id")], strict=True,
+        foreign_keys=[("invitation_id", "invitations", "id")],
+        strict=True,
     )
     # No index on outbox.invitation_id: nothing reads the outbox by invitation, and every
     # index is one more page written under the write lock for each reported ticket.
@@ -136,8 +195,10 @@ def m004_internal_ratings(db):
     db["ratings"].create_index(["admin_id"])
     db["closed_periods"].create(
         {"period": str, "closed_at": str, "closed_by": int},
-        pk="period", not_null={"closed_at"},
-        foreign_keys=[("closed_by", "users", "id")], strict=True,
+        pk="period",
+        not_null={"closed_at"},
+        foreign_keys=[("closed_by", "users", "id")],
+        strict=True,
     )
     db.execute("""
         CREATE TABLE incidents (
@@ -168,7 +229,9 @@ def m004_internal_ratings(db):
     # Sign-in attempts, shared by every worker: the lockout counts them here.
     db["login_attempts"].create(
         {"id": int, "email": str, "address": str, "succeeded": int, "attempted_at": str},
-        pk="id", not_null={"email", "address", "succeeded", "attempted_at"}, strict=True,
+        pk="id",
+        not_null={"email", "address", "succeeded", "attempted_at"},
+        strict=True,
     )
     db["login_attempts"].create_index(["email", "attempted_at"])
     db["login_attempts"].create_index(["address", "attempted_at"])
@@ -187,8 +250,10 @@ def m006_targets(db):
     # Targets managers set in the app; a score without a row here uses its default.
     db["targets"].create(
         {"name": str, "value": float, "updated_at": str, "updated_by": int},
-        pk="name", not_null={"value", "updated_at"},
-        foreign_keys=[("updated_by", "users", "id")], strict=True,
+        pk="name",
+        not_null={"value", "updated_at"},
+        foreign_keys=[("updated_by", "users", "id")],
+        strict=True,
     )
 
 
@@ -196,8 +261,10 @@ def m006_targets(db):
 def m007_rollups(db):
     # Repeat contacts are flagged on the closure when the customer's next ticket arrives;
     # the lookups go by customer and closing time, either side of the new ticket.
-    db.execute("ALTER TABLE tickets ADD COLUMN repeated INTEGER NOT NULL DEFAULT 0 "
-               "CHECK (repeated IN (0, 1))")
+    db.execute(
+        "ALTER TABLE tickets ADD COLUMN repeated INTEGER NOT NULL DEFAULT 0 "
+        "CHECK (repeated IN (0, 1))"
+    )
     db["tickets"].create_index(["customer_email", "closed_at"])
     db.execute("DROP INDEX idx_tickets_customer_email_opened_at")
     # Reports read counts kept by triggers in the same transaction as every write.
@@ -257,10 +324,13 @@ def m008_integrations(db):
             ticket_id INTEGER REFERENCES tickets(id)
         ) STRICT
     """)
-    db.execute("CREATE UNIQUE INDEX webhook_events_delivery ON webhook_events "
-               "(integration_id, delivery_id) WHERE delivery_id IS NOT NULL")
-    db.execute("CREATE INDEX webhook_events_integration ON webhook_events "
-               "(integration_id, received_at)")
+    db.execute(
+        "CREATE UNIQUE INDEX webhook_events_delivery ON webhook_events "
+        "(integration_id, delivery_id) WHERE delivery_id IS NOT NULL"
+    )
+    db.execute(
+        "CREATE INDEX webhook_events_integration ON webhook_events (integration_id, received_at)"
+    )
     # Responses POSTed back to the help desk: the URLs, and a queue filled by triggers.
     db.execute("""
         CREATE TABLE outbound_hooks (
@@ -288,11 +358,14 @@ def m008_integrations(db):
             sent_at TEXT
         ) STRICT
     """)
-    db.execute("CREATE INDEX outbound_deliveries_due ON outbound_deliveries "
-               "(status, next_attempt_at)")
+    db.execute(
+        "CREATE INDEX outbound_deliveries_due ON outbound_deliveries (status, next_attempt_at)"
+    )
     # One response's deliveries go out in order: a retried "created" before its "updated".
-    db.execute("CREATE INDEX outbound_deliveries_response ON outbound_deliveries "
-               "(hook_id, response_id, id)")
+    db.execute(
+        "CREATE INDEX outbound_deliveries_response ON outbound_deliveries "
+        "(hook_id, response_id, id)"
+    )
     # Each answer, and each change to one, is queued for every active hook, in the
     # transaction that stores it (JSON fixed at that moment; surveys/outbound.py sends it).
     db.execute(f"""
@@ -344,11 +417,15 @@ def m009_distribution(db):
     """)
     # Whether the invitation asks NPS (at most once per NPS_INTERVAL_DAYS per customer);
     # every invitation before this migration asked it.
-    db.execute("ALTER TABLE invitations ADD COLUMN nps_asked INTEGER NOT NULL DEFAULT 1 "
-               "CHECK (nps_asked IN (0, 1))")
+    db.execute(
+        "ALTER TABLE invitations ADD COLUMN nps_asked INTEGER NOT NULL DEFAULT 1 "
+        "CHECK (nps_asked IN (0, 1))"
+    )
     # The outbox also carries the one reminder an unanswered invitation may get.
-    db.execute("ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'invitation' "
-               "CHECK (kind IN ('invitation', 'reminder'))")
+    db.execute(
+        "ALTER TABLE outbox ADD COLUMN kind TEXT NOT NULL DEFAULT 'invitation' "
+        "CHECK (kind IN ('invitation', 'reminder'))"
+    )
     # Addresses that must not be surveyed, by SHA-256 of the normalised address: no
     # customer row is needed, so a suppression outlives the erasure of their data.
     db.execute("""

@@ -24,6 +24,7 @@ TIMEOUT_SECONDS = 10
 # Worth another try: the receiver or the network may recover.
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
+
 class RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect would turn the POST into a GET elsewhere, carrying the signature with it."""
 
@@ -63,9 +64,9 @@ def create_hook(db, url, created_by=None):
     secret = make_secret()
     with immediate(db):
         hook_id = db.execute(
-            "INSERT INTO outbound_hooks (url, secret, created_at, created_by) "
-            "VALUES (?, ?, ?, ?)",
-            [url, secret, clock.to_iso(clock.now()), created_by]).lastrowid
+            "INSERT INTO outbound_hooks (url, secret, created_at, created_by) VALUES (?, ?, ?, ?)",
+            [url, secret, clock.to_iso(clock.now()), created_by],
+        ).lastrowid
     return hook_id, secret
 
 
@@ -75,8 +76,9 @@ def claim_next(db, now):
     A delivery waits while an earlier one of the same response to the same hook is still
     unsent, so a receiver never gets an older answer after a newer one.
     """
-    rows = list(db.query(
-        """UPDATE outbound_deliveries
+    rows = list(
+        db.query(
+            """UPDATE outbound_deliveries
               SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
             WHERE id = (SELECT id FROM outbound_deliveries AS due
                          WHERE ((due.status = 'pending' AND due.next_attempt_at <= :now)
@@ -89,8 +91,12 @@ def claim_next(db, now):
                                   AND earlier.status IN ('pending', 'sending'))
                          ORDER BY due.next_attempt_at, due.id LIMIT 1)
         RETURNING *""",
-        {"now": clock.to_iso(now),
-         "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))}))
+            {
+                "now": clock.to_iso(now),
+                "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS)),
+            },
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -98,10 +104,19 @@ def post(url, secret, delivery_id, event, payload, now):
     """POST one delivery; None when the receiver took it, else (retry?, error)."""
     body = payload.encode()
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(url, data=body, method="POST", headers={
-        "Content-Type": "application/json", "User-Agent": "Puas-webhooks",
-        "X-Puas-Event": event, "X-Puas-Delivery": str(delivery_id),
-        "X-Puas-Timestamp": timestamp, "X-Puas-Signature": sign_hex(secret, timestamp, body)})
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "Puas-webhooks",
+            "X-Puas-Event": event,
+            "X-Puas-Delivery": str(delivery_id),
+            "X-Puas-Timestamp": timestamp,
+            "X-Puas-Signature": sign_hex(secret, timestamp, body),
+        },
+    )
     try:
         with OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
@@ -122,8 +137,9 @@ def retry_delay(attempts, base_seconds):
 
 def deliver(db, entry, config):
     """Send a claimed delivery and record the outcome: 'sent', 'retry' or 'failed'."""
-    hook = db.execute("SELECT url, secret, revoked_at FROM outbound_hooks WHERE id = ?",
-                      [entry["hook_id"]]).fetchone()
+    hook = db.execute(
+        "SELECT url, secret, revoked_at FROM outbound_hooks WHERE id = ?", [entry["hook_id"]]
+    ).fetchone()
     now = clock.now()
     if hook is None or hook[2]:
         failure = (False, "the hook was removed")
@@ -135,8 +151,10 @@ def deliver(db, entry, config):
         retry, error = failure
         if retry and entry["attempts"] < config["OUTBOX_MAX_ATTEMPTS"]:
             outcome = "retry"
-            next_attempt = clock.to_iso(now + timedelta(seconds=retry_delay(
-                entry["attempts"], config["OUTBOX_RETRY_SECONDS"])))
+            next_attempt = clock.to_iso(
+                now
+                + timedelta(seconds=retry_delay(entry["attempts"], config["OUTBOX_RETRY_SECONDS"]))
+            )
         else:
             outcome, next_attempt = "failed", None
             error = f"gave up after {entry['attempts']} attempts: {error}"
@@ -147,8 +165,16 @@ def deliver(db, entry, config):
                       next_attempt_at = coalesce(?, next_attempt_at),
                       sent_at = CASE WHEN ? = 'sent' THEN ? END
                 WHERE id = ? AND status = 'sending' AND lease_until = ?""",
-            ["pending" if outcome == "retry" else outcome, error, next_attempt, outcome,
-             clock.to_iso(now), entry["id"], entry["lease_until"]])
+            [
+                "pending" if outcome == "retry" else outcome,
+                error,
+                next_attempt,
+                outcome,
+                clock.to_iso(now),
+                entry["id"],
+                entry["lease_until"],
+            ],
+        )
     return outcome
 
 

@@ -53,21 +53,31 @@ def retry_delay(attempts, base_seconds):
 def claim_next(db, now):
     """Lease the next due message to this worker, or None when nothing is due."""
     now_iso = clock.to_iso(now)
-    rows = list(db.query(
-        """UPDATE outbox
+    rows = list(
+        db.query(
+            """UPDATE outbox
               SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
             WHERE id = (SELECT id FROM outbox
                          WHERE (status = 'pending' AND next_attempt_at <= :now)
                             OR (status = 'sending' AND lease_until <= :now)
                          ORDER BY next_attempt_at, id LIMIT 1)
         RETURNING *""",
-        {"now": now_iso, "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))},
-    ))
+            {"now": now_iso, "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))},
+        )
+    )
     return rows[0] if rows else None
 
 
-def _finish(db, entry, outbox_status, invitation_status, error=None, next_attempt_at=None,
-            reminder_at=None, bounced=False):
+def _finish(
+    db,
+    entry,
+    outbox_status,
+    invitation_status,
+    error=None,
+    next_attempt_at=None,
+    reminder_at=None,
+    bounced=False,
+):
     """Record an attempt's outcome, if this worker still holds the lease.
 
     Only an invitation's own mail changes the invitation (a reminder's never does);
@@ -80,8 +90,15 @@ def _finish(db, entry, outbox_status, invitation_status, error=None, next_attemp
                       next_attempt_at = coalesce(?, next_attempt_at),
                       sent_at = CASE WHEN ? = 'sent' THEN ? END
                 WHERE id = ? AND status = 'sending' AND lease_until = ?""",
-            [outbox_status, error, next_attempt_at, outbox_status, now_iso,
-             entry["id"], entry["lease_until"]],
+            [
+                outbox_status,
+                error,
+                next_attempt_at,
+                outbox_status,
+                now_iso,
+                entry["id"],
+                entry["lease_until"],
+            ],
         )
         if not cursor.rowcount:
             return
@@ -89,9 +106,13 @@ def _finish(db, entry, outbox_status, invitation_status, error=None, next_attemp
             db.execute(
                 "UPDATE invitations SET status = ?, reason = ?, "
                 "sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?",
-                [invitation_status,
-                 error if invitation_status in ("failed", "suppressed") else None,
-                 invitation_status, now_iso, entry["invitation_id"]],
+                [
+                    invitation_status,
+                    error if invitation_status in ("failed", "suppressed") else None,
+                    invitation_status,
+                    now_iso,
+                    entry["invitation_id"],
+                ],
             )
         if reminder_at:
             db.execute(
@@ -106,24 +127,32 @@ def _finish(db, entry, outbox_status, invitation_status, error=None, next_attemp
 
 def build_message(db, entry, config, rules):
     """The invitation (or reminder) mail for an outbox entry, with newly issued links."""
-    invitation = next(db.query(
-        """SELECT tickets.ticket_ref, tickets.customer_name, tickets.customer_locale,
+    invitation = next(
+        db.query(
+            """SELECT tickets.ticket_ref, tickets.customer_name, tickets.customer_locale,
                   invitations.nps_asked
              FROM invitations
              JOIN tickets ON tickets.id = invitations.ticket_id WHERE invitations.id = ?""",
-        [entry["invitation_id"]],
-    ))
+            [entry["invitation_id"]],
+        )
+    )
     # Each attempt issues its own link: the token is never stored, only its hash, and a
     # mail that was delivered despite an error still carries a link that works.
     token = issue_link(db, entry["invitation_id"], rules.link_ttl_days)
-    unsubscribe_token = issue_unsubscribe_link(db, entry["recipient"],
-                                               invitation["customer_locale"])
+    unsubscribe_token = issue_unsubscribe_link(
+        db, entry["recipient"], invitation["customer_locale"]
+    )
     with in_language(mail_language(invitation["customer_locale"])):
         message = invitation_message(
-            config=config, recipient=entry["recipient"],
-            customer_name=invitation["customer_name"], ticket_ref=invitation["ticket_ref"],
-            token=token, outbox_id=entry["id"], ttl_days=rules.link_ttl_days,
-            nps_asked=bool(invitation["nps_asked"]), reminder=entry["kind"] == "reminder",
+            config=config,
+            recipient=entry["recipient"],
+            customer_name=invitation["customer_name"],
+            ticket_ref=invitation["ticket_ref"],
+            token=token,
+            outbox_id=entry["id"],
+            ttl_days=rules.link_ttl_days,
+            nps_asked=bool(invitation["nps_asked"]),
+            reminder=entry["kind"] == "reminder",
             unsubscribe_url=unsubscribe_url(config["BASE_URL"], unsubscribe_token),
         )
     add_unsubscribe_headers(message, config, unsubscribe_token)
@@ -135,8 +164,9 @@ def skip_reason(db, entry):
     while it waited, or (a reminder) its invitation has been answered."""
     reason = address_suppression(db, entry["recipient"])
     if reason is None and entry["kind"] == "reminder":
-        answered = db.execute("SELECT 1 FROM responses WHERE invitation_id = ?",
-                              [entry["invitation_id"]]).fetchone()
+        answered = db.execute(
+            "SELECT 1 FROM responses WHERE invitation_id = ?", [entry["invitation_id"]]
+        ).fetchone()
         reason = "answered" if answered else None
     return reason
 
@@ -148,8 +178,14 @@ def _retry_or_give_up(db, entry, config, error):
         _finish(db, entry, "failed", "failed", error=message)
         return "failed"
     wait = retry_delay(entry["attempts"], config["OUTBOX_RETRY_SECONDS"])
-    _finish(db, entry, "pending", None, error=str(error)[:1000],
-            next_attempt_at=clock.to_iso(clock.now() + timedelta(seconds=wait)))
+    _finish(
+        db,
+        entry,
+        "pending",
+        None,
+        error=str(error)[:1000],
+        next_attempt_at=clock.to_iso(clock.now() + timedelta(seconds=wait)),
+    )
     return "retry"
 
 
@@ -164,8 +200,14 @@ def deliver(db, entry, config, sender, rules=None):
     try:
         sender.send(build_message(db, entry, config, rules))
     except PermanentDeliveryError as error:
-        _finish(db, entry, "failed", "failed", error=str(error)[:1000],
-                bounced=isinstance(error, RecipientRefused))
+        _finish(
+            db,
+            entry,
+            "failed",
+            "failed",
+            error=str(error)[:1000],
+            bounced=isinstance(error, RecipientRefused),
+        )
         return "failed"
     except DeliveryError as error:
         return _retry_or_give_up(db, entry, config, error)
@@ -209,8 +251,10 @@ def run_forever(config, echo=print):
     signal.signal(signal.SIGINT, stop)
     sender = sender_for(config)
     if sender.name == "mailbox":
-        echo(f"No SMTP_HOST set: writing mail to {config['MAIL_DIR']} (for demos and trials; "
-             "those files hold working survey links).")
+        echo(
+            f"No SMTP_HOST set: writing mail to {config['MAIL_DIR']} (for demos and trials; "
+            "those files hold working survey links)."
+        )
     echo(f"Outbox worker delivering through {sender.name}; stop with Ctrl+C.")
     while not stopping:
         try:
@@ -222,8 +266,10 @@ def run_forever(config, echo=print):
         if any(outcomes.values()):
             echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
         if any(posted.values()):
-            echo("responses to hooks: " + ", ".join(f"{count} {outcome}"
-                                                    for outcome, count in posted.items()))
+            echo(
+                "responses to hooks: "
+                + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
+            )
         for _ in range(max(1, config["OUTBOX_POLL_SECONDS"]) * 10):
             if stopping:
                 break

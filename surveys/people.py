@@ -22,8 +22,9 @@ from surveys.forms import PasswordResetForm, PersonForm, PersonUpdateForm
 
 bp = Blueprint("people", __name__, url_prefix="/people")
 
-SELF_LOCKOUT_MESSAGE = ("You cannot deactivate yourself or give up your own manager role. "
-                        "Ask another manager to do it.")
+SELF_LOCKOUT_MESSAGE = (
+    "You cannot deactivate yourself or give up your own manager role. Ask another manager to do it."
+)
 
 
 class PersonError(ValueError):
@@ -39,16 +40,22 @@ class NoLongerManager(Exception):
 
 def list_people(db):
     """Everyone, active people first, then by email."""
-    return list(db.query(
-        "SELECT id, email, name, role, rated, active, created_at FROM users "
-        "ORDER BY active DESC, email"))
+    return list(
+        db.query(
+            "SELECT id, email, name, role, rated, active, created_at FROM users "
+            "ORDER BY active DESC, email"
+        )
+    )
 
 
 def find_person(db, person_id):
     """One person's row, or None."""
-    rows = list(db.query(
-        "SELECT id, email, name, role, rated, active, created_at FROM users WHERE id = ?",
-        [person_id]))
+    rows = list(
+        db.query(
+            "SELECT id, email, name, role, rated, active, created_at FROM users WHERE id = ?",
+            [person_id],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -65,13 +72,16 @@ def update_person(db, person_id, role, rated, active, changed_by):
         # must not leave the organisation without one. Whoever commits second is refused.
         still_manager = db.execute(
             "SELECT count(*) FROM users WHERE id = ? AND role = 'manager' AND active = 1",
-            [changed_by]).fetchone()[0]
+            [changed_by],
+        ).fetchone()[0]
         if not still_manager:
             raise NoLongerManager()
         # Deactivating ends the person's open sessions; reactivating does not revive them.
-        db.execute("UPDATE users SET role = ?, rated = ?, active = ?, "
-                   "session_version = session_version + (active = 1 AND ? = 0) WHERE id = ?",
-                   [role, int(bool(rated)), int(bool(active)), int(bool(active)), person_id])
+        db.execute(
+            "UPDATE users SET role = ?, rated = ?, active = ?, "
+            "session_version = session_version + (active = 1 AND ? = 0) WHERE id = ?",
+            [role, int(bool(rated)), int(bool(active)), int(bool(active)), person_id],
+        )
 
 
 def set_password(db, person_id, password):
@@ -81,9 +91,11 @@ def set_password(db, person_id, password):
     password_hash = generate_password_hash(password)
     with immediate(db):
         # A new password ends every session the person had open.
-        db.execute("UPDATE users SET password_hash = ?, "
-                   "session_version = session_version + 1 WHERE id = ?",
-                   [password_hash, person_id])
+        db.execute(
+            "UPDATE users SET password_hash = ?, "
+            "session_version = session_version + 1 WHERE id = ?",
+            [password_hash, person_id],
+        )
 
 
 # Views
@@ -105,8 +117,11 @@ def sentence(message):
 
 def field_for(form, message):
     """The form field a create_user refusal is about: its messages name the field first."""
-    for prefix, field in (("the name", form.name), ("the password", form.password),
-                          ("role", form.role)):
+    for prefix, field in (
+        ("the name", form.name),
+        ("the password", form.password),
+        ("role", form.role),
+    ):
         if message.startswith(prefix):
             return field
     return form.email
@@ -114,21 +129,30 @@ def field_for(form, message):
 
 def render_people(form, status=200):
     """The list of people with the form to add one."""
-    return render_template("people/index.html", people=list_people(get_db()),
-                           form=form), status
+    return render_template("people/index.html", people=list_people(get_db()), form=form), status
 
 
 def render_person(person, update_form=None, password_form=None, status=200):
     """One person's page with both of its forms."""
     if update_form is None:
-        update_form = PersonUpdateForm(formdata=None, data={
-            "role": person["role"], "rated": bool(person["rated"]),
-            "active": bool(person["active"])})
+        update_form = PersonUpdateForm(
+            formdata=None,
+            data={
+                "role": person["role"],
+                "rated": bool(person["rated"]),
+                "active": bool(person["active"]),
+            },
+        )
     if password_form is None:
         password_form = PasswordResetForm(formdata=None)
     is_self = person["id"] == current_user.id
-    return render_template("people/person.html", person=person, update_form=update_form,
-                           password_form=password_form, is_self=is_self), status
+    return render_template(
+        "people/person.html",
+        person=person,
+        update_form=update_form,
+        password_form=password_form,
+        is_self=is_self,
+    ), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -139,8 +163,14 @@ def index():
     if not form.validate_on_submit():
         return render_people(form, 422 if form.is_submitted() else 200)
     try:
-        email = create_user(get_db(), form.email.data, form.password.data, form.role.data,
-                            name=form.name.data, rated=form.rated.data)
+        email = create_user(
+            get_db(),
+            form.email.data,
+            form.password.data,
+            form.role.data,
+            name=form.name.data,
+            rated=form.rated.data,
+        )
     except UserError as error:
         field_for(form, str(error)).errors.append(sentence(str(error)))
         return render_people(form, 422)
@@ -165,8 +195,14 @@ def update(user_id):
     if not form.validate_on_submit():
         return render_person(person, update_form=form, status=422)
     try:
-        update_person(db, user_id, form.role.data, form.rated.data, form.active.data,
-                      changed_by=current_user.id)
+        update_person(
+            db,
+            user_id,
+            form.role.data,
+            form.rated.data,
+            form.active.data,
+            changed_by=current_user.id,
+        )
     except PersonError as error:
         flash(str(error), "error")
         return render_person(person, update_form=form, status=422)
@@ -191,8 +227,9 @@ def password(user_id):
         form.password.errors.append(sentence(str(error)))
         return render_person(person, password_form=form, status=422)
     if user_id == current_user.id:  # your own new password ends your other sessions only
-        [version] = db.execute("SELECT session_version FROM users WHERE id = ?",
-                               [user_id]).fetchone()
+        [version] = db.execute(
+            "SELECT session_version FROM users WHERE id = ?", [user_id]
+        ).fetchone()
         login_user(load_user(f"{user_id}:{version}"))
     flash(f"New password set for {person['email']}.", "info")
     return redirect(url_for("people.person", user_id=user_id), code=303)

@@ -27,17 +27,24 @@ class RatingRefused(Exception):
 
 def rateable_admins(db, rater_id):
     """Active admins the rater may rate: everyone rated but themselves."""
-    return list(db.query(
-        "SELECT id, email, name FROM users WHERE rated = 1 AND active = 1 AND id != ? "
-        "ORDER BY coalesce(name, email)", [rater_id]))
+    return list(
+        db.query(
+            "SELECT id, email, name FROM users WHERE rated = 1 AND active = 1 AND id != ? "
+            "ORDER BY coalesce(name, email)",
+            [rater_id],
+        )
+    )
 
 
 def own_rating(db, rater_id, admin_email, period):
     """The rater's rating of that admin for that month, or None."""
-    rows = list(db.query(
-        """SELECT ratings.* FROM ratings JOIN users ON users.id = ratings.admin_id
+    rows = list(
+        db.query(
+            """SELECT ratings.* FROM ratings JOIN users ON users.id = ratings.admin_id
             WHERE ratings.rater_id = ? AND users.email = ? AND ratings.period = ?""",
-        [rater_id, admin_email, period]))
+            [rater_id, admin_email, period],
+        )
+    )
     return rows[0] if rows else None
 
 
@@ -54,15 +61,17 @@ def save_rating(db, rater_id, admin_email, period, answers, today_period):
     now = clock.to_iso(clock.now())
     # Read and write under one lock: a manager closing the month in between must win.
     with immediate(db):
-        admin = next(db.query("SELECT id, rated, active FROM users WHERE email = ?",
-                              [admin_email]), None)
+        admin = next(
+            db.query("SELECT id, rated, active FROM users WHERE email = ?", [admin_email]), None
+        )
         if admin is None or not admin["rated"] or not admin["active"]:
             raise RatingRefused("admin", "Choose an admin from the list.")
         if admin["id"] == rater_id:
             raise RatingRefused("admin", "You cannot rate yourself.")
         if is_closed(db, period):
-            raise RatingRefused("period", f"{period} is closed: its ratings can no longer "
-                                          "change.", status=409)
+            raise RatingRefused(
+                "period", f"{period} is closed: its ratings can no longer change.", status=409
+            )
         db.execute(
             """INSERT INTO ratings (rater_id, admin_id, period, speed, initiative, accuracy,
                    comment_speed, comment_initiative, comment_accuracy, created_at, updated_at)
@@ -83,7 +92,8 @@ def rating_form(db, formdata=None):
     form = RatingForm(formdata=formdata)
     form.admin.choices = {"": "Choose an admin"} | {
         admin["email"]: admin["name"] or admin["email"]
-        for admin in rateable_admins(db, current_user.id)}
+        for admin in rateable_admins(db, current_user.id)
+    }
     return form
 
 
@@ -105,8 +115,14 @@ def rate():
         form = rating_form(db, request.form)
         if form.validate():
             try:
-                save_rating(db, current_user.id, form.admin.data, form.period.data,
-                            answers_of(form), this_month)
+                save_rating(
+                    db,
+                    current_user.id,
+                    form.admin.data,
+                    form.period.data,
+                    answers_of(form),
+                    this_month,
+                )
             except RatingRefused as refusal:
                 getattr(form, refusal.field).errors.append(refusal.message)
                 return render_page(form), refusal.status
@@ -127,20 +143,24 @@ def rate():
 
 def render_page(form, editing=False):
     """The rating page around a form."""
-    return render_template("ratings/new.html", form=form, editing=editing,
-                           dimensions=RATING_DIMENSIONS)
+    return render_template(
+        "ratings/new.html", form=form, editing=editing, dimensions=RATING_DIMENSIONS
+    )
 
 
 @bp.route("/")
 @login_required
 def mine():
     """The signed-in person's own ratings, newest month first."""
-    rows = list(get_db().query(
-        """SELECT ratings.period, ratings.speed, ratings.initiative, ratings.accuracy,
+    rows = list(
+        get_db().query(
+            """SELECT ratings.period, ratings.speed, ratings.initiative, ratings.accuracy,
                   ratings.updated_at, users.email AS admin_email, users.name AS admin_name,
                   closed_periods.period IS NOT NULL AS closed
              FROM ratings JOIN users ON users.id = ratings.admin_id
              LEFT JOIN closed_periods ON closed_periods.period = ratings.period
             WHERE ratings.rater_id = ? ORDER BY ratings.period DESC, users.email""",
-        [current_user.id]))
+            [current_user.id],
+        )
+    )
     return render_template("ratings/mine.html", ratings=rows)

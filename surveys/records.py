@@ -16,7 +16,9 @@ def admin_choices(db):
     """Active admins for a select, by email."""
     return {"": "Choose an admin"} | {
         person["email"]: person["name"] or person["email"]
-        for person in admins(db) if person["active"]}
+        for person in admins(db)
+        if person["active"]
+    }
 
 
 def admin_id(db, email):
@@ -43,26 +45,40 @@ def incidents():
     period = period_from(request.args, current_app.config)
     if request.method == "POST":
         if form.validate() and (chosen := chosen_admin_id(db, form)) is not None:
-            db["incidents"].insert({
-                "admin_id": chosen,
-                "occurred_on": form.occurred_on.data.isoformat(),
-                "description": form.description.data, "severity": form.severity.data,
-                "recorded_by": current_user.id, "created_at": clock.to_iso(clock.now())})
+            db["incidents"].insert(
+                {
+                    "admin_id": chosen,
+                    "occurred_on": form.occurred_on.data.isoformat(),
+                    "description": form.description.data,
+                    "severity": form.severity.data,
+                    "recorded_by": current_user.id,
+                    "created_at": clock.to_iso(clock.now()),
+                }
+            )
             flash("Incident recorded.", "info")
-            return redirect(url_for("records.incidents",
-                                    period=form.occurred_on.data.strftime("%Y-%m")))
+            return redirect(
+                url_for("records.incidents", period=form.occurred_on.data.strftime("%Y-%m"))
+            )
         status = 422
     else:
         status = 200
     first_day, last_day = clock.period_days(period)
-    rows = list(db.query(
-        """SELECT incidents.*, users.email AS admin_email FROM incidents
+    rows = list(
+        db.query(
+            """SELECT incidents.*, users.email AS admin_email FROM incidents
              JOIN users ON users.id = incidents.admin_id
             WHERE occurred_on BETWEEN ? AND ? ORDER BY occurred_on DESC, incidents.id DESC""",
-        [first_day, last_day]))
-    return render_template("records/incidents.html", form=form, rows=rows, period=period,
-                           previous=clock.add_months(period, -1),
-                           following=clock.add_months(period, 1)), status
+            [first_day, last_day],
+        )
+    )
+    return render_template(
+        "records/incidents.html",
+        form=form,
+        rows=rows,
+        period=period,
+        previous=clock.add_months(period, -1),
+        following=clock.add_months(period, 1),
+    ), status
 
 
 @bp.route("/deliverables", methods=["GET", "POST"])
@@ -76,28 +92,41 @@ def deliverables():
     if request.method == "POST":
         if form.validate() and (chosen := chosen_admin_id(db, form)) is not None:
             submitted = form.submitted_on.data
-            db["deliverables"].insert({
-                "admin_id": chosen, "title": form.title.data,
-                "deadline": form.deadline.data.isoformat(),
-                "submitted_on": submitted.isoformat() if submitted else None,
-                "recorded_by": current_user.id, "created_at": clock.to_iso(clock.now())})
+            db["deliverables"].insert(
+                {
+                    "admin_id": chosen,
+                    "title": form.title.data,
+                    "deadline": form.deadline.data.isoformat(),
+                    "submitted_on": submitted.isoformat() if submitted else None,
+                    "recorded_by": current_user.id,
+                    "created_at": clock.to_iso(clock.now()),
+                }
+            )
             flash("Deliverable recorded.", "info")
-            return redirect(url_for("records.deliverables",
-                                    period=form.deadline.data.strftime("%Y-%m")))
+            return redirect(
+                url_for("records.deliverables", period=form.deadline.data.strftime("%Y-%m"))
+            )
         status = 422
     else:
         status = 200
     first_day, last_day = clock.period_days(period)
-    rows = list(db.query(
-        """SELECT deliverables.*, users.email AS admin_email FROM deliverables
+    rows = list(
+        db.query(
+            """SELECT deliverables.*, users.email AS admin_email FROM deliverables
              JOIN users ON users.id = deliverables.admin_id
             WHERE deadline BETWEEN ? AND ? ORDER BY deadline, deliverables.id""",
-        [first_day, last_day]))
-    return render_template("records/deliverables.html", form=form, rows=rows, period=period,
-                           today=clock.today(
-                               current_app.config["TIMEZONE"]).isoformat(),
-                           previous=clock.add_months(period, -1),
-                           following=clock.add_months(period, 1)), status
+            [first_day, last_day],
+        )
+    )
+    return render_template(
+        "records/deliverables.html",
+        form=form,
+        rows=rows,
+        period=period,
+        today=clock.today(current_app.config["TIMEZONE"]).isoformat(),
+        previous=clock.add_months(period, -1),
+        following=clock.add_months(period, 1),
+    ), status
 
 
 @bp.route("/deliverables/<int:deliverable_id>/submitted", methods=["POST"])
@@ -106,14 +135,14 @@ def deliverable_submitted(deliverable_id):
     """Mark a deliverable as submitted today (if it was not already)."""
     db = get_db()
     today = clock.today(current_app.config["TIMEZONE"]).isoformat()
-    cursor = db.execute("UPDATE deliverables SET submitted_on = ? "
-                        "WHERE id = ? AND submitted_on IS NULL", [today, deliverable_id])
-    row = next(db.query("SELECT deadline FROM deliverables WHERE id = ?", [deliverable_id]),
-               None)
+    cursor = db.execute(
+        "UPDATE deliverables SET submitted_on = ? WHERE id = ? AND submitted_on IS NULL",
+        [today, deliverable_id],
+    )
+    row = next(db.query("SELECT deadline FROM deliverables WHERE id = ?", [deliverable_id]), None)
     if row is None:
         abort(404)
-    flash("Marked as submitted today." if cursor.rowcount else "It was already submitted.",
-          "info")
+    flash("Marked as submitted today." if cursor.rowcount else "It was already submitted.", "info")
     return redirect(url_for("records.deliverables", period=row["deadline"][:7]))
 
 
@@ -123,9 +152,13 @@ def periods():
     """The last twelve months, open or closed for rating."""
     db = get_db()
     this_month = clock.current_period(current_app.config["TIMEZONE"])
-    closed = {row["period"]: row for row in db.query(
-        """SELECT closed_periods.*, users.email AS closed_by_email FROM closed_periods
-             LEFT JOIN users ON users.id = closed_periods.closed_by""")}
+    closed = {
+        row["period"]: row
+        for row in db.query(
+            """SELECT closed_periods.*, users.email AS closed_by_email FROM closed_periods
+             LEFT JOIN users ON users.id = closed_periods.closed_by"""
+        )
+    }
     months = [clock.add_months(this_month, -offset) for offset in range(12)]
     return render_template("records/periods.html", months=months, closed=closed)
 
@@ -157,8 +190,10 @@ def change_period(period, close):
     db = get_db()
     with immediate(db):
         if close:
-            db.execute("INSERT INTO closed_periods (period, closed_at, closed_by) "
-                       "VALUES (?, ?, ?) ON CONFLICT (period) DO NOTHING",
-                       [period, clock.to_iso(clock.now()), current_user.id])
+            db.execute(
+                "INSERT INTO closed_periods (period, closed_at, closed_by) "
+                "VALUES (?, ?, ?) ON CONFLICT (period) DO NOTHING",
+                [period, clock.to_iso(clock.now()), current_user.id],
+            )
         else:
             db.execute("DELETE FROM closed_periods WHERE period = ?", [period])

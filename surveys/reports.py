@@ -39,11 +39,16 @@ bp = Blueprint("reports", __name__)
 
 COMMENTS_SHOWN = 200
 
+
 def filter_choices(db):
     """Every agent, team and channel a report can be narrowed to."""
     return {
-        "agent": [row["name"] for row in db.query(
-            "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1")],
+        "agent": [
+            row["name"]
+            for row in db.query(
+                "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1"
+            )
+        ],
         "team": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
         "channel": [row["name"] for row in db.query("SELECT name FROM channels ORDER BY name")],
     }
@@ -63,9 +68,14 @@ def index():
 def dashboard():
     """Scores for a range of closing days, overall and grouped, with their n and intervals."""
     min_n = current_app.config["MIN_N"]
-    page = {"errors": {}, "report_range": None, "groupings": GROUPINGS,
-            "choices": filter_choices(get_db()),
-            "too_few": functools.partial(too_few, min_n=min_n), "min_n": min_n}
+    page = {
+        "errors": {},
+        "report_range": None,
+        "groupings": GROUPINGS,
+        "choices": filter_choices(get_db()),
+        "too_few": functools.partial(too_few, min_n=min_n),
+        "min_n": min_n,
+    }
     try:
         report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     except RangeError as error:
@@ -76,13 +86,23 @@ def dashboard():
     targets, row_targets = report_targets(db, current_app.config, report_range)
     months, _, _ = score_groups(db, replace(report_range, group_by="month"))
     kpi_rows, kpi_overall, per_agent = kpi_groups(
-        db, report_range, *frt_standards(targets, row_targets))
+        db, report_range, *frt_standards(targets, row_targets)
+    )
     return render_template(
-        "reports/dashboard.html", **dict(page, report_range=report_range), groups=groups,
+        "reports/dashboard.html",
+        **dict(page, report_range=report_range),
+        groups=groups,
         download_args=report_range.query_args(),
-        overall=overall, details=details, targets=targets, row_targets=row_targets,
-        target_of=BY_NAME, met=met, kpis=kpi_overall,
-        kpi_rows=kpi_rows, tickets_per_agent=per_agent, months=months,
+        overall=overall,
+        details=details,
+        targets=targets,
+        row_targets=row_targets,
+        target_of=BY_NAME,
+        met=met,
+        kpis=kpi_overall,
+        kpi_rows=kpi_rows,
+        tickets_per_agent=per_agent,
+        months=months,
     )
 
 
@@ -93,8 +113,7 @@ def summary_download(kind):
     """The dashboard's score rows as CSV or Excel, streamed."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, _, _ = score_groups(get_db(), report_range)
-    return download(lambda: groups, ROW_FIELDS, range_filename("summary", report_range, kind),
-                    kind)
+    return download(lambda: groups, ROW_FIELDS, range_filename("summary", report_range, kind), kind)
 
 
 @bp.route("/reports/responses.csv", defaults={"kind": "csv"})
@@ -103,8 +122,12 @@ def summary_download(kind):
 def responses_download(kind):
     """Every response to the closures in range, one per row, streamed."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    return download(lambda: response_rows(get_db(), report_range), RESPONSE_FIELDS,
-                    range_filename("responses", report_range, kind), kind)
+    return download(
+        lambda: response_rows(get_db(), report_range),
+        RESPONSE_FIELDS,
+        range_filename("responses", report_range, kind),
+        kind,
+    )
 
 
 @bp.route("/reports/kpis.csv")
@@ -113,10 +136,12 @@ def kpis_csv():
     """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
-    groups, _, _ = kpi_groups(db, report_range, *frt_standards(
-        *report_targets(db, current_app.config, report_range)))
-    return download(lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"),
-                    "csv")
+    groups, _, _ = kpi_groups(
+        db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
+    )
+    return download(
+        lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"), "csv"
+    )
 
 
 @bp.route("/reports/comments")
@@ -125,12 +150,24 @@ def comments():
     """The low ratings with their comments, newest first, so a manager can act on them."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     with_comment = request.args.get("with_comment") == "1"
-    rows = list(response_rows(get_db(), report_range, low_only=True,
-                              with_comment=with_comment, limit=COMMENTS_SHOWN + 1))
-    return render_template("reports/comments.html", rows=rows[:COMMENTS_SHOWN],
-                           more=len(rows) > COMMENTS_SHOWN, report_range=report_range,
-                           with_comment=with_comment, choices=filter_choices(get_db()),
-                           download_args=report_range.query_args())
+    rows = list(
+        response_rows(
+            get_db(),
+            report_range,
+            low_only=True,
+            with_comment=with_comment,
+            limit=COMMENTS_SHOWN + 1,
+        )
+    )
+    return render_template(
+        "reports/comments.html",
+        rows=rows[:COMMENTS_SHOWN],
+        more=len(rows) > COMMENTS_SHOWN,
+        report_range=report_range,
+        with_comment=with_comment,
+        choices=filter_choices(get_db()),
+        download_args=report_range.query_args(),
+    )
 
 
 @bp.route("/reports/leaderboard")
@@ -145,16 +182,22 @@ def leaderboard():
     report_range = parse_range(MultiDict(args), current_app.config["TIMEZONE"])
     groups, _, _ = score_groups(get_db(), report_range)
     ranked, unranked = rank_groups(groups, current_app.config["LEADERBOARD_MIN_N"])
-    return render_template("reports/leaderboard.html", ranked=ranked, unranked=unranked,
-                           report_range=report_range,
-                           min_n=current_app.config["LEADERBOARD_MIN_N"])
+    return render_template(
+        "reports/leaderboard.html",
+        ranked=ranked,
+        unranked=unranked,
+        report_range=report_range,
+        min_n=current_app.config["LEADERBOARD_MIN_N"],
+    )
 
 
 def rank_groups(groups, min_n):
     """(ranked, unranked): groups with at least min_n CSAT answers, best lower bound first
     (then the larger n), and the rest, which have too few answers to rank fairly."""
-    ranked = sorted((row for row in groups if row["csat_n"] >= min_n),
-                    key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])))
+    ranked = sorted(
+        (row for row in groups if row["csat_n"] >= min_n),
+        key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])),
+    )
     unranked = [row for row in groups if row["csat_n"] < min_n]
     return ranked, unranked
 

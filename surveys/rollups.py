@@ -35,17 +35,34 @@ import re
 from surveys import clock
 
 SCALES = {"csat": range(1, 6), "ces": range(1, 8), "nps": range(0, 11)}
-DISTRIBUTION_COLUMNS = tuple(f"{kind}_{value}" for kind, values in SCALES.items()
-                             for value in values)
+DISTRIBUTION_COLUMNS = tuple(
+    f"{kind}_{value}" for kind, values in SCALES.items() for value in values
+)
 SURVEY_COUNTS = ("invitations_sent", "responses", *DISTRIBUTION_COLUMNS)
-TICKET_COUNTS = ("tickets", "frt_n", "frt_seconds", "resolution_n", "resolution_seconds",
-                 "contacts_n", "first_contact", "escalated_n", "escalations", "reopened_n",
-                 "reopens", "repeats")
+TICKET_COUNTS = (
+    "tickets",
+    "frt_n",
+    "frt_seconds",
+    "resolution_n",
+    "resolution_seconds",
+    "contacts_n",
+    "first_contact",
+    "escalated_n",
+    "escalations",
+    "reopened_n",
+    "reopens",
+    "repeats",
+)
 MEASURES = ("frt", "resolution")
 
 # (longest duration in seconds, bucket width in seconds) for each stretch of the scale.
-BUCKET_STEPS = ((3_600, 60), (36_000, 180), (360_000, 1_800), (3_600_000, 18_000),
-                (36_000_000, 180_000))
+BUCKET_STEPS = (
+    (3_600, 60),
+    (36_000, 180),
+    (360_000, 1_800),
+    (3_600_000, 18_000),
+    (36_000_000, 180_000),
+)
 
 
 def duration_bucket(seconds):
@@ -74,9 +91,10 @@ def bucket_middle(bucket):
 
 def bucket_sql(seconds):
     """duration_bucket() as an SQL expression over `seconds` (a fixed SQL fragment)."""
-    steps = " ".join(f"WHEN {seconds} <= {longest} "
-                     f"THEN ({seconds} + {width - 1}) / {width} * {width}"
-                     for longest, width in BUCKET_STEPS)
+    steps = " ".join(
+        f"WHEN {seconds} <= {longest} THEN ({seconds} + {width - 1}) / {width} * {width}"
+        for longest, width in BUCKET_STEPS
+    )
     return f"CASE WHEN {seconds} <= 0 THEN 0 {steps} ELSE {seconds} END"
 
 
@@ -121,8 +139,10 @@ CREATE TABLE rollup_settings (
 
 def _cell(row):
     """The cell columns' values for a row of tickets or invitations (NEW.x, OLD.x ...)."""
-    return (f"{row}.closed_day, coalesce({row}.agent_id, 0), coalesce({row}.team_id, 0), "
-            f"coalesce({row}.channel, '')")
+    return (
+        f"{row}.closed_day, coalesce({row}.agent_id, 0), coalesce({row}.team_id, 0), "
+        f"coalesce({row}.channel, '')"
+    )
 
 
 def _add(table, columns, values, cell, source=""):
@@ -141,28 +161,34 @@ def _add(table, columns, values, cell, source=""):
 def _answers(row, sign):
     """SQL adding (or, with sign -1, removing) one response's answers to the counts."""
     return ["1" if sign > 0 else "-1"] + [
-        f"({row}.{kind} IS {value}) * {sign}" for kind, values in SCALES.items()
-        for value in values]
+        f"({row}.{kind} IS {value}) * {sign}" for kind, values in SCALES.items() for value in values
+    ]
 
 
 def _survey_add(row, sign):
     """Add or remove a response's answers in its invitation's cell."""
-    return _add("survey_rollups", ("responses", *DISTRIBUTION_COLUMNS), _answers(row, sign),
-                _cell("invitations"),
-                f"FROM invitations WHERE invitations.id = {row}.invitation_id")
+    return _add(
+        "survey_rollups",
+        ("responses", *DISTRIBUTION_COLUMNS),
+        _answers(row, sign),
+        _cell("invitations"),
+        f"FROM invitations WHERE invitations.id = {row}.invitation_id",
+    )
 
 
 def _durations(measure, start, end):
     """Histogram upserts (per day and month, both tables) for one duration of NEW."""
     seconds = f"(unixepoch({end}) - unixepoch({start}))"
     statements = []
-    for table, channel_columns in (("duration_rollups", ("channel",)),
-                                   ("agent_duration_rollups", ())):
-        keys = ", ".join(("grain", "period", "agent_id", "team_id", *channel_columns,
-                          "measure", "bucket"))
+    for table, channel_columns in (
+        ("duration_rollups", ("channel",)),
+        ("agent_duration_rollups", ()),
+    ):
+        keys = ", ".join(
+            ("grain", "period", "agent_id", "team_id", *channel_columns, "measure", "bucket")
+        )
         channel_value = ", coalesce(NEW.channel, '')" if channel_columns else ""
-        for grain, period in (("day", "NEW.closed_day"),
-                              ("month", "substr(NEW.closed_day, 1, 7)")):
+        for grain, period in (("day", "NEW.closed_day"), ("month", "substr(NEW.closed_day, 1, 7)")):
             statements.append(f"""
     INSERT INTO {table} ({keys}, n)
     SELECT '{grain}', {period}, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
@@ -187,9 +213,12 @@ def _frt_and_resolution_values(row):
         f"coalesce({frt}, 0)",
         f"{row}.opened_at IS NOT NULL",
         f"coalesce({resolution}, 0)",
-        f"{row}.contacts IS NOT NULL", f"{row}.contacts IS 1",
-        f"{row}.escalated IS NOT NULL", f"{row}.escalated IS 1",
-        f"{row}.reopened IS NOT NULL", f"{row}.reopened IS 1",
+        f"{row}.contacts IS NOT NULL",
+        f"{row}.contacts IS 1",
+        f"{row}.escalated IS NOT NULL",
+        f"{row}.escalated IS 1",
+        f"{row}.reopened IS NOT NULL",
+        f"{row}.reopened IS 1",
         "0",
     ]
 
@@ -226,8 +255,14 @@ WHEN NEW.status = 'sent' BEGIN
 END;
 CREATE TRIGGER invitations_rollup_status AFTER UPDATE OF status ON invitations
 WHEN (OLD.status = 'sent') IS NOT (NEW.status = 'sent') BEGIN
-    {_add("survey_rollups", ("invitations_sent",),
-          ["(NEW.status = 'sent') - (OLD.status = 'sent')"], _cell("NEW"))}
+    {
+    _add(
+        "survey_rollups",
+        ("invitations_sent",),
+        ["(NEW.status = 'sent') - (OLD.status = 'sent')"],
+        _cell("NEW"),
+    )
+}
 END;
 CREATE TRIGGER responses_rollup_insert AFTER INSERT ON responses BEGIN
     {_survey_add("NEW", 1)}
@@ -288,7 +323,9 @@ SELECT grain, period, agent_id, team_id, measure, bucket, sum(n)
 def _rebuild_statements():
     survey_sums = ", ".join(
         f"count(*) FILTER (WHERE responses.{kind} = {value})"
-        for kind, values in SCALES.items() for value in values)
+        for kind, values in SCALES.items()
+        for value in values
+    )
     frt = "unixepoch(first_response_at) - unixepoch(opened_at)"
     resolution = "unixepoch(closed_at) - unixepoch(opened_at)"
     statements = [
@@ -312,8 +349,9 @@ def _rebuild_statements():
               FROM tickets GROUP BY 1, 2, 3, 4""",
     ]
     for measure, seconds, present in (
-            ("frt", frt, "first_response_at IS NOT NULL AND opened_at IS NOT NULL"),
-            ("resolution", resolution, "opened_at IS NOT NULL")):
+        ("frt", frt, "first_response_at IS NOT NULL AND opened_at IS NOT NULL"),
+        ("resolution", resolution, "opened_at IS NOT NULL"),
+    ):
         for grain, period in (("day", "closed_day"), ("month", "substr(closed_day, 1, 7)")):
             statements.append(f"""
             INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure,
@@ -333,13 +371,20 @@ def rebuild(db, repeat_window_days=None):
     """
     drop_triggers(db)
     if repeat_window_days is not None:
-        db.execute("INSERT INTO rollup_settings (id, repeat_window_days) VALUES (1, ?) "
-                   "ON CONFLICT (id) DO UPDATE SET "
-                   "repeat_window_days = excluded.repeat_window_days",
-                   [repeat_window_days])
+        db.execute(
+            "INSERT INTO rollup_settings (id, repeat_window_days) VALUES (1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET "
+            "repeat_window_days = excluded.repeat_window_days",
+            [repeat_window_days],
+        )
     db.execute(REPEATS_SQL)
-    for table in ("survey_rollups", "ticket_rollups", "duration_rollups",
-                  "agent_duration_rollups", "channels"):
+    for table in (
+        "survey_rollups",
+        "ticket_rollups",
+        "duration_rollups",
+        "agent_duration_rollups",
+        "channels",
+    ):
         db.execute(f"DELETE FROM {table}")
     for statement in _rebuild_statements():
         db.execute(statement)
@@ -372,8 +417,6 @@ def histogram_spans(from_day, to_day):
         return EMPTY_SPAN, (from_day.isoformat(), to_day.isoformat()), EMPTY_SPAN
     first_whole_day = clock.period_days(first_month)[0]
     last_whole_day = clock.period_days(last_month)[1]
-    head = (from_day.isoformat(), clock.add_days(clock.parse_day(first_whole_day), -1)
-            .isoformat())
-    tail = (clock.add_days(clock.parse_day(last_whole_day), 1).isoformat(),
-            to_day.isoformat())
+    head = (from_day.isoformat(), clock.add_days(clock.parse_day(first_whole_day), -1).isoformat())
+    tail = (clock.add_days(clock.parse_day(last_whole_day), 1).isoformat(), to_day.isoformat())
     return (first_month, last_month), head, tail

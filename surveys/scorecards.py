@@ -25,9 +25,21 @@ from surveys.scoring import RATING_DIMENSION_NAMES, RatingCounts, admin_scorecar
 bp = Blueprint("scorecards", __name__)
 
 # The public ROW of /api/v1/admin-scores and the CSV, in order.
-ROW_FIELDS = ("admin", "raters", "speed_mean", "initiative_mean", "accuracy_mean",
-              "speed_pct", "initiative_pct", "accuracy_pct", "overall_pct", "incidents",
-              "deliverables_due", "on_time", "on_time_pct")
+ROW_FIELDS = (
+    "admin",
+    "raters",
+    "speed_mean",
+    "initiative_mean",
+    "accuracy_mean",
+    "speed_pct",
+    "initiative_pct",
+    "accuracy_pct",
+    "overall_pct",
+    "incidents",
+    "deliverables_due",
+    "on_time",
+    "on_time_pct",
+)
 TREND_MONTHS = 12
 
 # Per admin and month: ratings, incidents and deliverables, each aggregated in SQL. A
@@ -73,8 +85,13 @@ def counts_by_admin_and_period(db, first_period, last_period, today):
     """{(admin_id, period): RatingCounts} for every admin with anything in those months."""
     first_day, _ = clock.period_days(first_period)
     _, last_day = clock.period_days(last_period)
-    params = {"first_period": first_period, "last_period": last_period,
-              "first_day": first_day, "last_day": last_day, "today": today.isoformat()}
+    params = {
+        "first_period": first_period,
+        "last_period": last_period,
+        "first_day": first_day,
+        "last_day": last_day,
+        "today": today.isoformat(),
+    }
     return {
         (row.pop("admin_id"), row.pop("period")): RatingCounts(**row)
         for row in db.query(COUNTS_SQL, params)
@@ -88,8 +105,9 @@ def format_row(email, scores):
 
 def admins(db):
     """Everyone who is rated, or was (their history stays), by email."""
-    return list(db.query(
-        "SELECT id, email, name, active, rated FROM users WHERE rated = 1 ORDER BY email"))
+    return list(
+        db.query("SELECT id, email, name, active, rated FROM users WHERE rated = 1 ORDER BY email")
+    )
 
 
 def period_rows(db, period, config):
@@ -106,11 +124,16 @@ def period_scorecards(db, period, config):
     # Someone no longer marked as an admin still has this month's records: show them.
     for admin_id, _ in counts:
         if admin_id not in listed:
-            listed[admin_id] = next(db.query("SELECT email FROM users WHERE id = ?",
-                                             [admin_id]))["email"]
+            listed[admin_id] = next(db.query("SELECT email FROM users WHERE id = ?", [admin_id]))[
+                "email"
+            ]
     return [
-        (admin_id, format_row(email, admin_scorecard(
-            counts.get((admin_id, period), RatingCounts()), weights)))
+        (
+            admin_id,
+            format_row(
+                email, admin_scorecard(counts.get((admin_id, period), RatingCounts()), weights)
+            ),
+        )
         for admin_id, email in sorted(listed.items(), key=lambda item: item[1])
     ]
 
@@ -122,8 +145,15 @@ def trend_rows(db, admin_id, last_period, config, months=TREND_MONTHS):
     counts = counts_by_admin_and_period(db, first_period, last_period, today)
     periods = [clock.add_months(first_period, offset) for offset in range(months)]
     return [
-        dict(period=period, **format_row(None, admin_scorecard(
-            counts.get((admin_id, period), RatingCounts()), config["RATING_WEIGHTS"])))
+        dict(
+            period=period,
+            **format_row(
+                None,
+                admin_scorecard(
+                    counts.get((admin_id, period), RatingCounts()), config["RATING_WEIGHTS"]
+                ),
+            ),
+        )
         for period in periods
     ]
 
@@ -133,8 +163,10 @@ def anonymous_comments(db, admin_id, period):
     who wrote it; never with the rater."""
     comments = {name: [] for name in RATING_DIMENSION_NAMES}
     for row in db.query(
-            "SELECT comment_speed, comment_initiative, comment_accuracy FROM ratings "
-            "WHERE admin_id = ? AND period = ?", [admin_id, period]):
+        "SELECT comment_speed, comment_initiative, comment_accuracy FROM ratings "
+        "WHERE admin_id = ? AND period = ?",
+        [admin_id, period],
+    ):
         for name in RATING_DIMENSION_NAMES:
             if row[f"comment_{name}"]:
                 comments[name].append(row[f"comment_{name}"])
@@ -157,10 +189,12 @@ def period_from(args, config):
 
 def targets_met(row, targets):
     """For each figure with a target: met (True), missed (False) or unknown (None)."""
-    met = {name: target_met(row[name], target) for name, target in targets.items()
-           if name != "incidents"}
-    met["incidents"] = target_met(row["incidents"], targets["incidents"],
-                                  higher_is_better=False)
+    met = {
+        name: target_met(row[name], target)
+        for name, target in targets.items()
+        if name != "incidents"
+    }
+    met["incidents"] = target_met(row["incidents"], targets["incidents"], higher_is_better=False)
     return met
 
 
@@ -174,12 +208,16 @@ def overview():
     cards = period_scorecards(db, period, config)
     targets = config["ADMIN_TARGETS"]
     return render_template(
-        "scorecards/overview.html", period=period, rows=[row for _, row in cards],
+        "scorecards/overview.html",
+        period=period,
+        rows=[row for _, row in cards],
         targets=targets,
         met_by_admin={row["admin"]: targets_met(row, targets) for _, row in cards},
         admin_ids={row["admin"]: admin_id for admin_id, row in cards},
-        closed=is_closed(db, period), previous=clock.add_months(period, -1),
-        following=clock.add_months(period, 1))
+        closed=is_closed(db, period),
+        previous=clock.add_months(period, -1),
+        following=clock.add_months(period, 1),
+    )
 
 
 @bp.route("/scorecards/<int:admin_id>")
@@ -190,9 +228,13 @@ def trend(admin_id):
     person = person_or_404(db, admin_id)
     config = current_app.config
     last_period = period_from(request.args, config)
-    return render_template("scorecards/trend.html", person=person,
-                           rows=trend_rows(db, admin_id, last_period, config),
-                           targets=config["ADMIN_TARGETS"], period=last_period)
+    return render_template(
+        "scorecards/trend.html",
+        person=person,
+        rows=trend_rows(db, admin_id, last_period, config),
+        targets=config["ADMIN_TARGETS"],
+        period=last_period,
+    )
 
 
 @bp.route("/scorecards.csv")
@@ -214,17 +256,23 @@ def mine():
     db = get_db()
     config = current_app.config
     period = period_from(request.args, config)
-    [row] = [row for row in period_rows(db, period, config)
-             if row["admin"] == current_user.email] or [None]
+    [row] = [
+        row for row in period_rows(db, period, config) if row["admin"] == current_user.email
+    ] or [None]
     minimum = config["ANONYMITY_MIN_RATERS"]
     # Only final figures: while a month is open, comparing today's averages with
     # yesterday's would reveal what the newest rater gave.
     closed = is_closed(db, period)
     visible = closed and row is not None and row["raters"] >= minimum
     return render_template(
-        "scorecards/mine.html", period=period, row=row if visible else None,
-        minimum=minimum, closed=closed,
+        "scorecards/mine.html",
+        period=period,
+        row=row if visible else None,
+        minimum=minimum,
+        closed=closed,
         comments=anonymous_comments(db, current_user.id, period) if visible else None,
         targets=config["ADMIN_TARGETS"],
         met=targets_met(row, config["ADMIN_TARGETS"]) if visible else {},
-        previous=clock.add_months(period, -1), following=clock.add_months(period, 1))
+        previous=clock.add_months(period, -1),
+        following=clock.add_months(period, 1),
+    )

@@ -20,12 +20,38 @@ GROUP_EXPRESSIONS = {
 }
 
 # The public ROW of SPEC.md, in order; the CSV header and the JSON keys.
-ROW_FIELDS = ("group", "invitations_sent", "responses", "response_rate", "csat_n", "csat_pct",
-              "csat_low", "csat_high", "csat_mean", "ces_n", "ces_mean", "ces_agree_pct",
-              "nps_n", "promoters", "passives", "detractors", "nps", "nps_low", "nps_high")
+ROW_FIELDS = (
+    "group",
+    "invitations_sent",
+    "responses",
+    "response_rate",
+    "csat_n",
+    "csat_pct",
+    "csat_low",
+    "csat_high",
+    "csat_mean",
+    "ces_n",
+    "ces_mean",
+    "ces_agree_pct",
+    "nps_n",
+    "promoters",
+    "passives",
+    "detractors",
+    "nps",
+    "nps_low",
+    "nps_high",
+)
 
-ONE_DECIMAL = {"response_rate", "csat_pct", "csat_low", "csat_high", "ces_agree_pct", "nps",
-               "nps_low", "nps_high"}
+ONE_DECIMAL = {
+    "response_rate",
+    "csat_pct",
+    "csat_low",
+    "csat_high",
+    "ces_agree_pct",
+    "nps",
+    "nps_low",
+    "nps_high",
+}
 TWO_DECIMALS = {"csat_mean", "ces_mean"}
 
 COUNTS_SQL = f"""
@@ -43,8 +69,10 @@ SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in S
 # name, and known by the same (`identity`, see tickets.agent_id_for), so the agents a
 # shown name stands for are found through that unique index.
 FILTER_LOOKUPS = {
-    "agent_id": ("SELECT id FROM agents WHERE identity IN ({})",
-                 "'email:' || {value}, 'name:' || {value}"),
+    "agent_id": (
+        "SELECT id FROM agents WHERE identity IN ({})",
+        "'email:' || {value}, 'name:' || {value}",
+    ),
     "team_id": ("SELECT id FROM teams WHERE name IN ({})", "{value}"),
     "channel": ("{}", "{value}"),
 }
@@ -69,14 +97,16 @@ class ReportRange:
         are picked by id, so the rows need no join to be filtered.
         """
         conditions, params = [], {}
-        for column, values in (("agent_id", self.agents), ("team_id", self.teams),
-                               ("channel", self.channels)):
+        for column, values in (
+            ("agent_id", self.agents),
+            ("team_id", self.teams),
+            ("channel", self.channels),
+        ):
             if values:
                 names = [f"filter_{len(params) + index}" for index in range(len(values))]
                 params.update(zip(names, values, strict=True))
                 lookup, each = FILTER_LOOKUPS[column]
-                listed = lookup.format(", ".join(each.format(value=":" + name)
-                                                 for name in names))
+                listed = lookup.format(", ".join(each.format(value=":" + name) for name in names))
                 conditions.append(f"{table}.{column} IN ({listed})")
         return "".join(f" AND {condition}" for condition in conditions), params
 
@@ -85,8 +115,11 @@ class ReportRange:
         args = {"from": self.from_day.isoformat(), "to": self.to_day.isoformat()}
         if self.group_by:
             args["group_by"] = self.group_by
-        for name, values in (("agent", self.agents), ("team", self.teams),
-                             ("channel", self.channels)):
+        for name, values in (
+            ("agent", self.agents),
+            ("team", self.teams),
+            ("channel", self.channels),
+        ):
             if values:
                 args[name] = list(values)
         return args
@@ -120,15 +153,22 @@ def parse_range(args, timezone_name):
         errors["from"] = "must not be after to"
     filters = {}
     for name in ("agent", "team", "channel"):
-        values = tuple(dict.fromkeys(value.strip() for value in getlist(args, name)
-                                     if value.strip()))
+        values = tuple(
+            dict.fromkeys(value.strip() for value in getlist(args, name) if value.strip())
+        )
         if len(values) > MAX_FILTER_VALUES or any(len(value) > 254 for value in values):
             errors[name] = f"takes at most {MAX_FILTER_VALUES} values of 254 characters"
         filters[name] = values
     if errors:
         raise RangeError(errors)
-    return ReportRange(from_day, to_day, group_by, agents=filters["agent"],
-                       teams=filters["team"], channels=filters["channel"])
+    return ReportRange(
+        from_day,
+        to_day,
+        group_by,
+        agents=filters["agent"],
+        teams=filters["team"],
+        channels=filters["channel"],
+    )
 
 
 def getlist(args, name):
@@ -160,16 +200,21 @@ def format_row(group, scores):
 
 def answer_counts(sums):
     """What `summarise` needs, from the summed rollup columns of a group."""
-    csat, ces, nps = ({value: sums[f"{kind}_{value}"] for value in values}
-                      for kind, values in SCALES.items())
+    csat, ces, nps = (
+        {value: sums[f"{kind}_{value}"] for value in values} for kind, values in SCALES.items()
+    )
     return AnswerCounts(
-        invitations_sent=sums["invitations_sent"], responses=sums["responses"],
-        csat_n=sum(csat.values()), csat_satisfied=csat[4] + csat[5],
+        invitations_sent=sums["invitations_sent"],
+        responses=sums["responses"],
+        csat_n=sum(csat.values()),
+        csat_satisfied=csat[4] + csat[5],
         csat_sum=sum(value * n for value, n in csat.items()),
-        ces_n=sum(ces.values()), ces_sum=sum(value * n for value, n in ces.items()),
+        ces_n=sum(ces.values()),
+        ces_sum=sum(value * n for value, n in ces.items()),
         ces_sum_of_squares=sum(value * value * n for value, n in ces.items()),
         ces_agree=sum(n for value, n in ces.items() if value >= 5),
-        promoters=nps[9] + nps[10], passives=nps[7] + nps[8],
+        promoters=nps[9] + nps[10],
+        passives=nps[7] + nps[8],
         detractors=sum(n for value, n in nps.items() if value <= 6),
     )
 
@@ -178,11 +223,18 @@ def summed_counts(db, report_range):
     """The rollup columns summed per group ({group: {column: n}}) and overall."""
     filters, filter_params = report_range.filter_sql("survey_rollups")
     sql = COUNTS_SQL.format(group=GROUP_EXPRESSIONS[report_range.group_by], filters=filters)
-    groups = {row.pop("grp"): row for row in db.query(
-        sql, {"from_day": report_range.from_day.isoformat(),
-              "to_day": report_range.to_day.isoformat(), **filter_params})}
-    overall = {column: sum(group[column] for group in groups.values())
-               for column in SURVEY_COUNTS}
+    groups = {
+        row.pop("grp"): row
+        for row in db.query(
+            sql,
+            {
+                "from_day": report_range.from_day.isoformat(),
+                "to_day": report_range.to_day.isoformat(),
+                **filter_params,
+            },
+        )
+    }
+    overall = {column: sum(group[column] for group in groups.values()) for column in SURVEY_COUNTS}
     return groups, overall
 
 
@@ -196,14 +248,27 @@ def score_groups(db, report_range):
     details = {group: summarise(answer_counts(row)) for group, row in sums.items()}
     details["all"] = summarise(answer_counts(overall_sums))
     overall = format_row("all", details["all"])
-    groups = ([format_row(group, details[group]) for group in sums]
-              if report_range.group_by else [overall])
+    groups = (
+        [format_row(group, details[group]) for group in sums]
+        if report_range.group_by
+        else [overall]
+    )
     return groups, overall, details
 
 
 # One row per response, for the drill-down and the raw download.
-RESPONSE_FIELDS = ("answered_at", "closed_day", "ticket_id", "agent", "team", "channel",
-                   "csat", "ces", "nps", "comment")
+RESPONSE_FIELDS = (
+    "answered_at",
+    "closed_day",
+    "ticket_id",
+    "agent",
+    "team",
+    "channel",
+    "csat",
+    "ces",
+    "nps",
+    "comment",
+)
 
 RESPONSES_SQL = """
 SELECT responses.updated_at AS answered_at, invitations.closed_day,
@@ -226,18 +291,22 @@ LOW_SQL = "AND (responses.csat <= 2 OR responses.ces <= 3 OR responses.nps <= 6)
 def response_rows(db, report_range, low_only=False, with_comment=False, limit=None):
     """The responses to the closures in range, newest first, read lazily from SQLite."""
     filters, params = report_range.filter_sql("invitations")
-    params.update(from_day=report_range.from_day.isoformat(),
-                  to_day=report_range.to_day.isoformat())
+    params.update(
+        from_day=report_range.from_day.isoformat(), to_day=report_range.to_day.isoformat()
+    )
     sql = RESPONSES_SQL.format(
-        filters=filters, low=LOW_SQL if low_only else "",
+        filters=filters,
+        low=LOW_SQL if low_only else "",
         comment="AND responses.comment IS NOT NULL" if with_comment else "",
-        limit=f"LIMIT {int(limit)}" if limit else "")
+        limit=f"LIMIT {int(limit)}" if limit else "",
+    )
     return db.query(sql, params)
 
 
 def answer_distribution(db, report_range):
     """How many answers each score got, per question: {"csat": {5: 12, ...}, ...}."""
     _, sums = summed_counts(db, replace(report_range, group_by=None))
-    return {kind: {value: sums[f"{kind}_{value}"] for value in values
-                   if sums[f"{kind}_{value}"]}
-            for kind, values in SCALES.items()}
+    return {
+        kind: {value: sums[f"{kind}_{value}"] for value in values if sums[f"{kind}_{value}"]}
+        for kind, values in SCALES.items()
+    }

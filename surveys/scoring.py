@@ -10,9 +10,38 @@ from dataclasses import dataclass
 Z_95 = 1.959963984540054
 
 # Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom.
-T_95 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-        2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
-        2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+T_95 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
 
 CSAT_SCALE = range(1, 6)
 CES_SCALE = range(1, 8)
@@ -34,8 +63,12 @@ def t_critical_95(degrees_of_freedom):
     if degrees_of_freedom <= len(T_95):
         return T_95[degrees_of_freedom - 1]
     z, df = Z_95, degrees_of_freedom
-    return (z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
-            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3))
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
 
 
 def percentage(part, whole):
@@ -202,7 +235,8 @@ def admin_scorecard(counts, weights):
         scores[f"{name}_mean"] = dimension_mean
         scores[f"{name}_pct"] = rating_pct(dimension_mean)
     scores["overall_pct"] = weighted_mean(
-        {name: scores[f"{name}_pct"] for name in RATING_DIMENSION_NAMES}, weights)
+        {name: scores[f"{name}_pct"] for name in RATING_DIMENSION_NAMES}, weights
+    )
     scores["incidents"] = counts.incidents
     scores["deliverables_due"] = counts.deliverables_due
     scores["on_time"] = counts.on_time

@@ -18,23 +18,25 @@ bp = Blueprint("survey", __name__, url_prefix="/s")
 
 def current_answers(db, invitation_id):
     """The stored response of an invitation, or None."""
-    rows = list(db.query(
-        "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?",
-        [invitation_id]))
+    rows = list(
+        db.query(
+            "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?", [invitation_id]
+        )
+    )
     return rows[0] if rows else None
 
 
 def speak_ticket_language(db, invitation):
     """The rest of this request speaks the ticket's locale, unless the customer chose one."""
-    [ticket] = db.query("SELECT customer_locale FROM tickets WHERE id = ?",
-                        [invitation["ticket_id"]])
+    [ticket] = db.query(
+        "SELECT customer_locale FROM tickets WHERE id = ?", [invitation["ticket_id"]]
+    )
     use_ticket_locale(ticket["customer_locale"])
 
 
 def asked_questions(invitation):
     """The questions this invitation asks: NPS only when the distribution rules chose to."""
-    return [question for question in QUESTIONS
-            if question is not NPS or invitation["nps_asked"]]
+    return [question for question in QUESTIONS if question is not NPS or invitation["nps_asked"]]
 
 
 def posted_answers(invitation):
@@ -76,8 +78,11 @@ def save_response(db, invitation, answers):
         if invitation["status"] != "sent":
             # An answer proves the mail arrived, even if the SMTP conversation ended in
             # an error; counting it as sent keeps the response rate at or below 100 %.
-            db.execute("UPDATE invitations SET status = 'sent', "
-                       "sent_at = coalesce(sent_at, ?) WHERE id = ?", [now, invitation["id"]])
+            db.execute(
+                "UPDATE invitations SET status = 'sent', "
+                "sent_at = coalesce(sent_at, ?) WHERE id = ?",
+                [now, invitation["id"]],
+            )
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
@@ -99,9 +104,14 @@ def answer(token):
         status = 200
     company = current_app.config["COMPANY_NAME"]
     return render_template(
-        "survey/form.html", form=form, token=token, company=company,
-        questions=[(getattr(form, question.name), question.asked_by(company), question)
-                   for question in asked_questions(invitation)],
+        "survey/form.html",
+        form=form,
+        token=token,
+        company=company,
+        questions=[
+            (getattr(form, question.name), question.asked_by(company), question)
+            for question in asked_questions(invitation)
+        ],
         answered_before=previous is not None,
     ), status
 
@@ -115,6 +125,10 @@ def thanks(token):
     answers = current_answers(db, invitation["id"])
     if answers is None:  # nothing to thank for yet
         return redirect(url_for("survey.answer", token=token))
-    return render_template("survey/thanks.html", token=token, answers=answers,
-                           company=current_app.config["COMPANY_NAME"],
-                           expires_at=clock.from_iso(invitation["link_expires_at"]))
+    return render_template(
+        "survey/thanks.html",
+        token=token,
+        answers=answers,
+        company=current_app.config["COMPANY_NAME"],
+        expires_at=clock.from_iso(invitation["link_expires_at"]),
+    )

@@ -44,8 +44,7 @@ TARGETS = (
     Target("nps", "NPS", 30, -100, 100),
     Target("response_rate", "Response rate", 25, 0, 100, unit="%"),
     Target("frt_hours", "First response time (mean)", 24, 0.1, 1000, False, " h"),
-    Target("frt_compliance_pct", "First responses within the standard", 90, 0, 100,
-           unit="%"),
+    Target("frt_compliance_pct", "First responses within the standard", 90, 0, 100, unit="%"),
     Target("resolution_median_h", "Resolution time (median)", 72, 0.1, 10000, False, " h"),
     Target("fcr_pct", "First contact resolution", 70, 0, 100, unit="%"),
     Target("escalation_pct", "Escalation rate", 10, 0, 100, False, "%"),
@@ -59,17 +58,23 @@ def current_targets(db, config):
     """Every target's value: what a manager set, else the default (FRT from settings)."""
     values = {target.name: float(target.default) for target in TARGETS}
     values["frt_hours"] = float(config["FRT_TARGET_HOURS"])
-    values.update({row["name"]: row["value"] for row in db.query(
-        "SELECT name, value FROM targets")})
+    values.update(
+        {row["name"]: row["value"] for row in db.query("SELECT name, value FROM targets")}
+    )
     return values
 
 
 def own_targets(db, team):
     """The targets a manager set for one team (by name): {name: value}."""
-    return {row["name"]: row["value"] for row in db.query(
-        """SELECT team_targets.name, team_targets.value
+    return {
+        row["name"]: row["value"]
+        for row in db.query(
+            """SELECT team_targets.name, team_targets.value
              FROM team_targets JOIN teams ON teams.id = team_targets.team_id
-            WHERE teams.name = ?""", [team])}
+            WHERE teams.name = ?""",
+            [team],
+        )
+    }
 
 
 def report_targets(db, config, report_range):
@@ -90,8 +95,9 @@ def report_targets(db, config, report_range):
 def frt_standards(targets, row_targets):
     """kpi_groups' first-response standards (hours) from report_targets: the report's,
     and each row's own ({group: hours}), for compliance and lateness."""
-    return targets["frt_hours"], {group: values["frt_hours"]
-                                  for group, values in row_targets.items()}
+    return targets["frt_hours"], {
+        group: values["frt_hours"] for group, values in row_targets.items()
+    }
 
 
 def met(name, value, targets):
@@ -110,7 +116,8 @@ def save_targets(db, values, manager_id):
                 "INSERT INTO targets (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
-                [name, float(value), now, manager_id])
+                [name, float(value), now, manager_id],
+            )
 
 
 def save_team_targets(db, team_id, values, manager_id):
@@ -120,9 +127,11 @@ def save_team_targets(db, team_id, values, manager_id):
         db.execute("DELETE FROM team_targets WHERE team_id = ?", [team_id])
         for name, value in values.items():
             if value is not None:
-                db.execute("INSERT INTO team_targets (team_id, name, value, updated_at, "
-                           "updated_by) VALUES (?, ?, ?, ?, ?)",
-                           [team_id, name, float(value), now, manager_id])
+                db.execute(
+                    "INSERT INTO team_targets (team_id, name, value, updated_at, "
+                    "updated_by) VALUES (?, ?, ?, ?, ?)",
+                    [team_id, name, float(value), now, manager_id],
+                )
 
 
 def finite(message):
@@ -145,11 +154,19 @@ def targets_form(formdata=None, values=None, optional=False):
     for target in TARGETS:
         message = f"Enter a number from {target.low:g} to {target.high:g}."
         required = Optional() if optional else InputRequired(message)
-        setattr(TargetsForm, target.name, DecimalField(
-            target.label, places=None,
-            validators=[required, finite(message),
-                        NumberRange(target.low, target.high, message)],
-        ))
+        setattr(
+            TargetsForm,
+            target.name,
+            DecimalField(
+                target.label,
+                places=None,
+                validators=[
+                    required,
+                    finite(message),
+                    NumberRange(target.low, target.high, message),
+                ],
+            ),
+        )
     return TargetsForm(formdata=formdata, data=values)
 
 
@@ -166,9 +183,12 @@ def edit():
         if row is None:
             abort(404)
         team_id = row[0]
-    page = {"targets": TARGETS, "team": team,
-            "teams": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
-            "company": current_targets(db, current_app.config)}
+    page = {
+        "targets": TARGETS,
+        "team": team,
+        "teams": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
+        "company": current_targets(db, current_app.config),
+    }
     if request.method == "POST":
         form = targets_form(request.form, optional=team is not None)
         if form.validate():

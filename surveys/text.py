@@ -17,8 +17,7 @@ def refused_characters(value, multiline=False):
     allowed = MULTILINE_ALLOWED if multiline else set()
     return any(
         character not in allowed
-        and (unicodedata.category(character) in REFUSED_CATEGORIES
-             or character in BIDI_CONTROLS)
+        and (unicodedata.category(character) in REFUSED_CATEGORIES or character in BIDI_CONTROLS)
         for character in value
     )
 

@@ -122,11 +122,13 @@ def parse_closure(payload, now=None, email_required=True):
     if customer is None and not email_required:
         pass
     elif not isinstance(customer, dict):
-        errors["customer"] = ("is required" if customer is None
-                              else "must be an object with an email")
+        errors["customer"] = (
+            "is required" if customer is None else "must be an object with an email"
+        )
     else:
-        customer_email = _email(customer.get("email"), "customer.email", errors,
-                                required=email_required)
+        customer_email = _email(
+            customer.get("email"), "customer.email", errors, required=email_required
+        )
         customer_name = _text(customer.get("name"), "customer.name", errors)
         customer_locale = _text(customer.get("locale"), "customer.locale", errors, max_length=35)
         if customer_locale and not LOCALE_PATTERN.fullmatch(customer_locale):
@@ -165,11 +167,20 @@ def parse_closure(payload, now=None, email_required=True):
     if errors:
         return None, errors
     return Closure(
-        ticket_ref=ticket_ref, closed_at=closed_at, customer_email=customer_email,
-        customer_name=customer_name, customer_locale=customer_locale,
-        agent_email=agent_email, agent_name=agent_name, team=team, channel=channel,
-        opened_at=opened_at, first_response_at=first_response_at, contacts=contacts,
-        escalated=escalated, reopened=reopened,
+        ticket_ref=ticket_ref,
+        closed_at=closed_at,
+        customer_email=customer_email,
+        customer_name=customer_name,
+        customer_locale=customer_locale,
+        agent_email=agent_email,
+        agent_name=agent_name,
+        team=team,
+        channel=channel,
+        opened_at=opened_at,
+        first_response_at=first_response_at,
+        contacts=contacts,
+        escalated=escalated,
+        reopened=reopened,
     ), {}
 
 
@@ -193,8 +204,9 @@ def agent_id_for(db, email, name):
     identity = f"email:{email}" if email else f"name:{name}"
     row = db.execute("SELECT id, name FROM agents WHERE identity = ?", [identity]).fetchone()
     if row is None:
-        return db.execute("INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)",
-                          [identity, email, name]).lastrowid
+        return db.execute(
+            "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)", [identity, email, name]
+        ).lastrowid
     agent_id, known_name = row
     if name and known_name != name:  # the help desk now knows a (new) name
         db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, agent_id])
@@ -213,13 +225,15 @@ def team_id_for(db, name):
 
 def invitation_result(db, ticket_id):
     """What the API answers about a stored closure: its invitation, or why none was sent."""
-    row = next(db.query(
-        """SELECT tickets.ticket_ref, tickets.closed_at, invitations.id, invitations.status,
+    row = next(
+        db.query(
+            """SELECT tickets.ticket_ref, tickets.closed_at, invitations.id, invitations.status,
                   invitations.reason, invitations.send_at, invitations.sent_at
              FROM tickets JOIN invitations ON invitations.ticket_id = tickets.id
             WHERE tickets.id = ?""",
-        [ticket_id],
-    ))
+            [ticket_id],
+        )
+    )
     return result_body(row["ticket_ref"], row["closed_at"], row)
 
 
@@ -228,8 +242,9 @@ def result_body(ticket_ref, closed_at, invitation):
     return {
         "ticket_id": ticket_ref,
         "closed_at": closed_at,
-        "invitation": {key: invitation[key]
-                       for key in ("id", "status", "reason", "send_at", "sent_at")},
+        "invitation": {
+            key: invitation[key] for key in ("id", "status", "reason", "send_at", "sent_at")
+        },
     }
 
 
@@ -237,7 +252,8 @@ def find_closure(db, source, ticket_ref, closed_at):
     """The ticket id of a stored closure, or None."""
     row = db.execute(
         "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND closed_at = ?",
-        [source, ticket_ref, closed_at]).fetchone()
+        [source, ticket_ref, closed_at],
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -256,8 +272,7 @@ def suppression_reason(db, closure, send_at, rules, source="api"):
     """(reason, nps_asked): why this closure gets no invitation (None: it gets one), and
     whether its survey asks NPS. Checked inside the write lock, after address_reason.
     """
-    surveyed, nps_asked_recently = recent_invitations(db, closure.customer_email, send_at,
-                                                      rules)
+    surveyed, nps_asked_recently = recent_invitations(db, closure.customer_email, send_at, rules)
     if surveyed:
         return "throttled", False
     closure_key = f"{source}\n{closure.ticket_ref}\n{clock.to_iso(closure.closed_at)}"
@@ -298,14 +313,24 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                    :first_response_at, :customer_email, :customer_name, :customer_locale,
                    :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now)
                ON CONFLICT (source, ticket_ref, closed_at) DO NOTHING""",
-            {"source": source, "ticket_ref": closure.ticket_ref, "closed_at": closed_at,
-             "closed_day": closed_day, "opened_at": _optional_iso(closure.opened_at),
-             "first_response_at": _optional_iso(closure.first_response_at),
-             "customer_email": customer_email, "customer_name": closure.customer_name,
-             "customer_locale": closure.customer_locale, "agent_id": agent_id,
-             "team_id": team_id, "channel": closure.channel, "contacts": closure.contacts,
-             "escalated": _flag(closure.escalated), "reopened": _flag(closure.reopened),
-             "now": clock.to_iso(now)},
+            {
+                "source": source,
+                "ticket_ref": closure.ticket_ref,
+                "closed_at": closed_at,
+                "closed_day": closed_day,
+                "opened_at": _optional_iso(closure.opened_at),
+                "first_response_at": _optional_iso(closure.first_response_at),
+                "customer_email": customer_email,
+                "customer_name": closure.customer_name,
+                "customer_locale": closure.customer_locale,
+                "agent_id": agent_id,
+                "team_id": team_id,
+                "channel": closure.channel,
+                "contacts": closure.contacts,
+                "escalated": _flag(closure.escalated),
+                "reopened": _flag(closure.reopened),
+                "now": clock.to_iso(now),
+            },
         )
         if not inserted.rowcount:
             raced = find_closure(db, source, closure.ticket_ref, closed_at)
@@ -314,21 +339,39 @@ def record_closure(db, closure, settings, source="api", suppress=None):
         reason, nps_asked = early_reason, False
         if reason is None:
             reason, nps_asked = suppression_reason(db, closure, send_at, rules, source)
-        invitation = {"status": "suppressed" if reason else "scheduled", "reason": reason,
-                      "send_at": None if reason else clock.to_iso(send_at), "sent_at": None}
+        invitation = {
+            "status": "suppressed" if reason else "scheduled",
+            "reason": reason,
+            "send_at": None if reason else clock.to_iso(send_at),
+            "sent_at": None,
+        }
         invitation["id"] = db.execute(
             """INSERT INTO invitations (ticket_id, customer_email, agent_id, team_id, channel,
                    closed_day, status, reason, send_at, nps_asked, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            [ticket_id, customer_email, agent_id, team_id, closure.channel, closed_day,
-             invitation["status"], reason, invitation["send_at"], int(nps_asked),
-             clock.to_iso(now)],
+            [
+                ticket_id,
+                customer_email,
+                agent_id,
+                team_id,
+                closure.channel,
+                closed_day,
+                invitation["status"],
+                reason,
+                invitation["send_at"],
+                int(nps_asked),
+                clock.to_iso(now),
+            ],
         ).lastrowid
         if not reason:
             db.execute(
                 """INSERT INTO outbox (invitation_id, recipient, status, attempts,
                        next_attempt_at, created_at) VALUES (?, ?, 'pending', 0, ?, ?)""",
-                [invitation["id"], closure.customer_email, invitation["send_at"],
-                 clock.to_iso(now)],
+                [
+                    invitation["id"],
+                    closure.customer_email,
+                    invitation["send_at"],
+                    clock.to_iso(now),
+                ],
             )
     return result_body(closure.ticket_ref, closed_at, invitation), True

@@ -27,12 +27,14 @@ def issue_link(db, invitation_id, ttl_days, issued_at=None):
     """Store a new link for an invitation and return its token (shown once, in a mail)."""
     issued_at = issued_at or clock.now()
     token = make_token()
-    db["survey_links"].insert({
-        "token_hash": hash_token(token),
-        "invitation_id": invitation_id,
-        "created_at": clock.to_iso(issued_at),
-        "expires_at": clock.to_iso(issued_at + timedelta(days=ttl_days)),
-    })
+    db["survey_links"].insert(
+        {
+            "token_hash": hash_token(token),
+            "invitation_id": invitation_id,
+            "created_at": clock.to_iso(issued_at),
+            "expires_at": clock.to_iso(issued_at + timedelta(days=ttl_days)),
+        }
+    )
     return token
 
 
@@ -40,12 +42,14 @@ def find_invitation(db, token):
     """The invitation a live link belongs to; TokenUnknown or TokenExpired otherwise."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise TokenUnknown()
-    rows = list(db.query(
-        """SELECT invitations.*, survey_links.expires_at AS link_expires_at
+    rows = list(
+        db.query(
+            """SELECT invitations.*, survey_links.expires_at AS link_expires_at
              FROM survey_links JOIN invitations ON invitations.id = survey_links.invitation_id
             WHERE survey_links.token_hash = ?""",
-        [hash_token(token)],
-    ))
+            [hash_token(token)],
+        )
+    )
     if not rows:
         raise TokenUnknown()
     invitation = rows[0]

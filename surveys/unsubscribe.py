@@ -44,8 +44,9 @@ def address_hash(address):
 
 def address_suppression(db, address):
     """'unsubscribed' or 'bounced' when the address must get no more mail, else None."""
-    row = db.execute("SELECT reason FROM suppressions WHERE address_hash = ?",
-                     [address_hash(address)]).fetchone()
+    row = db.execute(
+        "SELECT reason FROM suppressions WHERE address_hash = ?", [address_hash(address)]
+    ).fetchone()
     return row[0] if row else None
 
 
@@ -117,14 +118,16 @@ def find_link(db, token):
     """The unsubscribe link a token belongs to; UnsubscribeLinkUnknown otherwise."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise UnsubscribeLinkUnknown()
-    rows = list(db.query(
-        """SELECT unsubscribe_links.address_hash, unsubscribe_links.locale,
+    rows = list(
+        db.query(
+            """SELECT unsubscribe_links.address_hash, unsubscribe_links.locale,
                   suppressions.reason AS suppressed
              FROM unsubscribe_links LEFT JOIN suppressions
                   ON suppressions.address_hash = unsubscribe_links.address_hash
             WHERE unsubscribe_links.token_hash = ?""",
-        [hash_token(token)],
-    ))
+            [hash_token(token)],
+        )
+    )
     if not rows:
         raise UnsubscribeLinkUnknown()
     return rows[0]
@@ -142,5 +145,10 @@ def unsubscribe(token):
         with immediate(db):
             suppress(db, link["address_hash"], "unsubscribed")
         return render_template("unsubscribe/done.html", company=company)
-    return render_template("unsubscribe/confirm.html", token=token, company=company,
-                           already=link["suppressed"] == "unsubscribed", one_click=ONE_CLICK)
+    return render_template(
+        "unsubscribe/confirm.html",
+        token=token,
+        company=company,
+        already=link["suppressed"] == "unsubscribed",
+        one_click=ONE_CLICK,
+    )

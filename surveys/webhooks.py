@@ -21,7 +21,6 @@ from surveys.tickets import parse_closure, record_closure
 api_bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
 
 
-
 class IntegrationError(Exception):
     """A name or kind a new integration cannot have."""
 
@@ -43,18 +42,20 @@ def create_integration(db, kind, name, created_by=None):
         integration_id = db.execute(
             "INSERT INTO integrations (kind, name, secret, created_at, created_by) "
             "VALUES (?, ?, ?, ?, ?)",
-            [kind, name, secret, clock.to_iso(clock.now()), created_by]).lastrowid
+            [kind, name, secret, clock.to_iso(clock.now()), created_by],
+        ).lastrowid
     return integration_id, secret
 
 
 def set_secret(db, integration_id, secret):
     """Replace an active integration's secret (Zendesk and Chatwoot make their own)."""
     if not isinstance(secret, str) or not integrations.SECRET_PATTERN.fullmatch(secret):
-        raise IntegrationError("the secret must be 16 to 200 printable characters "
-                               "without spaces")
+        raise IntegrationError("the secret must be 16 to 200 printable characters without spaces")
     with immediate(db):
-        cursor = db.execute("UPDATE integrations SET secret = ? "
-                            "WHERE id = ? AND revoked_at IS NULL", [secret, integration_id])
+        cursor = db.execute(
+            "UPDATE integrations SET secret = ? WHERE id = ? AND revoked_at IS NULL",
+            [secret, integration_id],
+        )
     return bool(cursor.rowcount)
 
 
@@ -67,7 +68,8 @@ def active_integration(db, integration_id):
     """The integration, or None when unknown or revoked."""
     return db.execute(
         "SELECT id, kind, name, secret FROM integrations WHERE id = ? AND revoked_at IS NULL",
-        [integration_id]).fetchone()
+        [integration_id],
+    ).fetchone()
 
 
 def seen_delivery(db, integration_id, delivery_id):
@@ -76,7 +78,9 @@ def seen_delivery(db, integration_id, delivery_id):
         return None
     return db.execute(
         "SELECT outcome, reason, ticket_ref FROM webhook_events "
-        "WHERE integration_id = ? AND delivery_id = ?", [integration_id, delivery_id]).fetchone()
+        "WHERE integration_id = ? AND delivery_id = ?",
+        [integration_id, delivery_id],
+    ).fetchone()
 
 
 def recent_redelivery(db, source, ticket_ref, received_at):
@@ -84,12 +88,13 @@ def recent_redelivery(db, source, ticket_ref, received_at):
     since = clock.to_iso(received_at - integrations.REDELIVERY_WINDOW)
     row = db.execute(
         "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND created_at >= ? "
-        "ORDER BY id DESC LIMIT 1", [source, ticket_ref, since]).fetchone()
+        "ORDER BY id DESC LIMIT 1",
+        [source, ticket_ref, since],
+    ).fetchone()
     return row[0] if row else None
 
 
-def record_event(db, integration_id, delivery_id, event, outcome=None, reason=None,
-                 ticket_id=None):
+def record_event(db, integration_id, delivery_id, event, outcome=None, reason=None, ticket_id=None):
     """List a verified delivery on its integration's page."""
     db.execute(
         """INSERT INTO webhook_events (integration_id, delivery_id, received_at, event,
@@ -97,9 +102,17 @@ def record_event(db, integration_id, delivery_id, event, outcome=None, reason=No
            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (integration_id, delivery_id) WHERE delivery_id IS NOT NULL
            DO NOTHING""",
-        [integration_id, delivery_id, clock.to_iso(clock.now()), event.name,
-         outcome or event.outcome, reason if reason is not None else event.reason,
-         event.ticket_ref, ticket_id])
+        [
+            integration_id,
+            delivery_id,
+            clock.to_iso(clock.now()),
+            event.name,
+            outcome or event.outcome,
+            reason if reason is not None else event.reason,
+            event.ticket_ref,
+            ticket_id,
+        ],
+    )
 
 
 def _answer(status, outcome, reason=None, result=None):
@@ -154,8 +167,11 @@ def lenient_closure(body, received_at, email_required=True):
     closure, errors = parse_closure(body, now=received_at, email_required=email_required)
     if errors and integrations.optional_errors_only(errors):
         dropped = sorted(errors)
-        closure, errors = parse_closure(integrations.without_fields(body, dropped),
-                                        now=received_at, email_required=email_required)
+        closure, errors = parse_closure(
+            integrations.without_fields(body, dropped),
+            now=received_at,
+            email_required=email_required,
+        )
         return closure, dropped, errors
     return closure, [], errors
 
@@ -168,14 +184,16 @@ def store_closure(db, integration_id, delivery_id, event, closure, dropped, rece
     notes += [f"left out: {', '.join(dropped)}"] if dropped else []
     reason = "; ".join(notes) or None
     with immediate(db):
-        if not event.closed_at_known and recent_redelivery(db, source, closure.ticket_ref,
-                                                           received_at):
+        if not event.closed_at_known and recent_redelivery(
+            db, source, closure.ticket_ref, received_at
+        ):
             return _answer(200, "duplicate", "the same ticket was reported lately")
         result, created = record_closure(db, closure, current_app.config, source=source)
         if not created:
             return _answer(200, "duplicate", result=result)
-        ticket_id = db.execute("SELECT ticket_id FROM invitations WHERE id = ?",
-                               [result["invitation"]["id"]]).fetchone()[0]
+        ticket_id = db.execute(
+            "SELECT ticket_id FROM invitations WHERE id = ?", [result["invitation"]["id"]]
+        ).fetchone()[0]
         outcome = "created" if event.outcome == "closure" else "skipped"
         record_event(db, integration_id, delivery_id, event, outcome, reason, ticket_id)
     if outcome == "skipped":
@@ -207,13 +225,13 @@ def receive(integration_id):
         # A closed ticket; without an address it still counts in the ticket KPIs,
         # unsurveyed, when the rest of it is sound.
         surveyed = event.outcome == "closure"
-        closure, dropped, errors = lenient_closure(event.body, received_at,
-                                                   email_required=surveyed)
+        closure, dropped, errors = lenient_closure(event.body, received_at, email_required=surveyed)
         if errors and surveyed:
             return error_response(422, "the ticket could not be accepted", errors=errors)
         if not errors:
-            return store_closure(db, integration_id, delivery_id, event, closure, dropped,
-                                 received_at)
+            return store_closure(
+                db, integration_id, delivery_id, event, closure, dropped, received_at
+            )
     with immediate(db):  # skipped or ignored: listed on the page
         record_event(db, integration_id, delivery_id, event)
     return _answer(202, event.outcome, event.reason)

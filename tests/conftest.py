@@ -37,8 +37,11 @@ def isolated_environment(monkeypatch):
 
 def flask_env(config):
     """Settings as FLASK_* variables, the way a deployment passes them to gunicorn."""
-    return {f"FLASK_{key}": value if isinstance(value, str) else json.dumps(value)
-            for key, value in config.items() if key != "TESTING" and value is not None}
+    return {
+        f"FLASK_{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+        if key != "TESTING" and value is not None
+    }
 
 
 def base_config(tmp_path):
@@ -107,8 +110,9 @@ def api_headers(api_key):
 
 def csrf_token(html):
     """The CSRF token of the first form on a page."""
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or \
-        re.search(r'name="csrf_token" value="([^"]+)"', html)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
     assert match, "page has no CSRF token"
     return match.group(1)
 
@@ -116,8 +120,14 @@ def csrf_token(html):
 def sign_in(client, email, password=PASSWORD):
     """Sign in through the real login form (CSRF included)."""
     page = client.get("/login")
-    return client.post("/login", data={"email": email, "password": password,
-                                       "csrf_token": csrf_token(page.get_data(as_text=True))})
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
 
 
 def signed_in(client, db, email, role):
@@ -182,8 +192,9 @@ def smtp_server():
 
 @pytest.fixture
 def smtp_config(config, smtp_server):
-    config.update({"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port,
-                   "OUTBOX_RETRY_SECONDS": 60})
+    config.update(
+        {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": smtp_server.port, "OUTBOX_RETRY_SECONDS": 60}
+    )
     return config
 
 
@@ -206,9 +217,21 @@ class LiveServer:
         env = dict(os.environ, **flask_env(dict(config, BASE_URL=self.url)))
         self.log = open(Path(config["DATABASE"]).with_suffix(".gunicorn.log"), "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-             f"127.0.0.1:{self.port}", "--chdir", str(ROOT), "app:create_app()"],
-            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--chdir",
+                str(ROOT),
+                "app:create_app()",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         try:
             self.wait_until_ready()

@@ -12,8 +12,9 @@ LINK_PATTERN = re.compile(r"/s/([A-Za-z0-9_-]{43})")
 
 
 def post_ticket(client, headers, ticket_id="T-1", **fields):
-    response = client.post("/api/v1/tickets/closed", json=ticket_payload(ticket_id, **fields),
-                           headers=headers)
+    response = client.post(
+        "/api/v1/tickets/closed", json=ticket_payload(ticket_id, **fields), headers=headers
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -42,6 +43,5 @@ def invite(app, client, headers, ticket_id="T-1", **fields):
     """Post a ticket, deliver its mail, and return the survey token from the mail."""
     post_ticket(client, headers, ticket_id, **fields)
     deliver(app)
-    messages = [message for message in mailbox_messages(app)
-                if ticket_id in message["Subject"]]
+    messages = [message for message in mailbox_messages(app) if ticket_id in message["Subject"]]
     return token_in(messages[-1])

@@ -47,10 +47,16 @@ def test_session_cookie_is_httponly_and_samesite_lax(client, manager):
 
 def test_session_cookie_is_secure_over_https(client, manager):
     page = client.get("/login", base_url="https://puas.test")
-    response = client.post("/login", base_url="https://puas.test", data={
-        "email": MANAGER_EMAIL, "password": PASSWORD,
-        "csrf_token": csrf_token(page.get_data(as_text=True))},
-        headers={"Referer": "https://puas.test/login"})
+    response = client.post(
+        "/login",
+        base_url="https://puas.test",
+        data={
+            "email": MANAGER_EMAIL,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+        headers={"Referer": "https://puas.test/login"},
+    )
     assert response.status_code == 302
     assert "Secure" in response.headers["Set-Cookie"]
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
@@ -60,28 +66,41 @@ def test_behind_a_trusted_proxy_forwarded_https_makes_the_cookie_secure(config, 
     from app import create_app
 
     create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "puas.example",
-               "Referer": "https://puas.example/login"}
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "puas.example",
+        "Referer": "https://puas.example/login",
+    }
     for trusted, secure in ((False, False), (True, True)):
         client = create_app(dict(config, TRUST_PROXY_HEADERS=trusted)).test_client()
         page = client.get("/login", headers=headers)
-        response = client.post("/login", headers=headers, data={
-            "email": MANAGER_EMAIL, "password": PASSWORD,
-            "csrf_token": csrf_token(page.get_data(as_text=True))})
+        response = client.post(
+            "/login",
+            headers=headers,
+            data={
+                "email": MANAGER_EMAIL,
+                "password": PASSWORD,
+                "csrf_token": csrf_token(page.get_data(as_text=True)),
+            },
+        )
         assert response.status_code == 302
         assert ("Secure" in response.headers["Set-Cookie"]) is secure
 
 
-@pytest.mark.parametrize(("email", "password"), [
-    (MANAGER_EMAIL, "wrong password!"),
-    ("nobody@example.com", PASSWORD),
-    (MANAGER_EMAIL.upper(), "wrong password!"),
-])
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        (MANAGER_EMAIL, "wrong password!"),
+        ("nobody@example.com", PASSWORD),
+        (MANAGER_EMAIL.upper(), "wrong password!"),
+    ],
+)
 def test_wrong_email_or_password_get_the_same_answer(client, manager, email, password):
     response = sign_in(client, email, password)
     assert response.status_code == 401
     assert "That email and password do not match an active account." in response.get_data(
-        as_text=True)
+        as_text=True
+    )
     assert client.get("/reports").status_code == 302
 
 
@@ -100,27 +119,44 @@ def test_sign_in_without_csrf_token_is_400(client, manager):
     assert client.get("/reports").status_code == 302
 
 
-@pytest.mark.parametrize(("target", "location"), [
-    ("/reports?from=2026-01-01", "/reports?from=2026-01-01"),
-    ("https://evil.example/", "/reports"),
-    ("//evil.example/", "/reports"),
-    ("/\\evil.example", "/reports"),
-    ("javascript:alert(1)", "/reports"),
-    ("/\r\nSet-Cookie:x=1", "/reports"),
-    ("/ok\tpath", "/reports"),
-])
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/reports?from=2026-01-01", "/reports?from=2026-01-01"),
+        ("https://evil.example/", "/reports"),
+        ("//evil.example/", "/reports"),
+        ("/\\evil.example", "/reports"),
+        ("javascript:alert(1)", "/reports"),
+        ("/\r\nSet-Cookie:x=1", "/reports"),
+        ("/ok\tpath", "/reports"),
+    ],
+)
 def test_next_only_redirects_inside_puas(client, manager, target, location):
     page = client.get("/login")
-    response = client.post("/login", query_string={"next": target}, data={
-        "email": MANAGER_EMAIL, "password": PASSWORD,
-        "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = client.post(
+        "/login",
+        query_string={"next": target},
+        data={
+            "email": MANAGER_EMAIL,
+            "password": PASSWORD,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
     assert response.headers["Location"] == location
 
 
-@pytest.mark.parametrize(("target", "safe"), [
-    ("/", True), ("/mailbox/", True), ("", False), (None, False), ("//x", False),
-    ("http://x/", False), ("/\\x", False),
-])
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/", True),
+        ("/mailbox/", True),
+        ("", False),
+        (None, False),
+        ("//x", False),
+        ("http://x/", False),
+        ("/\\x", False),
+    ],
+)
 def test_is_safe_next(target, safe):
     assert is_safe_next(target) is safe
 
@@ -134,17 +170,20 @@ def test_sign_out_is_a_post_with_csrf(manager_client):
     assert manager_client.get("/reports").status_code == 302
 
 
-@pytest.mark.parametrize(("email", "password", "role", "message"), [
-    ("a@example.com", "short", "staff", "at least 12 characters"),
-    ("a@example.com", "x" * 1025, "staff", "at most 1024 characters"),
-    ("not-an-email", PASSWORD, "staff", "the email is not a valid email address"),
-    ("@", PASSWORD, "staff", "the email is not a valid email address"),
-    ("a b@c d", PASSWORD, "staff", "the email is not a valid email address"),
-    ("a@example.com\r\nBcc: x@example.com", PASSWORD, "staff", "control characters"),
-    ("a@example.com", "valid length \udcff password", "staff", "not valid text"),
-    ("a@example.com", PASSWORD, "admin", "role must be one of"),
-    (MANAGER_EMAIL, PASSWORD, "staff", "already exists"),
-])
+@pytest.mark.parametrize(
+    ("email", "password", "role", "message"),
+    [
+        ("a@example.com", "short", "staff", "at least 12 characters"),
+        ("a@example.com", "x" * 1025, "staff", "at most 1024 characters"),
+        ("not-an-email", PASSWORD, "staff", "the email is not a valid email address"),
+        ("@", PASSWORD, "staff", "the email is not a valid email address"),
+        ("a b@c d", PASSWORD, "staff", "the email is not a valid email address"),
+        ("a@example.com\r\nBcc: x@example.com", PASSWORD, "staff", "control characters"),
+        ("a@example.com", "valid length \udcff password", "staff", "not valid text"),
+        ("a@example.com", PASSWORD, "admin", "role must be one of"),
+        (MANAGER_EMAIL, PASSWORD, "staff", "already exists"),
+    ],
+)
 def test_create_user_refuses_bad_input(manager, email, password, role, message):
     with pytest.raises(UserError, match=message):
         create_user(manager, email, password, role)
@@ -156,7 +195,8 @@ def test_any_characters_and_long_passwords_are_accepted(db):
     assert authenticate(db, "u@example.com", password).email == "u@example.com"
 
 
-@pytest.mark.parametrize(("email", "password"), [("a" * 300 + "@example.com", PASSWORD),
-                                                  (MANAGER_EMAIL, "p" * 1025)])
+@pytest.mark.parametrize(
+    ("email", "password"), [("a" * 300 + "@example.com", PASSWORD), (MANAGER_EMAIL, "p" * 1025)]
+)
 def test_sign_in_beyond_the_field_limits_is_422(client, manager, email, password):
     assert sign_in(client, email, password).status_code == 422

@@ -17,8 +17,14 @@ from survey_helpers import deliver, invite, mailbox_messages
 from surveys.auth import create_user
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -45,8 +51,7 @@ PHONE = {"width": 390, "height": 844}
 def browser():
     """Debian's Chromium, headless; never a downloaded one."""
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
@@ -76,9 +81,13 @@ def record_console_error(page, message):
 def assert_only_local_requests(page, server):
     """Everything the page loaded came from the Puas server itself."""
     assert any(urlsplit(url).path == "/static/puas.css" for url in page.requests), page.requests
-    foreign = [url for url in page.requests
-               if urlsplit(url).scheme != "http" or urlsplit(url).hostname != "127.0.0.1"
-               or urlsplit(url).port != server.port]
+    foreign = [
+        url
+        for url in page.requests
+        if urlsplit(url).scheme != "http"
+        or urlsplit(url).hostname != "127.0.0.1"
+        or urlsplit(url).port != server.port
+    ]
     assert foreign == []
     # Elements that load something (scripts, images, styles, icons, frames) point home too;
     # favicons are not reported as requests.
@@ -107,7 +116,8 @@ def only_invitation_id(db):
 
 
 def test_customer_answers_by_keyboard_from_the_mail_link(
-        browser, survey_link, db, live_server_factory):
+    browser, survey_link, db, live_server_factory
+):
     server = live_server_factory()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = recorded_page(context)
@@ -155,18 +165,28 @@ def test_customer_answers_by_keyboard_from_the_mail_link(
     page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}/thanks$"))
     assert page.get_by_role("heading", name="Thank you!").is_visible()
     assert page.locator("ul.answers").inner_text().splitlines() == [
-        "Satisfaction: 4 of 5", "Ease: 6 of 7", "Likely to recommend: 9 of 10"]
-    assert stored_responses(db) == [{
-        "invitation_id": only_invitation_id(db), "csat": 4, "ces": 6, "nps": 9,
-        "comment": "Quick and friendly, terima kasih!"}]
+        "Satisfaction: 4 of 5",
+        "Ease: 6 of 7",
+        "Likely to recommend: 9 of 10",
+    ]
+    assert stored_responses(db) == [
+        {
+            "invitation_id": only_invitation_id(db),
+            "csat": 4,
+            "ces": 6,
+            "nps": 9,
+            "comment": "Quick and friendly, terima kasih!",
+        }
+    ]
     assert_only_local_requests(page, server)
     context.close()
 
 
 def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live_server_factory):
     server = live_server_factory()
-    context = browser.new_context(viewport=PHONE, device_scale_factor=3, is_mobile=True,
-                                  has_touch=True)
+    context = browser.new_context(
+        viewport=PHONE, device_scale_factor=3, is_mobile=True, has_touch=True
+    )
     page = recorded_page(context)
 
     assert page.goto(server.url + survey_link).status == 200
@@ -199,15 +219,21 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
 
     page.wait_for_url(re.compile(r"/thanks$"))
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport_width
-    assert stored_responses(db) == [{"invitation_id": only_invitation_id(db), "csat": 4,
-                                     "ces": None, "nps": 10, "comment": None}]
+    assert stored_responses(db) == [
+        {
+            "invitation_id": only_invitation_id(db),
+            "csat": 4,
+            "ces": None,
+            "nps": 10,
+            "comment": None,
+        }
+    ]
     assert_only_local_requests(page, server)
     context.close()
 
 
 def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
-    create_user(db, "fitri@example.com", PASSWORD, "staff", name="Fitri Handayani",
-                rated=True)
+    create_user(db, "fitri@example.com", PASSWORD, "staff", name="Fitri Handayani", rated=True)
     create_user(db, "rater@example.com", PASSWORD, "staff", name="Sari")
     server = live_server_factory()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -223,8 +249,7 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
     page.select_option("select[name=admin]", "fitri@example.com")
     page.fill("input[name=period]", "2026-10")
     page.locator("label.choice", has=page.locator("input[name=speed][value='4']")).click()
-    page.locator("label.choice",
-                 has=page.locator("input[name=initiative][value='5']")).click()
+    page.locator("label.choice", has=page.locator("input[name=initiative][value='5']")).click()
     page.locator("input[name=accuracy][value='3']").focus()
     page.keyboard.press("Space")
     page.fill("textarea[name=comment_accuracy]", "Two typos in the October letters.")
@@ -233,10 +258,16 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
 
     page.wait_for_url(re.compile(r"/ratings/$"))
     assert "Your rating of fitri@example.com for 2026-10 is saved." in page.content()
-    [rating] = list(db.query(
-        "SELECT period, speed, initiative, accuracy, comment_accuracy FROM ratings"))
-    assert rating == {"period": "2026-10", "speed": 4, "initiative": 5, "accuracy": 3,
-                      "comment_accuracy": "Two typos in the October letters."}
+    [rating] = list(
+        db.query("SELECT period, speed, initiative, accuracy, comment_accuracy FROM ratings")
+    )
+    assert rating == {
+        "period": "2026-10",
+        "speed": 4,
+        "initiative": 5,
+        "accuracy": 3,
+        "comment_accuracy": "Two typos in the October letters.",
+    }
     assert_only_local_requests(page, server)
     page.screenshot(path=str(ARTIFACTS / "rating-desktop.png"), full_page=True)
 
@@ -277,14 +308,18 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
 
 
 def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
-        browser, make_app, db, api_key, live_server_factory):
+    browser, make_app, db, api_key, live_server_factory
+):
     server = live_server_factory()
     # The mail worker builds its links to this server, as `make run` sets BASE_URL.
     worker = make_app(BASE_URL=server.url)
     customer = {"email": "rina@example.com", "name": "Rina", "locale": "id"}
-    closed = requests.post(server.url + "/api/v1/tickets/closed",
-                           json=ticket_payload("T-ID", customer=customer),
-                           headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
+    closed = requests.post(
+        server.url + "/api/v1/tickets/closed",
+        json=ticket_payload("T-ID", customer=customer),
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=10,
+    )
     assert closed.status_code == 201, closed.text
     deliver(worker)
     [mail] = mailbox_messages(worker)
@@ -306,14 +341,18 @@ def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
         "Seberapa puas Anda dengan bantuan yang Anda terima? (opsional)",
         "Acme Support memudahkan saya menyelesaikan masalah saya. (opsional)",
         "Seberapa besar kemungkinan Anda merekomendasikan Acme Support kepada teman atau "
-        "rekan kerja? (opsional)"]
+        "rekan kerja? (opsional)",
+    ]
     assert page.locator("#csat .ends").inner_text().split("\n") == [
-        "Sangat tidak puas", "Sangat puas"]
+        "Sangat tidak puas",
+        "Sangat puas",
+    ]
     assert page.locator("input[name=csat][value='5']").is_checked()
     page.locator("label.choice", has=page.locator("input[name=ces][value='6']")).click()
     page.locator("label.choice", has=page.locator("input[name=nps][value='9']")).click()
     page.get_by_label("Ada hal lain yang ingin Anda sampaikan kepada kami? (opsional)").fill(
-        "Cepat dan ramah, terima kasih!")
+        "Cepat dan ramah, terima kasih!"
+    )
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "survey-indonesian.png"), full_page=True)
     assert stored_responses(db) == []
@@ -324,9 +363,17 @@ def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
     assert page.title() == "Terima kasih · Acme Support"
     assert page.get_by_role("heading", name="Terima kasih!").is_visible()
     assert page.locator("ul.answers").inner_text().splitlines() == [
-        "Kepuasan: 5 dari 5", "Kemudahan: 6 dari 7", "Kemungkinan merekomendasikan: 9 dari 10"]
-    answer = {"invitation_id": only_invitation_id(db), "csat": 5, "ces": 6, "nps": 9,
-              "comment": "Cepat dan ramah, terima kasih!"}
+        "Kepuasan: 5 dari 5",
+        "Kemudahan: 6 dari 7",
+        "Kemungkinan merekomendasikan: 9 dari 10",
+    ]
+    answer = {
+        "invitation_id": only_invitation_id(db),
+        "csat": 5,
+        "ces": 6,
+        "nps": 9,
+        "comment": "Cepat dan ramah, terima kasih!",
+    }
     assert stored_responses(db) == [answer]
 
     # The switch on the page turns it English, and the choice stays for the next page.

@@ -25,8 +25,10 @@ def test_init_db_creates_a_new_database(tmp_path):
 
 
 def test_create_user_reads_the_password_from_stdin(runner, db):
-    result = runner.invoke(args=["create-user", "Boss@Example.com", "--role", "manager"],
-                           input="a long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "Boss@Example.com", "--role", "manager"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "Created manager boss@example.com" in result.output
     user = authenticate(db, "boss@example.com", "a long enough password")
@@ -34,9 +36,10 @@ def test_create_user_reads_the_password_from_stdin(runner, db):
 
 
 def test_create_user_marks_an_admin(runner, db):
-    result = runner.invoke(args=["create-user", "fitri@example.com", "--role", "staff",
-                                 "--admin", "--name", "Fitri"],
-                           input="a long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "fitri@example.com", "--role", "staff", "--admin", "--name", "Fitri"],
+        input="a long enough password\n",
+    )
     assert result.exit_code == 0, result.output
     assert "an admin, rated by staff" in result.output
     row = next(db.query("SELECT role, rated, name FROM users"))
@@ -44,16 +47,18 @@ def test_create_user_marks_an_admin(runner, db):
 
 
 def test_create_user_refuses_a_short_password(runner, db):
-    result = runner.invoke(args=["create-user", "a@example.com", "--role", "staff"],
-                           input="short\n")
+    result = runner.invoke(
+        args=["create-user", "a@example.com", "--role", "staff"], input="short\n"
+    )
     assert result.exit_code == 1
     assert "at least 12 characters" in result.output
     assert db["users"].count == 0
 
 
 def test_create_user_needs_a_known_role(runner):
-    result = runner.invoke(args=["create-user", "a@example.com", "--role", "admin"],
-                           input="a long enough password\n")
+    result = runner.invoke(
+        args=["create-user", "a@example.com", "--role", "admin"], input="a long enough password\n"
+    )
     assert result.exit_code == 2
     assert "'admin' is not one of 'staff', 'manager'" in result.output
 
@@ -91,8 +96,10 @@ def test_seed_demo_fills_an_empty_database_once(runner, db):
     assert "manager@puas.example" in first.output
     assert db["tickets"].count > 300
     assert db["responses"].count > 100
-    months = {row["month"] for row in db.query(
-        "SELECT DISTINCT substr(closed_day, 1, 7) AS month FROM invitations")}
+    months = {
+        row["month"]
+        for row in db.query("SELECT DISTINCT substr(closed_day, 1, 7) AS month FROM invitations")
+    }
     assert len(months) >= 6
     assert db["outbox"].count_where("status = 'pending'") == 3
     assert db["users"].count_where("rated = 1") == 3
@@ -117,9 +124,18 @@ def test_outbox_send_due_delivers_the_demo_invitations_to_the_mailbox(runner, ap
 
 
 def test_every_command_has_help(runner):
-    for args in (["init-db"], ["create-user"], ["api-key"], ["api-key", "create"],
-                 ["api-key", "list"], ["api-key", "revoke"], ["outbox"], ["outbox", "run"],
-                 ["outbox", "send-due"], ["seed-demo"]):
+    for args in (
+        ["init-db"],
+        ["create-user"],
+        ["api-key"],
+        ["api-key", "create"],
+        ["api-key", "list"],
+        ["api-key", "revoke"],
+        ["outbox"],
+        ["outbox", "run"],
+        ["outbox", "send-due"],
+        ["seed-demo"],
+    ):
         result = runner.invoke(args=[*args, "--help"])
         assert result.exit_code == 0, args
         assert "Usage:" in result.output

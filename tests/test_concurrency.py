@@ -38,8 +38,9 @@ def deliver_survey_tokens(app):
 
 def invitation_of(db, token):
     """The invitation id a token's link belongs to (links are stored as SHA-256)."""
-    rows = list(db.query("SELECT invitation_id FROM survey_links WHERE token_hash = ?",
-                         [hash_token(token)]))
+    rows = list(
+        db.query("SELECT invitation_id FROM survey_links WHERE token_hash = ?", [hash_token(token)])
+    )
     assert len(rows) == 1, f"no stored link for token {token[:6]}…"
     return rows[0]["invitation_id"]
 
@@ -66,15 +67,20 @@ def all_at_once(jobs):
 
 def answer_set(number):
     """A distinct, valid set of answers for the number-th client."""
-    return {"csat": number % 5 + 1, "ces": number % 7 + 1, "nps": number % 11,
-            "comment": f"client {number} was here"}
+    return {
+        "csat": number % 5 + 1,
+        "ces": number % 7 + 1,
+        "nps": number % 11,
+        "comment": f"client {number} was here",
+    }
 
 
 def submit(session, base_url, token, csrf, answers):
     """POST the survey form the way the browser would; returns (status, Location)."""
     form = {**{key: str(value) for key, value in answers.items()}, "csrf_token": csrf}
-    response = session.post(f"{base_url}/s/{token}", data=form, allow_redirects=False,
-                            timeout=REQUEST_TIMEOUT)
+    response = session.post(
+        f"{base_url}/s/{token}", data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT
+    )
     return response.status_code, response.headers.get("Location")
 
 
@@ -91,15 +97,20 @@ def assert_log_clean(server):
 
 
 def responses_by_invitation(db):
-    return {row["invitation_id"]: row for row in db.query(
-        "SELECT invitation_id, csat, ces, nps, comment FROM responses ORDER BY id")}
+    return {
+        row["invitation_id"]: row
+        for row in db.query(
+            "SELECT invitation_id, csat, ces, nps, comment FROM responses ORDER BY id"
+        )
+    }
 
 
 # Tests
 
 
 def test_50_concurrent_submits_to_one_link_keep_one_whole_response(
-        app, db, api_headers, live_server_factory):
+    app, db, api_headers, live_server_factory
+):
     post_tickets(app, api_headers, [ticket_payload("T-1", email="rina@example.com")])
     [token] = deliver_survey_tokens(app)
     invitation_id = invitation_of(db, token)
@@ -107,11 +118,16 @@ def test_50_concurrent_submits_to_one_link_keep_one_whole_response(
     browsers = [open_survey(server.url, token) for _ in range(50)]
     sent = [answer_set(number) for number in range(50)]
 
-    results = all_at_once([
-        (lambda session=session, csrf=csrf, answers=answers:
-         submit(session, server.url, token, csrf, answers))
-        for (session, csrf), answers in zip(browsers, sent, strict=True)
-    ])
+    results = all_at_once(
+        [
+            (
+                lambda session=session, csrf=csrf, answers=answers: submit(
+                    session, server.url, token, csrf, answers
+                )
+            )
+            for (session, csrf), answers in zip(browsers, sent, strict=True)
+        ]
+    )
 
     assert Counter(status for status, _ in results) == {303: 50}
     assert {location for _, location in results} == {f"/s/{token}/thanks"}
@@ -131,9 +147,13 @@ def test_50_concurrent_submits_to_one_link_keep_one_whole_response(
 
 
 def test_200_concurrent_submits_to_200_links_are_all_stored(
-        app, db, api_headers, live_server_factory):
-    post_tickets(app, api_headers, [ticket_payload(f"T-{number}", email=f"c{number}@example.com")
-                                    for number in range(200)])
+    app, db, api_headers, live_server_factory
+):
+    post_tickets(
+        app,
+        api_headers,
+        [ticket_payload(f"T-{number}", email=f"c{number}@example.com") for number in range(200)],
+    )
     tokens = deliver_survey_tokens(app)
     assert len(tokens) == 200
     invitations = [invitation_of(db, token) for token in tokens]
@@ -143,11 +163,16 @@ def test_200_concurrent_submits_to_200_links_are_all_stored(
         browsers = list(pool.map(lambda token: open_survey(server.url, token), tokens))
     sent = [answer_set(number) for number in range(200)]
 
-    results = all_at_once([
-        (lambda session=session, csrf=csrf, token=token, answers=answers:
-         submit(session, server.url, token, csrf, answers))
-        for (session, csrf), token, answers in zip(browsers, tokens, sent, strict=True)
-    ])
+    results = all_at_once(
+        [
+            (
+                lambda session=session, csrf=csrf, token=token, answers=answers: submit(
+                    session, server.url, token, csrf, answers
+                )
+            )
+            for (session, csrf), token, answers in zip(browsers, tokens, sent, strict=True)
+        ]
+    )
 
     statuses = Counter(status for status, _ in results)
     assert not [status for status in statuses if status >= 500], statuses
@@ -156,23 +181,31 @@ def test_200_concurrent_submits_to_200_links_are_all_stored(
     stored = responses_by_invitation(db)
     assert db.execute("SELECT count(*) FROM responses").fetchone()[0] == len(stored)
     for (status, location), token, invitation_id, answers in zip(
-            results, tokens, invitations, sent, strict=True):
+        results, tokens, invitations, sent, strict=True
+    ):
         if 200 <= status < 400:
             assert location == f"/s/{token}/thanks"
             assert stored[invitation_id] == {"invitation_id": invitation_id, **answers}
     assert set(stored) == set(invitations)
 
 
-def test_20_concurrent_reports_of_one_closure_store_it_once(
-        db, api_headers, live_server_factory):
+def test_20_concurrent_reports_of_one_closure_store_it_once(db, api_headers, live_server_factory):
     server = live_server_factory(workers=WORKERS)
     payload = ticket_payload("T-42", email="rina@example.com")
 
-    results = all_at_once([
-        (lambda: requests.post(f"{server.url}/api/v1/tickets/closed", json=payload,
-                               headers=api_headers, timeout=REQUEST_TIMEOUT))
-        for _ in range(20)
-    ])
+    results = all_at_once(
+        [
+            (
+                lambda: requests.post(
+                    f"{server.url}/api/v1/tickets/closed",
+                    json=payload,
+                    headers=api_headers,
+                    timeout=REQUEST_TIMEOUT,
+                )
+            )
+            for _ in range(20)
+        ]
+    )
 
     statuses = Counter(response.status_code for response in results)
     assert statuses == {201: 1, 200: 19}, [response.text[:300] for response in results]

@@ -16,14 +16,19 @@ from surveys.unsubscribe import address_hash, suppress
 
 URL = "/api/v1/tickets/closed"
 PAGE = "/settings/distribution"
-VALID_FORM = {"send_delay_minutes": "30", "sample_rate_percent": "50", "throttle_days": "7",
-              "nps_interval_days": "60", "reminder_days": "2", "link_ttl_days": "10"}
+VALID_FORM = {
+    "send_delay_minutes": "30",
+    "sample_rate_percent": "50",
+    "throttle_days": "7",
+    "nps_interval_days": "60",
+    "reminder_days": "2",
+    "link_ttl_days": "10",
+}
 
 
 def close(client, headers, ticket_id, email="customer@example.com", **fields):
     """Report a ticket closed at the fake clock's now; returns the invitation in the answer."""
-    payload = ticket_payload(ticket_id, email=email, closed_at=clock.to_iso(clock.now()),
-                             **fields)
+    payload = ticket_payload(ticket_id, email=email, closed_at=clock.to_iso(clock.now()), **fields)
     response = client.post(URL, json=payload, headers=headers)
     assert response.status_code == 201, response.get_json()
     return response.get_json()["invitation"]
@@ -37,22 +42,34 @@ def set_rules(app, db, **changes):
 def field_values(html):
     """The value of every number field on the settings page, by name."""
     inputs = re.findall(r'<input [^>]*type="number"[^>]*>', html)
-    return {re.search(r'name="(\w+)"', tag).group(1): re.search(r'value="([^"]*)"', tag).group(1)
-            for tag in inputs}
+    return {
+        re.search(r'name="(\w+)"', tag).group(1): re.search(r'value="([^"]*)"', tag).group(1)
+        for tag in inputs
+    }
 
 
 def stored_rules(db):
-    return [dict(row) for row in db.query(
-        "SELECT send_delay_minutes, sample_rate_percent, throttle_days, nps_interval_days, "
-        "reminder_days, link_ttl_days, updated_by FROM distribution_rules")]
+    return [
+        dict(row)
+        for row in db.query(
+            "SELECT send_delay_minutes, sample_rate_percent, throttle_days, nps_interval_days, "
+            "reminder_days, link_ttl_days, updated_by FROM distribution_rules"
+        )
+    ]
 
 
 # The settings page
 
 
 def test_the_rules_are_the_settings_until_a_manager_saves_them(make_app, db):
-    app = make_app(SEND_DELAY_MINUTES=15, SAMPLE_RATE_PERCENT=80, THROTTLE_DAYS=3,
-                   NPS_INTERVAL_DAYS=30, REMINDER_DAYS=4, LINK_TTL_DAYS=9)
+    app = make_app(
+        SEND_DELAY_MINUTES=15,
+        SAMPLE_RATE_PERCENT=80,
+        THROTTLE_DAYS=3,
+        NPS_INTERVAL_DAYS=30,
+        REMINDER_DAYS=4,
+        LINK_TTL_DAYS=9,
+    )
     assert current_rules(db, app.config) == Rules(15, 80, 3, 30, 4, 9)
     save_rules(db, Rules(0, 100, 14, 90, 0, 14), None)
     assert current_rules(db, app.config) == Rules(0, 100, 14, 90, 0, 14)
@@ -68,9 +85,14 @@ def test_the_page_shows_the_settings_before_anyone_saved(manager_client):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert "Nobody has saved these rules yet" in html
-    assert field_values(html) == {"send_delay_minutes": "0", "sample_rate_percent": "100",
-                                  "throttle_days": "0", "nps_interval_days": "90",
-                                  "reminder_days": "0", "link_ttl_days": "14"}
+    assert field_values(html) == {
+        "send_delay_minutes": "0",
+        "sample_rate_percent": "100",
+        "throttle_days": "0",
+        "nps_interval_days": "90",
+        "reminder_days": "0",
+        "link_ttl_days": "14",
+    }
 
 
 def test_a_manager_saves_the_rules(manager_client, db):
@@ -80,10 +102,17 @@ def test_a_manager_saves_the_rules(manager_client, db):
     assert response.status_code == 302
     assert response.headers["Location"] == PAGE
     manager_id = db["users"].get(1)["id"]
-    assert stored_rules(db) == [{"send_delay_minutes": 30, "sample_rate_percent": 50,
-                                 "throttle_days": 7, "nps_interval_days": 60,
-                                 "reminder_days": 2, "link_ttl_days": 10,
-                                 "updated_by": manager_id}]
+    assert stored_rules(db) == [
+        {
+            "send_delay_minutes": 30,
+            "sample_rate_percent": 50,
+            "throttle_days": 7,
+            "nps_interval_days": 60,
+            "reminder_days": 2,
+            "link_ttl_days": 10,
+            "updated_by": manager_id,
+        }
+    ]
     html = manager_client.get(PAGE).get_data(as_text=True)
     assert "Distribution rules saved." in html
     assert f"by {MANAGER_EMAIL}" in html
@@ -109,8 +138,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize(("field", "value", "message"), HOSTILE)
-def test_hostile_input_is_refused_and_nothing_is_stored(manager_client, db, field, value,
-                                                         message):
+def test_hostile_input_is_refused_and_nothing_is_stored(manager_client, db, field, value, message):
     save_rules(db, Rules(60, 100, 14, 90, 0, 14), None)
     before = stored_rules(db)
     token = csrf_token(manager_client.get(PAGE).get_data(as_text=True))
@@ -142,8 +170,9 @@ def test_a_form_without_its_csrf_token_is_refused(manager_client, db):
 @pytest.mark.parametrize(("length", "status"), [(100_000, 422), (2_000_000, 413)])
 def test_a_huge_value_is_refused(manager_client, db, length, status):
     token = csrf_token(manager_client.get(PAGE).get_data(as_text=True))
-    response = manager_client.post(PAGE, data={**VALID_FORM, "throttle_days": "9" * length,
-                                               "csrf_token": token})
+    response = manager_client.post(
+        PAGE, data={**VALID_FORM, "throttle_days": "9" * length, "csrf_token": token}
+    )
     assert response.status_code == status  # over MAX_CONTENT_LENGTH: 413
     if status == 422:
         assert "Enter a whole number from 0 to 365." in response.get_data(as_text=True)
@@ -179,8 +208,9 @@ def test_sampling_is_a_stable_draw_per_closure():
 
 
 @pytest.mark.parametrize("rate", [0, 50, 100])
-def test_closures_outside_the_sample_are_recorded_as_sampled_out(app, db, client, api_headers,
-                                                                 fake_clock, rate):
+def test_closures_outside_the_sample_are_recorded_as_sampled_out(
+    app, db, client, api_headers, fake_clock, rate
+):
     set_rules(app, db, sample_rate_percent=rate)
     outcomes = {}
     for number in range(40):
@@ -192,15 +222,17 @@ def test_closures_outside_the_sample_are_recorded_as_sampled_out(app, db, client
         ticket_id: ("scheduled", None)
         if sampled_in(f"api\n{ticket_id}\n{clock.to_iso(fake_clock.now())}", rate)
         else ("suppressed", "sampled_out")
-        for ticket_id in outcomes}
+        for ticket_id in outcomes
+    }
     assert outcomes == expected
     sent = sum(status == "scheduled" for status, _ in outcomes.values())
     assert {0: sent == 0, 50: 10 < sent < 30, 100: sent == 40}[rate]
     assert db["outbox"].count == sent
 
 
-def test_a_customer_is_surveyed_at_most_once_per_throttle_window(make_app, db, api_headers,
-                                                                 fake_clock):
+def test_a_customer_is_surveyed_at_most_once_per_throttle_window(
+    make_app, db, api_headers, fake_clock
+):
     client = make_app(THROTTLE_DAYS=14).test_client()
     assert close(client, api_headers, "T-1")["status"] == "scheduled"
     fake_clock.advance(days=13, hours=23)
@@ -215,8 +247,7 @@ def test_throttle_zero_never_throttles(app, db, client, api_headers, fake_clock)
     assert statuses == ["scheduled"] * 3
 
 
-def test_closures_not_surveyed_do_not_count_for_the_throttle(make_app, db, api_headers,
-                                                             fake_clock):
+def test_closures_not_surveyed_do_not_count_for_the_throttle(make_app, db, api_headers, fake_clock):
     app = make_app(THROTTLE_DAYS=14)
     client = app.test_client()
     set_rules(app, db, sample_rate_percent=0)
@@ -233,8 +264,9 @@ def test_nps_is_asked_at_most_once_per_interval(app, db, client, api_headers, fa
     fake_clock.advance(days=89)
     fourth = close(client, api_headers, "T-4")
 
-    asked = {row["id"]: row["nps_asked"] for row in db.query(
-        "SELECT id, nps_asked FROM invitations")}
+    asked = {
+        row["id"]: row["nps_asked"] for row in db.query("SELECT id, nps_asked FROM invitations")
+    }
     assert asked == {first["id"]: 1, second["id"]: 0, other["id"]: 1, fourth["id"]: 1}
 
 
@@ -251,8 +283,7 @@ def survey_page(client, token):
     return page.get_data(as_text=True)
 
 
-def test_a_survey_without_nps_leaves_the_question_out(app, db, client, api_headers,
-                                                      fake_clock):
+def test_a_survey_without_nps_leaves_the_question_out(app, db, client, api_headers, fake_clock):
     close(client, api_headers, "T-1")
     close(client, api_headers, "T-2")  # within 90 days of T-1: no NPS
     deliver(app)
@@ -270,11 +301,13 @@ def test_a_survey_without_nps_leaves_the_question_out(app, db, client, api_heade
     only_nps = client.post(f"/s/{without_nps}", data={"nps": "9", "csrf_token": csrf_token(html)})
     assert only_nps.status_code == 422
     assert "Please answer at least one question" in only_nps.get_data(as_text=True)
-    answered = client.post(f"/s/{without_nps}",
-                           data={"csat": "4", "nps": "9", "csrf_token": csrf_token(html)})
+    answered = client.post(
+        f"/s/{without_nps}", data={"csat": "4", "nps": "9", "csrf_token": csrf_token(html)}
+    )
     assert answered.status_code == 303
     assert [dict(row) for row in db.query("SELECT csat, ces, nps FROM responses")] == [
-        {"csat": 4, "ces": None, "nps": None}]
+        {"csat": 4, "ces": None, "nps": None}
+    ]
 
 
 def test_one_reminder_goes_to_an_unanswered_invitation(make_app, db, api_headers, fake_clock):
@@ -308,8 +341,9 @@ def test_an_answered_invitation_gets_no_reminder(make_app, db, api_headers, fake
     close(client, api_headers, "T-1")
     deliver(app)
     token = token_in(mailbox_messages(app)[0])
-    client.post(f"/s/{token}", data={"csat": "5",
-                                     "csrf_token": csrf_token(survey_page(client, token))})
+    client.post(
+        f"/s/{token}", data={"csat": "5", "csrf_token": csrf_token(survey_page(client, token))}
+    )
 
     fake_clock.advance(days=3)
     assert deliver(app) == {"sent": 0, "retry": 0, "failed": 0, "skipped": 1}
@@ -347,8 +381,12 @@ def test_a_closure_without_an_address_is_stored_as_no_email(app, db, fake_clock)
     def closure(ticket_ref):
         """Closed now, opened an hour ago, with no customer address."""
         now = fake_clock.now()
-        return Closure(ticket_ref=ticket_ref, closed_at=now, customer_email=None,
-                       opened_at=now - timedelta(hours=1))
+        return Closure(
+            ticket_ref=ticket_ref,
+            closed_at=now,
+            customer_email=None,
+            opened_at=now - timedelta(hours=1),
+        )
 
     with app.app_context():
         result, created = record_closure(db, closure("T-1"), app.config, source="import")
@@ -356,10 +394,16 @@ def test_a_closure_without_an_address_is_stored_as_no_email(app, db, fake_clock)
         record_closure(db, closure("T-2"), app.config, source="import")
 
     assert created and result["invitation"] == {
-        "id": 1, "status": "suppressed", "reason": "no_email", "send_at": None,
-        "sent_at": None}
+        "id": 1,
+        "status": "suppressed",
+        "reason": "no_email",
+        "send_at": None,
+        "sent_at": None,
+    }
     assert [(row["customer_email"], row["repeated"]) for row in db["tickets"].rows] == [
-        ("", 0), ("", 0)]  # two closures without an address are not the same customer
+        ("", 0),
+        ("", 0),
+    ]  # two closures without an address are not the same customer
     assert db["outbox"].count == 0
     kpis_before = [dict(row) for row in db["ticket_rollups"].rows]
     rollups.rebuild(db)
@@ -375,7 +419,8 @@ def test_an_unsubscribed_address_is_suppressed(app, db, client, api_headers, fak
 
 
 def test_address_reasons_come_before_throttle_and_throttle_before_sampling(
-        make_app, db, api_headers, fake_clock):
+    make_app, db, api_headers, fake_clock
+):
     app = make_app(THROTTLE_DAYS=14)
     client = app.test_client()
     close(client, api_headers, "T-1")
@@ -387,8 +432,9 @@ def test_address_reasons_come_before_throttle_and_throttle_before_sampling(
     assert close(client, api_headers, "T-4")["reason"] == "unsubscribed"
 
 
-def test_an_address_suppressed_while_its_mail_waited_is_skipped(app, db, client, api_headers,
-                                                                fake_clock):
+def test_an_address_suppressed_while_its_mail_waited_is_skipped(
+    app, db, client, api_headers, fake_clock
+):
     set_rules(app, db, send_delay_minutes=60)
     assert close(client, api_headers, "T-1")["status"] == "scheduled"
     suppress(db, address_hash("customer@example.com"), "unsubscribed")
@@ -399,7 +445,9 @@ def test_an_address_suppressed_while_its_mail_waited_is_skipped(app, db, client,
     invitation = db["invitations"].get(1)
     assert (invitation["status"], invitation["reason"]) == ("suppressed", "unsubscribed")
     assert next(db.query("SELECT status, last_error FROM outbox")) == {
-        "status": "skipped", "last_error": "unsubscribed"}
+        "status": "skipped",
+        "last_error": "unsubscribed",
+    }
 
 
 class RefusingHandler:
@@ -430,7 +478,8 @@ def refusing_smtp(smtp_config, make_app):
 
 
 def test_a_refused_recipient_bounces_and_later_invitations_are_suppressed(
-        refusing_smtp, db, api_headers, fake_clock):
+    refusing_smtp, db, api_headers, fake_clock
+):
     app, handler = refusing_smtp
     client = app.test_client()
     close(client, api_headers, "T-1", email="gone@example.com")
@@ -440,21 +489,25 @@ def test_a_refused_recipient_bounces_and_later_invitations_are_suppressed(
     first = db["invitations"].get(1)
     assert first["status"] == "failed" and "recipient refused: 550 5.1.1" in first["reason"]
     assert [dict(row) for row in db.query("SELECT address_hash, reason FROM suppressions")] == [
-        {"address_hash": address_hash("gone@example.com"), "reason": "bounced"}]
+        {"address_hash": address_hash("gone@example.com"), "reason": "bounced"}
+    ]
     assert close(client, api_headers, "T-3", email="GONE@example.com")["reason"] == "bounced"
     assert close(client, api_headers, "T-4", email="here@example.com")["status"] == "scheduled"
     [envelope] = handler.messages
     assert envelope.rcpt_tos == ["here@example.com"]
 
 
-@pytest.mark.parametrize(("reply", "bounced"), [
-    ("550 5.1.1 No such user here", True),
-    ("554 5.7.1 Message rejected as spam", False),
-    ("552 Message size exceeds fixed limit", False),
-])
-def test_only_a_refusal_of_the_address_after_data_bounces(smtp_config, make_app, db,
-                                                          api_headers, smtp_server, fake_clock,
-                                                          reply, bounced):
+@pytest.mark.parametrize(
+    ("reply", "bounced"),
+    [
+        ("550 5.1.1 No such user here", True),
+        ("554 5.7.1 Message rejected as spam", False),
+        ("552 Message size exceeds fixed limit", False),
+    ],
+)
+def test_only_a_refusal_of_the_address_after_data_bounces(
+    smtp_config, make_app, db, api_headers, smtp_server, fake_clock, reply, bounced
+):
     app = make_app()
     client = app.test_client()
     close(client, api_headers, "T-1")

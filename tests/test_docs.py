@@ -43,6 +43,7 @@ def test_every_public_route_is_in_the_readme(app):
     rules = {rule.rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"}
     assert "/api/v1/tickets/closed" in rules
     # Written as `/path` or `METHOD /path` in the README.
-    undocumented = [rule for rule in rules
-                    if f"`{rule}`" not in README and f" {rule}`" not in README]
+    undocumented = [
+        rule for rule in rules if f"`{rule}`" not in README and f" {rule}`" not in README
+    ]
     assert sorted(undocumented) == []

@@ -10,8 +10,7 @@ from survey_helpers import LINK_PATTERN
 from surveys.auth import create_user
 
 
-def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app, db,
-                                                            smtp_server):
+def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app, db, smtp_server):
     app = make_app()
     help_desk, customer, manager = app.test_client(), app.test_client(), app.test_client()
     runner = app.test_cli_runner()
@@ -22,10 +21,16 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app
     key = created.output.strip().splitlines()[-1]
 
     # The help desk reports a closed ticket.
-    posted = help_desk.post("/api/v1/tickets/closed", headers={"Authorization": f"Bearer {key}"},
-                            json=ticket_payload("ZD-1001", email="rina@example.com",
-                                                agent={"email": "ayu@example.com"},
-                                                closed_at="2026-11-20T16:30:00+07:00"))
+    posted = help_desk.post(
+        "/api/v1/tickets/closed",
+        headers={"Authorization": f"Bearer {key}"},
+        json=ticket_payload(
+            "ZD-1001",
+            email="rina@example.com",
+            agent={"email": "ayu@example.com"},
+            closed_at="2026-11-20T16:30:00+07:00",
+        ),
+    )
     assert posted.status_code == 201
 
     # The mail worker delivers the invitation through SMTP.
@@ -40,9 +45,16 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app
     # The customer follows the "5" link, which pre-selects, and sends the form.
     page = customer.get(f"/s/{token}?csat=5")
     assert page.status_code == 200
-    answered = customer.post(f"/s/{token}", data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)),
-        "csat": "5", "ces": "6", "nps": "10", "comment": "Thanks Ayu!"})
+    answered = customer.post(
+        f"/s/{token}",
+        data={
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+            "csat": "5",
+            "ces": "6",
+            "nps": "10",
+            "comment": "Thanks Ayu!",
+        },
+    )
     assert answered.status_code == 303
 
     # The manager finds the answer in the scores API and in the CSV.
@@ -51,11 +63,25 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app
     query = "from=2026-11-20&to=2026-11-20&group_by=agent"
     scores = manager.get(f"/api/v1/scores?{query}").get_json()
     expected_row = {
-        "group": "ayu@example.com", "invitations_sent": 1, "responses": 1,
-        "response_rate": 100.0, "csat_n": 1, "csat_pct": 100.0, "csat_low": 20.7,
-        "csat_high": 100.0, "csat_mean": 5.0, "ces_n": 1, "ces_mean": 6.0,
-        "ces_agree_pct": 100.0, "nps_n": 1, "promoters": 1, "passives": 0, "detractors": 0,
-        "nps": 100.0, "nps_low": 100.0, "nps_high": 100.0,
+        "group": "ayu@example.com",
+        "invitations_sent": 1,
+        "responses": 1,
+        "response_rate": 100.0,
+        "csat_n": 1,
+        "csat_pct": 100.0,
+        "csat_low": 20.7,
+        "csat_high": 100.0,
+        "csat_mean": 5.0,
+        "ces_n": 1,
+        "ces_mean": 6.0,
+        "ces_agree_pct": 100.0,
+        "nps_n": 1,
+        "promoters": 1,
+        "passives": 0,
+        "detractors": 0,
+        "nps": 100.0,
+        "nps_low": 100.0,
+        "nps_high": 100.0,
     }
     assert scores["groups"] == [expected_row]
     assert scores["overall"] == dict(expected_row, group="all")

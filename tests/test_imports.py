@@ -25,11 +25,14 @@ def test_read_table_copes_with_bom_semicolons_and_blank_lines():
     assert [row[0] for row in table.rows] == ["1001", "1002", "1003"]
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"),
-    (b"\n\n", "empty"),
-    (b"\x00\x01\x02binary", "not text"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\n\n", "empty"),
+        (b"\x00\x01\x02binary", "not text"),
+    ],
+)
 def test_files_that_are_not_a_csv_of_tickets(data, message):
     with pytest.raises(imports.ImportFileError, match=message):
         imports.read_table(data)
@@ -37,19 +40,31 @@ def test_files_that_are_not_a_csv_of_tickets(data, message):
 
 def test_the_mapping_is_guessed_from_the_header():
     mapping = imports.guess_mapping(imports.read_table(EXPORT).header)
-    assert mapping == {"ticket_id": 0, "customer_email": 1, "customer_name": 2,
-                       "closed_at": 3, "opened_at": 4, "agent_name": 5, "team": 6,
-                       "channel": 7, "escalated": 8}
+    assert mapping == {
+        "ticket_id": 0,
+        "customer_email": 1,
+        "customer_name": 2,
+        "closed_at": 3,
+        "opened_at": 4,
+        "agent_name": 5,
+        "team": 6,
+        "channel": 7,
+        "escalated": 8,
+    }
 
 
 def test_a_row_becomes_the_api_body_with_local_times_in_the_business_zone():
     table = imports.read_table(EXPORT)
     body = imports.row_body(table.rows[0], imports.guess_mapping(table.header), "Asia/Jakarta")
     assert body == {
-        "ticket_id": "1001", "closed_at": "2026-11-02T10:00:00+07:00",
-        "opened_at": "2026-11-01T09:00:00+07:00", "team": "Billing", "channel": "email",
+        "ticket_id": "1001",
+        "closed_at": "2026-11-02T10:00:00+07:00",
+        "opened_at": "2026-11-01T09:00:00+07:00",
+        "team": "Billing",
+        "channel": "email",
         "customer": {"email": "rina@example.com", "name": "Rina"},
-        "agent": {"name": "Ayu"}, "escalated": False,
+        "agent": {"name": "Ayu"},
+        "escalated": False,
     }
 
 
@@ -65,9 +80,11 @@ def test_the_preview_names_each_bad_row_and_stores_nothing(db):
 
 def upload(client, data=EXPORT, filename="export.csv"):
     page = client.get("/imports/").get_data(as_text=True)
-    return client.post("/imports/", data={"csrf_token": csrf_token(page),
-                                          "file": (io.BytesIO(data), filename)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/imports/",
+        data={"csrf_token": csrf_token(page), "file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
 
 
 def import_with(client, location, survey=False, **mapping):
@@ -88,19 +105,25 @@ def test_a_manager_uploads_maps_and_imports_once(manager_client, db):
     page = manager_client.get(location).get_data(as_text=True)
     assert "rina@example.com" in page and "budi@example.com" in page
     assert "Line 5" in page and "must be true or false" in page
-    assert db["tickets"].count == 0   # a preview writes nothing
+    assert db["tickets"].count == 0  # a preview writes nothing
 
     done = import_with(manager_client, location)
     assert (done.status_code, done.headers["Location"]) == (303, location)
     result = manager_client.get(location).get_data(as_text=True)
     assert "2 new closures, 0 already stored" in result and "Line 5" in result
-    rows = list(db.query("SELECT tickets.source, invitations.status, invitations.reason "
-                         "FROM tickets JOIN invitations ON invitations.ticket_id = tickets.id"))
-    assert rows == [{"source": "import", "status": "suppressed",
-                     "reason": "imported without survey"}] * 2
+    rows = list(
+        db.query(
+            "SELECT tickets.source, invitations.status, invitations.reason "
+            "FROM tickets JOIN invitations ON invitations.ticket_id = tickets.id"
+        )
+    )
+    assert (
+        rows
+        == [{"source": "import", "status": "suppressed", "reason": "imported without survey"}] * 2
+    )
     assert db["outbox"].count == 0
 
-    again = upload(manager_client)   # the same file, a second time
+    again = upload(manager_client)  # the same file, a second time
     import_with(manager_client, again.headers["Location"], survey=True)
     result = manager_client.get(again.headers["Location"]).get_data(as_text=True)
     assert "0 new closures, 2 already stored" in result
@@ -117,17 +140,21 @@ def test_surveyed_imports_schedule_invitations(manager_client, db):
 
 def test_a_mapping_can_be_changed_in_the_url(manager_client, db):
     location = upload(manager_client).headers["Location"]
-    page = manager_client.get(location + "?map_ticket_id=0&map_customer_email=1"
-                              "&map_closed_at=3&map_agent_email=5").get_data(as_text=True)
+    page = manager_client.get(
+        location + "?map_ticket_id=0&map_customer_email=1&map_closed_at=3&map_agent_email=5"
+    ).get_data(as_text=True)
     assert 'value="5" selected' in page
-    assert "agent.email" in page   # "Ayu" is not an address
+    assert "agent.email" in page  # "Ayu" is not an address
 
 
-@pytest.mark.parametrize(("mapping", "message"), [
-    ({"map_closed_at": ""}, "must be mapped to a column"),
-    ({"map_closed_at": "99"}, "is not a column of the file"),
-    ({"map_closed_at": "-1"}, "is not a column of the file"),
-])
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"map_closed_at": ""}, "must be mapped to a column"),
+        ({"map_closed_at": "99"}, "is not a column of the file"),
+        ({"map_closed_at": "-1"}, "is not a column of the file"),
+    ],
+)
 def test_a_bad_mapping_is_422_and_imports_nothing(manager_client, db, mapping, message):
     location = upload(manager_client).headers["Location"]
     response = import_with(manager_client, location, **mapping)
@@ -136,10 +163,13 @@ def test_a_bad_mapping_is_422_and_imports_nothing(manager_client, db, mapping, m
     assert db["tickets"].count == 0
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (b"", "empty"),
-    (b"\x00\x00", "not text"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x00", "not text"),
+    ],
+)
 def test_bad_uploads_are_422(manager_client, db, data, message):
     response = upload(manager_client, data)
     assert response.status_code == 422
@@ -185,17 +215,21 @@ def test_import_tickets_needs_the_required_columns(runner, tmp_path):
 
 
 def test_an_export_of_half_a_megabyte_uploads(manager_client, db):
-    rows = "".join(f"R{number},2026-11-20T10:00:00+07:00,c{number}@example.com\n"
-                   for number in range(12_000))
+    rows = "".join(
+        f"R{number},2026-11-20T10:00:00+07:00,c{number}@example.com\n" for number in range(12_000)
+    )
     data = ("Ticket ID,Closed at,Email\n" + rows).encode()
     assert len(data) > 500_000
     assert upload(manager_client, data).status_code == 303
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    (",".join(f"c{number}" for number in range(201)).encode() + b"\n1\n", "more than 200"),
-    (b'Ticket ID,Email\n"T-1,rina@example.com\n', "not valid CSV"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (",".join(f"c{number}" for number in range(201)).encode() + b"\n1\n", "more than 200"),
+        (b'Ticket ID,Email\n"T-1,rina@example.com\n', "not valid CSV"),
+    ],
+)
 def test_files_too_wide_or_badly_quoted_are_refused(data, message):
     with pytest.raises(imports.ImportFileError, match=message):
         imports.read_table(data)
@@ -217,25 +251,36 @@ def test_a_second_click_does_not_import_again(manager_client, db):
     [stored] = db.query("SELECT surveyed, created, duplicates FROM ticket_imports")
     assert dict(stored) == {"surveyed": 0, "created": 2, "duplicates": 0}
     assert [row["status"] for row in db.query("SELECT status FROM invitations")] == [
-        "suppressed", "suppressed"]
+        "suppressed",
+        "suppressed",
+    ]
 
 
 def test_an_upload_without_a_csrf_token_stores_nothing(manager_client, db):
-    response = manager_client.post("/imports/", data={"file": (io.BytesIO(EXPORT), "x.csv")},
-                                   content_type="multipart/form-data")
+    response = manager_client.post(
+        "/imports/",
+        data={"file": (io.BytesIO(EXPORT), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 422
     assert "CSRF token is missing" in response.get_data(as_text=True)
     assert db["ticket_imports"].count == 0
 
 
-def test_a_closure_the_api_reported_is_not_imported_again(manager_client, client, db,
-                                                          api_headers):
-    reported = client.post("/api/v1/tickets/closed", headers=api_headers, json=ticket_payload(
-        "1001", closed_at="2026-11-02T10:00:00+00:00", email="rina@example.com"))
+def test_a_closure_the_api_reported_is_not_imported_again(manager_client, client, db, api_headers):
+    reported = client.post(
+        "/api/v1/tickets/closed",
+        headers=api_headers,
+        json=ticket_payload(
+            "1001", closed_at="2026-11-02T10:00:00+00:00", email="rina@example.com"
+        ),
+    )
     assert reported.status_code == 201
-    export = (b"Ticket ID,Requester email,Resolved at\n"
-              b"1001,rina@example.com,2026-11-02 10:00\n"
-              b"1002,budi@example.com,2026-11-03 10:00\n")
+    export = (
+        b"Ticket ID,Requester email,Resolved at\n"
+        b"1001,rina@example.com,2026-11-02 10:00\n"
+        b"1002,budi@example.com,2026-11-03 10:00\n"
+    )
     location = upload(manager_client, export).headers["Location"]
     import_with(manager_client, location)
     result = manager_client.get(location).get_data(as_text=True)

@@ -40,9 +40,15 @@ def attempt(client, email, password, address=ADDRESS):
     """One sign-in through the real form, from a client address."""
     environ = {"REMOTE_ADDR": address}
     page = client.get("/login", environ_base=environ)
-    return client.post("/login", environ_base=environ, data={
-        "email": email, "password": password,
-        "csrf_token": csrf_token(page.get_data(as_text=True))})
+    return client.post(
+        "/login",
+        environ_base=environ,
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
 
 
 def fail(app, email, times, address=ADDRESS):
@@ -55,16 +61,24 @@ def fail(app, email, times, address=ADDRESS):
 
 def attempts(db):
     """The recorded attempts, oldest first, without their times."""
-    return [(row["email"], row["address"], row["succeeded"]) for row in db.query(
-        "SELECT email, address, succeeded FROM login_attempts ORDER BY id")]
+    return [
+        (row["email"], row["address"], row["succeeded"])
+        for row in db.query("SELECT email, address, succeeded FROM login_attempts ORDER BY id")
+    ]
 
 
 def insert_attempts(db, email, address, times, minutes_ago, succeeded=0):
     """Attempts recorded in the past, as a worker would have written them then."""
     attempted_at = clock.to_iso(clock.now() - timedelta(minutes=minutes_ago))
     for _ in range(times):
-        db["login_attempts"].insert({"email": email, "address": address,
-                                     "succeeded": succeeded, "attempted_at": attempted_at})
+        db["login_attempts"].insert(
+            {
+                "email": email,
+                "address": address,
+                "succeeded": succeeded,
+                "attempted_at": attempted_at,
+            }
+        )
 
 
 def assert_locked_out(response):
@@ -102,8 +116,13 @@ def test_a_success_does_not_wipe_earlier_failures(app, people):
 
 
 def test_the_account_is_the_email_as_cleaned(app, people):
-    for typed in ("Manager@Example.COM", " manager@example.com ", "MANAGER@example.com",
-                  "manager@EXAMPLE.com", "manager@example.com"):
+    for typed in (
+        "Manager@Example.COM",
+        " manager@example.com ",
+        "MANAGER@example.com",
+        "manager@EXAMPLE.com",
+        "manager@example.com",
+    ):
         assert attempt(app.test_client(), typed, WRONG).status_code == 401
     assert_locked_out(attempt(app.test_client(), "  Manager@example.com", PASSWORD))
     assert {email for email, _, _ in attempts(people)} == {MANAGER_EMAIL}
@@ -145,15 +164,17 @@ def test_twenty_failures_from_one_address_lock_that_address(app, people, failure
 
 
 @pytest.mark.parametrize(("minutes_ago", "status"), [(16, 302), (14, 429)])
-def test_only_failures_within_fifteen_minutes_count_for_an_account(app, people, minutes_ago,
-                                                                  status):
+def test_only_failures_within_fifteen_minutes_count_for_an_account(
+    app, people, minutes_ago, status
+):
     insert_attempts(people, MANAGER_EMAIL, OTHER_ADDRESS, 5, minutes_ago)
     assert attempt(app.test_client(), MANAGER_EMAIL, PASSWORD).status_code == status
 
 
 @pytest.mark.parametrize(("minutes_ago", "status"), [(16, 302), (14, 429)])
-def test_only_failures_within_fifteen_minutes_count_for_an_address(app, people, minutes_ago,
-                                                                  status):
+def test_only_failures_within_fifteen_minutes_count_for_an_address(
+    app, people, minutes_ago, status
+):
     for number in range(20):
         insert_attempts(people, f"guess{number}@example.com", ADDRESS, 1, minutes_ago)
     assert attempt(app.test_client(), STAFF_EMAIL, PASSWORD).status_code == status
@@ -178,10 +199,12 @@ def live_attempt(base_url, email, password):
     """One sign-in as a new browser would make it: its own session and connection."""
     with requests.Session() as browser:
         page = browser.get(f"{base_url}/login", timeout=REQUEST_TIMEOUT)
-        return browser.post(f"{base_url}/login", timeout=REQUEST_TIMEOUT,
-                            allow_redirects=False, data={
-                                "email": email, "password": password,
-                                "csrf_token": csrf_token(page.text)})
+        return browser.post(
+            f"{base_url}/login",
+            timeout=REQUEST_TIMEOUT,
+            allow_redirects=False,
+            data={"email": email, "password": password, "csrf_token": csrf_token(page.text)},
+        )
 
 
 @pytest.mark.slow
@@ -194,7 +217,8 @@ def test_lockout_is_shared_across_gunicorn_workers(live_server_factory, people):
     assert LOCKOUT_MESSAGE in response.text
     assert live_attempt(server.url, STAFF_EMAIL, PASSWORD).status_code == 302
     assert attempts(people) == [(MANAGER_EMAIL, "127.0.0.1", 0)] * 6 + [
-        (STAFF_EMAIL, "127.0.0.1", 1)]
+        (STAFF_EMAIL, "127.0.0.1", 1)
+    ]
 
 
 @pytest.mark.slow
@@ -202,16 +226,20 @@ def test_racing_attempts_try_at_most_five_passwords(live_server_factory, people)
     server = live_server_factory(workers=2)
     racers = 12
     browsers = [requests.Session() for _ in range(racers)]
-    tokens = [csrf_token(browser.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT).text)
-              for browser in browsers]
+    tokens = [
+        csrf_token(browser.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT).text)
+        for browser in browsers
+    ]
     barrier = threading.Barrier(racers)
 
     def race(browser, token):
         barrier.wait(timeout=REQUEST_TIMEOUT)
-        return browser.post(f"{server.url}/login", timeout=REQUEST_TIMEOUT,
-                            allow_redirects=False,
-                            data={"email": MANAGER_EMAIL, "password": WRONG,
-                                  "csrf_token": token}).status_code
+        return browser.post(
+            f"{server.url}/login",
+            timeout=REQUEST_TIMEOUT,
+            allow_redirects=False,
+            data={"email": MANAGER_EMAIL, "password": WRONG, "csrf_token": token},
+        ).status_code
 
     with ThreadPoolExecutor(racers) as pool:
         statuses = Counter(pool.map(race, browsers, tokens))

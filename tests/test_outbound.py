@@ -51,19 +51,29 @@ def receiver():
 
 def answered_invitation(db, config, ref="T-1", answers=None):
     """A closure with an invitation, answered; returns the invitation."""
-    result, _ = record_closure(db, Closure(
-        ticket_ref=ref, closed_at=datetime(2026, 11, 20, 3, tzinfo=UTC),
-        customer_email="rina@example.com", agent_email="ayu@example.com", team="Billing",
-        channel="email"), config)
+    result, _ = record_closure(
+        db,
+        Closure(
+            ticket_ref=ref,
+            closed_at=datetime(2026, 11, 20, 3, tzinfo=UTC),
+            customer_email="rina@example.com",
+            agent_email="ayu@example.com",
+            team="Billing",
+            channel="email",
+        ),
+        config,
+    )
     invitation = result["invitation"]
-    save_response(db, invitation, answers or {"csat": 5, "ces": 6, "nps": 9,
-                                              "comment": "Quick and kind"})
+    save_response(
+        db, invitation, answers or {"csat": 5, "ces": 6, "nps": 9, "comment": "Quick and kind"}
+    )
     return invitation
 
 
 def deliveries(db):
-    return list(db.query("SELECT event, status, attempts, last_error FROM outbound_deliveries "
-                         "ORDER BY id"))
+    return list(
+        db.query("SELECT event, status, attempts, last_error FROM outbound_deliveries ORDER BY id")
+    )
 
 
 def test_without_a_hook_nothing_is_queued(app, db):
@@ -76,20 +86,34 @@ def test_a_response_is_posted_signed_to_each_hook(app, db, receiver):
     answered_invitation(db, app.config)
     assert outbound.send_due(db, app.config) == {"sent": 1, "retry": 0, "failed": 0}
     [(headers, body)] = receiver.requests
-    expected = "sha256=" + hmac.new(secret.encode(), f"{headers['X-Puas-Timestamp']}.".encode()
-                                    + body, hashlib.sha256).hexdigest()
+    expected = (
+        "sha256="
+        + hmac.new(
+            secret.encode(), f"{headers['X-Puas-Timestamp']}.".encode() + body, hashlib.sha256
+        ).hexdigest()
+    )
     assert headers["X-Puas-Signature"] == expected
     assert headers["X-Puas-Event"] == "response.created"
     assert headers["Content-Type"] == "application/json"
     payload = json.loads(body)
     assert payload["event"] == "response.created"
     response = payload["response"]
-    assert {key: response[key] for key in ("ticket_id", "agent", "team", "channel", "csat",
-                                           "ces", "nps", "comment")} == {
-        "ticket_id": "T-1", "agent": "ayu@example.com", "team": "Billing", "channel": "email",
-        "csat": 5, "ces": 6, "nps": 9, "comment": "Quick and kind"}
-    assert deliveries(db) == [{"event": "response.created", "status": "sent", "attempts": 1,
-                               "last_error": None}]
+    assert {
+        key: response[key]
+        for key in ("ticket_id", "agent", "team", "channel", "csat", "ces", "nps", "comment")
+    } == {
+        "ticket_id": "T-1",
+        "agent": "ayu@example.com",
+        "team": "Billing",
+        "channel": "email",
+        "csat": 5,
+        "ces": 6,
+        "nps": 9,
+        "comment": "Quick and kind",
+    }
+    assert deliveries(db) == [
+        {"event": "response.created", "status": "sent", "attempts": 1, "last_error": None}
+    ]
 
 
 def test_a_changed_answer_is_posted_again_and_an_unchanged_one_is_not(app, db, receiver):
@@ -144,31 +168,42 @@ def test_a_delivery_is_claimed_by_one_worker(app, db, receiver):
     answered_invitation(db, app.config)
     first = outbound.claim_next(db, datetime.now(UTC))
     assert first is not None
-    assert outbound.claim_next(db, datetime.now(UTC)) is None   # leased
+    assert outbound.claim_next(db, datetime.now(UTC)) is None  # leased
 
 
 def test_a_manager_adds_and_removes_a_hook(manager_client, app, db, receiver):
     page = manager_client.get("/integrations/").get_data(as_text=True)
-    added = manager_client.post("/integrations/hooks", data={
-        "csrf_token": csrf_token(page), "url": receiver.url})
+    added = manager_client.post(
+        "/integrations/hooks", data={"csrf_token": csrf_token(page), "url": receiver.url}
+    )
     assert added.status_code == 201
     [hook] = db.query("SELECT id, secret FROM outbound_hooks")
     assert hook["secret"] in added.get_data(as_text=True)
     assert hook["secret"] not in manager_client.get("/integrations/").get_data(as_text=True)
-    removed = manager_client.post(f"/integrations/hooks/{hook['id']}/revoke",
-                                  data={"csrf_token": csrf_token(page)})
+    removed = manager_client.post(
+        f"/integrations/hooks/{hook['id']}/revoke", data={"csrf_token": csrf_token(page)}
+    )
     assert removed.status_code == 303
     answered_invitation(db, app.config)
     assert deliveries(db) == []
 
 
-@pytest.mark.parametrize("url", ["", "ftp://example.com/x", "javascript:alert(1)",
-                                 "http://", "https://example.com/" + "x" * 2000,
-                                 "http://exa mple.com/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "ftp://example.com/x",
+        "javascript:alert(1)",
+        "http://",
+        "https://example.com/" + "x" * 2000,
+        "http://exa mple.com/",
+    ],
+)
 def test_a_bad_hook_url_is_422(manager_client, db, url):
     page = manager_client.get("/integrations/").get_data(as_text=True)
-    response = manager_client.post("/integrations/hooks", data={
-        "csrf_token": csrf_token(page), "url": url})
+    response = manager_client.post(
+        "/integrations/hooks", data={"csrf_token": csrf_token(page), "url": url}
+    )
     assert response.status_code == 422
     assert db["outbound_hooks"].count == 0
 
@@ -189,11 +224,19 @@ def test_a_redirect_is_not_followed(app, db, receiver):
     assert outbound.send_due(db, app.config)["failed"] == 1
     [row] = deliveries(db)
     assert "redirects are not followed" in row["last_error"]
-    assert len(receiver.requests) == 1   # no GET to wherever it pointed
+    assert len(receiver.requests) == 1  # no GET to wherever it pointed
 
 
-@pytest.mark.parametrize("url", ["http://%00/", "http://[::1/", "http://example.com:99999/",
-                                 "https://user:pw@example.com/", "https://exämple.com/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://%00/",
+        "http://[::1/",
+        "http://example.com:99999/",
+        "https://user:pw@example.com/",
+        "https://exämple.com/",
+    ],
+)
 def test_urls_no_request_can_reach_are_refused(url):
     with pytest.raises(outbound.HookError):
         outbound.check_url(url)
@@ -211,11 +254,13 @@ def test_a_newer_answer_waits_for_the_retry_of_an_older_one(app, db, receiver):
     outbound.create_hook(db, receiver.url)
     receiver.statuses = [503]
     invitation = answered_invitation(db, app.config)
-    assert outbound.send_due(db, app.config)["retry"] == 1   # "created" failed once
+    assert outbound.send_due(db, app.config)["retry"] == 1  # "created" failed once
     save_response(db, invitation, {"csat": 1, "ces": None, "nps": None, "comment": "Changed"})
     assert outbound.send_due(db, app.config) == {"sent": 0, "retry": 0, "failed": 0}
-    db.execute("UPDATE outbound_deliveries SET next_attempt_at = '2000-01-01T00:00:00Z' "
-               "WHERE status = 'pending'")
+    db.execute(
+        "UPDATE outbound_deliveries SET next_attempt_at = '2000-01-01T00:00:00Z' "
+        "WHERE status = 'pending'"
+    )
     assert outbound.send_due(db, app.config)["sent"] == 2
     events = [json.loads(body)["event"] for _, body in receiver.requests]
     assert events == ["response.created", "response.created", "response.updated"]

@@ -36,8 +36,10 @@ def headers(api_headers):
 
 
 def received(smtp_server):
-    return [message_from_bytes(envelope.original_content, policy=policy.default)
-            for envelope in smtp_server.handler_ref.messages]
+    return [
+        message_from_bytes(envelope.original_content, policy=policy.default)
+        for envelope in smtp_server.handler_ref.messages
+    ]
 
 
 def outbox_row(db):
@@ -46,12 +48,14 @@ def outbox_row(db):
 
 def make_due(db):
     """Move every waiting message's next attempt into the past (time passing)."""
-    db.execute("UPDATE outbox SET next_attempt_at = ?",
-               [clock.to_iso(clock.now() - timedelta(seconds=1))])
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = ?", [clock.to_iso(clock.now() - timedelta(seconds=1))]
+    )
 
 
-def test_invitation_mail_has_text_and_html_with_five_csat_links(smtp_app, smtp_client, smtp_db,
-                                                                 headers, smtp_server):
+def test_invitation_mail_has_text_and_html_with_five_csat_links(
+    smtp_app, smtp_client, smtp_db, headers, smtp_server
+):
     post_ticket(smtp_client, headers, "T-42", email="rina@example.com")
     assert deliver(smtp_app) == {"sent": 1, "retry": 0, "failed": 0}
 
@@ -89,8 +93,9 @@ def test_nothing_is_sent_before_it_is_due(smtp_config, make_app, db, api_headers
     assert len(smtp_server.handler_ref.messages) == 1
 
 
-def test_temporary_refusal_is_retried_with_growing_gaps(smtp_app, smtp_client, smtp_db, headers,
-                                                        smtp_server):
+def test_temporary_refusal_is_retried_with_growing_gaps(
+    smtp_app, smtp_client, smtp_db, headers, smtp_server
+):
     post_ticket(smtp_client, headers)
     smtp_server.handler_ref.replies = ["451 4.3.0 Try again later", "421 4.4.2 Busy"]
 
@@ -123,8 +128,9 @@ def test_retry_delay_doubles_up_to_an_hour(attempts):
         assert expected <= retry_delay(attempts, 60) <= expected * 1.25
 
 
-def test_permanent_refusal_is_recorded_and_never_retried(smtp_app, smtp_client, smtp_db,
-                                                         headers, smtp_server):
+def test_permanent_refusal_is_recorded_and_never_retried(
+    smtp_app, smtp_client, smtp_db, headers, smtp_server
+):
     post_ticket(smtp_client, headers)
     smtp_server.handler_ref.replies = ["550 5.1.1 No such user here"]
 
@@ -170,29 +176,41 @@ def test_unreachable_server_is_retried_then_given_up(smtp_config, make_app, db, 
     assert row["status"] == "failed" and row["last_error"].startswith("gave up after 2 attempts")
 
 
-def test_a_crashed_workers_message_is_taken_again_after_its_lease(smtp_app, smtp_client, smtp_db,
-                                                                  headers, smtp_server):
+def test_a_crashed_workers_message_is_taken_again_after_its_lease(
+    smtp_app, smtp_client, smtp_db, headers, smtp_server
+):
     post_ticket(smtp_client, headers)
     # A worker claimed the message and died before finishing.
-    smtp_db.execute("UPDATE outbox SET status = 'sending', attempts = 1, lease_until = ?",
-                    [clock.to_iso(clock.now() + timedelta(minutes=5))])
+    smtp_db.execute(
+        "UPDATE outbox SET status = 'sending', attempts = 1, lease_until = ?",
+        [clock.to_iso(clock.now() + timedelta(minutes=5))],
+    )
     assert deliver(smtp_app) == {"sent": 0, "retry": 0, "failed": 0}
-    smtp_db.execute("UPDATE outbox SET lease_until = ?",
-                    [clock.to_iso(clock.now() - timedelta(seconds=1))])
+    smtp_db.execute(
+        "UPDATE outbox SET lease_until = ?", [clock.to_iso(clock.now() - timedelta(seconds=1))]
+    )
     assert deliver(smtp_app) == {"sent": 1, "retry": 0, "failed": 0}
     assert outbox_row(smtp_db)["attempts"] == 2
 
 
-def test_two_workers_at_once_never_send_a_message_twice(smtp_app, smtp_client, smtp_config,
-                                                        headers, smtp_server):
+def test_two_workers_at_once_never_send_a_message_twice(
+    smtp_app, smtp_client, smtp_config, headers, smtp_server
+):
     count = 40
     for number in range(count):
         post_ticket(smtp_client, headers, f"T-{number}", email=f"c{number}@example.com")
     env = dict(os.environ, **flask_env(smtp_config))
-    workers = [subprocess.Popen([sys.executable, "-m", "flask", "outbox", "send-due"],
-                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-               for _ in range(2)]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "outbox", "send-due"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
 
     assert all(worker.returncode == 0 for worker in workers), outputs

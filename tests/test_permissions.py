@@ -12,12 +12,18 @@ from conftest import base_config, csrf_token
 
 from app import create_app
 
-PUBLIC = {"static", "auth.login", "survey.answer", "survey.thanks",
-          "unsubscribe.unsubscribe"}  # a link's token only; tested in test_unsubscribe.py
-SIGNED_IN = {"auth.logout", "reports.index", "ratings.rate", "ratings.mine",
-             "scorecards.mine"}
-MACHINES = {"api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
-            "webhooks.receive"}  # a help desk's signature only; tested in test_webhooks.py
+PUBLIC = {
+    "static",
+    "auth.login",
+    "survey.answer",
+    "survey.thanks",
+    "unsubscribe.unsubscribe",
+}  # a link's token only; tested in test_unsubscribe.py
+SIGNED_IN = {"auth.logout", "reports.index", "ratings.rate", "ratings.mine", "scorecards.mine"}
+MACHINES = {
+    "api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
+    "webhooks.receive",
+}  # a help desk's signature only; tested in test_webhooks.py
 ARGUMENT_VALUES = {"filename": "x.eml", "token": "A" * 43, "period": "2026-10"}
 
 
@@ -41,8 +47,16 @@ ROUTES = manager_routes()
 
 def test_the_walk_finds_the_manager_routes():
     paths = {path for _, path in ROUTES}
-    assert {"/reports", "/mailbox/", "/scorecards", "/incidents", "/people/",
-            "/api/v1/scores", "/periods/2026-10/close", "/settings/distribution"} <= paths
+    assert {
+        "/reports",
+        "/mailbox/",
+        "/scorecards",
+        "/incidents",
+        "/people/",
+        "/api/v1/scores",
+        "/periods/2026-10/close",
+        "/settings/distribution",
+    } <= paths
 
 
 def form_token(client):

@@ -11,16 +11,43 @@ from surveys.scorecards import COUNTS_SQL as SCORECARD_SQL
 from surveys.scores import COUNTS_SQL as SCORES_SQL
 from surveys.scores import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL, ReportRange
 
-TABLES = ("invitations", "tickets", "responses", "ratings", "incidents", "deliverables",
-          "agents", "teams", "survey_links", "outbox", "users", "survey_rollups",
-          "ticket_rollups", "duration_rollups", "agent_duration_rollups")
-PARAMS = {"from_day": "2026-01-01", "to_day": "2026-11-30", "first_month": "2026-01",
-          "last_month": "2026-10", "head_from": "9", "head_to": "0",
-          "tail_from": "2026-11-01", "tail_to": "2026-11-30", "first_period": "2026-01",
-          "last_period": "2026-11", "first_day": "2026-01-01", "last_day": "2026-11-30",
-          "today": "2026-11-23", "filter_0": "ayu@example.com", "filter_1": "Billing"}
-FILTERED = ReportRange(date(2026, 1, 1), date(2026, 11, 30), None,
-                       agents=("ayu@example.com",), teams=("Billing",))
+TABLES = (
+    "invitations",
+    "tickets",
+    "responses",
+    "ratings",
+    "incidents",
+    "deliverables",
+    "agents",
+    "teams",
+    "survey_links",
+    "outbox",
+    "users",
+    "survey_rollups",
+    "ticket_rollups",
+    "duration_rollups",
+    "agent_duration_rollups",
+)
+PARAMS = {
+    "from_day": "2026-01-01",
+    "to_day": "2026-11-30",
+    "first_month": "2026-01",
+    "last_month": "2026-10",
+    "head_from": "9",
+    "head_to": "0",
+    "tail_from": "2026-11-01",
+    "tail_to": "2026-11-30",
+    "first_period": "2026-01",
+    "last_period": "2026-11",
+    "first_day": "2026-01-01",
+    "last_day": "2026-11-30",
+    "today": "2026-11-23",
+    "filter_0": "ayu@example.com",
+    "filter_1": "Billing",
+}
+FILTERED = ReportRange(
+    date(2026, 1, 1), date(2026, 11, 30), None, agents=("ayu@example.com",), teams=("Billing",)
+)
 
 
 def filtered(table):
@@ -28,19 +55,28 @@ def filtered(table):
 
 
 QUERIES = {
-    **{f"scores by {grouping}": SCORES_SQL.format(group=expression,
-                                                  filters=filtered("survey_rollups"))
-       for grouping, expression in GROUP_EXPRESSIONS.items()},
-    **{f"kpis by {grouping}": kpi_sql(KPI_SQL, grouping, "day", filtered("ticket_rollups"))
-       for grouping in GROUP_KEYS},
-    **{f"{table} by {grouping}": kpi_sql(HISTOGRAM_SQL, grouping, "period",
-                                         filtered("histograms"), table)
-       for grouping in GROUP_KEYS
-       for table in ("duration_rollups", "agent_duration_rollups")
-       if (grouping, table) != ("channel", "agent_duration_rollups")},  # never asked
+    **{
+        f"scores by {grouping}": SCORES_SQL.format(
+            group=expression, filters=filtered("survey_rollups")
+        )
+        for grouping, expression in GROUP_EXPRESSIONS.items()
+    },
+    **{
+        f"kpis by {grouping}": kpi_sql(KPI_SQL, grouping, "day", filtered("ticket_rollups"))
+        for grouping in GROUP_KEYS
+    },
+    **{
+        f"{table} by {grouping}": kpi_sql(
+            HISTOGRAM_SQL, grouping, "period", filtered("histograms"), table
+        )
+        for grouping in GROUP_KEYS
+        for table in ("duration_rollups", "agent_duration_rollups")
+        if (grouping, table) != ("channel", "agent_duration_rollups")
+    },  # never asked
     "agents": kpi_sql(AGENTS_SQL, None, "day", filtered("ticket_rollups")),
-    "responses": RESPONSES_SQL.format(filters=filtered("invitations"), low="", comment="",
-                                      limit="LIMIT 200"),
+    "responses": RESPONSES_SQL.format(
+        filters=filtered("invitations"), low="", comment="", limit="LIMIT 200"
+    ),
     "scorecards": SCORECARD_SQL,
 }
 
@@ -50,8 +86,7 @@ def test_report_queries_use_indexes(db, name):
     plan = [row["detail"] for row in db.query("EXPLAIN QUERY PLAN " + QUERIES[name], PARAMS)]
     scans = [step for step in plan if re.match(rf"SCAN ({'|'.join(TABLES)})\b", step)]
     assert scans == [], plan
-    assert any(re.search(r"USING (COVERING )?INDEX|USING PRIMARY KEY", step)
-               for step in plan), plan
+    assert any(re.search(r"USING (COVERING )?INDEX|USING PRIMARY KEY", step) for step in plan), plan
 
 
 def test_filters_bind_their_values_as_parameters():
@@ -61,6 +96,5 @@ def test_filters_bind_their_values_as_parameters():
 
 
 def test_the_responses_query_names_every_download_column(db):
-    row_keys = [column[0] for column in db.execute(
-        QUERIES["responses"], PARAMS).description]
+    row_keys = [column[0] for column in db.execute(QUERIES["responses"], PARAMS).description]
     assert tuple(row_keys) == RESPONSE_FIELDS

@@ -12,20 +12,41 @@ from surveys.scores import RESPONSE_FIELDS, ROW_FIELDS, default_from
 from surveys.tickets import Closure, record_closure
 
 
-def add_answer(db, config, ticket_ref, closed_at, answers=None, agent="ayu@example.com",
-               team="Billing", channel="email", sent=True):
+def add_answer(
+    db,
+    config,
+    ticket_ref,
+    closed_at,
+    answers=None,
+    agent="ayu@example.com",
+    team="Billing",
+    channel="email",
+    sent=True,
+):
     """A closure whose invitation was sent and (if answers) answered."""
-    result, _ = record_closure(db, Closure(
-        ticket_ref=ticket_ref, closed_at=closed_at, customer_email=f"{ticket_ref}@example.com",
-        agent_email=agent, team=team, channel=channel), config)
+    result, _ = record_closure(
+        db,
+        Closure(
+            ticket_ref=ticket_ref,
+            closed_at=closed_at,
+            customer_email=f"{ticket_ref}@example.com",
+            agent_email=agent,
+            team=team,
+            channel=channel,
+        ),
+        config,
+    )
     invitation_id = result["invitation"]["id"]
     if sent:
-        db.execute("UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ?",
-                   [clock.to_iso(closed_at), invitation_id])
+        db.execute(
+            "UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ?",
+            [clock.to_iso(closed_at), invitation_id],
+        )
     if answers:
         now = clock.to_iso(closed_at)
-        db["responses"].insert(dict(invitation_id=invitation_id, created_at=now,
-                                    updated_at=now, **answers))
+        db["responses"].insert(
+            dict(invitation_id=invitation_id, created_at=now, updated_at=now, **answers)
+        )
 
 
 @pytest.fixture
@@ -36,14 +57,38 @@ def scored(app, db):
     octo = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
     add_answer(db, config, "A1", nov, {"csat": 5, "ces": 7, "nps": 10})
     add_answer(db, config, "A2", nov, {"csat": 4, "ces": 5, "nps": 8})
-    add_answer(db, config, "A3", octo, {"csat": 2, "nps": 3})          # CES skipped
-    add_answer(db, config, "A4", octo)                                  # sent, not answered
-    add_answer(db, config, "B1", nov, {"csat": 1, "ces": 2, "nps": 0},
-               agent="budi@example.com", team="Technical", channel="chat")
-    add_answer(db, config, "B2", nov, {"comment": "only words"},
-               agent="budi@example.com", team="Technical", channel="chat")
-    add_answer(db, config, "B3", nov, agent="budi@example.com", team="Technical",
-               channel="chat", sent=False)                               # still scheduled
+    add_answer(db, config, "A3", octo, {"csat": 2, "nps": 3})  # CES skipped
+    add_answer(db, config, "A4", octo)  # sent, not answered
+    add_answer(
+        db,
+        config,
+        "B1",
+        nov,
+        {"csat": 1, "ces": 2, "nps": 0},
+        agent="budi@example.com",
+        team="Technical",
+        channel="chat",
+    )
+    add_answer(
+        db,
+        config,
+        "B2",
+        nov,
+        {"comment": "only words"},
+        agent="budi@example.com",
+        team="Technical",
+        channel="chat",
+    )
+    add_answer(
+        db,
+        config,
+        "B3",
+        nov,
+        agent="budi@example.com",
+        team="Technical",
+        channel="chat",
+        sent=False,
+    )  # still scheduled
     return db
 
 
@@ -64,25 +109,35 @@ def test_overall_scores_follow_the_spec_formulas(manager_client, scored):
     assert overall["response_rate"] == 83.3
     assert (overall["csat_n"], overall["csat_pct"], overall["csat_mean"]) == (4, 50.0, 3.0)
     assert (overall["ces_n"], overall["ces_mean"], overall["ces_agree_pct"]) == (3, 4.67, 66.7)
-    assert (overall["nps_n"], overall["promoters"], overall["passives"],
-            overall["detractors"]) == (4, 1, 1, 2)
+    assert (overall["nps_n"], overall["promoters"], overall["passives"], overall["detractors"]) == (
+        4,
+        1,
+        1,
+        2,
+    )
     assert overall["nps"] == -25.0
     assert overall["csat_low"] < 50.0 < overall["csat_high"]
     assert overall["nps_low"] < -25.0 < overall["nps_high"]
 
 
-@pytest.mark.parametrize(("group_by", "expected"), [
-    ("agent", {"ayu@example.com": (4, 3, 100.0 * 2 / 3), "budi@example.com": (2, 2, 0.0)}),
-    ("team", {"Billing": (4, 3, 100.0 * 2 / 3), "Technical": (2, 2, 0.0)}),
-    ("channel", {"email": (4, 3, 100.0 * 2 / 3), "chat": (2, 2, 0.0)}),
-    ("month", {"2026-10": (2, 1, 0.0), "2026-11": (4, 4, 100.0 * 2 / 3)}),
-])
+@pytest.mark.parametrize(
+    ("group_by", "expected"),
+    [
+        ("agent", {"ayu@example.com": (4, 3, 100.0 * 2 / 3), "budi@example.com": (2, 2, 0.0)}),
+        ("team", {"Billing": (4, 3, 100.0 * 2 / 3), "Technical": (2, 2, 0.0)}),
+        ("channel", {"email": (4, 3, 100.0 * 2 / 3), "chat": (2, 2, 0.0)}),
+        ("month", {"2026-10": (2, 1, 0.0), "2026-11": (4, 4, 100.0 * 2 / 3)}),
+    ],
+)
 def test_grouped_scores(manager_client, scored, group_by, expected):
     body = scores(manager_client, f"from=2026-10-01&to=2026-11-30&group_by={group_by}")
-    got = {row["group"]: (row["invitations_sent"], row["responses"], row["csat_pct"])
-           for row in body["groups"]}
-    assert got == {name: (sent, answered, round(pct, 1))
-                   for name, (sent, answered, pct) in expected.items()}
+    got = {
+        row["group"]: (row["invitations_sent"], row["responses"], row["csat_pct"])
+        for row in body["groups"]
+    }
+    assert got == {
+        name: (sent, answered, round(pct, 1)) for name, (sent, answered, pct) in expected.items()
+    }
     assert body["overall"]["responses"] == 5
 
 
@@ -98,8 +153,9 @@ def test_days_are_read_in_the_business_time_zone(make_app, db, api_headers):
     app = make_app(TIMEZONE="Asia/Jakarta")
     # 23:30 UTC on 31 October is 06:30 on 1 November in Jakarta.
     add_answer(db, app.config, "J1", datetime(2026, 10, 31, 23, 30, tzinfo=UTC), {"csat": 5})
-    body = scores(app.test_client(), "from=2026-11-01&to=2026-11-01&group_by=month",
-                  headers=api_headers)
+    body = scores(
+        app.test_client(), "from=2026-11-01&to=2026-11-01&group_by=month", headers=api_headers
+    )
     assert [row["group"] for row in body["groups"]] == ["2026-11"]
 
 
@@ -123,19 +179,22 @@ def test_reports_refuse_strangers_and_staff(client, staff_client, path):
     assert staff.status_code == 403
 
 
-@pytest.mark.parametrize(("query", "field"), [
-    ("from=2026-11-31", "from"),
-    ("from=yesterday", "from"),
-    ("to=20261130", "to"),
-    ("from=2026-11-30&to=2026-11-01", "from"),
-    ("group_by=customer", "group_by"),
-    ("group_by=agent;DROP TABLE responses", "group_by"),
-    ("to=0001-01-15", "to"),
-    ("from=0000-01-01", "from"),
-    ("to=9999-12-31", "to"),
-    ("from=2026-W47-1", "from"),
-    ("from=%D9%A2%D9%A0%D9%A2%D9%A6-11-01", "from"),
-])
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2026-11-31", "from"),
+        ("from=yesterday", "from"),
+        ("to=20261130", "to"),
+        ("from=2026-11-30&to=2026-11-01", "from"),
+        ("group_by=customer", "group_by"),
+        ("group_by=agent;DROP TABLE responses", "group_by"),
+        ("to=0001-01-15", "to"),
+        ("from=0000-01-01", "from"),
+        ("to=9999-12-31", "to"),
+        ("from=2026-W47-1", "from"),
+        ("from=%D9%A2%D9%A0%D9%A2%D9%A6-11-01", "from"),
+    ],
+)
 def test_bad_report_parameters_are_422(manager_client, db, query, field):
     response = manager_client.get(f"/api/v1/scores?{query}")
     assert response.status_code == 422
@@ -151,9 +210,14 @@ def test_default_range_is_a_year_of_months_to_today(manager_client):
     assert body["from"] == default_from(today).isoformat()
 
 
-@pytest.mark.parametrize(("to_day", "from_day"), [
-    ("2026-11-23", "2025-12-01"), ("2026-01-31", "2025-02-01"), ("2026-12-01", "2026-01-01"),
-])
+@pytest.mark.parametrize(
+    ("to_day", "from_day"),
+    [
+        ("2026-11-23", "2025-12-01"),
+        ("2026-01-31", "2025-02-01"),
+        ("2026-12-01", "2026-01-01"),
+    ],
+)
 def test_default_from(to_day, from_day):
     assert default_from(clock.parse_day(to_day)).isoformat() == from_day
 
@@ -165,8 +229,9 @@ def test_csv_answers_machines_in_json(client, db):
 
 
 def test_csv_has_the_spec_columns_and_one_row_per_group(manager_client, scored):
-    response = manager_client.get("/reports/summary.csv?from=2026-10-01&to=2026-11-30"
-                                  "&group_by=team")
+    response = manager_client.get(
+        "/reports/summary.csv?from=2026-10-01&to=2026-11-30&group_by=team"
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -185,13 +250,12 @@ def test_csv_leaves_empty_cells_where_n_is_zero(manager_client, scored):
     assert values["csat_pct"] == "" and values["nps"] == "" and values["csat_n"] == "0"
 
 
-@pytest.mark.parametrize("team", ["=HYPERLINK(\"http://x\")", "+1+1", "-2", "@SUM(A1)",
-                                  "\tTab"])
+@pytest.mark.parametrize("team", ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tTab"])
 def test_csv_neutralises_cells_a_spreadsheet_would_run(manager_client, db, app, team):
-    add_answer(db, app.config, "X1", datetime(2026, 11, 10, tzinfo=UTC), {"csat": 5},
-               team=team)
-    response = manager_client.get("/reports/summary.csv?from=2026-11-01&to=2026-11-30"
-                                  "&group_by=team")
+    add_answer(db, app.config, "X1", datetime(2026, 11, 10, tzinfo=UTC), {"csat": 5}, team=team)
+    response = manager_client.get(
+        "/reports/summary.csv?from=2026-11-01&to=2026-11-30&group_by=team"
+    )
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
     assert rows[1][0] == "'" + team
 
@@ -204,11 +268,10 @@ def test_dashboard_shows_scores_and_marks_too_few(manager_client, scored):
     # MIN_N is 5 and no group reaches it: each score with answers is marked, overall too
     # (CSAT 4, CES 3, NPS 4 overall; per agent CSAT 3+1, CES 2+1, NPS 2+1).
     assert html.count('<span class="badge">too few</span>') == 3 + 6
-    assert "50.0%" in html    # overall CSAT
+    assert "50.0%" in html  # overall CSAT
     csat_tile = html.split("<h2>CSAT</h2>")[1].split("</div>")[0]
     assert "at least 85.0%" in csat_tile and "✗ not met" in csat_tile
-    assert ("/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent"
-            in html)
+    assert "/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent" in html
 
 
 def test_dashboard_sends_signed_out_visitors_to_sign_in(client):
@@ -221,14 +284,17 @@ def test_dashboard_is_403_for_staff(staff_client):
     assert staff_client.get("/reports").status_code == 403
 
 
-@pytest.mark.parametrize(("query", "responses"), [
-    ("agent=budi@example.com", 2),
-    ("team=Billing", 3),
-    ("team=Billing&team=Technical", 5),
-    ("channel=chat&agent=budi@example.com", 2),
-    ("channel=chat&agent=ayu@example.com", 0),
-    ("team=Nobody", 0),
-])
+@pytest.mark.parametrize(
+    ("query", "responses"),
+    [
+        ("agent=budi@example.com", 2),
+        ("team=Billing", 3),
+        ("team=Billing&team=Technical", 5),
+        ("channel=chat&agent=budi@example.com", 2),
+        ("channel=chat&agent=ayu@example.com", 0),
+        ("team=Nobody", 0),
+    ],
+)
 def test_filters_narrow_every_report(manager_client, scored, query, responses):
     base = "from=2026-10-01&to=2026-11-30&" + query
     assert scores(manager_client, base)["overall"]["responses"] == responses
@@ -251,8 +317,9 @@ def test_too_many_filter_values_are_refused(manager_client):
 def test_summary_as_excel(manager_client, scored):
     from openpyxl import load_workbook
 
-    response = manager_client.get("/reports/summary.xlsx?from=2026-10-01&to=2026-11-30"
-                                  "&group_by=team")
+    response = manager_client.get(
+        "/reports/summary.xlsx?from=2026-10-01&to=2026-11-30&group_by=team"
+    )
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
     sheet = load_workbook(io.BytesIO(response.get_data())).active
@@ -265,27 +332,40 @@ def test_summary_as_excel(manager_client, scored):
 def test_every_response_as_csv_and_excel(manager_client, scored, db, app):
     from openpyxl import load_workbook
 
-    add_answer(db, app.config, "X1", datetime(2026, 11, 12, tzinfo=UTC),
-               {"csat": 2, "comment": "=HYPERLINK(\"http://evil\")"})
+    add_answer(
+        db,
+        app.config,
+        "X1",
+        datetime(2026, 11, 12, tzinfo=UTC),
+        {"csat": 2, "comment": '=HYPERLINK("http://evil")'},
+    )
     query = "from=2026-10-01&to=2026-11-30"
-    csv_rows = list(csv.DictReader(io.StringIO(manager_client.get(
-        f"/reports/responses.csv?{query}").get_data(as_text=True))))
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(
+                manager_client.get(f"/reports/responses.csv?{query}").get_data(as_text=True)
+            )
+        )
+    )
     assert len(csv_rows) == 6
     assert csv_rows[0]["ticket_id"] == "X1"
-    assert csv_rows[0]["comment"] == "'=HYPERLINK(\"http://evil\")"
+    assert csv_rows[0]["comment"] == '\'=HYPERLINK("http://evil")'
     assert {row["ticket_id"] for row in csv_rows} == {"A1", "A2", "A3", "B1", "B2", "X1"}
-    workbook = load_workbook(io.BytesIO(manager_client.get(
-        f"/reports/responses.xlsx?{query}").get_data()))
+    workbook = load_workbook(
+        io.BytesIO(manager_client.get(f"/reports/responses.xlsx?{query}").get_data())
+    )
     rows = list(workbook.active.iter_rows(values_only=True))
     assert len(rows) == 7
-    assert rows[1][RESPONSE_FIELDS.index("comment")] == "'=HYPERLINK(\"http://evil\")"
-    assert workbook.active.cell(row=2, column=RESPONSE_FIELDS.index("comment") + 1
-                                ).data_type == "s"   # a string, not a formula
+    assert rows[1][RESPONSE_FIELDS.index("comment")] == '\'=HYPERLINK("http://evil")'
+    assert (
+        workbook.active.cell(row=2, column=RESPONSE_FIELDS.index("comment") + 1).data_type == "s"
+    )  # a string, not a formula
 
 
 def test_low_ratings_page_lists_only_low_ratings(manager_client, scored):
     html = manager_client.get("/reports/comments?from=2026-10-01&to=2026-11-30").get_data(
-        as_text=True)
+        as_text=True
+    )
     # A3 (CSAT 2, NPS 3) and B1 (CSAT 1) are low; A1, A2 and the comment-only B2 are not.
     assert "<td>A3</td>" in html and "<td>B1</td>" in html
     assert "<td>A1</td>" not in html and "<td>A2</td>" not in html
@@ -293,26 +373,39 @@ def test_low_ratings_page_lists_only_low_ratings(manager_client, scored):
 
 
 def test_low_ratings_with_comments_only(manager_client, scored, db, app):
-    add_answer(db, app.config, "C1", datetime(2026, 11, 12, tzinfo=UTC),
-               {"nps": 2, "comment": "Never again <b>ever</b>"})
-    html = manager_client.get("/reports/comments?from=2026-10-01&to=2026-11-30"
-                              "&with_comment=1").get_data(as_text=True)
+    add_answer(
+        db,
+        app.config,
+        "C1",
+        datetime(2026, 11, 12, tzinfo=UTC),
+        {"nps": 2, "comment": "Never again <b>ever</b>"},
+    )
+    html = manager_client.get(
+        "/reports/comments?from=2026-10-01&to=2026-11-30&with_comment=1"
+    ).get_data(as_text=True)
     assert "<td>C1</td>" in html and "<td>A3</td>" not in html
     assert "Never again &lt;b&gt;ever&lt;/b&gt;" in html
 
 
-@pytest.mark.parametrize(("rows", "ranked", "unranked"), [
-    # Lucky 3 of 3 (lower bound 43.9) ranks below a steady 45 of 50 (lower bound 78.6).
-    ([("lucky", 3, 100.0, 43.9), ("steady", 50, 90.0, 78.6)], ["steady"], ["lucky"]),
-    ([("a", 20, 80.0, 58.4), ("b", 20, 80.0, 58.4), ("c", 30, 80.0, 62.7)],
-     ["c", "a", "b"], []),
-    ([], [], []),
-])
+@pytest.mark.parametrize(
+    ("rows", "ranked", "unranked"),
+    [
+        # Lucky 3 of 3 (lower bound 43.9) ranks below a steady 45 of 50 (lower bound 78.6).
+        ([("lucky", 3, 100.0, 43.9), ("steady", 50, 90.0, 78.6)], ["steady"], ["lucky"]),
+        (
+            [("a", 20, 80.0, 58.4), ("b", 20, 80.0, 58.4), ("c", 30, 80.0, 62.7)],
+            ["c", "a", "b"],
+            [],
+        ),
+        ([], [], []),
+    ],
+)
 def test_leaderboard_ranks_by_the_lower_bound(rows, ranked, unranked):
     from surveys.reports import rank_groups
 
-    groups = [{"group": name, "csat_n": n, "csat_pct": pct, "csat_low": low}
-              for name, n, pct, low in rows]
+    groups = [
+        {"group": name, "csat_n": n, "csat_pct": pct, "csat_low": low} for name, n, pct, low in rows
+    ]
     got_ranked, got_unranked = rank_groups(groups, min_n=10)
     assert [row["group"] for row in got_ranked] == ranked
     assert [row["group"] for row in got_unranked] == unranked
@@ -324,10 +417,9 @@ def test_leaderboard_page(make_app, db, manager_client, scored):
     from conftest import MANAGER_EMAIL, sign_in
 
     sign_in(client, MANAGER_EMAIL)
-    html = client.get("/reports/leaderboard?from=2026-10-01&to=2026-11-30").get_data(
-        as_text=True)
+    html = client.get("/reports/leaderboard?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
     # ayu has 3 CSAT answers (ranked), budi 1 (not ranked yet).
-    assert "<td>1</td><th scope=\"row\">ayu@example.com</th>" in html
+    assert '<td>1</td><th scope="row">ayu@example.com</th>' in html
     assert "budi@example.com (1)" in html
     response = client.get("/reports/leaderboard?group_by=month")
     assert response.status_code == 422
@@ -342,14 +434,16 @@ def test_charts_are_svg_drawn_on_the_server(manager_client, scored, name):
     assert svg.startswith("<svg") and "<script" not in svg
     assert "default-src 'none'" in response.headers["Content-Security-Policy"]
     if name != "distribution":
-        assert "2026-10" in svg and "2026-11" in svg   # one point per month
+        assert "2026-10" in svg and "2026-11" in svg  # one point per month
 
 
 def test_a_filter_changes_the_chart(manager_client, scored):
-    everyone = manager_client.get("/reports/charts/distribution.svg?from=2026-10-01"
-                                  "&to=2026-11-30").get_data(as_text=True)
-    billing = manager_client.get("/reports/charts/distribution.svg?from=2026-10-01"
-                                 "&to=2026-11-30&team=Billing").get_data(as_text=True)
+    everyone = manager_client.get(
+        "/reports/charts/distribution.svg?from=2026-10-01&to=2026-11-30"
+    ).get_data(as_text=True)
+    billing = manager_client.get(
+        "/reports/charts/distribution.svg?from=2026-10-01&to=2026-11-30&team=Billing"
+    ).get_data(as_text=True)
     strip_ids = lambda svg: re.sub(r"chart-[0-9a-f-]+", "", svg)  # noqa: E731
     assert strip_ids(everyone) != strip_ids(billing)
 

@@ -23,15 +23,23 @@ def user_id(db, email):
 def add_rating(db, rater, admin, scores, period=PERIOD, comment=None):
     if not db["users"].count_where("email = ?", [rater]):
         create_user(db, rater, PASSWORD, "staff")
-    db.execute("INSERT INTO ratings (rater_id, admin_id, period, speed, initiative, accuracy, "
-               "comment_speed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-               [user_id(db, rater), user_id(db, admin), period, *scores, comment, STAMP, STAMP])
+    db.execute(
+        "INSERT INTO ratings (rater_id, admin_id, period, speed, initiative, accuracy, "
+        "comment_speed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [user_id(db, rater), user_id(db, admin), period, *scores, comment, STAMP, STAMP],
+    )
 
 
 def add_deliverable(db, admin, deadline, submitted_on):
-    db["deliverables"].insert({"admin_id": user_id(db, admin), "title": "Report",
-                               "deadline": deadline, "submitted_on": submitted_on,
-                               "created_at": STAMP})
+    db["deliverables"].insert(
+        {
+            "admin_id": user_id(db, admin),
+            "title": "Report",
+            "deadline": deadline,
+            "submitted_on": submitted_on,
+            "created_at": STAMP,
+        }
+    )
 
 
 @pytest.fixture
@@ -47,20 +55,35 @@ def october(fitri):
     add_rating(db, "a@example.com", ADMIN, (5, 4, 3), comment="Zippy")
     add_rating(db, "b@example.com", ADMIN, (4, 4, 3), comment="Answers at once")
     add_rating(db, "c@example.com", ADMIN, (3, 4, 3))
-    db["incidents"].insert({"admin_id": user_id(db, ADMIN), "occurred_on": "2026-10-07",
-                            "description": "Letter sent to the wrong address",
-                            "severity": "medium", "created_at": STAMP})
-    add_deliverable(db, ADMIN, "2026-10-05", "2026-10-05")   # on time
-    add_deliverable(db, ADMIN, "2026-10-10", "2026-10-08")   # early
-    add_deliverable(db, ADMIN, "2026-10-20", "2026-10-20")   # on time
-    add_deliverable(db, ADMIN, "2026-10-25", "2026-10-28")   # late
+    db["incidents"].insert(
+        {
+            "admin_id": user_id(db, ADMIN),
+            "occurred_on": "2026-10-07",
+            "description": "Letter sent to the wrong address",
+            "severity": "medium",
+            "created_at": STAMP,
+        }
+    )
+    add_deliverable(db, ADMIN, "2026-10-05", "2026-10-05")  # on time
+    add_deliverable(db, ADMIN, "2026-10-10", "2026-10-08")  # early
+    add_deliverable(db, ADMIN, "2026-10-20", "2026-10-20")  # on time
+    add_deliverable(db, ADMIN, "2026-10-25", "2026-10-28")  # late
     return db
 
 
 EXPECTED_OCTOBER = {
-    "admin": ADMIN, "raters": 3, "speed_mean": 4.0, "initiative_mean": 4.0,
-    "accuracy_mean": 3.0, "speed_pct": 75.0, "initiative_pct": 75.0, "accuracy_pct": 50.0,
-    "overall_pct": 66.7, "incidents": 1, "deliverables_due": 4, "on_time": 3,
+    "admin": ADMIN,
+    "raters": 3,
+    "speed_mean": 4.0,
+    "initiative_mean": 4.0,
+    "accuracy_mean": 3.0,
+    "speed_pct": 75.0,
+    "initiative_pct": 75.0,
+    "accuracy_pct": 50.0,
+    "overall_pct": 66.7,
+    "incidents": 1,
+    "deliverables_due": 4,
+    "on_time": 3,
     "on_time_pct": 75.0,
 }
 
@@ -72,10 +95,10 @@ def test_admin_scores_api(manager_client, october):
     assert list(response.get_json()["admins"][0]) == list(ROW_FIELDS)
 
 
-def test_admin_scores_api_takes_a_key_and_refuses_strangers(client, october, api_headers,
-                                                            app):
-    assert client.get(f"/api/v1/admin-scores?period={PERIOD}",
-                      headers=api_headers).get_json()["admins"] == [EXPECTED_OCTOBER]
+def test_admin_scores_api_takes_a_key_and_refuses_strangers(client, october, api_headers, app):
+    assert client.get(f"/api/v1/admin-scores?period={PERIOD}", headers=api_headers).get_json()[
+        "admins"
+    ] == [EXPECTED_OCTOBER]
     assert app.test_client().get("/api/v1/admin-scores").status_code == 401
 
 
@@ -88,18 +111,29 @@ def test_admin_scores_api_refuses_a_bad_month(manager_client, period):
 
 def test_an_admin_with_nothing_recorded_is_listed_with_empty_figures(manager_client, fitri):
     [row] = manager_client.get("/api/v1/admin-scores?period=2026-09").get_json()["admins"]
-    assert row == {"admin": ADMIN, "raters": 0, "speed_mean": None, "initiative_mean": None,
-                   "accuracy_mean": None, "speed_pct": None, "initiative_pct": None,
-                   "accuracy_pct": None, "overall_pct": None, "incidents": 0,
-                   "deliverables_due": 0, "on_time": 0, "on_time_pct": None}
+    assert row == {
+        "admin": ADMIN,
+        "raters": 0,
+        "speed_mean": None,
+        "initiative_mean": None,
+        "accuracy_mean": None,
+        "speed_pct": None,
+        "initiative_pct": None,
+        "accuracy_pct": None,
+        "overall_pct": None,
+        "incidents": 0,
+        "deliverables_due": 0,
+        "on_time": 0,
+        "on_time_pct": None,
+    }
 
 
 def test_a_deliverable_not_yet_due_does_not_count(manager_client, fitri):
     this_month = clock.current_period("UTC")
     future = clock.add_days(clock.today("UTC"), 40).isoformat()
     past = clock.add_days(clock.today("UTC"), -40).isoformat()
-    add_deliverable(fitri, ADMIN, future, None)         # not due yet
-    add_deliverable(fitri, ADMIN, past, None)           # overdue: due, not on time
+    add_deliverable(fitri, ADMIN, future, None)  # not due yet
+    add_deliverable(fitri, ADMIN, past, None)  # overdue: due, not on time
     for period in {this_month, future[:7], past[:7]}:
         rows = manager_client.get(f"/api/v1/admin-scores?period={period}").get_json()["admins"]
         due = rows[0]["deliverables_due"]
@@ -108,8 +142,11 @@ def test_a_deliverable_not_yet_due_does_not_count(manager_client, fitri):
 
 def test_weights_are_configurable(make_app, october, api_headers):
     app = make_app(RATING_WEIGHTS={"speed": 2, "initiative": 1, "accuracy": 1})
-    [row] = app.test_client().get(f"/api/v1/admin-scores?period={PERIOD}",
-                                  headers=api_headers).get_json()["admins"]
+    [row] = (
+        app.test_client()
+        .get(f"/api/v1/admin-scores?period={PERIOD}", headers=api_headers)
+        .get_json()["admins"]
+    )
     assert row["overall_pct"] == 68.8  # (2 × 75 + 75 + 50) ÷ 4
 
 
@@ -117,8 +154,8 @@ def test_overview_shows_each_figure_beside_its_target(manager_client, october):
     html = manager_client.get(f"/scorecards?period={PERIOD}").get_data(as_text=True)
     assert ADMIN in html
     # Targets: 75 % per dimension and overall, 0 incidents, 90 % on time.
-    assert html.count("✓ met") == 2          # speed 75, initiative 75
-    assert html.count("✗ not met") == 4      # accuracy 50, overall 66.7, 1 incident, 75 % on time
+    assert html.count("✓ met") == 2  # speed 75, initiative 75
+    assert html.count("✗ not met") == 4  # accuracy 50, overall 66.7, 1 incident, 75 % on time
 
 
 def test_overview_csv(manager_client, october):
@@ -177,8 +214,9 @@ def test_the_threshold_is_configurable(make_app, client, october):
     app = make_app(ANONYMITY_MIN_RATERS=4)
     browser = app.test_client()
     sign_in(browser, ADMIN)
-    assert "at least 4 different people" in browser.get(
-        f"/my-scorecard?period={PERIOD}").get_data(as_text=True)
+    assert "at least 4 different people" in browser.get(f"/my-scorecard?period={PERIOD}").get_data(
+        as_text=True
+    )
 
 
 def test_staff_who_are_not_admins_have_no_scorecard(staff_client):
@@ -187,92 +225,162 @@ def test_staff_who_are_not_admins_have_no_scorecard(staff_client):
 
 def test_recording_an_incident_and_a_deliverable(manager_client, fitri):
     page = manager_client.get("/incidents").get_data(as_text=True)
-    response = manager_client.post("/incidents", data={
-        "csrf_token": csrf_token(page), "admin": ADMIN, "occurred_on": "2026-10-07",
-        "description": "Letter sent to the wrong address", "severity": "high"})
+    response = manager_client.post(
+        "/incidents",
+        data={
+            "csrf_token": csrf_token(page),
+            "admin": ADMIN,
+            "occurred_on": "2026-10-07",
+            "description": "Letter sent to the wrong address",
+            "severity": "high",
+        },
+    )
     assert response.status_code == 302
     assert response.headers["Location"] == "/incidents?period=2026-10"
     [incident] = fitri["incidents"].rows
     assert (incident["occurred_on"], incident["severity"]) == ("2026-10-07", "high")
 
     page = manager_client.get("/deliverables").get_data(as_text=True)
-    response = manager_client.post("/deliverables", data={
-        "csrf_token": csrf_token(page), "admin": ADMIN, "title": "Payroll",
-        "deadline": "2026-10-10", "submitted_on": ""})
+    response = manager_client.post(
+        "/deliverables",
+        data={
+            "csrf_token": csrf_token(page),
+            "admin": ADMIN,
+            "title": "Payroll",
+            "deadline": "2026-10-10",
+            "submitted_on": "",
+        },
+    )
     assert response.status_code == 302
     [deliverable] = fitri["deliverables"].rows
     assert (deliverable["title"], deliverable["submitted_on"]) == ("Payroll", None)
 
     page = manager_client.get("/deliverables?period=2026-10").get_data(as_text=True)
-    response = manager_client.post(f"/deliverables/{deliverable['id']}/submitted",
-                                   data={"csrf_token": csrf_token(page)})
+    response = manager_client.post(
+        f"/deliverables/{deliverable['id']}/submitted", data={"csrf_token": csrf_token(page)}
+    )
     assert response.status_code == 302
-    assert fitri["deliverables"].get(deliverable["id"])["submitted_on"] == \
-        clock.today("UTC").isoformat()
+    assert (
+        fitri["deliverables"].get(deliverable["id"])["submitted_on"]
+        == clock.today("UTC").isoformat()
+    )
 
 
-@pytest.mark.parametrize("changes", [
-    {"admin": "nobody@example.com"}, {"occurred_on": "yesterday"}, {"description": ""},
-    {"severity": "apocalyptic"}, {"description": "x" * 2001},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"admin": "nobody@example.com"},
+        {"occurred_on": "yesterday"},
+        {"description": ""},
+        {"severity": "apocalyptic"},
+        {"description": "x" * 2001},
+    ],
+)
 def test_bad_incidents_are_refused(manager_client, fitri, changes):
     page = manager_client.get("/incidents").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "admin": ADMIN, "occurred_on": "2026-10-07",
-            "description": "Wrong address", "severity": "low", **changes}
+    data = {
+        "csrf_token": csrf_token(page),
+        "admin": ADMIN,
+        "occurred_on": "2026-10-07",
+        "description": "Wrong address",
+        "severity": "low",
+        **changes,
+    }
     assert manager_client.post("/incidents", data=data).status_code == 422
     assert fitri["incidents"].count == 0
 
 
 def test_closing_and_reopening_a_month(manager_client, fitri):
     page = manager_client.get("/periods").get_data(as_text=True)
-    closed = manager_client.post(f"/periods/{PERIOD}/close",
-                                 data={"csrf_token": csrf_token(page)})
+    closed = manager_client.post(f"/periods/{PERIOD}/close", data={"csrf_token": csrf_token(page)})
     assert closed.status_code == 302
     assert [row["period"] for row in fitri["closed_periods"].rows] == [PERIOD]
-    assert manager_client.post(f"/periods/{PERIOD}/reopen",
-                               data={"csrf_token": csrf_token(page)}).status_code == 302
+    assert (
+        manager_client.post(
+            f"/periods/{PERIOD}/reopen", data={"csrf_token": csrf_token(page)}
+        ).status_code
+        == 302
+    )
     assert fitri["closed_periods"].count == 0
-    assert manager_client.post("/periods/2026-13/close",
-                               data={"csrf_token": csrf_token(page)}).status_code == 404
+    assert (
+        manager_client.post(
+            "/periods/2026-13/close", data={"csrf_token": csrf_token(page)}
+        ).status_code
+        == 404
+    )
     assert manager_client.post(f"/periods/{PERIOD}/close").status_code == 400
 
 
 def test_closing_a_month_keeps_its_figures(manager_client, october):
-    october.execute("INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)",
-                    [PERIOD, clock.to_iso(clock.now() - timedelta(days=1))])
+    october.execute(
+        "INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)",
+        [PERIOD, clock.to_iso(clock.now() - timedelta(days=1))],
+    )
     [row] = manager_client.get(f"/api/v1/admin-scores?period={PERIOD}").get_json()["admins"]
     assert row == EXPECTED_OCTOBER
 
 
-@pytest.mark.parametrize("changes", [
-    {"title": "   "}, {"title": "a\x01b"}, {"title": "a\u202eb"}, {"title": "x" * 201},
-    {"deadline": "0001-01-01"}, {"deadline": "3000-01-01"}, {"deadline": "2026-02-30"},
-    {"submitted_on": "2999-01-01"}, {"submitted_on": "1999-12-31"},
-    {"admin": "nobody@example.com"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"title": "   "},
+        {"title": "a\x01b"},
+        {"title": "a\u202eb"},
+        {"title": "x" * 201},
+        {"deadline": "0001-01-01"},
+        {"deadline": "3000-01-01"},
+        {"deadline": "2026-02-30"},
+        {"submitted_on": "2999-01-01"},
+        {"submitted_on": "1999-12-31"},
+        {"admin": "nobody@example.com"},
+    ],
+)
 def test_bad_deliverables_are_refused(manager_client, fitri, changes):
     page = manager_client.get("/deliverables").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "admin": ADMIN, "title": "Payroll",
-            "deadline": "2026-10-10", "submitted_on": "", **changes}
+    data = {
+        "csrf_token": csrf_token(page),
+        "admin": ADMIN,
+        "title": "Payroll",
+        "deadline": "2026-10-10",
+        "submitted_on": "",
+        **changes,
+    }
     assert manager_client.post("/deliverables", data=data).status_code == 422
     assert fitri["deliverables"].count == 0
 
 
-@pytest.mark.parametrize("changes", [
-    {"description": "   "}, {"occurred_on": "1999-12-31"}, {"occurred_on": "2999-01-01"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"description": "   "},
+        {"occurred_on": "1999-12-31"},
+        {"occurred_on": "2999-01-01"},
+    ],
+)
 def test_incidents_need_text_and_a_past_date(manager_client, fitri, changes):
     page = manager_client.get("/incidents").get_data(as_text=True)
-    data = {"csrf_token": csrf_token(page), "admin": ADMIN, "occurred_on": "2026-10-07",
-            "description": "Wrong address", "severity": "low", **changes}
+    data = {
+        "csrf_token": csrf_token(page),
+        "admin": ADMIN,
+        "occurred_on": "2026-10-07",
+        "description": "Wrong address",
+        "severity": "low",
+        **changes,
+    }
     assert manager_client.post("/incidents", data=data).status_code == 422
     assert fitri["incidents"].count == 0
 
 
-@pytest.mark.parametrize("path", [
-    "/scorecards/99999999999999999999999", "/scorecards/9223372036854775808",
-    "/scorecards/\uff11", "/people/99999999999999999999", "/people/\uff11",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/scorecards/99999999999999999999999",
+        "/scorecards/9223372036854775808",
+        "/scorecards/\uff11",
+        "/people/99999999999999999999",
+        "/people/\uff11",
+    ],
+)
 def test_ids_that_are_not_row_ids_are_404(manager_client, path):
     assert manager_client.get(path).status_code == 404
 

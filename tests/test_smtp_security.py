@@ -30,8 +30,11 @@ def server_context(authority):
 
 def check_login(server, session, envelope, mechanism, auth_data):
     valid = (auth_data.login, auth_data.password) == (USERNAME.encode(), PASSWORD.encode())
-    return AuthResult(success=valid, handled=False,
-                      message=None if valid else "535 5.7.8 Authentication credentials invalid")
+    return AuthResult(
+        success=valid,
+        handled=False,
+        message=None if valid else "535 5.7.8 Authentication credentials invalid",
+    )
 
 
 def start(controller):
@@ -55,26 +58,41 @@ def app_for(make_app, db, api_headers):
 def starttls_server(certificate_authority):
     """A server that insists on STARTTLS and a login before mail."""
     handler = RecordingHandler()
-    controller = start(Controller(
-        handler, hostname="127.0.0.1", port=free_port(),
-        tls_context=server_context(certificate_authority), require_starttls=True,
-        authenticator=check_login, auth_require_tls=True))
+    controller = start(
+        Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=free_port(),
+            tls_context=server_context(certificate_authority),
+            require_starttls=True,
+            authenticator=check_login,
+            auth_require_tls=True,
+        )
+    )
     yield controller, handler
     controller.stop()
 
 
 def test_starttls_with_login(app_for, starttls_server):
     controller, handler = starttls_server
-    app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
-                      SMTP_USERNAME=USERNAME, SMTP_PASSWORD=PASSWORD)
+    app, db = app_for(
+        SMTP_PORT=controller.port,
+        SMTP_SECURITY="starttls",
+        SMTP_USERNAME=USERNAME,
+        SMTP_PASSWORD=PASSWORD,
+    )
     assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
     assert [envelope.rcpt_tos for envelope in handler.messages] == [["customer@example.com"]]
 
 
 def test_wrong_smtp_password_is_retried_not_given_up(app_for, starttls_server):
     controller, handler = starttls_server
-    app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls",
-                      SMTP_USERNAME=USERNAME, SMTP_PASSWORD="wrong")
+    app, db = app_for(
+        SMTP_PORT=controller.port,
+        SMTP_SECURITY="starttls",
+        SMTP_USERNAME=USERNAME,
+        SMTP_PASSWORD="wrong",
+    )
     assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
     row = next(db["outbox"].rows)
     assert row["status"] == "pending" and "SMTP login refused: 535" in row["last_error"]
@@ -85,8 +103,15 @@ def test_starttls_refuses_a_server_it_cannot_verify(app_for, tmp_path, monkeypat
     untrusted = trustme.CA()  # the server's certificate is signed by a CA Puas does not trust
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nothing-trusted.pem"))
     handler = RecordingHandler()
-    controller = start(Controller(handler, hostname="127.0.0.1", port=free_port(),
-                                  tls_context=server_context(untrusted), require_starttls=True))
+    controller = start(
+        Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=free_port(),
+            tls_context=server_context(untrusted),
+            require_starttls=True,
+        )
+    )
     try:
         app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls")
         assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
@@ -98,8 +123,14 @@ def test_starttls_refuses_a_server_it_cannot_verify(app_for, tmp_path, monkeypat
 
 def test_implicit_tls(app_for, certificate_authority):
     handler = RecordingHandler()
-    controller = start(Controller(handler, hostname="127.0.0.1", port=free_port(),
-                                  ssl_context=server_context(certificate_authority)))
+    controller = start(
+        Controller(
+            handler,
+            hostname="127.0.0.1",
+            port=free_port(),
+            ssl_context=server_context(certificate_authority),
+        )
+    )
     try:
         app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="ssl")
         assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}

@@ -17,8 +17,10 @@ def token(app, client, api_headers):
 
 
 def responses(db):
-    return [(row["csat"], row["ces"], row["nps"], row["comment"])
-            for row in db.query("SELECT * FROM responses ORDER BY id")]
+    return [
+        (row["csat"], row["ces"], row["nps"], row["comment"])
+        for row in db.query("SELECT * FROM responses ORDER BY id")
+    ]
 
 
 def submit(client, token, **answers):
@@ -98,19 +100,35 @@ def test_submitting_again_changes_the_answer(client, db, token):
 
 def test_every_link_of_an_invitation_answers_the_same_invitation(app, client, db, token):
     second_token = "B" * 43
-    db["survey_links"].insert({"token_hash": hash_token(second_token), "invitation_id": 1,
-                               "created_at": clock.to_iso(clock.now()),
-                               "expires_at": clock.to_iso(clock.now() + timedelta(days=1))})
+    db["survey_links"].insert(
+        {
+            "token_hash": hash_token(second_token),
+            "invitation_id": 1,
+            "created_at": clock.to_iso(clock.now()),
+            "expires_at": clock.to_iso(clock.now() + timedelta(days=1)),
+        }
+    )
     submit(client, token, csat=1)
     submit(client, second_token, csat=5)
     assert responses(db) == [(5, None, None, None)]
 
 
-@pytest.mark.parametrize("answers", [
-    {"csat": 0}, {"csat": 6}, {"csat": "abc"}, {"csat": "4.5"}, {"ces": 8}, {"ces": 0},
-    {"nps": 11}, {"nps": -1}, {"nps": "ten"}, {"csat": 4, "nps": 99},
-    {"csat": 4, "comment": "x" * 5001},
-])
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"csat": 0},
+        {"csat": 6},
+        {"csat": "abc"},
+        {"csat": "4.5"},
+        {"ces": 8},
+        {"ces": 0},
+        {"nps": 11},
+        {"nps": -1},
+        {"nps": "ten"},
+        {"csat": 4, "nps": 99},
+        {"csat": 4, "comment": "x" * 5001},
+    ],
+)
 def test_out_of_range_answers_are_refused_and_nothing_is_stored(client, db, token, answers):
     response = submit(client, token, **answers)
     assert response.status_code == 422
@@ -175,22 +193,26 @@ def test_a_page_left_open_for_a_day_can_still_be_submitted(client, db, token, mo
     import itsdangerous.timed
 
     real_now = time.time()
-    monkeypatch.setattr(itsdangerous.timed.TimestampSigner, "get_timestamp",
-                        lambda self: int(real_now + 86400))
+    monkeypatch.setattr(
+        itsdangerous.timed.TimestampSigner, "get_timestamp", lambda self: int(real_now + 86400)
+    )
     response = client.post(f"/s/{token}", data={"csat": "4", "csrf_token": form_token})
     assert response.status_code == 303
     assert responses(db) == [(4, None, None, None)]
 
 
-@pytest.mark.parametrize("path", [
-    "/s/" + "A" * 43,                 # well-formed but never issued
-    "/s/short",
-    "/s/" + "A" * 44,
-    "/s/" + "%00" * 10,
-    "/s/" + "A" * 42 + "%3C",
-    "/s/<script>alert(1)",
-    "/s/" + "x" * 5000,
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/s/" + "A" * 43,  # well-formed but never issued
+        "/s/short",
+        "/s/" + "A" * 44,
+        "/s/" + "%00" * 10,
+        "/s/" + "A" * 42 + "%3C",
+        "/s/<script>alert(1)",
+        "/s/" + "x" * 5000,
+    ],
+)
 def test_unknown_and_tampered_links_get_a_friendly_404(client, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -209,8 +231,9 @@ def test_a_tampered_copy_of_a_real_link_is_404(client, db, token):
 def test_an_expired_link_is_410_for_showing_and_submitting(client, db, token):
     page = client.get(f"/s/{token}")
     form_token = csrf_token(page.get_data(as_text=True))
-    db.execute("UPDATE survey_links SET expires_at = ?",
-               [clock.to_iso(clock.now() - timedelta(seconds=1))])
+    db.execute(
+        "UPDATE survey_links SET expires_at = ?", [clock.to_iso(clock.now() - timedelta(seconds=1))]
+    )
 
     shown = client.get(f"/s/{token}")
     submitted = client.post(f"/s/{token}", data={"csat": "5", "csrf_token": form_token})
@@ -237,14 +260,16 @@ def test_the_database_holds_only_the_hash_of_a_token(app, db, token):
     assert len(token) >= 43
 
 
-def test_survey_pages_keep_the_link_on_this_site_and_load_nothing_from_other_hosts(client,
-                                                                                   token):
+def test_survey_pages_keep_the_link_on_this_site_and_load_nothing_from_other_hosts(client, token):
     response = client.get(f"/s/{token}")
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     html = response.get_data(as_text=True)
-    assert "http://" not in html and "https://" not in html and "//" not in html.replace(
-        "<!doctype", "")
+    assert (
+        "http://" not in html
+        and "https://" not in html
+        and "//" not in html.replace("<!doctype", "")
+    )
 
 
 def test_survey_submits_over_https_with_the_same_origin_referrer(client, db, token):
@@ -252,8 +277,11 @@ def test_survey_submits_over_https_with_the_same_origin_referrer(client, db, tok
     # requires it on HTTPS.
     url = f"https://puas.test/s/{token}"
     page = client.get(url)
-    response = client.post(url, headers={"Referer": url}, data={
-        "csrf_token": csrf_token(page.get_data(as_text=True)), "csat": "5"})
+    response = client.post(
+        url,
+        headers={"Referer": url},
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "csat": "5"},
+    )
     assert response.status_code == 303
     assert responses(db) == [(5, None, None, None)]
 

@@ -18,8 +18,7 @@ def form_values(**changes):
 
 def save(client, **changes):
     page = client.get("/targets").get_data(as_text=True)
-    return client.post("/targets", data={"csrf_token": csrf_token(page),
-                                         **form_values(**changes)})
+    return client.post("/targets", data={"csrf_token": csrf_token(page), **form_values(**changes)})
 
 
 def test_defaults_until_a_manager_sets_them(app, db):
@@ -43,12 +42,21 @@ def test_a_manager_sets_targets(manager_client, app, db):
     assert body["overall"]["frt_target_h"] == 12.5
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("csat_pct", 101), ("csat_pct", -1), ("nps", 101), ("ces_mean", 0.5), ("frt_hours", 0),
-    ("fcr_pct", "lots"), ("reopen_pct", ""), ("nps", "sNaN"), ("csat_pct", "Infinity"),
-])
-def test_out_of_range_targets_are_refused_and_nothing_is_saved(manager_client, db, name,
-                                                               value):
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("csat_pct", 101),
+        ("csat_pct", -1),
+        ("nps", 101),
+        ("ces_mean", 0.5),
+        ("frt_hours", 0),
+        ("fcr_pct", "lots"),
+        ("reopen_pct", ""),
+        ("nps", "sNaN"),
+        ("csat_pct", "Infinity"),
+    ],
+)
+def test_out_of_range_targets_are_refused_and_nothing_is_saved(manager_client, db, name, value):
     response = save(manager_client, **{name: value})
     assert response.status_code == 422
     assert "Enter a number from" in response.get_data(as_text=True)
@@ -76,11 +84,18 @@ def teams(app, db):
     """Two teams' closures: Billing answers first in 10 h, Technical in 20 h."""
     for ref, team, frt_h in (("B-1", "Billing", 10), ("T-1", "Technical", 20)):
         opened_at = CLOSED - timedelta(hours=48)
-        record_closure(db, Closure(ticket_ref=ref, closed_at=CLOSED,
-                                   customer_email=f"{ref}@example.com", team=team,
-                                   opened_at=opened_at,
-                                   first_response_at=opened_at + timedelta(hours=frt_h)),
-                       app.config)
+        record_closure(
+            db,
+            Closure(
+                ticket_ref=ref,
+                closed_at=CLOSED,
+                customer_email=f"{ref}@example.com",
+                team=team,
+                opened_at=opened_at,
+                first_response_at=opened_at + timedelta(hours=frt_h),
+            ),
+            app.config,
+        )
 
 
 def team_targets(db, config, team):
@@ -93,12 +108,12 @@ def save_team(client, team, **values):
     page = client.get("/targets", query_string={"team": team}).get_data(as_text=True)
     boxes = {target.name: "" for target in TARGETS}
     boxes.update({name: str(value) for name, value in values.items()})
-    return client.post("/targets", query_string={"team": team},
-                       data={"csrf_token": csrf_token(page), **boxes})
+    return client.post(
+        "/targets", query_string={"team": team}, data={"csrf_token": csrf_token(page), **boxes}
+    )
 
 
-def test_a_team_gets_its_own_targets_and_keeps_the_company_rest(manager_client, app, db,
-                                                                teams):
+def test_a_team_gets_its_own_targets_and_keeps_the_company_rest(manager_client, app, db, teams):
     save(manager_client, csat_pct=80)
     response = save_team(manager_client, "Billing", csat_pct=95, frt_hours=8)
     assert response.status_code == 302 and "team=Billing" in response.headers["Location"]
@@ -126,19 +141,20 @@ def test_reports_judge_one_team_by_its_own_targets(manager_client, app, db, team
     assert (both["frt_target_h"], both["frt_compliance_pct"]) == (24, 100)
 
     by_team = manager_client.get(f"/api/v1/kpis?{query}&group_by=team").get_json()["groups"]
-    assert {row["group"]: (row["frt_target_h"], row["frt_compliance_pct"])
-            for row in by_team} == {"Billing": (8, 0), "Technical": (24, 100)}
-    csv_text = manager_client.get(f"/reports/kpis.csv?{query}&group_by=team").get_data(
-        as_text=True)
+    assert {row["group"]: (row["frt_target_h"], row["frt_compliance_pct"]) for row in by_team} == {
+        "Billing": (8, 0),
+        "Technical": (24, 100),
+    }
+    csv_text = manager_client.get(f"/reports/kpis.csv?{query}&group_by=team").get_data(as_text=True)
     assert "Billing,1,1,10.0,10.0,8.0,0.0,25.0" in csv_text
 
     html = manager_client.get(f"/reports?{query}&team=Billing").get_data(as_text=True)
     assert "at least 95.0%" in html and "at most 8.0 h" in html
     assert "Billing's own where set" in html
     html = manager_client.get(f"/reports?{query}&group_by=team").get_data(as_text=True)
-    kpi_table = html[html.index("Ticket KPIs by team"):]
-    billing_row = kpi_table[kpi_table.index(">Billing<"):kpi_table.index(">Technical<")]
-    assert billing_row.count('class="missed"') == 2   # mean and compliance against 8 h
+    kpi_table = html[html.index("Ticket KPIs by team") :]
+    billing_row = kpi_table[kpi_table.index(">Billing<") : kpi_table.index(">Technical<")]
+    assert billing_row.count('class="missed"') == 2  # mean and compliance against 8 h
 
 
 @pytest.mark.parametrize("value", [101, -1, "lots", "NaN", "sNaN", "-Infinity", "1e309"])
@@ -153,9 +169,14 @@ def test_a_bad_team_target_is_refused_and_nothing_changes(manager_client, db, te
 def test_an_unknown_team_has_no_targets_page(manager_client, db, teams):
     assert manager_client.get("/targets?team=Nobody").status_code == 404
     page = manager_client.get("/targets").get_data(as_text=True)
-    assert manager_client.post("/targets?team=Nobody", data={
-        "csrf_token": csrf_token(page)}).status_code == 404
+    assert (
+        manager_client.post(
+            "/targets?team=Nobody", data={"csrf_token": csrf_token(page)}
+        ).status_code
+        == 404
+    )
     assert db["team_targets"].count == 0
-    assert manager_client.get("/targets?team=").status_code == 200   # the company's
+    assert manager_client.get("/targets?team=").status_code == 200  # the company's
     assert "Targets for Billing" in manager_client.get("/targets?team=%20Billing%20").get_data(
-        as_text=True)   # spaces trimmed, as the report filters trim them
+        as_text=True
+    )  # spaces trimmed, as the report filters trim them

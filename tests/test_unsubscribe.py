@@ -19,7 +19,8 @@ from surveys.unsubscribe import address_hash, suppress
 URL = "/api/v1/tickets/closed"
 TOKEN = r"([A-Za-z0-9_-]{43})"
 LIST_UNSUBSCRIBE = re.compile(
-    rf"<mailto:surveys@localhost\?subject=unsubscribe%20{TOKEN}>, <http://puas\.test/u/{TOKEN}>")
+    rf"<mailto:surveys@localhost\?subject=unsubscribe%20{TOKEN}>, <http://puas\.test/u/{TOKEN}>"
+)
 
 
 def unsubscribe_token(message):
@@ -48,8 +49,9 @@ def suppressions(db):
     return [dict(row) for row in db.query("SELECT address_hash, reason FROM suppressions")]
 
 
-def test_one_click_unsubscribe_through_a_real_smtp_server(smtp_config, make_app, db, api_headers,
-                                                          smtp_server):
+def test_one_click_unsubscribe_through_a_real_smtp_server(
+    smtp_config, make_app, db, api_headers, smtp_server
+):
     app = make_app()
     client = app.test_client()
     post_ticket(client, api_headers, "T-1", email="rina@example.com")
@@ -60,10 +62,11 @@ def test_one_click_unsubscribe_through_a_real_smtp_server(smtp_config, make_app,
     token = unsubscribe_token(message)
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     # On one line, as clients read it: not folded inside a URI, not RFC 2047-encoded.
-    assert (f"\r\nList-Unsubscribe: <mailto:surveys@localhost?subject=unsubscribe%20{token}>, "
-            f"<http://puas.test/u/{token}>\r\n").encode() in envelope.original_content
-    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in \
-        envelope.original_content
+    assert (
+        f"\r\nList-Unsubscribe: <mailto:surveys@localhost?subject=unsubscribe%20{token}>, "
+        f"<http://puas.test/u/{token}>\r\n"
+    ).encode() in envelope.original_content
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in envelope.original_content
     for body in (message.get_body(("plain",)), message.get_body(("html",))):
         assert f"http://puas.test/u/{token}" in body.get_content()
 
@@ -71,14 +74,18 @@ def test_one_click_unsubscribe_through_a_real_smtp_server(smtp_config, make_app,
     # cookie, session or CSRF token of ours.
     mail_client = app.test_client(use_cookies=False)
     one_click = urlsplit(re.search(r"<(http[^>]+)>", message["List-Unsubscribe"]).group(1))
-    response = mail_client.post(one_click.path, data=b"List-Unsubscribe=One-Click",
-                                content_type="application/x-www-form-urlencoded")
+    response = mail_client.post(
+        one_click.path,
+        data=b"List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
 
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert "You are unsubscribed" in response.get_data(as_text=True)
-    assert suppressions(db) == [{"address_hash": sha256_hex("rina@example.com"),
-                                 "reason": "unsubscribed"}]
+    assert suppressions(db) == [
+        {"address_hash": sha256_hex("rina@example.com"), "reason": "unsubscribed"}
+    ]
     invitation = next_invitation(client, api_headers)
     assert (invitation["status"], invitation["reason"]) == ("suppressed", "unsubscribed")
     assert [row["invitation_id"] for row in db["outbox"].rows] == [1]
@@ -90,14 +97,20 @@ def test_the_mailto_goes_to_unsubscribe_mailto_when_set(make_app, db, api_header
     post_ticket(app.test_client(), api_headers)
     deliver(app)
     [path] = Path(app.config["MAIL_DIR"]).glob("*.eml")
-    [line] = [line for line in path.read_text().splitlines()
-              if line.startswith("List-Unsubscribe:")]
-    assert re.fullmatch(rf"List-Unsubscribe: <mailto:opt-out@acme\.example\?subject="
-                        rf"unsubscribe%20{TOKEN}>, <{re.escape(base_url)}/u/{TOKEN}>", line)
+    [line] = [
+        line for line in path.read_text().splitlines() if line.startswith("List-Unsubscribe:")
+    ]
+    assert re.fullmatch(
+        rf"List-Unsubscribe: <mailto:opt-out@acme\.example\?subject="
+        rf"unsubscribe%20{TOKEN}>, <{re.escape(base_url)}/u/{TOKEN}>",
+        line,
+    )
 
 
-@pytest.mark.parametrize("value", ["", "no-at-sign", "a@b@c", "a b@example.com",
-                                   "x@example.com\r\nBcc: y@example.com", 5])
+@pytest.mark.parametrize(
+    "value",
+    ["", "no-at-sign", "a@b@c", "a b@example.com", "x@example.com\r\nBcc: y@example.com", 5],
+)
 def test_a_bad_unsubscribe_mailto_stops_puas_from_starting(tmp_path, value):
     with pytest.raises(ConfigError, match="UNSUBSCRIBE_MAILTO"):
         create_app(dict(base_config(tmp_path), UNSUBSCRIBE_MAILTO=value))
@@ -105,10 +118,14 @@ def test_a_bad_unsubscribe_mailto_stops_puas_from_starting(tmp_path, value):
 
 def test_every_mail_gets_its_own_link_stored_only_as_a_hash(app, db, client, api_headers):
     token = invited(app, client, api_headers)
-    assert [dict(row) for row in db["unsubscribe_links"].rows] == [{
-        "token_hash": hash_token(token), "address_hash": address_hash("rina@example.com"),
-        "locale": "en", "created_at": db["unsubscribe_links"].get(hash_token(token))["created_at"],
-    }]
+    assert [dict(row) for row in db["unsubscribe_links"].rows] == [
+        {
+            "token_hash": hash_token(token),
+            "address_hash": address_hash("rina@example.com"),
+            "locale": "en",
+            "created_at": db["unsubscribe_links"].get(hash_token(token))["created_at"],
+        }
+    ]
     post_ticket(client, api_headers, "T-2", email="rina@example.com")
     deliver(app)
     tokens = {unsubscribe_token(message) for message in mailbox_messages(app)}
@@ -128,8 +145,9 @@ class PageParts(HTMLParser):
         if tag == "script":
             self.scripts += 1
         if tag == "form":
-            self.forms.append({"action": attrs.get("action"), "method": attrs.get("method"),
-                               "fields": {}})
+            self.forms.append(
+                {"action": attrs.get("action"), "method": attrs.get("method"), "fields": {}}
+            )
         if tag == "input" and self.forms:
             self.forms[-1]["fields"][attrs.get("name")] = attrs.get("value", "")
 
@@ -156,21 +174,24 @@ def test_the_page_asks_and_changes_nothing(app, db, client, api_headers, method)
         assert "Nothing changes until you press the button." in html
 
 
-def test_the_page_loads_nothing_from_another_host_and_needs_no_javascript(app, db, client,
-                                                                          api_headers):
+def test_the_page_loads_nothing_from_another_host_and_needs_no_javascript(
+    app, db, client, api_headers
+):
     token = invited(app, client, api_headers)
     parts = page_parts(client.get(f"/u/{token}").get_data(as_text=True))
 
     assert parts.scripts == 0
-    assert all(url.startswith(("/", "?", "#")) and not url.startswith("//")
-               for url in parts.urls), parts.urls
+    assert all(
+        url.startswith(("/", "?", "#")) and not url.startswith("//") for url in parts.urls
+    ), parts.urls
     # The page's own button: a plain form post, the way a browser without JavaScript sends it.
     [form] = parts.forms
     assert (form["action"], form["method"]) == (f"/u/{token}", "post")
     response = client.post(form["action"], data=form["fields"])
     assert response.status_code == 200
-    assert suppressions(db) == [{"address_hash": address_hash("rina@example.com"),
-                                 "reason": "unsubscribed"}]
+    assert suppressions(db) == [
+        {"address_hash": address_hash("rina@example.com"), "reason": "unsubscribed"}
+    ]
 
 
 def test_the_page_says_so_when_already_unsubscribed(app, db, client, api_headers):
@@ -179,13 +200,14 @@ def test_the_page_says_so_when_already_unsubscribed(app, db, client, api_headers
     client.post(f"/u/{token}")  # twice: still one suppression
 
     html = client.get(f"/u/{token}").get_data(as_text=True)
-    assert "You are unsubscribed" in html and "<form method=\"post\"" not in html
+    assert "You are unsubscribed" in html and '<form method="post"' not in html
     assert len(suppressions(db)) == 1
 
 
 def test_the_page_speaks_the_tickets_language(app, db, client, api_headers):
-    token = invited(app, client, api_headers,
-                    customer={"email": "rina@example.com", "locale": "id-ID"})
+    token = invited(
+        app, client, api_headers, customer={"email": "rina@example.com", "locale": "id-ID"}
+    )
     page = client.get(f"/u/{token}")
     assert '<html lang="id">' in page.get_data(as_text=True)
 
@@ -204,8 +226,10 @@ def test_an_unsubscribe_replaces_a_bounce_and_a_bounce_never_an_unsubscribe(app,
     suppress(db, "hash-1", "unsubscribed")
     suppress(db, "hash-2", "unsubscribed")
     suppress(db, "hash-2", "bounced")
-    assert suppressions(db) == [{"address_hash": "hash-1", "reason": "unsubscribed"},
-                                {"address_hash": "hash-2", "reason": "unsubscribed"}]
+    assert suppressions(db) == [
+        {"address_hash": "hash-1", "reason": "unsubscribed"},
+        {"address_hash": "hash-2", "reason": "unsubscribed"},
+    ]
 
 
 def test_addresses_are_compared_in_their_normal_form():
@@ -220,15 +244,20 @@ def test_the_suppression_outlives_erasure_of_the_customers_data(app, db, client,
     # Erase everything Puas holds about the customer.
     with db.atomic():
         for statement in (
-                "DELETE FROM outbox WHERE recipient = ?",
-                "DELETE FROM survey_links WHERE invitation_id IN "
-                "(SELECT id FROM invitations WHERE customer_email = ?)",
-                "DELETE FROM invitations WHERE customer_email = ?",
-                "DELETE FROM tickets WHERE customer_email = ?"):
+            "DELETE FROM outbox WHERE recipient = ?",
+            "DELETE FROM survey_links WHERE invitation_id IN "
+            "(SELECT id FROM invitations WHERE customer_email = ?)",
+            "DELETE FROM invitations WHERE customer_email = ?",
+            "DELETE FROM tickets WHERE customer_email = ?",
+        ):
             db.execute(statement, ["rina@example.com"])
 
-    held = [value for table in ("suppressions", "unsubscribe_links")
-            for row in db[table].rows for value in row.values()]
+    held = [
+        value
+        for table in ("suppressions", "unsubscribe_links")
+        for row in db[table].rows
+        for value in row.values()
+    ]
     assert not any("rina" in str(value) for value in held)
     invitation = next_invitation(client, api_headers, "T-3")
     assert (invitation["status"], invitation["reason"]) == ("suppressed", "unsubscribed")
