@@ -32,7 +32,7 @@ def register_config(app, test_config):
 
 def register_database(app):
     """A kept connection per thread, left with no transaction open after each request."""
-    from surveys import db
+    from surveys.store import db
 
     db.init_app(app)
 
@@ -46,7 +46,7 @@ def register_security(app):
 
 def register_auth(app):
     """Flask-Login sessions for staff and managers."""
-    from surveys import auth
+    from surveys.staff import auth
 
     auth.init_app(app)
 
@@ -59,44 +59,17 @@ def register_languages(app):
 
 
 def register_blueprints(app):
-    """One blueprint per audience."""
+    """Each wing registers its own blueprints: staff, customers, help desks, reports."""
+    from surveys.customers import views as customers
+    from surveys.helpdesk import views as helpdesk
+    from surveys.reports import views as reports
     from surveys.security import RowIdConverter
+    from surveys.staff import views as staff
 
     # Every <int:...> in a URL is a row id: ASCII digits that fit SQLite's integers.
     app.url_map.converters["int"] = RowIdConverter
-    from surveys import (
-        api,
-        auth,
-        distribution,
-        import_pages,
-        integration_pages,
-        mailbox,
-        people,
-        ratings,
-        records,
-        reports,
-        scorecards,
-        survey,
-        targets,
-        unsubscribe,
-        webhooks,
-    )
-
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(survey.bp)
-    app.register_blueprint(unsubscribe.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(webhooks.api_bp)
-    app.register_blueprint(integration_pages.bp)
-    app.register_blueprint(import_pages.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(mailbox.bp)
-    app.register_blueprint(people.bp)
-    app.register_blueprint(ratings.bp)
-    app.register_blueprint(records.bp)
-    app.register_blueprint(scorecards.bp)
-    app.register_blueprint(targets.bp)
-    app.register_blueprint(distribution.bp)
+    for wing in (staff, customers, helpdesk, reports):
+        wing.register(app)
 
 
 def register_errors(app):

@@ -36,19 +36,19 @@ sys.path.insert(0, str(ROOT))
 
 from sqlite_utils import Database  # noqa: E402
 
-from surveys import db as puas_db  # noqa: E402
-from surveys import rollups as puas_rollups  # noqa: E402
-from surveys.exports import csv_lines  # noqa: E402
-from surveys.kpi_report import kpi_groups  # noqa: E402
-from surveys.reports import filter_choices  # noqa: E402
-from surveys.scores import (  # noqa: E402
+from surveys.reports.exports import csv_lines  # noqa: E402
+from surveys.reports.kpi_queries import kpi_groups  # noqa: E402
+from surveys.reports.score_queries import (  # noqa: E402
     RESPONSE_FIELDS,
     answer_distribution,
     parse_range,
     response_rows,
     score_groups,
 )
-from surveys.targets import current_targets  # noqa: E402
+from surveys.reports.targets import current_targets  # noqa: E402
+from surveys.reports.views.dashboard import filter_choices  # noqa: E402
+from surveys.store import db as puas_db  # noqa: E402
+from surveys.store import rollups as puas_rollups  # noqa: E402
 
 BIG_ROWS = 10_000_000
 BATCH_ROWS = 1_000_000  # rows generated per statement: bounds SQLite's temporary tables
@@ -301,7 +301,7 @@ def year_range(group_by):
 
 
 def puas_dashboard_steps(db):
-    """What GET /reports runs (surveys.reports.dashboard), plus its distribution chart."""
+    """What GET /reports runs (reports.views.dashboard.dashboard), plus its distribution chart."""
     by_agent = year_range("agent")
     config = {"FRT_TARGET_HOURS": FRT_TARGET_HOURS}
     return [
@@ -861,7 +861,7 @@ def main():
     print(
         f"{os.cpu_count()} CPUs; SQLite {sqlite3.sqlite_version}; DuckDB {duckdb.__version__} "
         f"({duckdb.execute('SELECT current_setting(?)', ['threads']).fetchone()[0]} threads, "
-        "in memory); Puas reads with surveys.db.connect() (the app's pragmas)."
+        "in memory); Puas reads with surveys.store.db.connect() (the app's pragmas)."
     )
     workdir = Path(tempfile.mkdtemp(prefix="puas-report-bench-"))
     # A run stopped with SIGTERM still removes its gigabytes of temporary files.

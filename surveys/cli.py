@@ -7,9 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from surveys import clock, imports, integrations, outbound, outbox, rollups, webhooks
-from surveys.auth import ROLES, UserError, create_api_key, create_user
-from surveys.db import connect, immediate
+from surveys import clock
+from surveys.customers import outbox
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -19,6 +18,12 @@ from surveys.demo import (
     DEMO_STAFF_PASSWORD,
     seed,
 )
+from surveys.helpdesk import imports, outbound
+from surveys.helpdesk import integrations as webhooks
+from surveys.helpdesk import payloads as integrations
+from surveys.staff.auth import ROLES, UserError, create_api_key, create_user
+from surveys.store import rollups
+from surveys.store.db import connect, immediate
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")

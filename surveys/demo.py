@@ -4,9 +4,9 @@ import random
 from datetime import timedelta
 
 from surveys import clock
-from surveys.auth import create_user
-from surveys.db import immediate
-from surveys.tickets import Closure, record_closure
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.staff.auth import create_user
+from surveys.store.db import immediate
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
 DEMO_MANAGER_PASSWORD = "puas-demo-manager"

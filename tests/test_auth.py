@@ -1,9 +1,9 @@
 """Signing in and out: CSRF, hashed passwords, safe redirects, secure cookies."""
 
 import pytest
-from conftest import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
 
-from surveys.auth import UserError, authenticate, create_user, is_safe_next
+from surveys.staff.auth import UserError, authenticate, create_user, is_safe_next
+from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
 
 
 @pytest.fixture

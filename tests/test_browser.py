@@ -11,10 +11,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import PASSWORD, ticket_payload
-from survey_helpers import deliver, invite, mailbox_messages
 
-from surveys.auth import create_user
+from surveys.staff.auth import create_user
+from tests.helpers import PASSWORD, deliver, invite, mailbox_messages, ticket_payload
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -1,8 +1,8 @@
 """The flask commands, run as a manager would run them."""
 
-from surveys.auth import api_key_is_valid, authenticate
-from surveys.db import connect
-from surveys.migrations import migrations
+from surveys.staff.auth import api_key_is_valid, authenticate
+from surveys.store.db import connect
+from surveys.store.migrations import migrations
 
 
 def test_init_db_is_safe_to_run_again(runner, app):

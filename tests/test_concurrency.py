@@ -11,10 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import csrf_token, ticket_payload
-from survey_helpers import deliver, mailbox_messages, token_in
 
-from surveys.tokens import hash_token
+from surveys.customers.tokens import hash_token
+from tests.helpers import csrf_token, deliver, mailbox_messages, ticket_payload, token_in
 
 pytestmark = pytest.mark.slow
 

@@ -6,13 +6,21 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import MANAGER_EMAIL, csrf_token, free_port, ticket_payload
-from survey_helpers import deliver, mailbox_messages, token_in
 
-from surveys import clock, rollups
-from surveys.distribution import RULES, Rules, current_rules, sampled_in, save_rules
-from surveys.tickets import Closure, record_closure
-from surveys.unsubscribe import address_hash, suppress
+from surveys import clock
+from surveys.customers.distribution import RULES, Rules, current_rules, sampled_in, save_rules
+from surveys.customers.unsubscribe import address_hash, suppress
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.store import rollups
+from tests.helpers import (
+    MANAGER_EMAIL,
+    csrf_token,
+    deliver,
+    free_port,
+    mailbox_messages,
+    ticket_payload,
+    token_in,
+)
 
 URL = "/api/v1/tickets/closed"
 PAGE = "/settings/distribution"

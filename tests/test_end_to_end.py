@@ -4,10 +4,8 @@ import csv
 import io
 from email import message_from_bytes, policy
 
-from conftest import csrf_token, sign_in, ticket_payload
-from survey_helpers import LINK_PATTERN
-
-from surveys.auth import create_user
+from surveys.staff.auth import create_user
+from tests.helpers import LINK_PATTERN, csrf_token, sign_in, ticket_payload
 
 
 def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app, db, smtp_server):

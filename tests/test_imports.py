@@ -4,9 +4,9 @@ import io
 import re
 
 import pytest
-from conftest import csrf_token, ticket_payload
 
-from surveys import imports
+from surveys.helpdesk import imports
+from tests.helpers import csrf_token, ticket_payload
 
 # A help desk's export: its own column names, a semicolon, a BOM, one bad row, one blank.
 EXPORT = (

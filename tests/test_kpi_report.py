@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from surveys.kpi_report import ROW_FIELDS
-from surveys.tickets import Closure, record_closure
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.kpi_queries import ROW_FIELDS
 
 CLOSED = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
 

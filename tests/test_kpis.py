@@ -2,7 +2,7 @@
 
 import pytest
 
-from surveys.kpis import compliance_pct, lateness_pct, median, tickets_per_agent
+from surveys.reports.kpis import compliance_pct, lateness_pct, median, tickets_per_agent
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,6 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
-from conftest import ROOT, csrf_token
-from survey_helpers import deliver, invite, mailbox_messages, post_ticket
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
@@ -27,6 +25,7 @@ from surveys.i18n import (
     language_of,
     uncompiled_catalogues,
 )
+from tests.helpers import ROOT, csrf_token, deliver, invite, mailbox_messages, post_ticket
 
 CATALOGUES = sorted((ROOT / "surveys" / "translations").glob("*/LC_MESSAGES/messages.po"))
 

@@ -12,15 +12,15 @@ from datetime import timedelta
 
 import pytest
 import requests
-from conftest import MANAGER_EMAIL, PASSWORD, STAFF_EMAIL, csrf_token
 
 from surveys import clock
-from surveys.auth import (
+from surveys.staff.auth import (
     LOCKOUT_ACCOUNT_FAILURES,
     LOCKOUT_ADDRESS_FAILURES,
     LOCKOUT_MESSAGE,
     create_user,
 )
+from tests.helpers import MANAGER_EMAIL, PASSWORD, STAFF_EMAIL, csrf_token
 
 WRONG = "not the password at all"
 ADDRESS = "203.0.113.7"

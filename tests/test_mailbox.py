@@ -4,7 +4,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from survey_helpers import invite
+
+from tests.helpers import invite
 
 
 def test_mailbox_lists_the_invitation_and_shows_its_link(app, manager_client, api_headers):

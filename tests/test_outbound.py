@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import csrf_token, free_port
 
-from surveys import outbound
-from surveys.survey import save_response
-from surveys.tickets import Closure, record_closure
+from surveys.customers.views.survey import save_response
+from surveys.helpdesk import outbound
+from surveys.helpdesk.closures import Closure, record_closure
+from tests.helpers import csrf_token, free_port
 
 
 class Receiver:

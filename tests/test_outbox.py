@@ -8,11 +8,10 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import ROOT, flask_env, free_port
-from survey_helpers import LINK_PATTERN, deliver, post_ticket
 
 from surveys import clock
-from surveys.outbox import RETRY_CAP_SECONDS, retry_delay
+from surveys.customers.outbox import RETRY_CAP_SECONDS, retry_delay
+from tests.helpers import LINK_PATTERN, ROOT, deliver, flask_env, free_port, post_ticket
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import html
 import re
 
 import pytest
-from conftest import MANAGER_EMAIL, PASSWORD, STAFF_EMAIL, csrf_token, sign_in
 
-from surveys.auth import authenticate, create_user
-from surveys.people import NoLongerManager, update_person
+from surveys.staff.auth import authenticate, create_user
+from surveys.staff.people import NoLongerManager, update_person
+from tests.helpers import MANAGER_EMAIL, PASSWORD, STAFF_EMAIL, csrf_token, sign_in
 
 NEW_PASSWORD = "a brand new passphrase"
 MANAGER_ID = 1  # manager_client's manager is the first person in a fresh database

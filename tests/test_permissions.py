@@ -8,9 +8,9 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import base_config, csrf_token
 
 from app import create_app
+from tests.helpers import base_config, csrf_token
 
 PUBLIC = {
     "static",
@@ -21,7 +21,7 @@ PUBLIC = {
 }  # a link's token only; tested in test_unsubscribe.py
 SIGNED_IN = {"auth.logout", "reports.index", "ratings.rate", "ratings.mine", "scorecards.mine"}
 MACHINES = {
-    "api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
+    "helpdesk_api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
     "webhooks.receive",
 }  # a help desk's signature only; tested in test_webhooks.py
 ARGUMENT_VALUES = {"filename": "x.eml", "token": "A" * 43, "period": "2026-10"}

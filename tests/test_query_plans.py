@@ -5,11 +5,16 @@ from datetime import date
 
 import pytest
 
-from surveys.kpi_report import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
-from surveys.kpi_report import COUNTS_SQL as KPI_SQL
-from surveys.scorecards import COUNTS_SQL as SCORECARD_SQL
-from surveys.scores import COUNTS_SQL as SCORES_SQL
-from surveys.scores import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL, ReportRange
+from surveys.reports.kpi_queries import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
+from surveys.reports.kpi_queries import COUNTS_SQL as KPI_SQL
+from surveys.reports.score_queries import COUNTS_SQL as SCORES_SQL
+from surveys.reports.score_queries import (
+    GROUP_EXPRESSIONS,
+    RESPONSE_FIELDS,
+    RESPONSES_SQL,
+    ReportRange,
+)
+from surveys.staff.scorecards import COUNTS_SQL as SCORECARD_SQL
 
 TABLES = (
     "invitations",

@@ -1,10 +1,10 @@
 """Staff rate admins: one rating per rater, admin and month, changeable until the month closes."""
 
 import pytest
-from conftest import PASSWORD, csrf_token, sign_in
 
 from surveys import clock
-from surveys.auth import create_user
+from surveys.staff.auth import create_user
+from tests.helpers import PASSWORD, csrf_token, sign_in
 
 ADMIN = "fitri@example.com"
 OTHER_ADMIN = "gilang@example.com"

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from surveys import clock
-from surveys.scores import RESPONSE_FIELDS, ROW_FIELDS, default_from
-from surveys.tickets import Closure, record_closure
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.score_queries import RESPONSE_FIELDS, ROW_FIELDS, default_from
 
 
 def add_answer(
@@ -401,7 +401,7 @@ def test_low_ratings_with_comments_only(manager_client, scored, db, app):
     ],
 )
 def test_leaderboard_ranks_by_the_lower_bound(rows, ranked, unranked):
-    from surveys.reports import rank_groups
+    from surveys.reports.views.dashboard import rank_groups
 
     groups = [
         {"group": name, "csat_n": n, "csat_pct": pct, "csat_low": low} for name, n, pct, low in rows
@@ -414,7 +414,7 @@ def test_leaderboard_ranks_by_the_lower_bound(rows, ranked, unranked):
 def test_leaderboard_page(make_app, db, manager_client, scored):
     app = make_app(LEADERBOARD_MIN_N=2)
     client = app.test_client()
-    from conftest import MANAGER_EMAIL, sign_in
+    from tests.helpers import MANAGER_EMAIL, sign_in
 
     sign_in(client, MANAGER_EMAIL)
     html = client.get("/reports/leaderboard?from=2026-10-01&to=2026-11-30").get_data(as_text=True)

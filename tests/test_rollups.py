@@ -9,15 +9,15 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from app import create_app
-from surveys import db as database
-from surveys import rollups
 from surveys.config import ConfigError
-from surveys.db import immediate
-from surveys.kpi_report import kpi_groups
-from surveys.kpis import count_at_most, histogram_median, merge_histograms
-from surveys.scores import parse_range, score_groups
-from surveys.survey import save_response
-from surveys.tickets import Closure, record_closure
+from surveys.customers.views.survey import save_response
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.kpis import count_at_most, histogram_median, merge_histograms
+from surveys.reports.score_queries import parse_range, score_groups
+from surveys.store import db as database
+from surveys.store import rollups
+from surveys.store.db import immediate
 
 
 @pytest.mark.parametrize(

@@ -5,11 +5,11 @@ import io
 from datetime import timedelta
 
 import pytest
-from conftest import PASSWORD, csrf_token, sign_in
 
 from surveys import clock
-from surveys.auth import create_user
-from surveys.scorecards import ROW_FIELDS
+from surveys.staff.auth import create_user
+from surveys.staff.scorecards import ROW_FIELDS
+from tests.helpers import PASSWORD, csrf_token, sign_in
 
 ADMIN = "fitri@example.com"
 PERIOD = "2026-10"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from surveys.scoring import (
+from surveys.reports.scoring import (
     AnswerCounts,
     RatingCounts,
     admin_scorecard,

@@ -6,8 +6,8 @@ import pytest
 import trustme
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from conftest import RecordingHandler, free_port
-from survey_helpers import deliver, post_ticket
+
+from tests.helpers import RecordingHandler, deliver, free_port, post_ticket
 
 USERNAME, PASSWORD = "puas", "smtp secret"
 

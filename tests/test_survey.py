@@ -4,11 +4,10 @@ import time
 from datetime import timedelta
 
 import pytest
-from conftest import csrf_token
-from survey_helpers import invite
 
 from surveys import clock
-from surveys.tokens import hash_token
+from surveys.customers.tokens import hash_token
+from tests.helpers import csrf_token, invite
 
 
 @pytest.fixture

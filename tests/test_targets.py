@@ -3,11 +3,11 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import csrf_token
 
-from surveys.scores import ReportRange
-from surveys.targets import TARGETS, current_targets, report_targets
-from surveys.tickets import Closure, record_closure
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.score_queries import ReportRange
+from surveys.reports.targets import TARGETS, current_targets, report_targets
+from tests.helpers import csrf_token
 
 
 def form_values(**changes):

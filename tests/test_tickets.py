@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from surveys.tickets import parse_closure
+from surveys.helpdesk.closures import parse_closure
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 

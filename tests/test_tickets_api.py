@@ -5,9 +5,9 @@ import json
 from datetime import timedelta
 
 import pytest
-from conftest import ticket_payload
 
 from surveys import clock
+from tests.helpers import ticket_payload
 
 URL = "/api/v1/tickets/closed"
 TABLES = ("tickets", "invitations", "outbox", "agents", "teams")

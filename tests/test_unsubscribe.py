@@ -7,14 +7,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import base_config, ticket_payload
-from survey_helpers import deliver, mailbox_messages, post_ticket
 
 from app import create_app
 from surveys.config import ConfigError
+from surveys.customers.tokens import hash_token
+from surveys.customers.unsubscribe import address_hash, suppress
 from surveys.security import sha256_hex
-from surveys.tokens import hash_token
-from surveys.unsubscribe import address_hash, suppress
+from tests.helpers import base_config, deliver, mailbox_messages, post_ticket, ticket_payload
 
 URL = "/api/v1/tickets/closed"
 TOKEN = r"([A-Za-z0-9_-]{43})"

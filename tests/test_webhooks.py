@@ -8,11 +8,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from conftest import csrf_token, ticket_payload
 
 from surveys import clock
-from surveys.integrations import sign_hex
-from surveys.webhooks import create_integration
+from surveys.helpdesk.integrations import create_integration
+from surveys.helpdesk.payloads import sign_hex
+from tests.helpers import csrf_token, ticket_payload
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -1,0 +1,1 @@
+"""Customers: questions, distribution rules, links, suppression, mail, the survey pages."""

@@ -1,0 +1,278 @@
+"""The outbox: invitations wait here until due, then one worker at a time delivers each.
+
+A row is claimed by a single UPDATE, so two workers never take the same message; it is
+leased while being sent, retried with growing gaps after a temporary failure, and given up
+after a permanent (5xx) refusal or too many attempts. A permanent refusal of the recipient
+puts the address on the suppression list (bounced).
+
+A row is an invitation or its one reminder (REMINDER_DAYS after the invitation was sent).
+A message whose address was suppressed while it waited, or a reminder whose invitation was
+answered, is skipped when it falls due.
+"""
+
+import random
+import signal
+import time
+from datetime import timedelta
+
+from flask import current_app
+
+from surveys import clock
+from surveys.customers.distribution import current_rules
+from surveys.customers.mail import (
+    DeliveryError,
+    PermanentDeliveryError,
+    RecipientRefused,
+    invitation_message,
+    sender_for,
+)
+from surveys.customers.tokens import issue_link
+from surveys.customers.unsubscribe import (
+    add_unsubscribe_headers,
+    address_hash,
+    address_suppression,
+    issue_unsubscribe_link,
+    suppress,
+    unsubscribe_url,
+)
+from surveys.helpdesk import outbound
+from surveys.i18n import in_language, mail_language
+from surveys.store.db import connect, immediate
+
+# Longer than any SMTP conversation (timeouts are 30 s); after it, a crashed worker's
+# message is taken again by another worker.
+LEASE_SECONDS = 600
+RETRY_CAP_SECONDS = 3600
+
+
+def retry_delay(attempts, base_seconds):
+    """Growing gaps: base, 2×base, 4×base … up to an hour, with up to 25 % jitter."""
+    delay = min(RETRY_CAP_SECONDS, base_seconds * 2 ** max(0, attempts - 1))
+    return delay * random.uniform(1.0, 1.25)
+
+
+def claim_next(db, now):
+    """Lease the next due message to this worker, or None when nothing is due."""
+    now_iso = clock.to_iso(now)
+    rows = list(
+        db.query(
+            """UPDATE outbox
+              SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
+            WHERE id = (SELECT id FROM outbox
+                         WHERE (status = 'pending' AND next_attempt_at <= :now)
+                            OR (status = 'sending' AND lease_until <= :now)
+                         ORDER BY next_attempt_at, id LIMIT 1)
+        RETURNING *""",
+            {"now": now_iso, "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))},
+        )
+    )
+    return rows[0] if rows else None
+
+
+def _finish(
+    db,
+    entry,
+    outbox_status,
+    invitation_status,
+    error=None,
+    next_attempt_at=None,
+    reminder_at=None,
+    bounced=False,
+):
+    """Record an attempt's outcome, if this worker still holds the lease.
+
+    Only an invitation's own mail changes the invitation (a reminder's never does);
+    `reminder_at` queues its reminder, `bounced` suppresses the recipient's address.
+    """
+    now_iso = clock.to_iso(clock.now())
+    with immediate(db):
+        cursor = db.execute(
+            """UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL,
+                      next_attempt_at = coalesce(?, next_attempt_at),
+                      sent_at = CASE WHEN ? = 'sent' THEN ? END
+                WHERE id = ? AND status = 'sending' AND lease_until = ?""",
+            [
+                outbox_status,
+                error,
+                next_attempt_at,
+                outbox_status,
+                now_iso,
+                entry["id"],
+                entry["lease_until"],
+            ],
+        )
+        if not cursor.rowcount:
+            return
+        if entry["invitation_id"] and invitation_status and entry["kind"] == "invitation":
+            db.execute(
+                "UPDATE invitations SET status = ?, reason = ?, "
+                "sent_at = CASE WHEN ? = 'sent' THEN ? END WHERE id = ?",
+                [
+                    invitation_status,
+                    error if invitation_status in ("failed", "suppressed") else None,
+                    invitation_status,
+                    now_iso,
+                    entry["invitation_id"],
+                ],
+            )
+        if reminder_at:
+            db.execute(
+                """INSERT INTO outbox (invitation_id, recipient, status, attempts,
+                       next_attempt_at, created_at, kind)
+                   VALUES (?, ?, 'pending', 0, ?, ?, 'reminder')""",
+                [entry["invitation_id"], entry["recipient"], reminder_at, now_iso],
+            )
+        if bounced:
+            suppress(db, address_hash(entry["recipient"]), "bounced")
+
+
+def build_message(db, entry, config, rules):
+    """The invitation (or reminder) mail for an outbox entry, with newly issued links."""
+    invitation = next(
+        db.query(
+            """SELECT tickets.ticket_ref, tickets.customer_name, tickets.customer_locale,
+                  invitations.nps_asked
+             FROM invitations
+             JOIN tickets ON tickets.id = invitations.ticket_id WHERE invitations.id = ?""",
+            [entry["invitation_id"]],
+        )
+    )
+    # Each attempt issues its own link: the token is never stored, only its hash, and a
+    # mail that was delivered despite an error still carries a link that works.
+    token = issue_link(db, entry["invitation_id"], rules.link_ttl_days)
+    unsubscribe_token = issue_unsubscribe_link(
+        db, entry["recipient"], invitation["customer_locale"]
+    )
+    with in_language(mail_language(invitation["customer_locale"])):
+        message = invitation_message(
+            config=config,
+            recipient=entry["recipient"],
+            customer_name=invitation["customer_name"],
+            ticket_ref=invitation["ticket_ref"],
+            token=token,
+            outbox_id=entry["id"],
+            ttl_days=rules.link_ttl_days,
+            nps_asked=bool(invitation["nps_asked"]),
+            reminder=entry["kind"] == "reminder",
+            unsubscribe_url=unsubscribe_url(config["BASE_URL"], unsubscribe_token),
+        )
+    add_unsubscribe_headers(message, config, unsubscribe_token)
+    return message
+
+
+def skip_reason(db, entry):
+    """Why a due message must not go out after all, or None: the address was suppressed
+    while it waited, or (a reminder) its invitation has been answered."""
+    reason = address_suppression(db, entry["recipient"])
+    if reason is None and entry["kind"] == "reminder":
+        answered = db.execute(
+            "SELECT 1 FROM responses WHERE invitation_id = ?", [entry["invitation_id"]]
+        ).fetchone()
+        reason = "answered" if answered else None
+    return reason
+
+
+def _retry_or_give_up(db, entry, config, error):
+    """After a temporary failure: schedule the next attempt, or give up at the limit."""
+    if entry["attempts"] >= config["OUTBOX_MAX_ATTEMPTS"]:
+        message = f"gave up after {entry['attempts']} attempts: {error}"[:1000]
+        _finish(db, entry, "failed", "failed", error=message)
+        return "failed"
+    wait = retry_delay(entry["attempts"], config["OUTBOX_RETRY_SECONDS"])
+    _finish(
+        db,
+        entry,
+        "pending",
+        None,
+        error=str(error)[:1000],
+        next_attempt_at=clock.to_iso(clock.now() + timedelta(seconds=wait)),
+    )
+    return "retry"
+
+
+def deliver(db, entry, config, sender, rules=None):
+    """Send one claimed entry and record the outcome; returns 'sent', 'retry', 'failed' or
+    'skipped'."""
+    rules = rules or current_rules(db, config)
+    reason = skip_reason(db, entry)
+    if reason:
+        _finish(db, entry, "skipped", "suppressed", error=reason)
+        return "skipped"
+    try:
+        sender.send(build_message(db, entry, config, rules))
+    except PermanentDeliveryError as error:
+        _finish(
+            db,
+            entry,
+            "failed",
+            "failed",
+            error=str(error)[:1000],
+            bounced=isinstance(error, RecipientRefused),
+        )
+        return "failed"
+    except DeliveryError as error:
+        return _retry_or_give_up(db, entry, config, error)
+    except Exception as error:  # a bug must not wedge the queue: retried, then given up
+        current_app.logger.exception("outbox entry %s failed unexpectedly", entry["id"])
+        return _retry_or_give_up(db, entry, config, DeliveryError(f"internal error: {error}"))
+    reminder_at = None
+    if entry["kind"] == "invitation" and rules.reminder_days:
+        reminder_at = clock.to_iso(clock.now() + timedelta(days=rules.reminder_days))
+    _finish(db, entry, "sent", "sent", reminder_at=reminder_at)
+    return "sent"
+
+
+def send_due(config, limit=None):
+    """One pass: deliver every message due now; returns counts per outcome ('skipped'
+    only when a message was skipped)."""
+    db = connect(config["DATABASE"])
+    sender = sender_for(config)
+    outcomes = {"sent": 0, "retry": 0, "failed": 0}
+    try:
+        rules = current_rules(db, config)  # once a pass: a change applies from the next
+        while limit is None or sum(outcomes.values()) < limit:
+            entry = claim_next(db, clock.now())
+            if entry is None:
+                break
+            outcome = deliver(db, entry, config, sender, rules)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    finally:
+        db.close()
+    return outcomes
+
+
+def run_forever(config, echo=print):
+    """Keep delivering until SIGTERM or SIGINT; polls every OUTBOX_POLL_SECONDS."""
+    stopping = []
+
+    def stop(signum, frame):
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    sender = sender_for(config)
+    if sender.name == "mailbox":
+        echo(
+            f"No SMTP_HOST set: writing mail to {config['MAIL_DIR']} (for demos and trials; "
+            "those files hold working survey links)."
+        )
+    echo(f"Outbox worker delivering through {sender.name}; stop with Ctrl+C.")
+    while not stopping:
+        try:
+            outcomes = send_due(config)
+            posted = outbound.send_due_pass(config)
+        except Exception:  # e.g. the database stayed locked: log, wait, try again
+            current_app.logger.exception("outbox pass failed; trying again")
+            outcomes, posted = {}, {}
+        if any(outcomes.values()):
+            echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+        if any(posted.values()):
+            echo(
+                "responses to hooks: "
+                + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
+            )
+        for _ in range(max(1, config["OUTBOX_POLL_SECONDS"]) * 10):
+            if stopping:
+                break
+            time.sleep(0.1)
+    current_app.logger.info("outbox worker stopped")

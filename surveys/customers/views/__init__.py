@@ -1,0 +1,10 @@
+"""The customers wing's pages: the survey, unsubscribing, distribution rules, the mailbox."""
+
+
+def register(app):
+    """Register the wing's blueprints."""
+    from surveys.customers import distribution, unsubscribe
+    from surveys.customers.views import mailbox, survey
+
+    for module in (survey, unsubscribe, distribution, mailbox):
+        app.register_blueprint(module.bp)

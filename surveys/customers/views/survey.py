@@ -1,0 +1,134 @@
+"""The customer's survey at /s/<token>: GET shows it, only a POST records an answer.
+
+Mail scanners open every link in a message (and some run its JavaScript), so nothing
+here writes on GET or HEAD; a score in the query string only pre-selects an answer.
+"""
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from surveys import clock
+from surveys.customers.forms import SurveyForm
+from surveys.customers.questions import NPS, QUESTIONS
+from surveys.customers.tokens import find_invitation
+from surveys.i18n import use_ticket_locale
+from surveys.store.db import get_db, immediate
+
+bp = Blueprint("survey", __name__, url_prefix="/s")
+
+
+def current_answers(db, invitation_id):
+    """The stored response of an invitation, or None."""
+    rows = list(
+        db.query(
+            "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?", [invitation_id]
+        )
+    )
+    return rows[0] if rows else None
+
+
+def speak_ticket_language(db, invitation):
+    """The rest of this request speaks the ticket's locale, unless the customer chose one."""
+    [ticket] = db.query(
+        "SELECT customer_locale FROM tickets WHERE id = ?", [invitation["ticket_id"]]
+    )
+    use_ticket_locale(ticket["customer_locale"])
+
+
+def asked_questions(invitation):
+    """The questions this invitation asks: NPS only when the distribution rules chose to."""
+    return [question for question in QUESTIONS if question is not NPS or invitation["nps_asked"]]
+
+
+def posted_answers(invitation):
+    """The posted form, without an NPS answer when this invitation does not ask NPS."""
+    formdata = request.form.copy()
+    if not invitation["nps_asked"]:
+        formdata.pop(NPS.name, None)
+    return formdata
+
+
+def preselect(form, answers, query):
+    """Fill the form from the stored answer, then from ?csat=&ces=&nps= (valid values only)."""
+    for name in ("csat", "ces", "nps"):
+        field = getattr(form, name)
+        value = query.get(name)
+        if value in field.choices:  # the scale's values, as strings
+            field.data = int(value)
+        elif answers is not None:
+            field.data = answers[name]
+    if answers is not None:
+        form.comment.data = answers["comment"]
+
+
+def save_response(db, invitation, answers):
+    """Insert or replace the invitation's single response."""
+    now = clock.to_iso(clock.now())
+    with immediate(db):
+        # The UNIQUE invitation_id and ON CONFLICT keep one row per invitation whatever
+        # the interleaving of concurrent submits; the last submit wins.
+        db.execute(
+            """INSERT INTO responses
+                   (invitation_id, csat, ces, nps, comment, created_at, updated_at)
+               VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
+               ON CONFLICT (invitation_id) DO UPDATE SET
+                   csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
+                   comment = excluded.comment, updated_at = excluded.updated_at""",
+            {"invitation_id": invitation["id"], "now": now, **answers},
+        )
+        if invitation["status"] != "sent":
+            # An answer proves the mail arrived, even if the SMTP conversation ended in
+            # an error; counting it as sent keeps the response rate at or below 100 %.
+            db.execute(
+                "UPDATE invitations SET status = 'sent', "
+                "sent_at = coalesce(sent_at, ?) WHERE id = ?",
+                [now, invitation["id"]],
+            )
+
+
+@bp.route("/<token>", methods=["GET", "POST"])
+def answer(token):
+    """Show the survey (never writing), or record the answers posted from it."""
+    db = get_db()
+    invitation = find_invitation(db, token)
+    speak_ticket_language(db, invitation)
+    form = SurveyForm(formdata=posted_answers(invitation) if request.method == "POST" else None)
+    previous = None
+    if request.method == "POST":
+        if form.validate():
+            save_response(db, invitation, form.answers())
+            return redirect(url_for("survey.thanks", token=token), code=303)
+        status = 422
+    else:
+        previous = current_answers(db, invitation["id"])
+        preselect(form, previous, request.args)
+        status = 200
+    company = current_app.config["COMPANY_NAME"]
+    return render_template(
+        "survey/form.html",
+        form=form,
+        token=token,
+        company=company,
+        questions=[
+            (getattr(form, question.name), question.asked_by(company), question)
+            for question in asked_questions(invitation)
+        ],
+        answered_before=previous is not None,
+    ), status
+
+
+@bp.route("/<token>/thanks")
+def thanks(token):
+    """Thank the customer and show what they answered."""
+    db = get_db()
+    invitation = find_invitation(db, token)
+    speak_ticket_language(db, invitation)
+    answers = current_answers(db, invitation["id"])
+    if answers is None:  # nothing to thank for yet
+        return redirect(url_for("survey.answer", token=token))
+    return render_template(
+        "survey/thanks.html",
+        token=token,
+        answers=answers,
+        company=current_app.config["COMPANY_NAME"],
+        expires_at=clock.from_iso(invitation["link_expires_at"]),
+    )

@@ -1,0 +1,1 @@
+"""Reports: score and KPI maths, report queries, targets, charts, exports and the dashboard."""

@@ -1,0 +1,205 @@
+"""Targets: what each score should reach, set by managers, shown beside every score."""
+
+from dataclasses import dataclass
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import DecimalField
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
+
+from surveys import clock
+from surveys.reports.scoring import target_met
+from surveys.staff.auth import manager_required
+from surveys.store.db import get_db, immediate
+
+bp = Blueprint("targets", __name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One score's target: its label, scale and which way is better."""
+
+    name: str
+    label: str
+    default: float
+    low: float
+    high: float
+    higher_is_better: bool = True
+    unit: str = ""
+
+
+TARGETS = (
+    Target("csat_pct", "CSAT", 85, 0, 100, unit="%"),
+    Target("ces_mean", "CES (mean, 1–7)", 5.0, 1, 7),
+    Target("nps", "NPS", 30, -100, 100),
+    Target("response_rate", "Response rate", 25, 0, 100, unit="%"),
+    Target("frt_hours", "First response time (mean)", 24, 0.1, 1000, False, " h"),
+    Target("frt_compliance_pct", "First responses within the standard", 90, 0, 100, unit="%"),
+    Target("resolution_median_h", "Resolution time (median)", 72, 0.1, 10000, False, " h"),
+    Target("fcr_pct", "First contact resolution", 70, 0, 100, unit="%"),
+    Target("escalation_pct", "Escalation rate", 10, 0, 100, False, "%"),
+    Target("reopen_pct", "Reopen rate", 5, 0, 100, False, "%"),
+    Target("repeat_pct", "Repeat rate", 10, 0, 100, False, "%"),
+)
+BY_NAME = {target.name: target for target in TARGETS}
+
+
+def current_targets(db, config):
+    """Every target's value: what a manager set, else the default (FRT from settings)."""
+    values = {target.name: float(target.default) for target in TARGETS}
+    values["frt_hours"] = float(config["FRT_TARGET_HOURS"])
+    values.update(
+        {row["name"]: row["value"] for row in db.query("SELECT name, value FROM targets")}
+    )
+    return values
+
+
+def own_targets(db, team):
+    """The targets a manager set for one team (by name): {name: value}."""
+    return {
+        row["name"]: row["value"]
+        for row in db.query(
+            """SELECT team_targets.name, team_targets.value
+             FROM team_targets JOIN teams ON teams.id = team_targets.team_id
+            WHERE teams.name = ?""",
+            [team],
+        )
+    }
+
+
+def report_targets(db, config, report_range):
+    """The targets a report is judged by (one team's own when it covers just that team),
+    and, grouped by team, each team's targets for its row: (targets, {team: targets}).
+
+    Teams without targets of their own are left out of the second; the first applies."""
+    company = current_targets(db, config)
+    by_team = {}
+    for row in db.query("""SELECT teams.name AS team, team_targets.name, team_targets.value
+                             FROM team_targets JOIN teams ON teams.id = team_targets.team_id"""):
+        by_team.setdefault(row["team"], dict(company))[row["name"]] = row["value"]
+    teams = report_range.teams
+    targets = by_team.get(teams[0], company) if len(teams) == 1 else company
+    return targets, by_team if report_range.group_by == "team" else {}
+
+
+def frt_standards(targets, row_targets):
+    """kpi_groups' first-response standards (hours) from report_targets: the report's,
+    and each row's own ({group: hours}), for compliance and lateness."""
+    return targets["frt_hours"], {
+        group: values["frt_hours"] for group, values in row_targets.items()
+    }
+
+
+def met(name, value, targets):
+    """True when a score meets its target, False when not, None when there is no score."""
+    if name not in targets:
+        return None
+    return target_met(value, targets[name], BY_NAME[name].higher_is_better)
+
+
+def save_targets(db, values, manager_id):
+    """Store every target a manager submitted, in one transaction."""
+    now = clock.to_iso(clock.now())
+    with immediate(db):
+        for name, value in values.items():
+            db.execute(
+                "INSERT INTO targets (name, value, updated_at, updated_by) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                [name, float(value), now, manager_id],
+            )
+
+
+def save_team_targets(db, team_id, values, manager_id):
+    """Replace a team's own targets with the values given (None: the company's)."""
+    now = clock.to_iso(clock.now())
+    with immediate(db):
+        db.execute("DELETE FROM team_targets WHERE team_id = ?", [team_id])
+        for name, value in values.items():
+            if value is not None:
+                db.execute(
+                    "INSERT INTO team_targets (team_id, name, value, updated_at, "
+                    "updated_by) VALUES (?, ?, ?, ?, ?)",
+                    [team_id, name, float(value), now, manager_id],
+                )
+
+
+def finite(message):
+    """A validator refusing NaN and infinities (NumberRange raises on a signalling NaN)."""
+
+    def check(form, field):
+        if field.data is not None and not field.data.is_finite():
+            raise StopValidation(message)
+
+    return check
+
+
+def targets_form(formdata=None, values=None, optional=False):
+    """A form with one number per target, limited to that score's scale; with
+    `optional`, an empty box is allowed (a team then uses the company's target)."""
+
+    class TargetsForm(FlaskForm):
+        pass
+
+    for target in TARGETS:
+        message = f"Enter a number from {target.low:g} to {target.high:g}."
+        required = Optional() if optional else InputRequired(message)
+        setattr(
+            TargetsForm,
+            target.name,
+            DecimalField(
+                target.label,
+                places=None,
+                validators=[
+                    required,
+                    finite(message),
+                    NumberRange(target.low, target.high, message),
+                ],
+            ),
+        )
+    return TargetsForm(formdata=formdata, data=values)
+
+
+@bp.route("/targets", methods=["GET", "POST"])
+@manager_required
+def edit():
+    """Managers set the target of every score, for the company or (?team=NAME) for one
+    team; reports show each score beside the target that applies."""
+    db = get_db()
+    team = (request.args.get("team") or "").strip() or None
+    team_id = None
+    if team is not None:
+        row = db.execute("SELECT id FROM teams WHERE name = ?", [team]).fetchone()
+        if row is None:
+            abort(404)
+        team_id = row[0]
+    page = {
+        "targets": TARGETS,
+        "team": team,
+        "teams": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
+        "company": current_targets(db, current_app.config),
+    }
+    if request.method == "POST":
+        form = targets_form(request.form, optional=team is not None)
+        if form.validate():
+            values = {target.name: form[target.name].data for target in TARGETS}
+            if team is None:
+                save_targets(db, values, current_user.id)
+            else:
+                save_team_targets(db, team_id, values, current_user.id)
+            flash(f"Targets for {team} saved." if team else "Targets saved.", "info")
+            return redirect(url_for("targets.edit", team=team))
+        return render_template("targets/edit.html", form=form, **page), 422
+    values = page["company"] if team is None else own_targets(db, team)
+    form = targets_form(values=values, optional=team is not None)
+    return render_template("targets/edit.html", form=form, **page)

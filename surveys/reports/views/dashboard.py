@@ -1,0 +1,228 @@
+"""Manager reports: the dashboard, charts, leaderboard, low ratings and downloads."""
+
+import functools
+from dataclasses import replace
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from surveys.errors import RangeError
+from surveys.reports.charts import TRENDS, distribution_svg, trend_svg
+from surveys.reports.exports import download
+from surveys.reports.kpi_queries import ROW_FIELDS as KPI_ROW_FIELDS
+from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.score_queries import (
+    GROUPINGS,
+    RESPONSE_FIELDS,
+    ROW_FIELDS,
+    answer_distribution,
+    parse_range,
+    response_rows,
+    score_groups,
+)
+from surveys.reports.scoring import too_few
+from surveys.reports.targets import BY_NAME, frt_standards, met, report_targets
+from surveys.staff.auth import api_key_or_manager_required, manager_required
+from surveys.store.db import get_db
+
+bp = Blueprint("reports", __name__)
+
+COMMENTS_SHOWN = 200
+
+
+def filter_choices(db):
+    """Every agent, team and channel a report can be narrowed to."""
+    return {
+        "agent": [
+            row["name"]
+            for row in db.query(
+                "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1"
+            )
+        ],
+        "team": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
+        "channel": [row["name"] for row in db.query("SELECT name FROM channels ORDER BY name")],
+    }
+
+
+@bp.route("/")
+@login_required
+def index():
+    """Managers start on the dashboard; staff on their home page."""
+    if current_user.is_manager:
+        return redirect(url_for("reports.dashboard"))
+    return render_template("reports/home.html")
+
+
+@bp.route("/reports")
+@manager_required
+def dashboard():
+    """Scores for a range of closing days, overall and grouped, with their n and intervals."""
+    min_n = current_app.config["MIN_N"]
+    page = {
+        "errors": {},
+        "report_range": None,
+        "groupings": GROUPINGS,
+        "choices": filter_choices(get_db()),
+        "too_few": functools.partial(too_few, min_n=min_n),
+        "min_n": min_n,
+    }
+    try:
+        report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    except RangeError as error:
+        return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
+    db = get_db()
+    groups, overall, details = score_groups(db, report_range)
+    # Grouped by team, each team's row is judged by that team's targets.
+    targets, row_targets = report_targets(db, current_app.config, report_range)
+    months, _, _ = score_groups(db, replace(report_range, group_by="month"))
+    kpi_rows, kpi_overall, per_agent = kpi_groups(
+        db, report_range, *frt_standards(targets, row_targets)
+    )
+    return render_template(
+        "reports/dashboard.html",
+        **dict(page, report_range=report_range),
+        groups=groups,
+        download_args=report_range.query_args(),
+        overall=overall,
+        details=details,
+        targets=targets,
+        row_targets=row_targets,
+        target_of=BY_NAME,
+        met=met,
+        kpis=kpi_overall,
+        kpi_rows=kpi_rows,
+        tickets_per_agent=per_agent,
+        months=months,
+    )
+
+
+@bp.route("/reports/summary.csv", defaults={"kind": "csv"})
+@bp.route("/reports/summary.xlsx", defaults={"kind": "xlsx"})
+@api_key_or_manager_required
+def summary_download(kind):
+    """The dashboard's score rows as CSV or Excel, streamed."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    groups, _, _ = score_groups(get_db(), report_range)
+    return download(lambda: groups, ROW_FIELDS, range_filename("summary", report_range, kind), kind)
+
+
+@bp.route("/reports/responses.csv", defaults={"kind": "csv"})
+@bp.route("/reports/responses.xlsx", defaults={"kind": "xlsx"})
+@api_key_or_manager_required
+def responses_download(kind):
+    """Every response to the closures in range, one per row, streamed."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    return download(
+        lambda: response_rows(get_db(), report_range),
+        RESPONSE_FIELDS,
+        range_filename("responses", report_range, kind),
+        kind,
+    )
+
+
+@bp.route("/reports/kpis.csv")
+@api_key_or_manager_required
+def kpis_csv():
+    """The ticket KPI rows as CSV, streamed (the same rows as /api/v1/kpis)."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    db = get_db()
+    groups, _, _ = kpi_groups(
+        db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
+    )
+    return download(
+        lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"), "csv"
+    )
+
+
+@bp.route("/reports/comments")
+@manager_required
+def comments():
+    """The low ratings with their comments, newest first, so a manager can act on them."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    with_comment = request.args.get("with_comment") == "1"
+    rows = list(
+        response_rows(
+            get_db(),
+            report_range,
+            low_only=True,
+            with_comment=with_comment,
+            limit=COMMENTS_SHOWN + 1,
+        )
+    )
+    return render_template(
+        "reports/comments.html",
+        rows=rows[:COMMENTS_SHOWN],
+        more=len(rows) > COMMENTS_SHOWN,
+        report_range=report_range,
+        with_comment=with_comment,
+        choices=filter_choices(get_db()),
+        download_args=report_range.query_args(),
+    )
+
+
+@bp.route("/reports/leaderboard")
+@manager_required
+def leaderboard():
+    """Top agents or teams, ranked by the lower end of their CSAT interval, not by luck."""
+    args = request.args.to_dict(flat=False)
+    by = request.args.get("group_by") or "agent"
+    if by not in ("agent", "team"):
+        raise RangeError({"group_by": "must be agent or team"})
+    args["group_by"] = [by]
+    report_range = parse_range(MultiDict(args), current_app.config["TIMEZONE"])
+    groups, _, _ = score_groups(get_db(), report_range)
+    ranked, unranked = rank_groups(groups, current_app.config["LEADERBOARD_MIN_N"])
+    return render_template(
+        "reports/leaderboard.html",
+        ranked=ranked,
+        unranked=unranked,
+        report_range=report_range,
+        min_n=current_app.config["LEADERBOARD_MIN_N"],
+    )
+
+
+def rank_groups(groups, min_n):
+    """(ranked, unranked): groups with at least min_n CSAT answers, best lower bound first
+    (then the larger n), and the rest, which have too few answers to rank fairly."""
+    ranked = sorted(
+        (row for row in groups if row["csat_n"] >= min_n),
+        key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])),
+    )
+    unranked = [row for row in groups if row["csat_n"] < min_n]
+    return ranked, unranked
+
+
+@bp.route("/reports/charts/<name>.svg")
+@manager_required
+def chart(name):
+    """A chart of the dashboard's range as SVG: a monthly trend, or the answer distribution."""
+    if name not in (*TRENDS, "distribution"):
+        abort(404)
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    db = get_db()
+    if name == "distribution":
+        svg = distribution_svg(answer_distribution(db, report_range))
+    else:
+        months, _, _ = score_groups(db, replace(report_range, group_by="month"))
+        target_name = {"csat": "csat_pct", "ces": "ces_mean"}.get(name, name)
+        targets, _ = report_targets(db, current_app.config, report_range)
+        svg = trend_svg(name, months, targets.get(target_name))
+    response = Response(svg, mimetype="image/svg+xml")
+    # The SVG carries its own <style>; it runs no script and loads nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    return response
+
+
+def range_filename(name, report_range, kind):
+    """puas-NAME-FROM-TO.KIND"""
+    return f"puas-{name}-{report_range.from_day}-{report_range.to_day}.{kind}"

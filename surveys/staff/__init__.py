@@ -1,0 +1,1 @@
+"""Staff: sign-in, people, ratings of admins, incidents and deliverables, scorecards."""

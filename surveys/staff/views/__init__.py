@@ -1,0 +1,10 @@
+"""The staff wing's pages: sign-in, people, ratings, incidents and deliverables, scorecards."""
+
+
+def register(app):
+    """Register the wing's blueprints."""
+    from surveys.staff import auth, people, ratings, records, scorecards
+    from surveys.staff.views import api
+
+    for module in (auth, people, ratings, records, scorecards, api):
+        app.register_blueprint(module.bp)

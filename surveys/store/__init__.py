@@ -1,0 +1,1 @@
+"""The database: connection, migrations (frozen SQL) and the rollups reports read."""

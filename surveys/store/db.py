@@ -1,0 +1,162 @@
+"""The SQLite database: a kept connection per thread, pragmas, migrations, write transactions."""
+
+import fcntl
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlite_utils import Database
+
+from surveys.store import rollups
+from surveys.store.migrations import migrations
+
+BUSY_TIMEOUT_SECONDS = 30
+STATEMENT_CACHE = 512  # prepared statements kept per connection (sqlite3 keeps 128)
+
+
+def connect(path):
+    """Open the database with the pragmas every Puas connection needs."""
+    # Waiting up to 30 s for the single writer beats failing with "database is locked".
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_SECONDS, cached_statements=STATEMENT_CACHE)
+    conn.execute("PRAGMA foreign_keys = ON")
+    # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
+    conn.execute("PRAGMA synchronous = FULL")
+    # sqlite-utils would turn on recursive triggers (the rollup triggers must not fire
+    # themselves) and load plugins (Puas has none).
+    db = Database(conn, recursive_triggers=False, execute_plugins=False)
+    db.writer_lock_path = f"{path}-writer"
+    return db
+
+
+@contextmanager
+def writer_turn(db):
+    """Wait for this database's single writer turn in a queue the kernel keeps.
+
+    SQLite's own wait for the write lock sleeps and polls (1, 2, 5 … 100 ms), so under
+    load the lock sits idle while writers sleep. An flock on a file beside the database
+    wakes the next writer the moment the last one finishes. The kernel releases it when
+    the holder closes the file or dies; a stuck holder is bounded by gunicorn's worker
+    timeout. Writers that skip it (sqlite3 in a shell, say) still wait on SQLite's lock.
+    """
+    descriptor = os.open(db.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def get_db():
+    """This thread's connection to the app's database, opened on first use and kept.
+
+    A new connection makes SQLite parse the schema again and prepare every statement,
+    with the rollup triggers it fires, from scratch: about 2 ms of a write request. A
+    kept connection also keeps the WAL in place between requests (the last connection to
+    close would checkpoint and delete it). Connections are per thread, as sqlite3 wants,
+    and opened again after a fork (gunicorn workers); a thread's connection closes when
+    the thread ends.
+    """
+    kept = current_app.extensions["puas.db"]
+    if getattr(kept, "pid", None) != os.getpid():
+        kept.db = connect(current_app.config["DATABASE"])
+        kept.pid = os.getpid()
+    return kept.db
+
+
+def end_request(exception=None):
+    """Leave the kept connection as a request found it: no transaction open."""
+    kept = current_app.extensions["puas.db"]
+    if getattr(kept, "pid", None) == os.getpid() and kept.db.conn.in_transaction:
+        kept.db.conn.rollback()
+
+
+@contextmanager
+def immediate(db):
+    """A write transaction that takes the write lock first.
+
+    A deferred transaction that reads and then writes can fail with SQLITE_BUSY when
+    another connection wrote in between, and busy_timeout does not retry that case.
+    BEGIN IMMEDIATE waits for the lock up front, so what we read stays true until COMMIT.
+    Inside an open transaction it becomes a savepoint of that transaction.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    with writer_turn(db):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
+
+
+def migrate(path, repeat_window_days=None):
+    """Apply pending migrations to the database at path; returns their names.
+
+    With `repeat_window_days` (the REPEAT_WINDOW_DAYS setting), repeat flags and rollups
+    kept with another window are rebuilt with this one.
+    """
+    db = connect(path)
+    try:
+        pending = [migration.name for migration in migrations.pending(db)]
+        migrations.apply(db)
+        if repeat_window_days is not None and rollups.repeat_window_days(db) != repeat_window_days:
+            with immediate(db):
+                rollups.rebuild(db, repeat_window_days)
+        return pending
+    finally:
+        db.close()
+
+
+def init_app(app):
+    """Register teardown and the init-db command; warn about stale repeat flags."""
+    app.extensions["puas.db"] = threading.local()
+    app.teardown_appcontext(end_request)
+    app.cli.add_command(init_db_command)
+    warn_about_repeat_window(app)
+
+
+def warn_about_repeat_window(app):
+    """Log a warning when the stored repeat flags were kept with another REPEAT_WINDOW_DAYS
+    (`flask init-db` rebuilds them: at 10 M tickets that takes minutes, not a request)."""
+    path = app.config["DATABASE"]
+    if not os.path.exists(path):
+        return
+    db = connect(path)
+    try:
+        stored = rollups.repeat_window_days(db)
+    except sqlite3.OperationalError:  # not migrated yet
+        return
+    finally:
+        db.close()
+    if stored is not None and stored != app.config["REPEAT_WINDOW_DAYS"]:
+        app.logger.warning(
+            "Repeat flags were kept with a %s-day window but REPEAT_WINDOW_DAYS is %s: "
+            "reports show repeats for %s days until `flask init-db` rebuilds them.",
+            stored,
+            app.config["REPEAT_WINDOW_DAYS"],
+            stored,
+        )
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create the database or apply its pending migrations (safe to run again)."""
+    applied = migrate(current_app.config["DATABASE"], current_app.config["REPEAT_WINDOW_DAYS"])
+    where = current_app.config["DATABASE"]
+    if applied:
+        click.echo(f"Applied {len(applied)} migration(s) to {where}: {', '.join(applied)}")
+    else:
+        click.echo(f"{where} is up to date.")

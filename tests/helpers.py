@@ -1,0 +1,233 @@
+"""What tests share besides fixtures: sign-in, ticket payloads, mail, real servers, a clock.
+
+Fixtures live in conftest.py; everything a test imports by name lives here.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+from surveys.customers import outbox
+from surveys.customers.views.mailbox import read_message
+from surveys.staff.auth import create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+MANAGER_EMAIL = "manager@example.com"
+STAFF_EMAIL = "staff@example.com"
+PASSWORD = "correct horse battery staple"
+
+
+def flask_env(config):
+    """Settings as FLASK_* variables, the way a deployment passes them to gunicorn."""
+    return {
+        f"FLASK_{key}": value if isinstance(value, str) else json.dumps(value)
+        for key, value in config.items()
+        if key != "TESTING" and value is not None
+    }
+
+
+def base_config(tmp_path):
+    """Settings for a test app with its own database and mail folder, and no SMTP server."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "DATABASE": str(tmp_path / "puas.db"),
+        "MAIL_DIR": str(tmp_path / "mail"),
+        "SEND_DELAY_MINUTES": 0,
+        "THROTTLE_DAYS": 0,
+        "COMPANY_NAME": "Acme Support",
+        "BASE_URL": "http://puas.test",
+        "SMTP_HOST": None,
+    }
+
+
+def csrf_token(html):
+    """The CSRF token of the first form on a page."""
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(client, email, password=PASSWORD):
+    """Sign in through the real login form (CSRF included)."""
+    page = client.get("/login")
+    return client.post(
+        "/login",
+        data={
+            "email": email,
+            "password": password,
+            "csrf_token": csrf_token(page.get_data(as_text=True)),
+        },
+    )
+
+
+def signed_in(client, db, email, role):
+    """The client, signed in as a new person with this role."""
+    create_user(db, email, PASSWORD, role)
+    assert sign_in(client, email).status_code == 302
+    return client
+
+
+def ticket_payload(ticket_id="T-1", email="customer@example.com", **fields):
+    """A valid ticket-closed body; fields override or add."""
+    payload = {
+        "ticket_id": ticket_id,
+        "closed_at": "2026-11-20T10:00:00+07:00",
+        # English, so pages and mail read as the tests quote them; tests of Bahasa
+        # Indonesia pass customer={..., "locale": "id"}.
+        "customer": {"email": email, "name": "Rina", "locale": "en"},
+        "agent": {"email": "agent@example.com", "name": "Agent Smith"},
+        "team": "Billing",
+        "channel": "email",
+    }
+    payload.update(fields)
+    return payload
+
+
+# Invitations delivered, and their links
+
+LINK_PATTERN = re.compile(r"/s/([A-Za-z0-9_-]{43})")
+
+
+def post_ticket(client, headers, ticket_id="T-1", **fields):
+    response = client.post(
+        "/api/v1/tickets/closed", json=ticket_payload(ticket_id, **fields), headers=headers
+    )
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def deliver(app):
+    """Run one outbox pass, as `flask outbox send-due` would."""
+    with app.app_context():
+        return outbox.send_due(app.config)
+
+
+def mailbox_messages(app):
+    """Every message the mailbox sender wrote, oldest first."""
+    folder = Path(app.config["MAIL_DIR"])
+    return [read_message(path) for path in sorted(folder.glob("*.eml"))]
+
+
+def token_in(message):
+    """The survey token of an invitation message (from its plain-text part)."""
+    text = message.get_body(("plain",)).get_content()
+    tokens = set(LINK_PATTERN.findall(text))
+    assert len(tokens) == 1, tokens
+    return tokens.pop()
+
+
+def invite(app, client, headers, ticket_id="T-1", **fields):
+    """Post a ticket, deliver its mail, and return the survey token from the mail."""
+    post_ticket(client, headers, ticket_id, **fields)
+    deliver(app)
+    messages = [message for message in mailbox_messages(app) if ticket_id in message["Subject"]]
+    return token_in(messages[-1])
+
+
+# A real SMTP server
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it receives and can be told to refuse."""
+
+    def __init__(self):
+        self.messages = []
+        self.replies = []  # queued replies for the next DATA commands, e.g. "451 try later"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.replies:
+            return self.replies.pop(0)
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+# A real gunicorn
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LiveServer:
+    """A gunicorn process serving Puas on 127.0.0.1 for tests that need real workers."""
+
+    def __init__(self, config, workers=2):
+        self.config = config
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ, **flask_env(dict(config, BASE_URL=self.url)))
+        self.log = open(Path(config["DATABASE"]).with_suffix(".gunicorn.log"), "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--chdir",
+                str(ROOT),
+                "app:create_app()",
+            ],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            self.wait_until_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_until_ready(self, timeout=60):
+        # gunicorn accepts connections before its workers have imported the app, so
+        # the first requests may time out rather than be refused.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited; see {self.log.name}")
+            try:
+                requests.get(self.url + "/login", timeout=5)
+                return
+            except (requests.ConnectionError, requests.Timeout):
+                time.sleep(0.1)
+        raise RuntimeError("gunicorn did not start in time")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+# A clock the test moves
+
+
+class FakeClock:
+    """What surveys.clock.now() answers while the fixture is on; the test moves it."""
+
+    def __init__(self, start):
+        self.current = start
+
+    def now(self):
+        return self.current
+
+    def advance(self, **delta):
+        """Let time pass: advance(days=14), advance(minutes=5)."""
+        self.current += timedelta(**delta)
