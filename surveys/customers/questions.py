@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from surveys.reports.scoring import CES_SCALE, CSAT_SCALE, NPS_SCALE
+from surveys.scales import CES_SCALE, CSAT_SCALE, NPS_SCALE, RATING_SCALE
 
 
 @dataclass(frozen=True)
@@ -64,21 +64,21 @@ RATING_DIMENSIONS = {
     "speed": Question(
         "speed",
         "Speed: how quickly does {admin} handle your requests?",
-        range(1, 6),
+        RATING_SCALE,
         "Very slow",
         "Very fast",
     ),
     "initiative": Question(
         "initiative",
         "Initiative: how well does {admin} act before being asked?",
-        range(1, 6),
+        RATING_SCALE,
         "Never",
         "Always",
     ),
     "accuracy": Question(
         "accuracy",
         "Accuracy: how free of errors is the work of {admin}?",
-        range(1, 6),
+        RATING_SCALE,
         "Many errors",
         "No errors",
     ),

@@ -5,7 +5,8 @@ from dataclasses import dataclass, replace
 from surveys import clock
 from surveys.errors import RangeError
 from surveys.reports.scoring import AnswerCounts, summarise
-from surveys.store.rollups import SCALES, SURVEY_COUNTS
+from surveys.scales import SCALES
+from surveys.store.rollups import SURVEY_COUNTS
 
 GROUPINGS = ("agent", "team", "channel", "month")
 MAX_FILTER_VALUES = 50

@@ -43,10 +43,6 @@ T_95 = (
     2.042,
 )
 
-CSAT_SCALE = range(1, 6)
-CES_SCALE = range(1, 8)
-NPS_SCALE = range(0, 11)
-
 
 @dataclass(frozen=True)
 class Interval:

@@ -33,8 +33,8 @@ bound (any whole hour up to 100 h, say) is compared exactly.
 import re
 
 from surveys import clock
+from surveys.scales import SCALES
 
-SCALES = {"csat": range(1, 6), "ces": range(1, 8), "nps": range(0, 11)}
 DISTRIBUTION_COLUMNS = tuple(
     f"{kind}_{value}" for kind, values in SCALES.items() for value in values
 )
