@@ -40,7 +40,7 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from baseline_app import init_db as init_baseline_db  # noqa: E402
 
-from surveys.staff.auth import create_api_key  # noqa: E402
+from surveys.staff.accounts import create_api_key  # noqa: E402
 from surveys.store import db as puas_db  # noqa: E402
 
 TARGET_RPS_RATIO = 0.6

@@ -38,15 +38,14 @@ from sqlite_utils import Database  # noqa: E402
 
 from surveys.reports.exports import csv_lines  # noqa: E402
 from surveys.reports.kpi_queries import kpi_groups  # noqa: E402
+from surveys.reports.ranges import filter_choices, parse_range  # noqa: E402
 from surveys.reports.score_queries import (  # noqa: E402
     RESPONSE_FIELDS,
     answer_distribution,
-    parse_range,
     response_rows,
     score_groups,
 )
 from surveys.reports.targets import current_targets  # noqa: E402
-from surveys.reports.views.dashboard import filter_choices  # noqa: E402
 from surveys.store import db as puas_db  # noqa: E402
 from surveys.store import rollups as puas_rollups  # noqa: E402
 

@@ -21,7 +21,7 @@ from surveys.demo import (
 from surveys.helpdesk import imports, outbound
 from surveys.helpdesk import integrations as webhooks
 from surveys.helpdesk import payloads as integrations
-from surveys.staff.auth import ROLES, UserError, create_api_key, create_user
+from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
 from surveys.store import rollups
 from surveys.store.db import connect, immediate
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from surveys import clock
 from surveys.helpdesk.closures import Closure, record_closure
-from surveys.staff.auth import create_user
+from surveys.staff.accounts import create_user
 from surveys.store.db import immediate
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
@@ -145,7 +145,7 @@ def _seed(db, config):
     )
 
 
-def seed_internal_ratings(db, rng, now, timezone_name):
+def seed_internal_ratings(db, rng, now, timezone_name):  # noqa: C901 (demo data, not a rule)
     """Admins, the staff who rate them, and months of ratings, incidents and deliverables."""
     admin_ids = {}
     for email, name, _ in ADMINS:

@@ -70,7 +70,7 @@ def error_response(status, message=None, errors=None):
     ), status
 
 
-def init_app(app):
+def init_app(app):  # noqa: C901 (one small handler per error, nested to register them)
     """Map every HTTP error and our named errors to error_response."""
 
     @app.errorhandler(HTTPException)
@@ -83,15 +83,15 @@ def init_app(app):
 
     @app.errorhandler(TokenUnknown)
     def token_unknown(error):
-        return render_template("survey/link_unknown.html"), 404
+        return render_template("customers/survey/link_unknown.html"), 404
 
     @app.errorhandler(TokenExpired)
     def token_expired(error):
-        return render_template("survey/link_expired.html"), 410
+        return render_template("customers/survey/link_expired.html"), 410
 
     @app.errorhandler(UnsubscribeLinkUnknown)
     def unsubscribe_link_unknown(error):
-        return render_template("unsubscribe/unknown.html"), 404
+        return render_template("customers/unsubscribe/unknown.html"), 404
 
     @app.errorhandler(ApiKeyInvalid)
     def api_key_invalid(error):

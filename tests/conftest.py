@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app import create_app
-from surveys.staff.auth import create_api_key
+from surveys.staff.accounts import create_api_key
 from surveys.store import db as database
 from tests.helpers import (
     MANAGER_EMAIL,

@@ -16,8 +16,8 @@ from pathlib import Path
 import requests
 
 from surveys.customers import outbox
-from surveys.customers.views.mailbox import read_message
-from surveys.staff.auth import create_user
+from surveys.customers.mailbox import read_message
+from surveys.staff.accounts import create_user
 
 ROOT = Path(__file__).resolve().parent.parent
 MANAGER_EMAIL = "manager@example.com"
@@ -181,7 +181,8 @@ class LiveServer:
                 f"127.0.0.1:{self.port}",
                 "--chdir",
                 str(ROOT),
-                "app:create_app()",
+                "--config",
+                str(ROOT / "gunicorn.conf.py"),
             ],
             env=env,
             stdout=self.log,

@@ -2,7 +2,8 @@
 
 import pytest
 
-from surveys.staff.auth import UserError, authenticate, create_user, is_safe_next
+from surveys.staff.accounts import UserError, authenticate, create_user
+from surveys.staff.auth import is_safe_next
 from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from surveys.staff.auth import create_user
+from surveys.staff.accounts import create_user
 from tests.helpers import PASSWORD, deliver, invite, mailbox_messages, ticket_payload
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,6 +25,11 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# The README shows two of the pages these tests drive. Each run draws them into
+# test-artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 into docs/ too, to be committed (not on
+# every run: the demo's dates move with the calendar, and a test run should leave the tree clean).
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS_IMAGE_MAX_BYTES = 300_000
 
 
 def _missing(reason):
@@ -95,6 +100,21 @@ def assert_only_local_requests(page, server):
     assert [url for url in sources if urlsplit(url).hostname != "127.0.0.1"] == []
     # A Content-Security-Policy violation or a failed asset shows up here.
     assert page.console_errors == []
+
+
+def save_docs_screenshot(page, name):
+    """The visible part of the page as test-artifacts/docs-<name> (and docs/<name> when
+    asked), one image pixel per CSS pixel.
+
+    The viewport, not the full page: the README needs the top of the page, and a small file.
+    """
+    ARTIFACTS.mkdir(exist_ok=True)
+    paths = [ARTIFACTS / f"docs-{name}"]
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+        paths.append(DOCS / name)
+    for path in paths:
+        page.screenshot(path=str(path), scale="css")
+        assert 0 < path.stat().st_size < DOCS_IMAGE_MAX_BYTES, path.stat().st_size
 
 
 def focused(page):
@@ -205,6 +225,7 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
     screenshot = ARTIFACTS / "survey-phone.png"
     page.screenshot(path=str(screenshot), full_page=True)
     assert screenshot.stat().st_size > 0
+    save_docs_screenshot(page, "survey-phone.png")
 
     options.nth(10).tap()
     submit = page.get_by_role("button", name="Send my answers")
@@ -283,6 +304,7 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
     page.fill("input[name=password]", DEMO_MANAGER_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/reports$"))
+    save_docs_screenshot(page, "dashboard.png")
 
     page.select_option("select[name=group_by]", "team")
     page.click("form.filters button[type=submit]")

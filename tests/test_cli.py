@@ -1,6 +1,6 @@
 """The flask commands, run as a manager would run them."""
 
-from surveys.staff.auth import api_key_is_valid, authenticate
+from surveys.staff.accounts import api_key_is_valid, authenticate
 from surveys.store.db import connect
 from surveys.store.migrations import migrations
 

@@ -9,7 +9,7 @@ from aiosmtpd.controller import Controller
 
 from surveys import clock
 from surveys.customers.distribution import RULES, Rules, current_rules, sampled_in, save_rules
-from surveys.customers.unsubscribe import address_hash, suppress
+from surveys.customers.suppression import address_hash, suppress
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.store import rollups
 from tests.helpers import (

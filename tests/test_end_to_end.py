@@ -4,7 +4,7 @@ import csv
 import io
 from email import message_from_bytes, policy
 
-from surveys.staff.auth import create_user
+from surveys.staff.accounts import create_user
 from tests.helpers import LINK_PATTERN, csrf_token, sign_in, ticket_payload
 
 

@@ -1,4 +1,4 @@
-"""Ticket KPI formulas: tables of inputs and the values SPEC.md says they give."""
+"""Ticket KPI formulas: tables of inputs and the values docs/definitions.md says they give."""
 
 import pytest
 

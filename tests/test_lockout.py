@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from surveys import clock
-from surveys.staff.auth import (
+from surveys.staff.accounts import (
     LOCKOUT_ACCOUNT_FAILURES,
     LOCKOUT_ADDRESS_FAILURES,
     LOCKOUT_MESSAGE,

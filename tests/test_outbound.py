@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from surveys.customers.views.survey import save_response
+from surveys.customers.responses import save_response
 from surveys.helpdesk import outbound
 from surveys.helpdesk.closures import Closure, record_closure
 from tests.helpers import csrf_token, free_port

@@ -10,7 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from surveys import clock
-from surveys.customers.outbox import RETRY_CAP_SECONDS, retry_delay
+from surveys.customers.outbox import MAIL_RETRY
 from tests.helpers import LINK_PATTERN, ROOT, deliver, flask_env, free_port, post_ticket
 
 
@@ -122,9 +122,10 @@ def test_temporary_refusal_is_retried_with_growing_gaps(
 
 @pytest.mark.parametrize("attempts", [1, 2, 3, 5, 7, 10, 20])
 def test_retry_delay_doubles_up_to_an_hour(attempts):
-    expected = min(RETRY_CAP_SECONDS, 60 * 2 ** (attempts - 1))
+    expected = min(3600, 60 * 2 ** (attempts - 1))
+    policy = MAIL_RETRY.configured({"OUTBOX_MAX_ATTEMPTS": 5, "OUTBOX_RETRY_SECONDS": 60})
     for _ in range(20):
-        assert expected <= retry_delay(attempts, 60) <= expected * 1.25
+        assert expected <= policy.next_gap(attempts) <= expected * 1.25
 
 
 def test_permanent_refusal_is_recorded_and_never_retried(

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from surveys.staff.auth import authenticate, create_user
+from surveys.staff.accounts import authenticate, create_user
 from surveys.staff.people import NoLongerManager, update_person
 from tests.helpers import MANAGER_EMAIL, PASSWORD, STAFF_EMAIL, csrf_token, sign_in
 

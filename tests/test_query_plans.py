@@ -7,13 +7,9 @@ import pytest
 
 from surveys.reports.kpi_queries import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
 from surveys.reports.kpi_queries import COUNTS_SQL as KPI_SQL
+from surveys.reports.ranges import ReportRange
 from surveys.reports.score_queries import COUNTS_SQL as SCORES_SQL
-from surveys.reports.score_queries import (
-    GROUP_EXPRESSIONS,
-    RESPONSE_FIELDS,
-    RESPONSES_SQL,
-    ReportRange,
-)
+from surveys.reports.score_queries import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL
 from surveys.staff.scorecards import COUNTS_SQL as SCORECARD_SQL
 
 TABLES = (

@@ -3,7 +3,7 @@
 import pytest
 
 from surveys import clock
-from surveys.staff.auth import create_user
+from surveys.staff.accounts import create_user
 from tests.helpers import PASSWORD, csrf_token, sign_in
 
 ADMIN = "fitri@example.com"

@@ -9,7 +9,8 @@ import pytest
 
 from surveys import clock
 from surveys.helpdesk.closures import Closure, record_closure
-from surveys.reports.score_queries import RESPONSE_FIELDS, ROW_FIELDS, default_from
+from surveys.reports.ranges import default_from
+from surveys.reports.score_queries import RESPONSE_FIELDS, ROW_FIELDS
 
 
 def add_answer(
@@ -401,7 +402,7 @@ def test_low_ratings_with_comments_only(manager_client, scored, db, app):
     ],
 )
 def test_leaderboard_ranks_by_the_lower_bound(rows, ranked, unranked):
-    from surveys.reports.views.dashboard import rank_groups
+    from surveys.reports.scoring import rank_groups
 
     groups = [
         {"group": name, "csat_n": n, "csat_pct": pct, "csat_low": low} for name, n, pct, low in rows

@@ -10,11 +10,12 @@ from werkzeug.datastructures import MultiDict
 
 from app import create_app
 from surveys.config import ConfigError
-from surveys.customers.views.survey import save_response
+from surveys.customers.responses import save_response
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.reports.kpi_queries import kpi_groups
 from surveys.reports.kpis import count_at_most, histogram_median, merge_histograms
-from surveys.reports.score_queries import parse_range, score_groups
+from surveys.reports.ranges import parse_range
+from surveys.reports.score_queries import score_groups
 from surveys.store import db as database
 from surveys.store import rollups
 from surveys.store.db import immediate

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from surveys import clock
-from surveys.staff.auth import create_user
+from surveys.staff.accounts import create_user
 from surveys.staff.scorecards import ROW_FIELDS
 from tests.helpers import PASSWORD, csrf_token, sign_in
 

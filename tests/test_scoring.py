@@ -1,4 +1,4 @@
-"""Scoring is pure: tables of inputs and the values SPEC.md says they give."""
+"""Scoring is pure: tables of inputs and the values docs/definitions.md says they give."""
 
 import pytest
 

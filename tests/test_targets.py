@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from surveys.helpdesk.closures import Closure, record_closure
-from surveys.reports.score_queries import ReportRange
+from surveys.reports.ranges import ReportRange
 from surveys.reports.targets import TARGETS, current_targets, report_targets
 from tests.helpers import csrf_token
 

@@ -10,8 +10,8 @@ import pytest
 
 from app import create_app
 from surveys.config import ConfigError
+from surveys.customers.suppression import address_hash, suppress
 from surveys.customers.tokens import hash_token
-from surveys.customers.unsubscribe import address_hash, suppress
 from surveys.security import sha256_hex
 from tests.helpers import base_config, deliver, mailbox_messages, post_ticket, ticket_payload
 

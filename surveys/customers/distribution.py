@@ -1,28 +1,19 @@
 """Distribution rules: how soon, how often and to which share of customers invitations go.
 
-Managers set the rules on /settings/distribution. Until a manager first saves that page,
-the settings apply (SEND_DELAY_MINUTES, SAMPLE_RATE_PERCENT, THROTTLE_DAYS,
-NPS_INTERVAL_DAYS, REMINDER_DAYS, LINK_TTL_DAYS); after, the one stored row does.
+Managers set the rules on /settings/distribution (`surveys.customers.views.distribution`).
+Until a manager first saves that page, the settings apply (SEND_DELAY_MINUTES,
+SAMPLE_RATE_PERCENT, THROTTLE_DAYS, NPS_INTERVAL_DAYS, REMINDER_DAYS, LINK_TTL_DAYS);
+after, the one stored row does.
 `surveys.helpdesk.closures.record_closure` reads them for every closure,
 `surveys.customers.outbox` for every delivery pass.
 """
 
 import hashlib
-import re
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import StopValidation, ValidationError
-
 from surveys import clock
-from surveys.staff.auth import manager_required
-from surveys.store.db import get_db, immediate
-
-bp = Blueprint("distribution", __name__, url_prefix="/settings")
+from surveys.store.db import immediate
 
 # Why an invitation was not sent (invitations.reason when status is 'suppressed'), in
 # the order they are checked.
@@ -196,38 +187,7 @@ def recent_invitations(db, customer_email, send_at, rules):
     return bool(surveyed), bool(nps_asked)
 
 
-# The settings page
-
-
-def whole_number(rule):
-    """A validator: ASCII digits only (no sign, decimals or other scripts' digits), in range."""
-    message = f"Enter a whole number from {rule.low} to {rule.high}."
-
-    def check(form, field):
-        text = (field.data or "").strip()
-        if not text:
-            raise StopValidation(f"This rule is required. {message}")
-        if not re.fullmatch(r"[0-9]{1,9}", text) or not rule.low <= int(text) <= rule.high:
-            raise ValidationError(message)
-
-    return check
-
-
-def rules_form(formdata=None, rules=None):
-    """A form with one whole number per rule, limited to that rule's range."""
-
-    class RulesForm(FlaskForm):
-        pass
-
-    for rule in RULES:
-        setattr(RulesForm, rule.name, StringField(rule.label, validators=[whole_number(rule)]))
-    values = {rule.name: str(getattr(rules, rule.name)) for rule in RULES} if rules else None
-    return RulesForm(formdata=formdata, data=values)
-
-
-def submitted_rules(form):
-    """The rules of a validated form."""
-    return Rules(**{rule.name: int(form[rule.name].data.strip()) for rule in RULES})
+# What the settings page shows beside the rules
 
 
 def last_change(db):
@@ -263,35 +223,3 @@ def suppressed_addresses(db):
             "SELECT reason, count(*) AS addresses FROM suppressions GROUP BY reason"
         )
     }
-
-
-@bp.route("/distribution", methods=["GET", "POST"])
-@manager_required
-def settings():
-    """Managers set the distribution rules; every later closure and mail follows them."""
-    db = get_db()
-    config = current_app.config
-    if request.method == "POST":
-        form = rules_form(request.form)
-        if form.validate():
-            save_rules(db, submitted_rules(form), current_user.id)
-            flash(
-                "Distribution rules saved. They apply to the closures reported and the "
-                "mail sent from now on.",
-                "info",
-            )
-            return redirect(url_for("distribution.settings"))
-        status = 422
-    else:
-        form = rules_form(rules=current_rules(db, config))
-        status = 200
-    return render_template(
-        "distribution/settings.html",
-        form=form,
-        rules=RULES,
-        reasons=REASONS,
-        last_change=last_change(db),
-        recent_days=RECENT_DAYS,
-        outcomes=recent_outcomes(db, config["TIMEZONE"]),
-        suppressed=suppressed_addresses(db),
-    ), status

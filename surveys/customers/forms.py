@@ -1,11 +1,14 @@
-"""The customer's form: the survey, with its validation."""
+"""The customers wing's forms: the customer's survey, and the managers' distribution rules."""
+
+import re
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import RadioField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, StopValidation, ValidationError
 
+from surveys.customers.distribution import RULES, Rules
 from surveys.customers.questions import CES, CSAT, NPS
 from surveys.fields import plain_text, scale_value
 
@@ -62,3 +65,37 @@ class SurveyForm(FlaskForm):
             "nps": self.nps.data,
             "comment": comment,
         }
+
+
+# The distribution rules (/settings/distribution), for managers: English only.
+
+
+def whole_number(rule):
+    """A validator: ASCII digits only (no sign, decimals or other scripts' digits), in range."""
+    message = f"Enter a whole number from {rule.low} to {rule.high}."
+
+    def check(form, field):
+        text = (field.data or "").strip()
+        if not text:
+            raise StopValidation(f"This rule is required. {message}")
+        if not re.fullmatch(r"[0-9]{1,9}", text) or not rule.low <= int(text) <= rule.high:
+            raise ValidationError(message)
+
+    return check
+
+
+def rules_form(formdata=None, rules=None):
+    """A form with one whole number per rule, limited to that rule's range."""
+
+    class RulesForm(FlaskForm):
+        pass
+
+    for rule in RULES:
+        setattr(RulesForm, rule.name, StringField(rule.label, validators=[whole_number(rule)]))
+    values = {rule.name: str(getattr(rules, rule.name)) for rule in RULES} if rules else None
+    return RulesForm(formdata=formdata, data=values)
+
+
+def submitted_rules(form):
+    """The rules of a validated form."""
+    return Rules(**{rule.name: int(form[rule.name].data.strip()) for rule in RULES})

@@ -10,7 +10,6 @@ A message whose address was suppressed while it waited, or a reminder whose invi
 answered, is skipped when it falls due.
 """
 
-import random
 import signal
 import time
 from datetime import timedelta
@@ -18,6 +17,7 @@ from datetime import timedelta
 from flask import current_app
 
 from surveys import clock
+from surveys.config import DEFAULTS
 from surveys.customers.distribution import current_rules
 from surveys.customers.mail import (
     DeliveryError,
@@ -26,8 +26,7 @@ from surveys.customers.mail import (
     invitation_message,
     sender_for,
 )
-from surveys.customers.tokens import issue_link
-from surveys.customers.unsubscribe import (
+from surveys.customers.suppression import (
     add_unsubscribe_headers,
     address_hash,
     address_suppression,
@@ -35,44 +34,43 @@ from surveys.customers.unsubscribe import (
     suppress,
     unsubscribe_url,
 )
+from surveys.customers.tokens import issue_link
 from surveys.helpdesk import outbound
 from surveys.i18n import in_language, mail_language
 from surveys.store.db import connect, immediate
+from surveys.store.queue import Queue, RetryPolicy, error_text, gave_up
 
-# Longer than any SMTP conversation (timeouts are 30 s); after it, a crashed worker's
-# message is taken again by another worker.
-LEASE_SECONDS = 600
-RETRY_CAP_SECONDS = 3600
+# The lease is longer than any SMTP conversation (timeouts are 30 s); after it, a crashed
+# worker's message is taken again by another worker.
+QUEUE = Queue("outbox", lease_seconds=600)
 
 
-def retry_delay(attempts, base_seconds):
-    """Growing gaps: base, 2×base, 4×base … up to an hour, with up to 25 % jitter."""
-    delay = min(RETRY_CAP_SECONDS, base_seconds * 2 ** max(0, attempts - 1))
-    return delay * random.uniform(1.0, 1.25)
+def _refused_for_good(error):
+    """A 5xx reply: the server refused the message, or its recipient, for good."""
+    return isinstance(error, PermanentDeliveryError)
+
+
+# Gaps doubling from OUTBOX_RETRY_SECONDS up to an hour, each lengthened by up to 25 %,
+# until OUTBOX_MAX_ATTEMPTS (the defaults here; configured() applies the deployment's).
+# Every other failure, an unexpected exception included, is worth another try.
+MAIL_RETRY = RetryPolicy(
+    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
+    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
+    cap_seconds=3600,
+    jitter=0.25,
+    permanent=_refused_for_good,
+)
 
 
 def claim_next(db, now):
     """Lease the next due message to this worker, or None when nothing is due."""
-    now_iso = clock.to_iso(now)
-    rows = list(
-        db.query(
-            """UPDATE outbox
-              SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
-            WHERE id = (SELECT id FROM outbox
-                         WHERE (status = 'pending' AND next_attempt_at <= :now)
-                            OR (status = 'sending' AND lease_until <= :now)
-                         ORDER BY next_attempt_at, id LIMIT 1)
-        RETURNING *""",
-            {"now": now_iso, "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS))},
-        )
-    )
-    return rows[0] if rows else None
+    return QUEUE.claim_next(db, now)
 
 
 def _finish(
     db,
     entry,
-    outbox_status,
+    outcome,
     invitation_status,
     error=None,
     next_attempt_at=None,
@@ -84,24 +82,11 @@ def _finish(
     Only an invitation's own mail changes the invitation (a reminder's never does);
     `reminder_at` queues its reminder, `bounced` suppresses the recipient's address.
     """
-    now_iso = clock.to_iso(clock.now())
+    now = clock.now()
+    now_iso = clock.to_iso(now)
+    error = error_text(error)
     with immediate(db):
-        cursor = db.execute(
-            """UPDATE outbox SET status = ?, last_error = ?, lease_until = NULL,
-                      next_attempt_at = coalesce(?, next_attempt_at),
-                      sent_at = CASE WHEN ? = 'sent' THEN ? END
-                WHERE id = ? AND status = 'sending' AND lease_until = ?""",
-            [
-                outbox_status,
-                error,
-                next_attempt_at,
-                outbox_status,
-                now_iso,
-                entry["id"],
-                entry["lease_until"],
-            ],
-        )
-        if not cursor.rowcount:
+        if not QUEUE.record(db, entry, outcome, now, error, next_attempt_at):
             return
         if entry["invitation_id"] and invitation_status and entry["kind"] == "invitation":
             db.execute(
@@ -172,21 +157,19 @@ def skip_reason(db, entry):
     return reason
 
 
-def _retry_or_give_up(db, entry, config, error):
-    """After a temporary failure: schedule the next attempt, or give up at the limit."""
-    if entry["attempts"] >= config["OUTBOX_MAX_ATTEMPTS"]:
-        message = f"gave up after {entry['attempts']} attempts: {error}"[:1000]
-        _finish(db, entry, "failed", "failed", error=message)
+def _after_failure(db, entry, config, error):
+    """After a failed attempt: give up (the invitation failing with it) on a permanent
+    refusal or at the last attempt; else try again after MAIL_RETRY's next gap."""
+    policy = MAIL_RETRY.configured(config)
+    if policy.permanent(error):
+        bounced = isinstance(error, RecipientRefused)
+        _finish(db, entry, "failed", "failed", error=error, bounced=bounced)
         return "failed"
-    wait = retry_delay(entry["attempts"], config["OUTBOX_RETRY_SECONDS"])
-    _finish(
-        db,
-        entry,
-        "pending",
-        None,
-        error=str(error)[:1000],
-        next_attempt_at=clock.to_iso(clock.now() + timedelta(seconds=wait)),
-    )
+    if policy.gives_up(error, entry["attempts"]):
+        _finish(db, entry, "failed", "failed", error=gave_up(entry, error))
+        return "failed"
+    next_attempt_at = policy.retry_at(entry["attempts"], clock.now())
+    _finish(db, entry, "retry", None, error=error, next_attempt_at=next_attempt_at)
     return "retry"
 
 
@@ -200,21 +183,11 @@ def deliver(db, entry, config, sender, rules=None):
         return "skipped"
     try:
         sender.send(build_message(db, entry, config, rules))
-    except PermanentDeliveryError as error:
-        _finish(
-            db,
-            entry,
-            "failed",
-            "failed",
-            error=str(error)[:1000],
-            bounced=isinstance(error, RecipientRefused),
-        )
-        return "failed"
     except DeliveryError as error:
-        return _retry_or_give_up(db, entry, config, error)
+        return _after_failure(db, entry, config, error)
     except Exception as error:  # a bug must not wedge the queue: retried, then given up
         current_app.logger.exception("outbox entry %s failed unexpectedly", entry["id"])
-        return _retry_or_give_up(db, entry, config, DeliveryError(f"internal error: {error}"))
+        return _after_failure(db, entry, config, DeliveryError(f"internal error: {error}"))
     reminder_at = None
     if entry["kind"] == "invitation" and rules.reminder_days:
         reminder_at = clock.to_iso(clock.now() + timedelta(days=rules.reminder_days))

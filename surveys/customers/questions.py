@@ -59,7 +59,7 @@ CSAT_LABELS = {
 }
 
 
-# The admin rating (SPEC.md): three dimensions, each rated 1–5 by staff.
+# The admin rating (docs/definitions.md, "Admin scorecard"): three dimensions, each 1–5.
 RATING_DIMENSIONS = {
     "speed": Question(
         "speed",

@@ -5,10 +5,14 @@ A file is read into rows of text, its columns are mapped to the fields of a clos
 POST /api/v1/tickets/closed and goes through the same validation, and the valid rows are
 stored as closures of source "import". A closure already stored (same ticket and closing
 time) is counted as a duplicate, so importing the same file twice adds nothing.
+
+An uploaded file is kept (table ticket_imports) until it is imported, once, with its
+outcome, so the Imports page can show what each import did.
 """
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,6 +27,8 @@ MAX_ROWS = 100_000
 MAX_COLUMNS = 200  # every row is padded to the header's width: bound it
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
 PREVIEW_ROWS = 10
+ERRORS_KEPT = 1000  # per import, for the page; the counts stay exact
+PAST_IMPORTS = 50  # listed on the Imports page
 
 # The fields a column can fill, with the header names help desks commonly use for them.
 FIELDS = {
@@ -119,7 +125,7 @@ class Outcome:
     previews: list = field(default_factory=list)  # (line number, body or None, errors)
 
 
-def read_table(data):
+def read_table(data):  # noqa: C901 (one branch per encoding and dialect a help desk exports)
     """The header and rows of CSV bytes (UTF-8, with or without BOM; else Windows-1252)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
         text = data.decode("utf-16", errors="replace")
@@ -297,3 +303,69 @@ def stored_elsewhere(db, closure, sources):
         ).fetchone()
         is not None
     )
+
+
+def store_upload(db, filename, content, created_by=None):
+    """Keep an uploaded file until it is imported; returns its id."""
+    with immediate(db):
+        return db.execute(
+            "INSERT INTO ticket_imports (filename, content, created_at, created_by)"
+            " VALUES (?, ?, ?, ?)",
+            [(filename or "tickets.csv")[:200], content, clock.to_iso(clock.now()), created_by],
+        ).lastrowid
+
+
+def past_imports(db, limit=PAST_IMPORTS):
+    """The latest uploads, newest first, with what importing each one gave."""
+    return list(
+        db.query(
+            "SELECT id, filename, created_at, imported_at, created, duplicates, "
+            "surveyed FROM ticket_imports ORDER BY id DESC LIMIT ?",
+            [limit],
+        )
+    )
+
+
+def stored_import(db, import_id):
+    """The uploaded file and its outcome, or None."""
+    return next(db.query("SELECT * FROM ticket_imports WHERE id = ?", [import_id]), None)
+
+
+def kept_errors(stored):
+    """The invalid rows kept on an imported file: [line number, {field: message}] pairs."""
+    return json.loads(stored["errors"] or "[]")
+
+
+def run_import(db, import_id, table, mapping, settings, survey=False):
+    """Import an uploaded file's rows once and keep the outcome on it; returns the Outcome,
+    or None when the file was imported (or is being imported) already."""
+    # Claim the file first, so a second click (or tab) cannot import it again.
+    with immediate(db):
+        claimed = db.execute(
+            "UPDATE ticket_imports SET imported_at = ?, surveyed = ? "
+            "WHERE id = ? AND imported_at IS NULL",
+            [clock.to_iso(clock.now()), int(survey), import_id],
+        ).rowcount
+    if not claimed:
+        return None
+    try:
+        outcome = import_rows(db, table, mapping, settings, survey=survey)
+    except Exception:
+        # Let it be run again: the batches stored so far count as duplicates then.
+        with immediate(db):
+            db.execute(
+                "UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL WHERE id = ?",
+                [import_id],
+            )
+        raise
+    with immediate(db):
+        db.execute(
+            "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? WHERE id = ?",
+            [
+                outcome.created,
+                outcome.duplicates,
+                json.dumps(outcome.errors[:ERRORS_KEPT]),
+                import_id,
+            ],
+        )
+    return outcome

@@ -9,20 +9,51 @@ OUTBOX_MAX_ATTEMPTS.
 """
 
 import http.client
-import random
 import urllib.error
 import urllib.request
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from surveys import clock
+from surveys.config import DEFAULTS
 from surveys.helpdesk.payloads import make_secret, sign_hex
 from surveys.store.db import connect, immediate
+from surveys.store.queue import Queue, RetryPolicy, gave_up
 
-LEASE_SECONDS = 120  # longer than a request's timeout
 TIMEOUT_SECONDS = 10
 # Worth another try: the receiver or the network may recover.
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+class HookFailure(Exception):
+    """A delivery the receiver did not take; `status` is its HTTP answer, None without one."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class HookUnreachable(HookFailure):
+    """No answer came: the network, the host's name, a timeout, or a URL no request reaches."""
+
+
+def _refused_for_good(failure):
+    """Any HTTP answer but RETRY_STATUSES (a redirect too), or a removed hook; a delivery
+    that got no answer at all is worth another try."""
+    return not isinstance(failure, HookUnreachable) and failure.status not in RETRY_STATUSES
+
+
+# Gaps doubling from OUTBOX_RETRY_SECONDS with no cap, each lengthened by up to 10 %,
+# until OUTBOX_MAX_ATTEMPTS (the defaults here; configured() applies the deployment's).
+HOOK_RETRY = RetryPolicy(
+    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
+    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
+    cap_seconds=None,
+    jitter=0.1,
+    permanent=_refused_for_good,
+)
+# The lease is longer than a request's timeout. One response's deliveries to one hook go
+# out in order, so a receiver never gets an older answer after a newer one.
+QUEUE = Queue("outbound_deliveries", lease_seconds=120, in_order_of=("hook_id", "response_id"))
 
 
 class RefuseRedirects(urllib.request.HTTPRedirectHandler):
@@ -76,32 +107,11 @@ def claim_next(db, now):
     A delivery waits while an earlier one of the same response to the same hook is still
     unsent, so a receiver never gets an older answer after a newer one.
     """
-    rows = list(
-        db.query(
-            """UPDATE outbound_deliveries
-              SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until
-            WHERE id = (SELECT id FROM outbound_deliveries AS due
-                         WHERE ((due.status = 'pending' AND due.next_attempt_at <= :now)
-                                OR (due.status = 'sending' AND due.lease_until <= :now))
-                           AND NOT EXISTS (
-                               SELECT 1 FROM outbound_deliveries AS earlier
-                                WHERE earlier.hook_id = due.hook_id
-                                  AND earlier.response_id = due.response_id
-                                  AND earlier.id < due.id
-                                  AND earlier.status IN ('pending', 'sending'))
-                         ORDER BY due.next_attempt_at, due.id LIMIT 1)
-        RETURNING *""",
-            {
-                "now": clock.to_iso(now),
-                "lease_until": clock.to_iso(now + timedelta(seconds=LEASE_SECONDS)),
-            },
-        )
-    )
-    return rows[0] if rows else None
+    return QUEUE.claim_next(db, now)
 
 
 def post(url, secret, delivery_id, event, payload, now):
-    """POST one delivery; None when the receiver took it, else (retry?, error)."""
+    """POST one delivery; HookFailure when the receiver did not take it."""
     body = payload.encode()
     timestamp = str(int(now.timestamp()))
     request = urllib.request.Request(
@@ -120,19 +130,13 @@ def post(url, secret, delivery_id, event, payload, now):
     try:
         with OPENER.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
-        return None
     except urllib.error.HTTPError as error:
         if 300 <= error.code < 400:
-            return False, f"HTTP {error.code}: redirects are not followed; set the final URL"
-        return error.code in RETRY_STATUSES, f"HTTP {error.code}"
+            message = f"HTTP {error.code}: redirects are not followed; set the final URL"
+            raise HookFailure(message, error.code) from error
+        raise HookFailure(f"HTTP {error.code}", error.code) from error
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as error:
-        return True, str(getattr(error, "reason", error))[:500]
-
-
-def retry_delay(attempts, base_seconds):
-    """Seconds before the next attempt: doubling from the base, with up to 10 % jitter."""
-    delay = base_seconds * 2 ** (attempts - 1)
-    return delay * (1 + random.random() / 10)  # noqa: S311 (spreading retries, not secrets)
+        raise HookUnreachable(str(getattr(error, "reason", error))[:500]) from error
 
 
 def deliver(db, entry, config):
@@ -141,40 +145,21 @@ def deliver(db, entry, config):
         "SELECT url, secret, revoked_at FROM outbound_hooks WHERE id = ?", [entry["hook_id"]]
     ).fetchone()
     now = clock.now()
-    if hook is None or hook[2]:
-        failure = (False, "the hook was removed")
-    else:
-        failure = post(hook[0], hook[1], entry["id"], entry["event"], entry["payload"], now)
-    if failure is None:
-        outcome, next_attempt, error = "sent", None, None
-    else:
-        retry, error = failure
-        if retry and entry["attempts"] < config["OUTBOX_MAX_ATTEMPTS"]:
-            outcome = "retry"
-            next_attempt = clock.to_iso(
-                now
-                + timedelta(seconds=retry_delay(entry["attempts"], config["OUTBOX_RETRY_SECONDS"]))
-            )
+    outcome, error, next_attempt_at = "sent", None, None
+    try:
+        if hook is None or hook[2]:
+            raise HookFailure("the hook was removed")
+        post(hook[0], hook[1], entry["id"], entry["event"], entry["payload"], now)
+    except HookFailure as failure:
+        policy = HOOK_RETRY.configured(config)
+        if policy.gives_up(failure, entry["attempts"]):
+            # Unlike the outbox, a refusal here is also told as giving up.
+            outcome, error = "failed", gave_up(entry, failure)
         else:
-            outcome, next_attempt = "failed", None
-            error = f"gave up after {entry['attempts']} attempts: {error}"
+            outcome, error = "retry", failure
+            next_attempt_at = policy.retry_at(entry["attempts"], now)
     with immediate(db):
-        db.execute(
-            """UPDATE outbound_deliveries
-                  SET status = ?, last_error = ?, lease_until = NULL,
-                      next_attempt_at = coalesce(?, next_attempt_at),
-                      sent_at = CASE WHEN ? = 'sent' THEN ? END
-                WHERE id = ? AND status = 'sending' AND lease_until = ?""",
-            [
-                "pending" if outcome == "retry" else outcome,
-                error,
-                next_attempt,
-                outcome,
-                clock.to_iso(now),
-                entry["id"],
-                entry["lease_until"],
-            ],
-        )
+        QUEUE.record(db, entry, outcome, now, error, next_attempt_at)
     return outcome
 
 

@@ -1,8 +1,9 @@
 """Help-desk integrations: how each help desk signs its webhooks and shapes a closed ticket.
 
-Pure functions over headers, bodies and payloads; surveys.helpdesk.integrations serves the URL and
-stores what they decide. Every kind reads its payload into the body of
-POST /api/v1/tickets/closed (SPEC.md), which `tickets.parse_closure` then validates.
+Pure functions over headers, bodies and payloads; surveys.helpdesk.views.webhooks serves the
+URL and surveys.helpdesk.integrations stores what they decide. Every kind reads its payload
+into the body of POST /api/v1/tickets/closed (docs/api.md), which
+`closures.parse_closure` then validates.
 """
 
 import base64
@@ -43,7 +44,7 @@ DELIVERY_HEADERS = {
     "chatwoot": "X-Chatwoot-Delivery",
     "generic": "X-Puas-Delivery",
 }
-SPEC_FIELDS = (
+CLOSURE_FIELDS = (
     "ticket_id",
     "closed_at",
     "customer",
@@ -60,7 +61,7 @@ REQUIRED_FIELDS = {"ticket_id", "closed_at", "customer", "customer.email"}
 ZENDESK_SOLVED = {"solved", "closed"}
 FRESHDESK_RESOLVED = {"resolved", "closed", "4", "5"}  # Freshdesk's names, or its codes
 
-# The JSON bodies to paste into the help desk; the README shows the same.
+# The JSON bodies to paste into the help desk; docs/api.md shows the same.
 ZENDESK_BODY = """{
   "ticket_id": "{{ticket.id}}",
   "status": "{{ticket.status}}",
@@ -90,9 +91,9 @@ class SignatureError(Exception):
 class Event:
     """What a webhook delivery asks for.
 
-    outcome is "closure" (body holds a SPEC.md closure body), "skipped" (a closed ticket
-    Puas cannot survey; reason says why; body, when there is one, is stored unsurveyed) or
-    "ignored" (not a closed ticket).
+    outcome is "closure" (body holds a closure body as docs/api.md gives it), "skipped" (a
+    closed ticket Puas cannot survey; reason says why; body, when there is one, is stored
+    unsurveyed) or "ignored" (not a closed ticket).
     """
 
     outcome: str
@@ -223,7 +224,7 @@ def _object(value):
 def _closure_event(name, body, received_at):
     """A closure, or a skip (still carrying the closure) when the help desk sent no address
     to survey."""
-    body = _blank_to_none({key: body.get(key) for key in SPEC_FIELDS if key in body})
+    body = _blank_to_none({key: body.get(key) for key in CLOSURE_FIELDS if key in body})
     ticket_ref = _label(body.get("ticket_id"))
     closed_at_known = body.get("closed_at") is not None
     if not closed_at_known:  # no placeholder for it: the closure is when we hear of it
@@ -297,7 +298,7 @@ def read_freshdesk(payload, received_at):
 
 
 def read_generic(payload, received_at):
-    """The body of POST /api/v1/tickets/closed (SPEC.md)."""
+    """The body of POST /api/v1/tickets/closed (docs/api.md)."""
     event = _closure_event("ticket.closed", payload, received_at)
     if event.body and not event.closed_at_known:
         del event.body["closed_at"]  # required here: parse_closure says so

@@ -67,6 +67,11 @@ def xlsx_chunks(rows, fields, sheet_name):
         os.remove(path)
 
 
+def download_filename(name, report_range, kind):
+    """A download's file name: puas-NAME-FROM-TO.KIND, FROM and TO the range's days."""
+    return f"puas-{name}-{report_range.from_day}-{report_range.to_day}.{kind}"
+
+
 def download(make_rows, fields, filename, kind):
     """A streamed CSV or xlsx download (`kind` is "csv" or "xlsx").
 

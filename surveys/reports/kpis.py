@@ -1,4 +1,4 @@
-"""Ticket KPIs (SPEC.md): plain numbers in, plain numbers out; no Flask, no SQLite.
+"""Ticket KPIs (docs/definitions.md): plain numbers in, plain numbers out; no Flask, no SQLite.
 
 Durations are in hours. A function returns None where its n is 0: a KPI of nothing is
 not zero.

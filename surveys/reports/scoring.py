@@ -1,4 +1,4 @@
-"""Scores and their 95 % intervals: plain numbers in, plain numbers out (SPEC.md).
+"""Scores and their 95 % intervals (docs/definitions.md): plain numbers in, plain numbers out.
 
 Nothing here knows about Flask or SQLite. Counts arrive already aggregated (by SQL);
 a function returns None where its n is 0, because a score of nothing is not zero.
@@ -161,7 +161,7 @@ class AnswerCounts:
 
 
 def summarise(counts):
-    """Every score of a group, unrounded, keyed as the public ROW (SPEC.md)."""
+    """Every score of a group, unrounded, keyed as the public ROW."""
     csat_ci = wilson_interval(counts.csat_satisfied, counts.csat_n)
     nps_ci = nps_interval(counts.promoters, counts.passives, counts.detractors)
     ces_ci = mean_interval(counts.ces_sum, counts.ces_sum_of_squares, counts.ces_n)
@@ -189,7 +189,18 @@ def summarise(counts):
     }
 
 
-# Admin scorecards (SPEC.md, "Admin scorecard")
+def rank_groups(groups, min_n):
+    """(ranked, unranked): groups with at least min_n CSAT answers, best lower bound first
+    (then the larger n), and the rest, which have too few answers to rank fairly."""
+    ranked = sorted(
+        (row for row in groups if row["csat_n"] >= min_n),
+        key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])),
+    )
+    unranked = [row for row in groups if row["csat_n"] < min_n]
+    return ranked, unranked
+
+
+# Admin scorecards (docs/definitions.md, scorecards)
 
 RATING_DIMENSION_NAMES = ("speed", "initiative", "accuracy")
 

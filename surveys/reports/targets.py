@@ -2,27 +2,9 @@
 
 from dataclasses import dataclass
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import DecimalField
-from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
-
 from surveys import clock
 from surveys.reports.scoring import target_met
-from surveys.staff.auth import manager_required
-from surveys.store.db import get_db, immediate
-
-bp = Blueprint("targets", __name__)
+from surveys.store.db import immediate
 
 
 @dataclass(frozen=True)
@@ -134,72 +116,12 @@ def save_team_targets(db, team_id, values, manager_id):
                 )
 
 
-def finite(message):
-    """A validator refusing NaN and infinities (NumberRange raises on a signalling NaN)."""
-
-    def check(form, field):
-        if field.data is not None and not field.data.is_finite():
-            raise StopValidation(message)
-
-    return check
+def team_names(db):
+    """Every team's name, in order: whose own targets a manager can set."""
+    return [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")]
 
 
-def targets_form(formdata=None, values=None, optional=False):
-    """A form with one number per target, limited to that score's scale; with
-    `optional`, an empty box is allowed (a team then uses the company's target)."""
-
-    class TargetsForm(FlaskForm):
-        pass
-
-    for target in TARGETS:
-        message = f"Enter a number from {target.low:g} to {target.high:g}."
-        required = Optional() if optional else InputRequired(message)
-        setattr(
-            TargetsForm,
-            target.name,
-            DecimalField(
-                target.label,
-                places=None,
-                validators=[
-                    required,
-                    finite(message),
-                    NumberRange(target.low, target.high, message),
-                ],
-            ),
-        )
-    return TargetsForm(formdata=formdata, data=values)
-
-
-@bp.route("/targets", methods=["GET", "POST"])
-@manager_required
-def edit():
-    """Managers set the target of every score, for the company or (?team=NAME) for one
-    team; reports show each score beside the target that applies."""
-    db = get_db()
-    team = (request.args.get("team") or "").strip() or None
-    team_id = None
-    if team is not None:
-        row = db.execute("SELECT id FROM teams WHERE name = ?", [team]).fetchone()
-        if row is None:
-            abort(404)
-        team_id = row[0]
-    page = {
-        "targets": TARGETS,
-        "team": team,
-        "teams": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
-        "company": current_targets(db, current_app.config),
-    }
-    if request.method == "POST":
-        form = targets_form(request.form, optional=team is not None)
-        if form.validate():
-            values = {target.name: form[target.name].data for target in TARGETS}
-            if team is None:
-                save_targets(db, values, current_user.id)
-            else:
-                save_team_targets(db, team_id, values, current_user.id)
-            flash(f"Targets for {team} saved." if team else "Targets saved.", "info")
-            return redirect(url_for("targets.edit", team=team))
-        return render_template("targets/edit.html", form=form, **page), 422
-    values = page["company"] if team is None else own_targets(db, team)
-    form = targets_form(values=values, optional=team is not None)
-    return render_template("targets/edit.html", form=form, **page)
+def find_team_id(db, name):
+    """The id of the team called `name`, or None when there is none."""
+    row = db.execute("SELECT id FROM teams WHERE name = ?", [name]).fetchone()
+    return None if row is None else row[0]

@@ -1,21 +1,11 @@
 """Admin scorecards: ratings, incidents and deliverables per admin and month.
 
 Managers see every admin, trends and a CSV; a rated admin sees their own scorecard only
-once enough different people rated them that month (SPEC.md: raters stay anonymous).
+once enough different people rated them that month, so raters stay anonymous
+(docs/definitions.md, "Admin scorecard").
 """
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    render_template,
-    request,
-)
-from flask_login import current_user, login_required
-
 from surveys import clock
-from surveys.errors import RangeError
-from surveys.reports.exports import download
 from surveys.reports.score_queries import rounded_row
 from surveys.reports.scoring import (
     RATING_DIMENSION_NAMES,
@@ -23,11 +13,6 @@ from surveys.reports.scoring import (
     admin_scorecard,
     target_met,
 )
-from surveys.staff.auth import manager_required
-from surveys.staff.people import person_or_404
-from surveys.store.db import get_db
-
-bp = Blueprint("scorecards", __name__)
 
 # The public ROW of /api/v1/admin-scores and the CSV, in order.
 ROW_FIELDS = (
@@ -178,20 +163,6 @@ def anonymous_comments(db, admin_id, period):
     return {name: sorted(texts) for name, texts in comments.items()}
 
 
-def is_closed(db, period):
-    """True once a manager closed the month: its ratings can no longer change."""
-    return bool(db["closed_periods"].count_where("period = ?", [period]))
-
-
-def period_from(args, config):
-    """?period=YYYY-MM, this month by default; RangeError when malformed."""
-    period = args.get("period") or clock.current_period(config["TIMEZONE"])
-    try:
-        return clock.parse_period(period)
-    except ValueError as error:
-        raise RangeError({"period": str(error)}) from error
-
-
 def targets_met(row, targets):
     """For each figure with a target: met (True), missed (False) or unknown (None)."""
     met = {
@@ -203,81 +174,7 @@ def targets_met(row, targets):
     return met
 
 
-@bp.route("/scorecards")
-@manager_required
-def overview():
-    """Every admin's scorecard for a month, beside the targets."""
-    db = get_db()
-    config = current_app.config
-    period = period_from(request.args, config)
-    cards = period_scorecards(db, period, config)
-    targets = config["ADMIN_TARGETS"]
-    return render_template(
-        "scorecards/overview.html",
-        period=period,
-        rows=[row for _, row in cards],
-        targets=targets,
-        met_by_admin={row["admin"]: targets_met(row, targets) for _, row in cards},
-        admin_ids={row["admin"]: admin_id for admin_id, row in cards},
-        closed=is_closed(db, period),
-        previous=clock.add_months(period, -1),
-        following=clock.add_months(period, 1),
-    )
-
-
-@bp.route("/scorecards/<int:admin_id>")
-@manager_required
-def trend(admin_id):
-    """One admin across the last twelve months."""
-    db = get_db()
-    person = person_or_404(db, admin_id)
-    config = current_app.config
-    last_period = period_from(request.args, config)
-    return render_template(
-        "scorecards/trend.html",
-        person=person,
-        rows=trend_rows(db, admin_id, last_period, config),
-        targets=config["ADMIN_TARGETS"],
-        period=last_period,
-    )
-
-
-@bp.route("/scorecards.csv")
-@manager_required
-def overview_csv():
-    """The month's scorecards as CSV, streamed."""
-    period = period_from(request.args, current_app.config)
-    rows = period_rows(get_db(), period, current_app.config)
-    return download(lambda: rows, ROW_FIELDS, f"puas-scorecards-{period}.csv", "csv")
-
-
-@bp.route("/my-scorecard")
-@login_required
-def mine():
-    """A rated admin's own scorecard: aggregates only, once the month is closed and enough
-    different people rated them."""
-    if not current_user.rated:
-        abort(403)
-    db = get_db()
-    config = current_app.config
-    period = period_from(request.args, config)
-    [row] = [
-        row for row in period_rows(db, period, config) if row["admin"] == current_user.email
-    ] or [None]
-    minimum = config["ANONYMITY_MIN_RATERS"]
-    # Only final figures: while a month is open, comparing today's averages with
-    # yesterday's would reveal what the newest rater gave.
-    closed = is_closed(db, period)
-    visible = closed and row is not None and row["raters"] >= minimum
-    return render_template(
-        "scorecards/mine.html",
-        period=period,
-        row=row if visible else None,
-        minimum=minimum,
-        closed=closed,
-        comments=anonymous_comments(db, current_user.id, period) if visible else None,
-        targets=config["ADMIN_TARGETS"],
-        met=targets_met(row, config["ADMIN_TARGETS"]) if visible else {},
-        previous=clock.add_months(period, -1),
-        following=clock.add_months(period, 1),
-    )
+def admin_row(db, period, config, email):
+    """One admin's ROW for a month, or None when they have no scorecard that month."""
+    [row] = [row for row in period_rows(db, period, config) if row["admin"] == email] or [None]
+    return row

@@ -3,8 +3,7 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.customers import distribution, unsubscribe
-    from surveys.customers.views import mailbox, survey
+    from surveys.customers.views import distribution, mailbox, survey, unsubscribe
 
     for module in (survey, unsubscribe, distribution, mailbox):
         app.register_blueprint(module.bp)

@@ -8,35 +8,23 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from surveys import clock
 from surveys.customers.forms import SurveyForm
-from surveys.customers.questions import NPS, QUESTIONS
+from surveys.customers.questions import NPS
+from surveys.customers.responses import (
+    asked_questions,
+    current_answers,
+    save_response,
+    ticket_locale,
+)
 from surveys.customers.tokens import find_invitation
 from surveys.i18n import use_ticket_locale
-from surveys.store.db import get_db, immediate
+from surveys.store.db import get_db
 
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
 
-def current_answers(db, invitation_id):
-    """The stored response of an invitation, or None."""
-    rows = list(
-        db.query(
-            "SELECT csat, ces, nps, comment FROM responses WHERE invitation_id = ?", [invitation_id]
-        )
-    )
-    return rows[0] if rows else None
-
-
 def speak_ticket_language(db, invitation):
     """The rest of this request speaks the ticket's locale, unless the customer chose one."""
-    [ticket] = db.query(
-        "SELECT customer_locale FROM tickets WHERE id = ?", [invitation["ticket_id"]]
-    )
-    use_ticket_locale(ticket["customer_locale"])
-
-
-def asked_questions(invitation):
-    """The questions this invitation asks: NPS only when the distribution rules chose to."""
-    return [question for question in QUESTIONS if question is not NPS or invitation["nps_asked"]]
+    use_ticket_locale(ticket_locale(db, invitation))
 
 
 def posted_answers(invitation):
@@ -60,31 +48,6 @@ def preselect(form, answers, query):
         form.comment.data = answers["comment"]
 
 
-def save_response(db, invitation, answers):
-    """Insert or replace the invitation's single response."""
-    now = clock.to_iso(clock.now())
-    with immediate(db):
-        # The UNIQUE invitation_id and ON CONFLICT keep one row per invitation whatever
-        # the interleaving of concurrent submits; the last submit wins.
-        db.execute(
-            """INSERT INTO responses
-                   (invitation_id, csat, ces, nps, comment, created_at, updated_at)
-               VALUES (:invitation_id, :csat, :ces, :nps, :comment, :now, :now)
-               ON CONFLICT (invitation_id) DO UPDATE SET
-                   csat = excluded.csat, ces = excluded.ces, nps = excluded.nps,
-                   comment = excluded.comment, updated_at = excluded.updated_at""",
-            {"invitation_id": invitation["id"], "now": now, **answers},
-        )
-        if invitation["status"] != "sent":
-            # An answer proves the mail arrived, even if the SMTP conversation ended in
-            # an error; counting it as sent keeps the response rate at or below 100 %.
-            db.execute(
-                "UPDATE invitations SET status = 'sent', "
-                "sent_at = coalesce(sent_at, ?) WHERE id = ?",
-                [now, invitation["id"]],
-            )
-
-
 @bp.route("/<token>", methods=["GET", "POST"])
 def answer(token):
     """Show the survey (never writing), or record the answers posted from it."""
@@ -104,7 +67,7 @@ def answer(token):
         status = 200
     company = current_app.config["COMPANY_NAME"]
     return render_template(
-        "survey/form.html",
+        "customers/survey/form.html",
         form=form,
         token=token,
         company=company,
@@ -126,7 +89,7 @@ def thanks(token):
     if answers is None:  # nothing to thank for yet
         return redirect(url_for("survey.answer", token=token))
     return render_template(
-        "survey/thanks.html",
+        "customers/survey/thanks.html",
         token=token,
         answers=answers,
         company=current_app.config["COMPANY_NAME"],

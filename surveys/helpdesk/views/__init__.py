@@ -3,10 +3,9 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.helpdesk import integrations as webhooks
-    from surveys.helpdesk.views import api, imports, integrations
+    from surveys.helpdesk.views import api, imports, integrations, webhooks
 
     app.register_blueprint(api.bp)
-    app.register_blueprint(webhooks.api_bp)
+    app.register_blueprint(webhooks.bp)
     app.register_blueprint(integrations.bp)
     app.register_blueprint(imports.bp)

@@ -16,7 +16,7 @@ bp = Blueprint("helpdesk_api", __name__, url_prefix="/api/v1")
 @csrf.exempt  # machines authenticate with a Bearer key, not a session
 @api_key_required
 def ticket_closed():
-    """A help desk reports a closed ticket; Puas schedules its invitation (SPEC.md)."""
+    """A help desk reports a closed ticket; Puas schedules its invitation (docs/api.md)."""
     payload, failure = read_json_body()
     if failure:
         return failure

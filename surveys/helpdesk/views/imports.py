@@ -1,7 +1,5 @@
 """The pages where a manager imports closed tickets from a CSV file: upload, map, import."""
 
-import json
-
 from flask import (
     Blueprint,
     abort,
@@ -13,16 +11,14 @@ from flask import (
 )
 from flask_login import current_user
 
-from surveys import clock
 from surveys.helpdesk import imports
 from surveys.helpdesk.forms import ImportForm, UploadForm
 from surveys.security import csrf
 from surveys.staff.auth import manager_required
-from surveys.store.db import get_db, immediate
+from surveys.store.db import get_db
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 
-ERRORS_KEPT = 1000  # per import, for the page; the counts stay exact
 FIELD_LABELS = {
     "ticket_id": "Ticket",
     "closed_at": "Closed at",
@@ -41,12 +37,12 @@ FIELD_LABELS = {
 }
 
 
-def stored_import(db, import_id):
-    """The uploaded import, or 404."""
-    row = next(db.query("SELECT * FROM ticket_imports WHERE id = ?", [import_id]), None)
-    if row is None:
+def stored_import_or_404(db, import_id):
+    """The uploaded file, or 404."""
+    stored = imports.stored_import(db, import_id)
+    if stored is None:
         abort(404)
-    return row
+    return stored
 
 
 def read_mapping(args, header):
@@ -85,22 +81,11 @@ def index():
             except imports.ImportFileError as error:
                 form.file.errors.append(str(error))
             else:
-                filename = (form.file.data.filename or "tickets.csv")[:200]
-                with immediate(db):
-                    import_id = db.execute(
-                        "INSERT INTO ticket_imports (filename, content, created_at, created_by)"
-                        " VALUES (?, ?, ?, ?)",
-                        [filename, data, clock.to_iso(clock.now()), current_user.id],
-                    ).lastrowid
+                import_id = imports.store_upload(db, form.file.data.filename, data, current_user.id)
                 return redirect(url_for("imports.mapping", import_id=import_id), code=303)
         status = 422
-    past = list(
-        db.query(
-            "SELECT id, filename, created_at, imported_at, created, duplicates, "
-            "surveyed FROM ticket_imports ORDER BY id DESC LIMIT 50"
-        )
-    )
-    return render_template("imports/index.html", form=form, past=past), status
+    past = imports.past_imports(db)
+    return render_template("helpdesk/imports/index.html", form=form, past=past), status
 
 
 @bp.route("/<int:import_id>", methods=["GET", "POST"])
@@ -109,13 +94,13 @@ def mapping(import_id):
     """GET: the columns mapped (guessed, or as chosen in the URL) and a preview.
     POST: import the rows with that mapping."""
     db = get_db()
-    stored = stored_import(db, import_id)
+    stored = stored_import_or_404(db, import_id)
     table = imports.read_table(stored["content"])
     if stored["imported_at"]:
         if request.method == "POST":  # a second click: show what the first one did
             return redirect(url_for("imports.mapping", import_id=import_id), code=303)
         return render_template(
-            "imports/done.html", stored=stored, errors=json.loads(stored["errors"] or "[]")
+            "helpdesk/imports/done.html", stored=stored, errors=imports.kept_errors(stored)
         )
     source = request.form if request.method == "POST" else request.args
     if any(key.startswith("map_") for key in source):
@@ -127,45 +112,16 @@ def mapping(import_id):
         }
     form = ImportForm()
     if request.method == "POST" and form.validate() and not mapping_errors:
-        # Claim the file first, so a second click (or tab) cannot import it again.
-        with immediate(db):
-            claimed = db.execute(
-                "UPDATE ticket_imports SET imported_at = ?, surveyed = ? "
-                "WHERE id = ? AND imported_at IS NULL",
-                [clock.to_iso(clock.now()), int(form.survey.data), import_id],
-            ).rowcount
-        if claimed:
-            try:
-                outcome = imports.import_rows(
-                    db, table, chosen, current_app.config, survey=form.survey.data
-                )
-            except Exception:
-                # Let it be run again: the batches stored so far count as duplicates then.
-                with immediate(db):
-                    db.execute(
-                        "UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL "
-                        "WHERE id = ?",
-                        [import_id],
-                    )
-                raise
-            with immediate(db):
-                db.execute(
-                    "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? "
-                    "WHERE id = ?",
-                    [
-                        outcome.created,
-                        outcome.duplicates,
-                        json.dumps(outcome.errors[:ERRORS_KEPT]),
-                        import_id,
-                    ],
-                )
+        imports.run_import(
+            db, import_id, table, chosen, current_app.config, survey=form.survey.data
+        )
         return redirect(url_for("imports.mapping", import_id=import_id), code=303)
     outcome = (
         None if mapping_errors else imports.preview(table, chosen, current_app.config["TIMEZONE"])
     )
     status = 422 if request.method == "POST" else 200
     return render_template(
-        "imports/mapping.html",
+        "helpdesk/imports/mapping.html",
         stored=stored,
         table=table,
         form=form,

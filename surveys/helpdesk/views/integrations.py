@@ -3,23 +3,23 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from surveys import clock
 from surveys.errors import error_response
-from surveys.helpdesk import outbound
-from surveys.helpdesk import payloads as integrations
+from surveys.helpdesk import hooks, payloads
 from surveys.helpdesk.forms import HookForm, IntegrationForm
 from surveys.helpdesk.integrations import (
     IntegrationError,
     create_integration,
+    integration_rows,
+    recent_deliveries,
+    revoke_integration,
     set_secret,
     webhook_url,
 )
+from surveys.helpdesk.outbound import HookError, create_hook
 from surveys.staff.auth import manager_required
-from surveys.store.db import get_db, immediate
+from surveys.store.db import get_db
 
 bp = Blueprint("integrations", __name__, url_prefix="/integrations")
-
-RECENT_DELIVERIES = 50
 
 
 @bp.route("/<int:integration_id>/secret", methods=["POST"])
@@ -36,65 +36,23 @@ def replace_secret(integration_id):
     return redirect(url_for("integrations.index"), code=303)
 
 
-def integration_rows(db):
-    """Every integration, newest first, with its deliveries counted."""
-    return list(
-        db.query(
-            """SELECT integrations.id, kind, name, created_at, revoked_at,
-                  (SELECT count(*) FROM webhook_events
-                    WHERE webhook_events.integration_id = integrations.id) AS deliveries,
-                  (SELECT max(received_at) FROM webhook_events
-                    WHERE webhook_events.integration_id = integrations.id) AS last_delivery
-             FROM integrations ORDER BY integrations.id DESC"""
-        )
-    )
-
-
-def hook_rows(db):
-    """Every outbound hook with its deliveries counted by status."""
-    return list(
-        db.query(
-            """SELECT outbound_hooks.id, outbound_hooks.url, outbound_hooks.created_at,
-                  outbound_hooks.revoked_at,
-                  count(*) FILTER (WHERE outbound_deliveries.status = 'sent') AS sent,
-                  count(*) FILTER (WHERE outbound_deliveries.status IN ('pending', 'sending'))
-                      AS waiting,
-                  count(*) FILTER (WHERE outbound_deliveries.status = 'failed') AS failed,
-                  max(outbound_deliveries.last_error) FILTER (
-                      WHERE outbound_deliveries.status = 'failed') AS last_error
-             FROM outbound_hooks
-             LEFT JOIN outbound_deliveries ON outbound_deliveries.hook_id = outbound_hooks.id
-            GROUP BY outbound_hooks.id ORDER BY outbound_hooks.id DESC"""
-        )
-    )
-
-
 def render_index(form, created=None, status=200, hook_form=None, created_hook=None):
     """The integrations page; a page showing a new secret is never cached."""
     db = get_db()
-    rows = integration_rows(db)
-    deliveries = list(
-        db.query(
-            """SELECT webhook_events.*, integrations.name FROM webhook_events
-             JOIN integrations ON integrations.id = webhook_events.integration_id
-            ORDER BY webhook_events.id DESC LIMIT ?""",
-            [RECENT_DELIVERIES],
-        )
-    )
     page = render_template(
-        "integrations/index.html",
+        "helpdesk/integrations/index.html",
         form=form,
-        integrations=rows,
-        deliveries=deliveries,
+        integrations=integration_rows(db),
+        deliveries=recent_deliveries(db),
         created=created,
-        kinds=integrations.KIND_LABELS,
+        kinds=payloads.KIND_LABELS,
         url_for_id=webhook_url,
-        hooks=hook_rows(db),
+        hooks=hooks.hook_rows(db),
         hook_form=hook_form or HookForm(formdata=None),
         created_hook=created_hook,
-        zendesk_body=integrations.ZENDESK_BODY,
-        freshdesk_body=integrations.FRESHDESK_BODY,
-        secret_header=integrations.FRESHDESK_SECRET_HEADER,
+        zendesk_body=payloads.ZENDESK_BODY,
+        freshdesk_body=payloads.FRESHDESK_BODY,
+        secret_header=payloads.FRESHDESK_SECRET_HEADER,
     )
     return page, status, {"Cache-Control": "no-store"}
 
@@ -128,8 +86,9 @@ def index():
 @manager_required
 def revoke(integration_id):
     """Stop accepting an integration's webhooks (its URL answers 404 from now on)."""
-    return revoke_row(
-        "integrations", integration_id, "Integration revoked: its webhooks are refused from now on."
+    return back_to_index(
+        revoke_integration(get_db(), integration_id),
+        "Integration revoked: its webhooks are refused from now on.",
     )
 
 
@@ -142,8 +101,8 @@ def add_hook():
     if not hook_form.validate():
         return render_index(form, status=422, hook_form=hook_form)
     try:
-        hook_id, secret = outbound.create_hook(get_db(), hook_form.url.data, current_user.id)
-    except outbound.HookError as error:
+        hook_id, secret = create_hook(get_db(), hook_form.url.data, current_user.id)
+    except HookError as error:
         hook_form.url.errors.append(str(error))
         return render_index(form, status=422, hook_form=hook_form)
     return render_index(
@@ -157,21 +116,14 @@ def add_hook():
 @manager_required
 def revoke_hook(hook_id):
     """Stop POSTing responses to a hook's URL (deliveries still waiting fail)."""
-    return revoke_row(
-        "outbound_hooks", hook_id, "Hook removed: responses are no longer sent to it."
+    return back_to_index(
+        hooks.revoke_hook(get_db(), hook_id), "Hook removed: responses are no longer sent to it."
     )
 
 
-def revoke_row(table, row_id, message):
-    """Revoke an active row of `table` (integrations or outbound_hooks, never user input),
-    or 404; then back to the page with `message`."""
-    db = get_db()
-    with immediate(db):
-        cursor = db.execute(
-            f"UPDATE {table} SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",  # noqa: S608
-            [clock.to_iso(clock.now()), row_id],
-        )
-    if not cursor.rowcount:
+def back_to_index(revoked, message):
+    """Back to the page with `message` once a row was revoked; 404 when there was none."""
+    if not revoked:
         abort(404)
     flash(message)
     return redirect(url_for("integrations.index"), code=303)

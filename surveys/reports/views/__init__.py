@@ -3,8 +3,7 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.reports import targets
-    from surveys.reports.views import api, dashboard
+    from surveys.reports.views import api, dashboard, targets
 
     for module in (dashboard, api, targets):
         app.register_blueprint(module.bp)

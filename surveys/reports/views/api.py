@@ -3,7 +3,8 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from surveys.reports.kpi_queries import kpi_groups
-from surveys.reports.score_queries import parse_range, score_groups
+from surveys.reports.ranges import parse_range
+from surveys.reports.score_queries import score_groups
 from surveys.reports.targets import frt_standards, report_targets
 from surveys.staff.auth import api_key_or_manager_required
 from surveys.store.db import get_db
@@ -33,7 +34,7 @@ def kpis():
 
 
 def range_body(report_range, groups, overall):
-    """The JSON answer of a report over a range (SPEC.md): its range, groups and overall."""
+    """The JSON answer of a report over a range: its range, groups and overall."""
     return jsonify(
         {
             "from": report_range.from_day.isoformat(),

@@ -18,19 +18,18 @@ from werkzeug.datastructures import MultiDict
 
 from surveys.errors import RangeError
 from surveys.reports.charts import TRENDS, distribution_svg, trend_svg
-from surveys.reports.exports import download
+from surveys.reports.exports import download, download_filename
 from surveys.reports.kpi_queries import ROW_FIELDS as KPI_ROW_FIELDS
 from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.ranges import GROUPINGS, filter_choices, parse_range
 from surveys.reports.score_queries import (
-    GROUPINGS,
     RESPONSE_FIELDS,
     ROW_FIELDS,
     answer_distribution,
-    parse_range,
     response_rows,
     score_groups,
 )
-from surveys.reports.scoring import too_few
+from surveys.reports.scoring import rank_groups, too_few
 from surveys.reports.targets import BY_NAME, frt_standards, met, report_targets
 from surveys.staff.auth import api_key_or_manager_required, manager_required
 from surveys.store.db import get_db
@@ -38,20 +37,6 @@ from surveys.store.db import get_db
 bp = Blueprint("reports", __name__)
 
 COMMENTS_SHOWN = 200
-
-
-def filter_choices(db):
-    """Every agent, team and channel a report can be narrowed to."""
-    return {
-        "agent": [
-            row["name"]
-            for row in db.query(
-                "SELECT DISTINCT coalesce(email, name) AS name FROM agents ORDER BY 1"
-            )
-        ],
-        "team": [row["name"] for row in db.query("SELECT name FROM teams ORDER BY name")],
-        "channel": [row["name"] for row in db.query("SELECT name FROM channels ORDER BY name")],
-    }
 
 
 @bp.route("/")
@@ -113,7 +98,9 @@ def summary_download(kind):
     """The dashboard's score rows as CSV or Excel, streamed."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, _, _ = score_groups(get_db(), report_range)
-    return download(lambda: groups, ROW_FIELDS, range_filename("summary", report_range, kind), kind)
+    return download(
+        lambda: groups, ROW_FIELDS, download_filename("summary", report_range, kind), kind
+    )
 
 
 @bp.route("/reports/responses.csv", defaults={"kind": "csv"})
@@ -125,7 +112,7 @@ def responses_download(kind):
     return download(
         lambda: response_rows(get_db(), report_range),
         RESPONSE_FIELDS,
-        range_filename("responses", report_range, kind),
+        download_filename("responses", report_range, kind),
         kind,
     )
 
@@ -140,7 +127,7 @@ def kpis_csv():
         db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
     )
     return download(
-        lambda: groups, KPI_ROW_FIELDS, range_filename("kpis", report_range, "csv"), "csv"
+        lambda: groups, KPI_ROW_FIELDS, download_filename("kpis", report_range, "csv"), "csv"
     )
 
 
@@ -191,17 +178,6 @@ def leaderboard():
     )
 
 
-def rank_groups(groups, min_n):
-    """(ranked, unranked): groups with at least min_n CSAT answers, best lower bound first
-    (then the larger n), and the rest, which have too few answers to rank fairly."""
-    ranked = sorted(
-        (row for row in groups if row["csat_n"] >= min_n),
-        key=lambda row: (-row["csat_low"], -row["csat_n"], str(row["group"])),
-    )
-    unranked = [row for row in groups if row["csat_n"] < min_n]
-    return ranked, unranked
-
-
 @bp.route("/reports/charts/<name>.svg")
 @manager_required
 def chart(name):
@@ -221,8 +197,3 @@ def chart(name):
     # The SVG carries its own <style>; it runs no script and loads nothing.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     return response
-
-
-def range_filename(name, report_range, kind):
-    """puas-NAME-FROM-TO.KIND"""
-    return f"puas-{name}-{report_range.from_day}-{report_range.to_day}.{kind}"

@@ -3,8 +3,7 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.staff import auth, people, ratings, records, scorecards
-    from surveys.staff.views import api
+    from surveys.staff.views import api, auth, people, ratings, records, scorecards
 
     for module in (auth, people, ratings, records, scorecards, api):
         app.register_blueprint(module.bp)

@@ -3,7 +3,8 @@
 from flask import Blueprint, current_app, jsonify, request
 
 from surveys.staff.auth import api_key_or_manager_required
-from surveys.staff.scorecards import period_from, period_rows
+from surveys.staff.periods import period_from
+from surveys.staff.scorecards import period_rows
 from surveys.store.db import get_db
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1")

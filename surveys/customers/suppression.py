@@ -1,11 +1,9 @@
-"""Unsubscribing (RFC 8058) and the list of addresses Puas must not survey.
+"""The list of addresses Puas must not survey, and the unsubscribe links that fill it.
 
 Every invitation mail carries `List-Unsubscribe` (a mailto: and a link to /u/<token>) and
-`List-Unsubscribe-Post: List-Unsubscribe=One-Click`. `GET /u/<token>` only shows a page
-that asks: mail scanners open every link, so nothing changes on GET or HEAD. `POST
-/u/<token>` unsubscribes, with no session cookie and no CSRF token, because a mail client
-posts it on the customer's behalf and has neither; the token itself (256 random bits,
-stored only as its SHA-256) is the proof of the address.
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058); the page behind the link is
+`surveys.customers.views.unsubscribe`. The token (256 random bits, stored only as its
+SHA-256) is the proof of the address.
 
 An address is suppressed by the SHA-256 of its normalised form, never in clear, and no
 customer row is needed to keep it, so the suppression outlives erasure of the customer's
@@ -14,17 +12,12 @@ data. A permanent SMTP refusal of the recipient suppresses the address as bounce
 
 from urllib.parse import quote
 
-from flask import Blueprint, current_app, render_template, request
-
 from surveys import clock
 from surveys.customers.tokens import TOKEN_PATTERN, hash_token, make_token
 from surveys.errors import UnsubscribeLinkUnknown
-from surveys.i18n import use_ticket_locale
-from surveys.security import csrf, sha256_hex
-from surveys.store.db import get_db, immediate
+from surveys.security import sha256_hex
+from surveys.store.db import immediate
 from surveys.text import clean_email
-
-bp = Blueprint("unsubscribe", __name__, url_prefix="/u")
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
@@ -131,24 +124,3 @@ def find_link(db, token):
     if not rows:
         raise UnsubscribeLinkUnknown()
     return rows[0]
-
-
-@bp.route("/<token>", methods=["GET", "POST"])
-@csrf.exempt  # RFC 8058: the mail client's POST carries no cookie and no CSRF token
-def unsubscribe(token):
-    """GET asks before anything changes; POST unsubscribes the address the mail went to."""
-    db = get_db()
-    link = find_link(db, token)
-    use_ticket_locale(link["locale"])
-    company = current_app.config["COMPANY_NAME"]
-    if request.method == "POST":
-        with immediate(db):
-            suppress(db, link["address_hash"], "unsubscribed")
-        return render_template("unsubscribe/done.html", company=company)
-    return render_template(
-        "unsubscribe/confirm.html",
-        token=token,
-        company=company,
-        already=link["suppressed"] == "unsubscribed",
-        one_click=ONE_CLICK,
-    )

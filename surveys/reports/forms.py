@@ -1,0 +1,43 @@
+"""The reports wing's forms: the targets form, one number per score."""
+
+from flask_wtf import FlaskForm
+from wtforms import DecimalField
+from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
+
+from surveys.reports.targets import TARGETS
+
+
+def finite(message):
+    """A validator refusing NaN and infinities (NumberRange raises on a signalling NaN)."""
+
+    def check(form, field):
+        if field.data is not None and not field.data.is_finite():
+            raise StopValidation(message)
+
+    return check
+
+
+def targets_form(formdata=None, values=None, optional=False):
+    """A form with one number per target, limited to that score's scale; with
+    `optional`, an empty box is allowed (a team then uses the company's target)."""
+
+    class TargetsForm(FlaskForm):
+        pass
+
+    for target in TARGETS:
+        message = f"Enter a number from {target.low:g} to {target.high:g}."
+        required = Optional() if optional else InputRequired(message)
+        setattr(
+            TargetsForm,
+            target.name,
+            DecimalField(
+                target.label,
+                places=None,
+                validators=[
+                    required,
+                    finite(message),
+                    NumberRange(target.low, target.high, message),
+                ],
+            ),
+        )
+    return TargetsForm(formdata=formdata, data=values)
