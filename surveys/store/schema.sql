@@ -1,0 +1,759 @@
+-- The schema surveys/store/migrations.py builds, as SQLite stores it (the migrations'
+-- own bookkeeping table left out). Not run by the app: tests/test_migrations.py compares
+-- a freshly migrated database with it. Regenerate it when adding a migration:
+--     .venv/bin/python -m tests.test_migrations
+
+CREATE TABLE "users" (
+   "id" INTEGER PRIMARY KEY,
+   "email" TEXT NOT NULL,
+   "name" TEXT,
+   "password_hash" TEXT NOT NULL,
+   "role" TEXT NOT NULL,
+   "active" INTEGER NOT NULL DEFAULT 1,
+   "created_at" TEXT NOT NULL
+, "rated" INTEGER NOT NULL DEFAULT 0, "session_version" INTEGER NOT NULL DEFAULT 0) STRICT;
+
+CREATE UNIQUE INDEX "idx_users_email"
+    ON "users" ("email");
+
+CREATE TABLE "api_keys" (
+   "id" INTEGER PRIMARY KEY,
+   "name" TEXT NOT NULL,
+   "key_hash" TEXT NOT NULL,
+   "created_at" TEXT NOT NULL,
+   "revoked_at" TEXT
+) STRICT;
+
+CREATE UNIQUE INDEX "idx_api_keys_name"
+    ON "api_keys" ("name");
+
+CREATE UNIQUE INDEX "idx_api_keys_key_hash"
+    ON "api_keys" ("key_hash");
+
+CREATE TABLE "agents" (
+   "id" INTEGER PRIMARY KEY,
+   "identity" TEXT NOT NULL,
+   "email" TEXT,
+   "name" TEXT
+) STRICT;
+
+CREATE UNIQUE INDEX "idx_agents_identity"
+    ON "agents" ("identity");
+
+CREATE TABLE "teams" (
+   "id" INTEGER PRIMARY KEY,
+   "name" TEXT NOT NULL
+) STRICT;
+
+CREATE UNIQUE INDEX "idx_teams_name"
+    ON "teams" ("name");
+
+CREATE TABLE "tickets" (
+   "id" INTEGER PRIMARY KEY,
+   "source" TEXT NOT NULL,
+   "ticket_ref" TEXT NOT NULL,
+   "closed_at" TEXT NOT NULL,
+   "closed_day" TEXT NOT NULL,
+   "opened_at" TEXT,
+   "first_response_at" TEXT,
+   "customer_email" TEXT NOT NULL,
+   "customer_name" TEXT,
+   "customer_locale" TEXT,
+   "agent_id" INTEGER REFERENCES "agents"("id"),
+   "team_id" INTEGER REFERENCES "teams"("id"),
+   "channel" TEXT,
+   "contacts" INTEGER,
+   "escalated" INTEGER,
+   "reopened" INTEGER,
+   "created_at" TEXT NOT NULL
+, repeated INTEGER NOT NULL DEFAULT 0 CHECK (repeated IN (0, 1))) STRICT;
+
+CREATE UNIQUE INDEX "idx_tickets_source_ticket_ref_closed_at"
+    ON "tickets" ("source", "ticket_ref", "closed_at");
+
+CREATE TABLE "invitations" (
+   "id" INTEGER PRIMARY KEY,
+   "ticket_id" INTEGER NOT NULL REFERENCES "tickets"("id"),
+   "customer_email" TEXT NOT NULL,
+   "agent_id" INTEGER REFERENCES "agents"("id"),
+   "team_id" INTEGER REFERENCES "teams"("id"),
+   "channel" TEXT,
+   "closed_day" TEXT NOT NULL,
+   "status" TEXT NOT NULL,
+   "reason" TEXT,
+   "send_at" TEXT,
+   "sent_at" TEXT,
+   "created_at" TEXT NOT NULL
+, nps_asked INTEGER NOT NULL DEFAULT 1 CHECK (nps_asked IN (0, 1))) STRICT;
+
+CREATE UNIQUE INDEX "idx_invitations_ticket_id"
+    ON "invitations" ("ticket_id");
+
+CREATE INDEX "idx_invitations_closed_day_status"
+    ON "invitations" ("closed_day", "status");
+
+CREATE INDEX "idx_invitations_customer_email_send_at"
+    ON "invitations" ("customer_email", "send_at");
+
+CREATE TABLE "survey_links" (
+   "token_hash" TEXT PRIMARY KEY,
+   "invitation_id" INTEGER NOT NULL REFERENCES "invitations"("id"),
+   "created_at" TEXT NOT NULL,
+   "expires_at" TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX "idx_survey_links_invitation_id"
+    ON "survey_links" ("invitation_id");
+
+CREATE TABLE responses (
+            id INTEGER PRIMARY KEY,
+            invitation_id INTEGER NOT NULL UNIQUE REFERENCES invitations(id),
+            csat INTEGER CHECK (csat BETWEEN 1 AND 5),
+            ces INTEGER CHECK (ces BETWEEN 1 AND 7),
+            nps INTEGER CHECK (nps BETWEEN 0 AND 10),
+            comment TEXT CHECK (length(comment) <= 5000),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE TABLE "outbox" (
+   "id" INTEGER PRIMARY KEY,
+   "invitation_id" INTEGER REFERENCES "invitations"("id"),
+   "recipient" TEXT NOT NULL,
+   "status" TEXT NOT NULL,
+   "attempts" INTEGER NOT NULL DEFAULT 0,
+   "next_attempt_at" TEXT NOT NULL,
+   "lease_until" TEXT,
+   "last_error" TEXT,
+   "created_at" TEXT NOT NULL,
+   "sent_at" TEXT
+, kind TEXT NOT NULL DEFAULT 'invitation' CHECK (kind IN ('invitation', 'reminder'))) STRICT;
+
+CREATE INDEX "idx_outbox_status_next_attempt_at"
+    ON "outbox" ("status", "next_attempt_at");
+
+CREATE TABLE ratings (
+            id INTEGER PRIMARY KEY,
+            rater_id INTEGER NOT NULL REFERENCES users(id),
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[0-1][0-9]'),
+            speed INTEGER NOT NULL CHECK (speed BETWEEN 1 AND 5),
+            initiative INTEGER NOT NULL CHECK (initiative BETWEEN 1 AND 5),
+            accuracy INTEGER NOT NULL CHECK (accuracy BETWEEN 1 AND 5),
+            comment_speed TEXT CHECK (length(comment_speed) <= 2000),
+            comment_initiative TEXT CHECK (length(comment_initiative) <= 2000),
+            comment_accuracy TEXT CHECK (length(comment_accuracy) <= 2000),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (rater_id, admin_id, period),
+            CHECK (rater_id != admin_id)
+        ) STRICT
+    ;
+
+CREATE INDEX "idx_ratings_period_admin_id"
+    ON "ratings" ("period", "admin_id");
+
+CREATE INDEX "idx_ratings_admin_id"
+    ON "ratings" ("admin_id");
+
+CREATE TABLE "closed_periods" (
+   "period" TEXT PRIMARY KEY,
+   "closed_at" TEXT NOT NULL,
+   "closed_by" INTEGER REFERENCES "users"("id")
+) STRICT;
+
+CREATE TABLE incidents (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            occurred_on TEXT NOT NULL,
+            description TEXT NOT NULL CHECK (length(description) BETWEEN 1 AND 2000),
+            severity TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
+            recorded_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE INDEX "idx_incidents_admin_id_occurred_on"
+    ON "incidents" ("admin_id", "occurred_on");
+
+CREATE INDEX "idx_incidents_occurred_on"
+    ON "incidents" ("occurred_on");
+
+CREATE TABLE deliverables (
+            id INTEGER PRIMARY KEY,
+            admin_id INTEGER NOT NULL REFERENCES users(id),
+            title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+            deadline TEXT NOT NULL,
+            submitted_on TEXT,
+            recorded_by INTEGER REFERENCES users(id),
+            created_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE INDEX "idx_deliverables_admin_id_deadline"
+    ON "deliverables" ("admin_id", "deadline");
+
+CREATE INDEX "idx_deliverables_deadline"
+    ON "deliverables" ("deadline");
+
+CREATE TABLE "login_attempts" (
+   "id" INTEGER PRIMARY KEY,
+   "email" TEXT NOT NULL,
+   "address" TEXT NOT NULL,
+   "succeeded" INTEGER NOT NULL,
+   "attempted_at" TEXT NOT NULL
+) STRICT;
+
+CREATE INDEX "idx_login_attempts_email_attempted_at"
+    ON "login_attempts" ("email", "attempted_at");
+
+CREATE INDEX "idx_login_attempts_address_attempted_at"
+    ON "login_attempts" ("address", "attempted_at");
+
+CREATE INDEX "idx_tickets_closed_day"
+    ON "tickets" ("closed_day");
+
+CREATE TABLE "targets" (
+   "name" TEXT PRIMARY KEY,
+   "value" REAL NOT NULL,
+   "updated_at" TEXT NOT NULL,
+   "updated_by" INTEGER REFERENCES "users"("id")
+) STRICT;
+
+CREATE INDEX "idx_tickets_customer_email_closed_at"
+    ON "tickets" ("customer_email", "closed_at");
+
+CREATE TABLE survey_rollups (
+    day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    invitations_sent INTEGER NOT NULL DEFAULT 0, responses INTEGER NOT NULL DEFAULT 0,
+        csat_1 INTEGER NOT NULL DEFAULT 0, csat_2 INTEGER NOT NULL DEFAULT 0,
+        csat_3 INTEGER NOT NULL DEFAULT 0, csat_4 INTEGER NOT NULL DEFAULT 0,
+        csat_5 INTEGER NOT NULL DEFAULT 0, ces_1 INTEGER NOT NULL DEFAULT 0,
+        ces_2 INTEGER NOT NULL DEFAULT 0, ces_3 INTEGER NOT NULL DEFAULT 0,
+        ces_4 INTEGER NOT NULL DEFAULT 0, ces_5 INTEGER NOT NULL DEFAULT 0,
+        ces_6 INTEGER NOT NULL DEFAULT 0, ces_7 INTEGER NOT NULL DEFAULT 0,
+        nps_0 INTEGER NOT NULL DEFAULT 0, nps_1 INTEGER NOT NULL DEFAULT 0,
+        nps_2 INTEGER NOT NULL DEFAULT 0, nps_3 INTEGER NOT NULL DEFAULT 0,
+        nps_4 INTEGER NOT NULL DEFAULT 0, nps_5 INTEGER NOT NULL DEFAULT 0,
+        nps_6 INTEGER NOT NULL DEFAULT 0, nps_7 INTEGER NOT NULL DEFAULT 0,
+        nps_8 INTEGER NOT NULL DEFAULT 0, nps_9 INTEGER NOT NULL DEFAULT 0,
+        nps_10 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, agent_id, team_id, channel)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE ticket_rollups (
+    day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+    channel TEXT NOT NULL,
+    tickets INTEGER NOT NULL DEFAULT 0, frt_n INTEGER NOT NULL DEFAULT 0,
+        frt_seconds INTEGER NOT NULL DEFAULT 0, resolution_n INTEGER NOT NULL DEFAULT 0,
+        resolution_seconds INTEGER NOT NULL DEFAULT 0, contacts_n INTEGER NOT NULL DEFAULT 0,
+        first_contact INTEGER NOT NULL DEFAULT 0, escalated_n INTEGER NOT NULL DEFAULT 0,
+        escalations INTEGER NOT NULL DEFAULT 0, reopened_n INTEGER NOT NULL DEFAULT 0,
+        reopens INTEGER NOT NULL DEFAULT 0, repeats INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (day, agent_id, team_id, channel)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE duration_rollups (
+    grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+    agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL, channel TEXT NOT NULL,
+    measure TEXT NOT NULL CHECK (measure IN ('frt', 'resolution')),
+    bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (grain, period, agent_id, team_id, channel, measure, bucket)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE channels (name TEXT PRIMARY KEY) STRICT, WITHOUT ROWID;
+
+CREATE TABLE rollup_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    repeat_window_days INTEGER NOT NULL CHECK (repeat_window_days BETWEEN 1 AND 365)
+) STRICT;
+
+CREATE TABLE integrations (
+            id INTEGER PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('zendesk', 'chatwoot', 'freshdesk', 'generic')),
+            name TEXT NOT NULL UNIQUE,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            revoked_at TEXT
+        ) STRICT
+    ;
+
+CREATE TABLE webhook_events (
+            id INTEGER PRIMARY KEY,
+            integration_id INTEGER NOT NULL REFERENCES integrations(id),
+            delivery_id TEXT,
+            received_at TEXT NOT NULL,
+            event TEXT,
+            outcome TEXT NOT NULL CHECK (outcome IN ('created', 'skipped', 'ignored')),
+            reason TEXT,
+            ticket_ref TEXT,
+            ticket_id INTEGER REFERENCES tickets(id)
+        ) STRICT
+    ;
+
+CREATE UNIQUE INDEX webhook_events_delivery ON webhook_events (integration_id, delivery_id) WHERE delivery_id IS NOT NULL;
+
+CREATE INDEX webhook_events_integration ON webhook_events (integration_id, received_at);
+
+CREATE TABLE outbound_hooks (
+            id INTEGER PRIMARY KEY,
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            revoked_at TEXT
+        ) STRICT
+    ;
+
+CREATE TABLE outbound_deliveries (
+            id INTEGER PRIMARY KEY,
+            hook_id INTEGER NOT NULL REFERENCES outbound_hooks(id),
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT
+        ) STRICT
+    ;
+
+CREATE INDEX outbound_deliveries_due ON outbound_deliveries (status, next_attempt_at);
+
+CREATE INDEX outbound_deliveries_response ON outbound_deliveries (hook_id, response_id, id);
+
+CREATE TRIGGER responses_outbound_insert AFTER INSERT ON responses BEGIN
+            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
+                                             attempts, next_attempt_at, created_at)
+            SELECT outbound_hooks.id, NEW.id, 'response.created', json_object(
+                'event', 'response.created',
+                'response', (SELECT json_object(
+                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
+                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
+                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
+                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
+                    'answered_at', NEW.updated_at)
+                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+                  LEFT JOIN agents ON agents.id = invitations.agent_id
+                  LEFT JOIN teams ON teams.id = invitations.team_id
+                 WHERE invitations.id = NEW.invitation_id)),
+                   'pending', 0, NEW.updated_at, NEW.updated_at
+              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+        END;
+
+CREATE TRIGGER responses_outbound_update AFTER UPDATE OF csat, ces, nps, comment
+        ON responses
+        WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps
+             OR OLD.comment IS NOT NEW.comment BEGIN
+            INSERT INTO outbound_deliveries (hook_id, response_id, event, payload, status,
+                                             attempts, next_attempt_at, created_at)
+            SELECT outbound_hooks.id, NEW.id, 'response.updated', json_object(
+                'event', 'response.updated',
+                'response', (SELECT json_object(
+                    'id', NEW.id, 'ticket_id', tickets.ticket_ref, 'source', tickets.source,
+                    'closed_at', tickets.closed_at, 'agent', coalesce(agents.email, agents.name),
+                    'team', teams.name, 'channel', invitations.channel, 'csat', NEW.csat,
+                    'ces', NEW.ces, 'nps', NEW.nps, 'comment', NEW.comment,
+                    'answered_at', NEW.updated_at)
+                  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+                  LEFT JOIN agents ON agents.id = invitations.agent_id
+                  LEFT JOIN teams ON teams.id = invitations.team_id
+                 WHERE invitations.id = NEW.invitation_id)),
+                   'pending', 0, NEW.updated_at, NEW.updated_at
+              FROM outbound_hooks WHERE outbound_hooks.revoked_at IS NULL;
+        END;
+
+CREATE TABLE ticket_imports (
+            id INTEGER PRIMARY KEY,
+            filename TEXT NOT NULL,
+            content BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            imported_at TEXT,
+            surveyed INTEGER CHECK (surveyed IN (0, 1)),
+            created INTEGER,
+            duplicates INTEGER,
+            errors TEXT
+        ) STRICT
+    ;
+
+CREATE TABLE distribution_rules (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            send_delay_minutes INTEGER NOT NULL CHECK (send_delay_minutes BETWEEN 0 AND 10080),
+            sample_rate_percent INTEGER NOT NULL CHECK (sample_rate_percent BETWEEN 0 AND 100),
+            throttle_days INTEGER NOT NULL CHECK (throttle_days BETWEEN 0 AND 365),
+            nps_interval_days INTEGER NOT NULL CHECK (nps_interval_days BETWEEN 0 AND 730),
+            reminder_days INTEGER NOT NULL CHECK (reminder_days BETWEEN 0 AND 60),
+            link_ttl_days INTEGER NOT NULL CHECK (link_ttl_days BETWEEN 1 AND 365),
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id)
+        ) STRICT
+    ;
+
+CREATE TABLE suppressions (
+            address_hash TEXT PRIMARY KEY,
+            reason TEXT NOT NULL CHECK (reason IN ('unsubscribed', 'bounced')),
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE unsubscribe_links (
+            token_hash TEXT PRIMARY KEY,
+            address_hash TEXT NOT NULL,
+            locale TEXT,
+            created_at TEXT NOT NULL
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE agent_duration_rollups (
+    grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+    agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+    measure TEXT NOT NULL CHECK (measure IN ('frt', 'resolution')),
+    bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (grain, period, agent_id, team_id, measure, bucket)
+) STRICT, WITHOUT ROWID;
+
+CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, tickets, frt_n, frt_seconds,
+        resolution_n, resolution_seconds, contacts_n, first_contact, escalated_n, escalations,
+        reopened_n, reopens, repeats)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+        coalesce(NEW.channel, ''), 1,
+        NEW.first_response_at IS NOT NULL AND NEW.opened_at IS NOT NULL,
+        coalesce(unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at), 0),
+        NEW.opened_at IS NOT NULL,
+        coalesce(unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at), 0), NEW.contacts IS NOT NULL,
+        NEW.contacts IS 1, NEW.escalated IS NOT NULL, NEW.escalated IS 1, NEW.reopened IS NOT NULL,
+        NEW.reopened IS 1, 0 WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        tickets = tickets + excluded.tickets, frt_n = frt_n + excluded.frt_n,
+            frt_seconds = frt_seconds + excluded.frt_seconds,
+            resolution_n = resolution_n + excluded.resolution_n,
+            resolution_seconds = resolution_seconds + excluded.resolution_seconds,
+            contacts_n = contacts_n + excluded.contacts_n,
+            first_contact = first_contact + excluded.first_contact,
+            escalated_n = escalated_n + excluded.escalated_n,
+            escalations = escalations + excluded.escalations,
+            reopened_n = reopened_n + excluded.reopened_n, reopens = reopens + excluded.reopens,
+            repeats = repeats + excluded.repeats;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'frt', CASE
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
+               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
+               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
+               * 18000
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
+               180000 * 180000
+               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
+        DO UPDATE SET n = n + 1;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
+        coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'frt', CASE
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
+               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
+               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
+               * 18000
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
+               180000 * 180000
+               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
+        DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0
+               THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
+               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
+               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
+               * 18000
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
+               180000 * 180000
+               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
+        coalesce(NEW.team_id, 0)
+           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0
+               THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
+               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
+               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
+               * 18000
+               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
+               180000 * 180000
+               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'resolution', CASE
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
+               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
+        DO UPDATE SET n = n + 1;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
+        coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'resolution', CASE
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
+               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
+        DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0
+               THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
+               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
+        coalesce(NEW.team_id, 0)
+           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0
+               THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
+               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
+               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
+               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO channels (name) SELECT NEW.channel WHERE NEW.channel IS NOT NULL
+    ON CONFLICT (name) DO NOTHING;
+    -- A repeat: the customer opened a new ticket within the window after a closure.
+    -- '' is a closure without a customer address: it repeats nothing.
+    UPDATE tickets SET repeated = 1
+     WHERE customer_email = NEW.customer_email AND repeated = 0 AND NEW.customer_email != ''
+       AND closed_at < NEW.opened_at
+       AND closed_at >= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.opened_at,
+           '-' || (SELECT repeat_window_days FROM rollup_settings) || ' days');
+    -- Help desks report out of order: a later ticket may already be stored.
+    UPDATE tickets SET repeated = 1
+     WHERE id = NEW.id AND NEW.customer_email != '' AND EXISTS (
+           SELECT 1 FROM tickets AS later
+            WHERE later.customer_email = NEW.customer_email
+              AND later.closed_at > NEW.closed_at
+              AND later.opened_at > NEW.closed_at
+              AND later.opened_at <= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.closed_at,
+                  '+' || (SELECT repeat_window_days FROM rollup_settings) || ' days'));
+END;
+
+CREATE TRIGGER tickets_rollup_repeat AFTER UPDATE OF repeated ON tickets
+WHEN OLD.repeated IS NOT NEW.repeated BEGIN
+    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, repeats)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+        coalesce(NEW.channel, ''), NEW.repeated - OLD.repeated WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        repeats = repeats + excluded.repeats;
+END;
+
+CREATE TRIGGER invitations_rollup_insert AFTER INSERT ON invitations
+WHEN NEW.status = 'sent' BEGIN
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+        coalesce(NEW.channel, ''), 1 WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        invitations_sent = invitations_sent + excluded.invitations_sent;
+END;
+
+CREATE TRIGGER invitations_rollup_status AFTER UPDATE OF status ON invitations
+WHEN (OLD.status = 'sent') IS NOT (NEW.status = 'sent') BEGIN
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+        coalesce(NEW.channel, ''), (NEW.status = 'sent') - (OLD.status = 'sent') WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        invitations_sent = invitations_sent + excluded.invitations_sent;
+END;
+
+CREATE TRIGGER responses_rollup_insert AFTER INSERT ON responses BEGIN
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
+        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
+        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
+        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1,
+        (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1,
+        (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1,
+        (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1,
+        (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1,
+        (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1,
+        (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations
+        WHERE invitations.id = NEW.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
+            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
+            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
+            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
+            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
+            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
+            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
+            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
+            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
+            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
+            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
+            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TRIGGER responses_rollup_update AFTER UPDATE OF csat, ces, nps ON responses
+WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps BEGIN
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
+        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
+        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
+        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1,
+        (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1,
+        (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1,
+        (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1,
+        (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1,
+        (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1,
+        (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations
+        WHERE invitations.id = OLD.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
+            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
+            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
+            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
+            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
+            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
+            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
+            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
+            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
+            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
+            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
+            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
+        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
+        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
+        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1,
+        (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1,
+        (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1,
+        (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1,
+        (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1,
+        (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1,
+        (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations
+        WHERE invitations.id = NEW.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
+            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
+            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
+            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
+            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
+            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
+            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
+            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
+            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
+            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
+            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
+            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TRIGGER responses_rollup_delete AFTER DELETE ON responses BEGIN
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
+        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
+        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
+        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1,
+        (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1,
+        (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1,
+        (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1,
+        (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1,
+        (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1,
+        (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations
+        WHERE invitations.id = OLD.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
+            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
+            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
+            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
+            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
+            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
+            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
+            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
+            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
+            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
+            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
+            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TABLE team_targets (
+            team_id INTEGER NOT NULL REFERENCES teams(id),
+            name TEXT NOT NULL,
+            value REAL NOT NULL,
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            PRIMARY KEY (team_id, name)
+        ) STRICT, WITHOUT ROWID
+    ;
