@@ -52,13 +52,14 @@ run: install translations
 	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2} \
 	       FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)}; \
 	$(BIN)/flask outbox run & \
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) 'app:create_app()'
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: install-test translations
 	$(BIN)/python -m pytest
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
