@@ -126,13 +126,14 @@ def test_a_changed_answer_is_posted_again_and_an_unchanged_one_is_not(app, db, r
     assert json.loads(receiver.requests[-1][1])["response"]["csat"] == 2
 
 
-def test_a_server_error_is_retried_later(app, db, receiver):
+@pytest.mark.parametrize("status", [503, 507])
+def test_a_server_error_is_retried_later(app, db, receiver, status):
     outbound.create_hook(db, receiver.url)
-    receiver.statuses = [503]
+    receiver.statuses = [status]
     answered_invitation(db, app.config)
     assert outbound.send_due(db, app.config) == {"sent": 0, "retry": 1, "failed": 0}
     [row] = deliveries(db)
-    assert row["status"] == "pending" and row["last_error"] == "HTTP 503"
+    assert row["status"] == "pending" and row["last_error"] == f"HTTP {status}"
     # Not due again yet: the retry waits OUTBOX_RETRY_SECONDS or more.
     assert outbound.send_due(db, app.config) == {"sent": 0, "retry": 0, "failed": 0}
     db.execute("UPDATE outbound_deliveries SET next_attempt_at = '2000-01-01T00:00:00Z'")

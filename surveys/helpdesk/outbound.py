@@ -20,8 +20,8 @@ from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue, RetryPolicy, gave_up
 
 TIMEOUT_SECONDS = 10
-# Worth another try: the receiver or the network may recover.
-RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+# Worth another try, besides every 5xx: the receiver or the network may recover.
+RETRY_STATUSES = {408, 425, 429}
 
 
 class HookFailure(Exception):
@@ -37,9 +37,12 @@ class HookUnreachable(HookFailure):
 
 
 def _refused_for_good(failure):
-    """Any HTTP answer but RETRY_STATUSES (a redirect too), or a removed hook; a delivery
-    that got no answer at all is worth another try."""
-    return not isinstance(failure, HookUnreachable) and failure.status not in RETRY_STATUSES
+    """Any HTTP answer but a 5xx or RETRY_STATUSES (a redirect too), or a removed hook; a
+    delivery that got no answer at all is worth another try."""
+    if isinstance(failure, HookUnreachable):
+        return False
+    passing = failure.status in RETRY_STATUSES or 500 <= (failure.status or 0) <= 599
+    return not passing
 
 
 # Gaps doubling from OUTBOX_RETRY_SECONDS with no cap, each lengthened by up to 10 %,
