@@ -1,8 +1,10 @@
 """The outbox delivers through a real SMTP server (aiosmtpd): content, retries, refusals, races."""
 
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
 
@@ -218,3 +220,69 @@ def test_two_workers_at_once_never_send_a_message_twice(
     assert sorted(recipients) == sorted(f"c{number}@example.com" for number in range(count))
     sent_counts = [int(output.split(" sent")[0].split()[-1]) for output in outputs]
     assert sum(sent_counts) == count
+
+
+class LockOnFirstMessage:
+    """Accepts every message; on the first, takes the database's write lock before its 250,
+    so the worker that sent it cannot record the send until the test lets go."""
+
+    def __init__(self, database):
+        self.database = database
+        self.messages = []
+        self.locked = threading.Event()
+        self.connection = None
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        if self.connection is None:
+            self.connection = sqlite3.connect(
+                self.database, check_same_thread=False, isolation_level=None, timeout=30
+            )
+            self.connection.execute("BEGIN IMMEDIATE")
+            self.locked.set()
+        return "250 Message accepted for delivery"
+
+
+def test_a_crash_after_250_sends_one_copy_with_the_same_message_id(
+    make_app, config, db, api_headers
+):
+    handler = LockOnFirstMessage(config["DATABASE"])
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
+        post_ticket(app.test_client(), api_headers)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "flask", "outbox", "send-due"],
+            cwd=ROOT,
+            env=dict(os.environ, **flask_env(config)),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # The server has said 250; the worker is killed before it can record the send.
+        assert handler.locked.wait(timeout=60)
+        worker.kill()
+        worker.wait(timeout=10)
+        handler.connection.execute("ROLLBACK")
+        assert outbox_row(db)["status"] == "sending"
+        # Its lease runs out, and the next worker sends the message again, once.
+        db.execute("UPDATE outbox SET lease_until = ?", ["2000-01-01T00:00:00Z"])
+        assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
+        assert deliver(app) == {"sent": 0, "retry": 0, "failed": 0}
+    finally:
+        controller.stop()
+    first, second = (
+        message_from_bytes(envelope.original_content, policy=policy.default)
+        for envelope in handler.messages
+    )
+    assert first["Message-ID"] == second["Message-ID"]
+    assert first["Message-ID"].startswith("<outbox-1.")
+    assert outbox_row(db)["status"] == "sent" and outbox_row(db)["attempts"] == 2
+
+
+def test_every_outbox_entry_has_its_own_message_id(smtp_app, smtp_client, headers, smtp_server):
+    for number in range(3):
+        post_ticket(smtp_client, headers, f"T-{number}", email=f"c{number}@example.com")
+    assert deliver(smtp_app)["sent"] == 3
+    message_ids = {message["Message-ID"] for message in received(smtp_server)}
+    assert len(message_ids) == 3

@@ -1,8 +1,9 @@
 """Invitation messages and the two ways to send them: SMTP, or .eml files in a mailbox folder."""
 
+import hashlib
+import hmac
 import os
 import re
-import secrets
 import smtplib
 import ssl
 from email.headerregistry import Address
@@ -40,6 +41,21 @@ def survey_url(base_url, token, csat=None):
     return f"{url}?csat={csat}" if csat is not None else url
 
 
+def message_id(config, outbox_id, outbox_created_at, domain):
+    """The one Message-ID of an outbox entry, the same on every attempt.
+
+    A worker that dies after the server's 250 but before it records the send makes the
+    message go out again once its lease runs out; with the same Message-ID, a receiver can
+    drop that copy. The digest (keyed by SECRET_KEY, over the entry's id and creation time)
+    keeps it unique across installations and across a database started afresh.
+    """
+    key = config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    seed = f"message-id:{outbox_id}:{outbox_created_at}".encode()
+    digest = hmac.new(key, seed, hashlib.sha256).hexdigest()[:12]
+    return f"<outbox-{outbox_id}.{digest}@{domain}>"
+
+
 def invitation_message(
     *,
     config,
@@ -48,6 +64,7 @@ def invitation_message(
     ticket_ref,
     token,
     outbox_id,
+    outbox_created_at,
     ttl_days=None,
     nps_asked=True,
     reminder=False,
@@ -92,9 +109,9 @@ def invitation_message(
     # Address() refuses CR/LF in names and addresses: no header can be injected here.
     message["To"] = Address(display_name=customer_name or "", addr_spec=recipient)
     message["Date"] = format_datetime(clock.now())
-    domain = sender_address.domain or "localhost"
-    # Stable per attempt and unique: outbox-<id>.<random>@<sender domain>.
-    message["Message-ID"] = f"<outbox-{outbox_id}.{secrets.token_hex(6)}@{domain}>"
+    message["Message-ID"] = message_id(
+        config, outbox_id, outbox_created_at, sender_address.domain or "localhost"
+    )
     # Tells auto-responders not to answer a survey invitation (RFC 3834).
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_template("email/invitation.txt", **context))

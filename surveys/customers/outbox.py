@@ -136,6 +136,7 @@ def build_message(db, entry, config, rules):
             ticket_ref=invitation["ticket_ref"],
             token=token,
             outbox_id=entry["id"],
+            outbox_created_at=entry["created_at"],
             ttl_days=rules.link_ttl_days,
             nps_asked=bool(invitation["nps_asked"]),
             reminder=entry["kind"] == "reminder",
