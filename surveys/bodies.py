@@ -42,10 +42,37 @@ def read_json_body():
             415, "send the body as JSON with Content-Type: application/json"
         )
     try:
-        return json.loads(body), None
+        return strict_json(body), None
+    except RepeatedKey as error:
+        return None, error_response(
+            422, "the body could not be accepted", errors={"body": str(error)}
+        )
     except (ValueError, UnicodeDecodeError):
         return None, error_response(415, "the body is not valid JSON")
     except RecursionError:
         return None, error_response(
             422, "the body could not be accepted", errors={"body": "is nested too deeply"}
         )
+
+
+class RepeatedKey(ValueError):
+    """A JSON object names one key twice: which of its values was meant is anyone's guess."""
+
+    def __init__(self, key):
+        super().__init__(f"repeats the key {key[:100]!r} in one object")
+
+
+def strict_json(body):
+    """The JSON value of a body; RepeatedKey when an object repeats a key (json.loads would
+    keep the last one silently), ValueError when it is not JSON."""
+    return json.loads(body, object_pairs_hook=_refuse_repeated_keys)
+
+
+def _refuse_repeated_keys(pairs):
+    """An object's pairs as a dict, unless a key comes twice."""
+    members = {}
+    for key, value in pairs:
+        if key in members:
+            raise RepeatedKey(key)
+        members[key] = value
+    return members

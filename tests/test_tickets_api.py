@@ -261,3 +261,19 @@ def test_an_email_that_is_not_text_is_422(client, api_headers, db, email):
     assert response.status_code == 422
     assert "customer.email" in response.get_json()["errors"]
     assert db["tickets"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ('{"ticket_id": "T-1", "ticket_id": "T-2"}', "ticket_id"),
+        (json.dumps(ticket_payload())[:-1] + ', "team": "Technical"}', "team"),
+        ('{"customer": {"email": "a@example.com", "email": "b@example.com"}}', "email"),
+    ],
+)
+def test_a_repeated_key_is_422_and_nothing_is_stored(client, db, api_headers, body, key):
+    # json.loads would keep the last value silently: which one the help desk meant is a guess.
+    response = client.post(URL, data=body, headers=api_headers, content_type="application/json")
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"body": f"repeats the key {key!r} in one object"}
+    assert row_counts(db) == dict.fromkeys(TABLES, 0)

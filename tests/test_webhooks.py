@@ -434,6 +434,15 @@ def test_body_limits(client, integration):
     )
 
 
+def test_a_signed_body_that_repeats_a_key_is_422_and_stores_nothing(client, db, integration):
+    path, secret = integration("generic")
+    body = json.dumps(VALID["generic"])[:-1].encode() + b', "ticket_id": "T-OTHER"}'
+    response = post(client, path, None, lambda raw: generic_headers(secret, raw), raw=body)
+    assert response.status_code == 422
+    assert response.get_json()["error"] == "the body repeats the key 'ticket_id' in one object"
+    assert db["tickets"].count == 0
+
+
 def test_a_manager_creates_an_integration_and_sees_its_secret_once(manager_client, db):
     page = manager_client.get("/integrations/").get_data(as_text=True)
     created = manager_client.post(

@@ -5,12 +5,10 @@ the integrations, their deliveries and the stored closure are rules of
 surveys.helpdesk.integrations.
 """
 
-import json
-
 from flask import Blueprint, current_app, jsonify, request
 
 from surveys import clock
-from surveys.bodies import BodyTooLarge, read_body
+from surveys.bodies import BodyTooLarge, RepeatedKey, read_body, strict_json
 from surveys.errors import error_response
 from surveys.helpdesk import payloads
 from surveys.helpdesk.integrations import (
@@ -51,7 +49,9 @@ def verified_payload(kind, secret):
     # The signature, not the Content-Type, vouches for the body: some help desks label JSON
     # as text.
     try:
-        return json.loads(body)
+        return strict_json(body)
+    except RepeatedKey as error:
+        raise Refused(422, f"the body {error}") from error
     except RecursionError as error:
         raise Refused(422, "the body is nested too deeply") from error
     except (ValueError, UnicodeDecodeError) as error:
