@@ -22,7 +22,7 @@ from surveys.helpdesk import imports, outbound
 from surveys.helpdesk import integrations as webhooks
 from surveys.helpdesk import payloads as integrations
 from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
-from surveys.store import rollups
+from surveys.store import backups, rollups
 from surveys.store.db import connect, immediate
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
@@ -273,6 +273,41 @@ def rollups_rebuild():
     )
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path):
+    """Write a checked copy of the database to PATH, while Puas keeps serving."""
+    try:
+        report = backups.take_backup(current_app.config["DATABASE"], path)
+    except backups.BackupRefused as error:
+        raise click.ClickException(str(error)) from error
+    for line in report.lines():
+        click.echo(line)
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+@with_appcontext
+def restore_command(path, yes):
+    """Replace the database with the backup at PATH (Puas must be stopped)."""
+    database = current_app.config["DATABASE"]
+    try:
+        report = backups.check_backup(path)
+    except backups.BackupRefused as error:
+        raise click.ClickException(str(error)) from error
+    for line in report.lines():
+        click.echo(line)
+    if not yes:
+        click.confirm(f"Replace {database} with this backup?", abort=True)
+    try:
+        backups.restore_backup(path, database)
+    except backups.BackupRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {database} from {path}; run `flask init-db`, then start Puas.")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
@@ -303,3 +338,5 @@ def init_app(app):
     app.cli.add_command(integration_cli)
     app.cli.add_command(import_tickets_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

@@ -36,6 +36,10 @@ DEFAULTS = {
     "TIMEZONE": "UTC",
     "API_MAX_BODY_BYTES": 64 * 1024,
     "TRUST_PROXY_HEADERS": False,
+    # With BACKUP_DIR set, the mail worker writes one checked backup a day there
+    # (puas-YYYY-MM-DD.db) and keeps the newest BACKUP_KEEP.
+    "BACKUP_DIR": None,
+    "BACKUP_KEEP": 7,
     # Ticket KPIs: the first-response standard ("1×24 jam") and how soon a customer's next
     # ticket counts as a repeat of the one closed before.
     "FRT_TARGET_HOURS": 24,
@@ -133,6 +137,15 @@ def check_number_map(config, key, names):
         )
 
 
+def check_backups(config):
+    """BACKUP_DIR unset or a folder's path; BACKUP_KEEP a whole number of at least 1."""
+    folder, keep = config["BACKUP_DIR"], config["BACKUP_KEEP"]
+    if folder is not None and (not isinstance(folder, str) or not folder.strip()):
+        raise ConfigError(f"BACKUP_DIR must be a folder's path, not {folder!r}")
+    if isinstance(keep, bool) or not isinstance(keep, int) or keep < 1:
+        raise ConfigError(f"BACKUP_KEEP must be a whole number of at least 1, not {keep!r}")
+
+
 def check_config(config):  # noqa: C901 (one flat check per setting, read top to bottom)
     """Refuse to start with values that would fail later, far from their cause."""
     for key in (
@@ -167,6 +180,7 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
             "TRUST_PROXY_HEADERS must be true or false (JSON), "
             f"not {config['TRUST_PROXY_HEADERS']!r}"
         )
+    check_backups(config)
     check_number_map(config, "RATING_WEIGHTS", {"speed", "initiative", "accuracy"})
     check_number_map(
         config,

@@ -37,6 +37,7 @@ from surveys.customers.suppression import (
 from surveys.customers.tokens import issue_link
 from surveys.helpdesk import outbound
 from surveys.i18n import in_language, mail_language
+from surveys.store import backups
 from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue, RetryPolicy, error_text, gave_up
 
@@ -215,6 +216,19 @@ def send_due(config, limit=None):
     return outcomes
 
 
+def take_daily_backup(config, echo):
+    """With BACKUP_DIR set, today's backup if it is not there yet (a failure is logged)."""
+    if not config["BACKUP_DIR"]:
+        return
+    try:
+        report = backups.daily_backup(config)
+    except Exception:  # a full disk, say: mail must go on; try again next pass
+        current_app.logger.exception("daily backup failed; trying again")
+        return
+    if report is not None:
+        echo("backup: " + "; ".join(report.lines()))
+
+
 def run_forever(config, echo=print):
     """Keep delivering until SIGTERM or SIGINT; polls every OUTBOX_POLL_SECONDS."""
     stopping = []
@@ -238,6 +252,7 @@ def run_forever(config, echo=print):
         except Exception:  # e.g. the database stayed locked: log, wait, try again
             current_app.logger.exception("outbox pass failed; trying again")
             outcomes, posted = {}, {}
+        take_daily_backup(config, echo)
         if any(outcomes.values()):
             echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
         if any(posted.values()):
