@@ -12,7 +12,7 @@ WORKERS ?= 2
 # Customers' languages: the .po catalogues are the source; `make` compiles each to its .mo.
 CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test install install-test translations messages lint clean
+.PHONY: run test install install-test install-replicate replicate translations messages lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-replicate: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[replicate]'
+	touch $@
+
 install: $(VENV)/.installed
+
+install-replicate: $(VENV)/.installed-replicate
 
 install-test: $(VENV)/.installed-test
 
@@ -51,6 +57,25 @@ run: install translations
 	export FLASK_SEND_DELAY_MINUTES=$${FLASK_SEND_DELAY_MINUTES:-0} \
 	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2} \
 	       FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)}; \
+	$(BIN)/flask outbox run & \
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py
+
+# Puas with Litestream shipping the database's WAL to REPLICA_URL (a folder by default; any
+# URL Litestream takes, such as s3://bucket/puas). On a standby with no database yet, the
+# replica is restored first: restore on boot, then serve (docs/operations.md).
+DATABASE_PATH ?= $(CURDIR)/instance/puas.db
+REPLICA_URL ?= file://$(CURDIR)/instance/replica
+
+replicate: install-replicate translations
+	mkdir -p $(dir $(DATABASE_PATH))
+	$(BIN)/litestream restore -if-db-not-exists -if-replica-exists \
+	    -o $(DATABASE_PATH) $(REPLICA_URL)
+	FLASK_DATABASE=$(DATABASE_PATH) $(BIN)/flask init-db
+	@echo "Puas on http://$(HOST):$(PORT), replicating $(DATABASE_PATH) to $(REPLICA_URL)"
+	@trap 'kill 0' INT TERM EXIT; \
+	export PUAS_DATABASE=$(DATABASE_PATH) PUAS_REPLICA_URL=$(REPLICA_URL) \
+	       FLASK_DATABASE=$(DATABASE_PATH); \
+	$(BIN)/litestream replicate -config litestream.yml & \
 	$(BIN)/flask outbox run & \
 	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py
 

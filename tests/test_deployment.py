@@ -27,12 +27,37 @@ def tracked_files():
     return [name for name in listing.stdout.decode().split("\0") if (ROOT / name).is_file()]
 
 
+def clean_copy(folder):
+    """The repository's tracked files copied into folder, as a clean clone has them."""
+    for name in tracked_files():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, folder / name)
+    return folder
+
+
+@pytest.mark.slow
+def test_an_editable_install_as_make_does_it_prints_no_warning(tmp_path):
+    source = clean_copy(tmp_path / "source")
+    pip = str(tmp_path / "venv" / "bin" / "pip")
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=120)
+    # The Makefile's steps: a current pip (it shows the build backend's warnings), then the
+    # project, editable, from its own folder.
+    subprocess.run([pip, "install", "--quiet", "--upgrade", "pip"], check=True, timeout=300)
+    install = subprocess.run(
+        [pip, "install", "--quiet", "--no-deps", "-e", "."],
+        cwd=source,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert install.returncode == 0, install.stderr[-2000:]
+    output = install.stdout + install.stderr
+    assert [line for line in output.splitlines() if "Warning" in line or "!!" in line] == []
+
+
 @pytest.mark.slow
 def test_a_clean_build_prints_no_packaging_warnings(tmp_path):
-    source = tmp_path / "source"
-    for name in tracked_files():
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, source / name)
+    source = clean_copy(tmp_path / "source")
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), "."],
         cwd=source,
