@@ -5,7 +5,9 @@ Generates 1,000,000 tickets, invitations and responses into a fresh Puas databas
 SQL, not through the app; the rollups are then built once, as `flask rollups rebuild`
 does), times the app's own report functions on it, loads the same
 tables into an in-memory DuckDB and times equivalent SQL there, and prints the ratios
-with the targets: the dashboard and /api/v1/scores no slower than DuckDB (ratio <= 1.0),
+with the targets: the dashboard, the dashboard with compare=previous (the second half of
+2026 against the 184 days before it, both periods computed) and /api/v1/scores no slower
+than DuckDB (ratio <= 1.0),
 the CSV export of all responses under 150 MB of peak memory, and with --big (1 M, then
 10 M rows in the same run) growth <= 1.5x from 1 M to 10 M.
 
@@ -52,6 +54,10 @@ from surveys.store import rollups as puas_rollups  # noqa: E402
 BIG_ROWS = 10_000_000
 BATCH_ROWS = 1_000_000  # rows generated per statement: bounds SQLite's temporary tables
 YEAR = {"from": "2026-01-01", "to": "2026-12-31"}
+# The dashboard with a comparison: the second half of 2026 against the 184 days before it
+# (29 December 2025 to 30 June 2026), so that both periods hold about half the rows.
+HALF = {"from": "2026-07-01", "to": "2026-12-31"}
+HALF_BEFORE = {"from": "2025-12-29", "to": "2026-06-30"}
 TIMEZONE = "UTC"
 FRT_TARGET_HOURS = 24
 REPEAT_WINDOW_DAYS = 7
@@ -313,6 +319,25 @@ def puas_dashboard_steps(db):
     ]
 
 
+def puas_compare_steps(db):
+    """What GET /reports?group_by=agent&compare=previous runs for the second half of 2026:
+    the dashboard's steps, the scores and ticket KPIs computed for both periods."""
+    compared = parse_range({**HALF, "group_by": "agent", "compare": "previous"}, TIMEZONE)
+    assert compared.compared().from_day.isoformat() == HALF_BEFORE["from"]
+    config = {"FRT_TARGET_HOURS": FRT_TARGET_HOURS}
+    return [
+        ("filter choices", lambda: filter_choices(db)),
+        ("scores by agent, both periods", lambda: score_groups(db, compared)),
+        ("targets", lambda: current_targets(db, config)),
+        (
+            "scores by month",
+            lambda: score_groups(db, replace(compared, group_by="month", compare=None)),
+        ),
+        ("ticket KPIs by agent, both periods", lambda: kpi_groups(db, compared, FRT_TARGET_HOURS)),
+        ("answer distribution", lambda: answer_distribution(db, compared)),
+    ]
+
+
 def puas_scores_steps(db):
     """What GET /api/v1/scores?group_by=month runs."""
     by_month = year_range("month")
@@ -394,6 +419,7 @@ def measure_puas(database, runs, export=True):
     try:
         timings = {
             "dashboard": measure(puas_dashboard_steps(db), runs),
+            "dashboard_compare": measure(puas_compare_steps(db), runs),
             "scores": measure(puas_scores_steps(db), runs),
         }
         if export:
@@ -522,29 +548,42 @@ DUCKDB_GROUPS = {
 }
 
 
+def day_params(days):
+    """DuckDB's parameters for a range of days ({"from", "to"})."""
+    return {"from_day": date.fromisoformat(days["from"]), "to_day": date.fromisoformat(days["to"])}
+
+
 def duckdb_steps(connection):
     """The dashboard's aggregates in DuckDB, step by step as Puas runs them."""
-    params = {
-        "from_day": date.fromisoformat(YEAR["from"]),
-        "to_day": date.fromisoformat(YEAR["to"]),
-    }
-    kpi_params = {**params, "repeat_days": REPEAT_WINDOW_DAYS, "frt_target_h": FRT_TARGET_HOURS}
+    params = day_params(YEAR)
 
     def rows(sql, query_params=params):
         return connection.execute(sql, query_params).fetchall()
 
-    def scores(group_by):
+    def scores(group_by, days=YEAR):
         grouped = DUCKDB_SCORES_SQL.format(
             group=DUCKDB_GROUPS[group_by], group_by="GROUP BY grp ORDER BY grp"
         )
-        return rows(grouped), rows(DUCKDB_SCORES_SQL.format(group="'all'", group_by=""))
+        overall = DUCKDB_SCORES_SQL.format(group="'all'", group_by="")
+        return rows(grouped, day_params(days)), rows(overall, day_params(days))
 
-    def kpis():
+    def kpis(days=YEAR):
+        kpi_params = {
+            **day_params(days),
+            "repeat_days": REPEAT_WINDOW_DAYS,
+            "frt_target_h": FRT_TARGET_HOURS,
+        }
         grouped = DUCKDB_KPIS_SQL.format(
             group="coalesce(agents.email, agents.name)", group_by="GROUP BY grp ORDER BY grp"
         )
         overall = DUCKDB_KPIS_SQL.format(group="'all'", group_by="GROUP BY grp")
         return rows(grouped, kpi_params), rows(overall, kpi_params)
+
+    def distribution(days=YEAR):
+        return [
+            rows(DUCKDB_DISTRIBUTION_SQL.format(kind=kind), day_params(days))
+            for kind in ("csat", "ces", "nps")
+        ]
 
     def choices():
         return (
@@ -559,13 +598,17 @@ def duckdb_steps(connection):
             ("scores by agent", lambda: scores("agent")),
             ("scores by month", lambda: scores("month")),
             ("ticket KPIs by agent", kpis),
+            ("answer distribution", distribution),
+        ],
+        "dashboard_compare": [
+            ("filter choices", choices),
             (
-                "answer distribution",
-                lambda: [
-                    rows(DUCKDB_DISTRIBUTION_SQL.format(kind=kind))
-                    for kind in ("csat", "ces", "nps")
-                ],
+                "scores by agent, both periods",
+                lambda: (scores("agent", HALF), scores("agent", HALF_BEFORE)),
             ),
+            ("scores by month", lambda: scores("month", HALF)),
+            ("ticket KPIs by agent, both periods", lambda: (kpis(HALF), kpis(HALF_BEFORE))),
+            ("answer distribution", lambda: distribution(HALF)),
         ],
         "scores": [("scores by month", lambda: scores("month"))],
         "export": [("CSV export", lambda: connection.execute(DUCKDB_EXPORT_SQL, params))],
@@ -611,6 +654,19 @@ def agreement(puas_dashboard, duckdb_dashboard):
         )
         for name, ours, theirs, tolerance in figures
     ]
+
+
+def compare_agreement(puas_compare, duckdb_compare):
+    """The compared dashboard's CSAT % now and then, and its change, in both engines."""
+    _, puas_overall, _ = puas_compare.results["scores by agent, both periods"]
+    (_, [now]), (_, [then]) = duckdb_compare.results["scores by agent, both periods"]
+    now_pct, then_pct = (100 * row[4] / row[3] for row in (now, then))
+    figures = [
+        ("CSAT % now", puas_overall["csat_pct"], round(now_pct, 1)),
+        ("CSAT % then", puas_overall["csat_pct_prev"], round(then_pct, 1)),
+        ("CSAT change", puas_overall["csat_pct_change"], round(now_pct - then_pct, 1)),
+    ]
+    return [(name, ours, theirs, ours == theirs) for name, ours, theirs in figures]
 
 
 def print_table(header, rows):
@@ -667,25 +723,26 @@ def print_size(result):
             ratio_row(
                 "dashboard, all queries", puas["dashboard"].seconds, duck["dashboard"].seconds
             ),
+            ratio_row(
+                "dashboard, compare=previous",
+                puas["dashboard_compare"].seconds,
+                duck["dashboard_compare"].seconds,
+            ),
             ratio_row("/api/v1/scores by month", puas["scores"].seconds, duck["scores"].seconds),
         ],
     )
-    print("\nDashboard steps:")
-    print_table(
-        ["step", "Puas s", "DuckDB s"],
-        [
-            [
-                name,
-                f"{seconds:.3f}",
-                f"{duck['dashboard'].steps[name]:.3f}" if name in duck["dashboard"].steps else "-",
-            ]
-            for name, seconds in puas["dashboard"].steps.items()
-        ],
+    print_steps("Dashboard steps:", puas["dashboard"], duck["dashboard"])
+    print_steps(
+        "Dashboard steps with compare=previous (Jul-Dec 2026 and the 184 days before):",
+        puas["dashboard_compare"],
+        duck["dashboard_compare"],
     )
     memory = result.export_memory
     if memory is not None:
         print_export(puas, duck, memory)
-    checks = agreement(puas["dashboard"], duck["dashboard"])
+    checks = agreement(puas["dashboard"], duck["dashboard"]) + compare_agreement(
+        puas["dashboard_compare"], duck["dashboard_compare"]
+    )
     print(
         "\nAgreement (overall, both engines): "
         + ", ".join(f"{name} {ours} / {theirs}" for name, ours, theirs, _ in checks)
@@ -693,6 +750,18 @@ def print_size(result):
     for name, ours, theirs, same in checks:
         if not same:
             print(f"!!! MISMATCH: {name} is {ours} in Puas but {theirs} in DuckDB !!!")
+
+
+def print_steps(title, puas, duck):
+    """Each step's median seconds in both engines ("-" where DuckDB has no such step)."""
+    print(f"\n{title}")
+    print_table(
+        ["step", "Puas s", "DuckDB s"],
+        [
+            [name, f"{seconds:.3f}", f"{duck.steps[name]:.3f}" if name in duck.steps else "-"]
+            for name, seconds in puas.steps.items()
+        ],
+    )
 
 
 def print_export(puas, duck, memory):
@@ -733,6 +802,7 @@ def print_growth(small, big):
     rows = []
     for name, label in (
         ("dashboard", "dashboard, all queries"),
+        ("dashboard_compare", "dashboard, compare=previous"),
         ("scores", "/api/v1/scores by month"),
         ("export", "CSV export"),
     ):
@@ -806,7 +876,10 @@ def run_size(rows, args, workdir):
     )
 
     warn_if_busy("before measuring")
-    print(f"Timing Puas (dashboard, /api/v1/scores{'' if args.no_export else ', CSV export'}) ...")
+    print(
+        "Timing Puas (dashboard, dashboard with compare=previous, /api/v1/scores"
+        f"{'' if args.no_export else ', CSV export'}) ..."
+    )
     puas = measure_puas(database, args.runs, export=not args.no_export)
     export_memory = None
     if not args.no_export:
@@ -870,7 +943,8 @@ def main():
         if len(results) == 2:
             print_growth(*results)
         print(
-            f"\nTargets: dashboard and /api/v1/scores <= {TARGET_DUCKDB_RATIO}x DuckDB's "
+            f"\nTargets: dashboard (with and without compare) and /api/v1/scores <= "
+            f"{TARGET_DUCKDB_RATIO}x DuckDB's "
             f"time; growth <= {TARGET_GROWTH}x from 1 M to 10 M rows (--big); CSV export "
             f"under {TARGET_EXPORT_MB} MB of peak memory over the process's baseline."
         )

@@ -12,6 +12,8 @@ from surveys.customers import outbox
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
+    DEMO_AGENT_EMAIL,
+    DEMO_AGENT_PASSWORD,
     DEMO_MANAGER_EMAIL,
     DEMO_MANAGER_PASSWORD,
     DEMO_STAFF_EMAIL,
@@ -327,6 +329,7 @@ def seed_demo_command():
         f"  or as staff {DEMO_STAFF_EMAIL} / {DEMO_STAFF_PASSWORD} (rates admins), or "
         f"as admin {DEMO_ADMIN_EMAIL} / {DEMO_ADMIN_PASSWORD} (sees her scorecard)"
     )
+    click.echo(f"  or as agent {DEMO_AGENT_EMAIL} / {DEMO_AGENT_PASSWORD} (sees her own scores)")
 
 
 def init_app(app):

@@ -14,6 +14,8 @@ DEMO_STAFF_EMAIL = "staff@puas.example"
 DEMO_STAFF_PASSWORD = "puas-demo-staff"
 DEMO_ADMIN_EMAIL = "fitri@puas.example"
 DEMO_ADMIN_PASSWORD = "puas-demo-admin"
+DEMO_AGENT_EMAIL = "ayu@puas.example"  # an agent of the help desk, who signs in as staff
+DEMO_AGENT_PASSWORD = "puas-demo-agent"
 
 ADMINS = [  # email, name, how well colleagues tend to rate them (0..1)
     (DEMO_ADMIN_EMAIL, "Fitri Handayani", 0.8),
@@ -138,6 +140,7 @@ def _seed(db, config):
             source="demo",
         )
     ratings = seed_internal_ratings(db, rng, now, config["TIMEZONE"])
+    seed_agent_self_view(db, now)
     return (
         f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
         f"invitations waiting in the outbox, and {ratings} ratings of "
@@ -218,6 +221,17 @@ def seed_internal_ratings(db, rng, now, timezone_name):  # noqa: C901 (demo data
                 "INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)", [period, stamp]
             )
     return ratings
+
+
+def seed_agent_self_view(db, now):
+    """One agent who signs in (as staff) and reads her own scores on /my-scores, which the
+    demo switches on (a new installation starts with it off)."""
+    [(email, name, _, _)] = [agent for agent in AGENTS if agent[0] == DEMO_AGENT_EMAIL]
+    create_user(db, email, DEMO_AGENT_PASSWORD, "staff", name=name)
+    db.execute(
+        "INSERT INTO agent_settings (id, self_view, updated_at) VALUES (1, 1, ?)",
+        [clock.to_iso(now)],
+    )
 
 
 def mark_sent(db, invitation_id, closed_at, rng, quality):

@@ -1,6 +1,6 @@
 """Fixtures shaped like flaskr's: app, client, runner, on a fresh SQLite file per test.
 
-Also real parts: an aiosmtpd SMTP server and a gunicorn server on 127.0.0.1.
+Also real parts: an aiosmtpd SMTP server, a gunicorn server on 127.0.0.1, and Chromium.
 """
 
 import os
@@ -133,3 +133,13 @@ def fake_clock(monkeypatch):
     fake = FakeClock(datetime(2026, 11, 20, 4, 0, tzinfo=UTC))
     monkeypatch.setattr(clock, "now", fake.now)
     return fake
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless; never a downloaded one. For the browser test modules,
+    which import tests.browser_helpers first (it skips them when Chromium is missing)."""
+    from tests.browser_helpers import chromium
+
+    with chromium() as launched:
+        yield launched

@@ -1,63 +1,31 @@
 """A customer answers the survey in real Chromium, served by a real gunicorn.
 
-The page works by keyboard and on a phone, a GET stores nothing, and every request the
-page makes stays on the Puas host.
+The page works by keyboard and on a phone, a GET stores nothing, every request the page
+makes stays on the Puas host, and every page passes axe-core (tests/browser_helpers.py):
+each radio says what its number means, and controls' borders and focus rings reach 3:1.
 """
 
-import os
 import re
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 import requests
 
 from surveys.staff.accounts import create_user
+from tests.browser_helpers import (
+    DESKTOP,
+    PHONE,
+    assert_only_local_requests,
+    check_page,
+    faint_focus_rings,
+    focus_rings,
+    recorded_page,
+    save_docs_screenshot,
+    save_screenshot,
+    visit,
+)
 from tests.helpers import PASSWORD, deliver, invite, mailbox_messages, ticket_payload
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# The README shows two of the pages these tests drive. Each run draws them into
-# test-artifacts/; with UPDATE_DOCS_SCREENSHOTS=1 into docs/ too, to be committed (not on
-# every run: the demo's dates move with the calendar, and a test run should leave the tree clean).
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-DOCS_IMAGE_MAX_BYTES = 300_000
-
-
-def _missing(reason):
-    """Skip on a developer's machine, but fail in CI where the browser must be present."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so browser tests must run)", pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
-
-
-if not CHROMIUM.exists():
-    _missing(f"Chromium not found at {CHROMIUM}; install Debian's chromium package")
-try:
-    from playwright.sync_api import sync_playwright
-except ImportError:
-    _missing("playwright is not installed; pip install -e '.[test]'")
-
 pytestmark = pytest.mark.browser
-
-PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium, headless; never a downloaded one."""
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
@@ -65,56 +33,6 @@ def survey_link(app, api_headers):
     """The '?csat=4' link of a delivered invitation mail, as a path on the server."""
     token = invite(app, app.test_client(), api_headers, "T-1", email="rina@example.com")
     return f"/s/{token}?csat=4"
-
-
-def recorded_page(context):
-    """A new page that records every request URL it makes and every console error."""
-    page = context.new_page()
-    page.requests = []
-    page.console_errors = []
-    page.on("request", lambda request: page.requests.append(request.url))
-    page.on("console", lambda message: record_console_error(page, message))
-    return page
-
-
-def record_console_error(page, message):
-    if message.type == "error":
-        page.console_errors.append(f"{message.text} at {message.location.get('url', '')}")
-
-
-def assert_only_local_requests(page, server):
-    """Everything the page loaded came from the Puas server itself."""
-    assert any(urlsplit(url).path == "/static/puas.css" for url in page.requests), page.requests
-    foreign = [
-        url
-        for url in page.requests
-        if urlsplit(url).scheme != "http"
-        or urlsplit(url).hostname != "127.0.0.1"
-        or urlsplit(url).port != server.port
-    ]
-    assert foreign == []
-    # Elements that load something (scripts, images, styles, icons, frames) point home too;
-    # favicons are not reported as requests.
-    sources = page.evaluate("""Array.from(document.querySelectorAll('[src], link[href]'))
-        .map(element => element.src || element.href)""")
-    assert [url for url in sources if urlsplit(url).hostname != "127.0.0.1"] == []
-    # A Content-Security-Policy violation or a failed asset shows up here.
-    assert page.console_errors == []
-
-
-def save_docs_screenshot(page, name):
-    """The visible part of the page as test-artifacts/docs-<name> (and docs/<name> when
-    asked), one image pixel per CSS pixel.
-
-    The viewport, not the full page: the README needs the top of the page, and a small file.
-    """
-    ARTIFACTS.mkdir(exist_ok=True)
-    paths = [ARTIFACTS / f"docs-{name}"]
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
-        paths.append(DOCS / name)
-    for path in paths:
-        page.screenshot(path=str(path), scale="css")
-        assert 0 < path.stat().st_size < DOCS_IMAGE_MAX_BYTES, path.stat().st_size
 
 
 def focused(page):
@@ -138,12 +56,11 @@ def test_customer_answers_by_keyboard_from_the_mail_link(
     browser, survey_link, db, live_server_factory
 ):
     server = live_server_factory()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     page = recorded_page(context)
 
-    response = page.goto(server.url + survey_link)
+    visit(page, server.url + survey_link)
 
-    assert response.status == 200
     assert page.title() == "Your feedback for Acme Support"
     assert page.locator("input[name=csat][value='4']").is_checked()
     assert page.locator("input[name=csat]:checked").count() == 1
@@ -172,16 +89,14 @@ def test_customer_answers_by_keyboard_from_the_mail_link(
     assert page.locator("input[name=csat]:checked").get_attribute("value") == "4"
     assert page.locator("input[name=ces]:checked").get_attribute("value") == "6"
     assert page.locator("input[name=nps]:checked").get_attribute("value") == "9"
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "survey-desktop.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    assert screenshot.stat().st_size > 0
+    save_screenshot(page, "survey-desktop.png")
     # Opening the page (the mail link's GET) stored nothing.
     assert stored_responses(db) == []
 
     page.get_by_role("button", name="Send my answers").click()
 
     page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}/thanks$"))
+    check_page(page)
     assert page.get_by_role("heading", name="Thank you!").is_visible()
     assert page.locator("ul.answers").inner_text().splitlines() == [
         "Satisfaction: 4 of 5",
@@ -208,7 +123,7 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
     )
     page = recorded_page(context)
 
-    assert page.goto(server.url + survey_link).status == 200
+    visit(page, server.url + survey_link)
 
     viewport_width = page.evaluate("window.innerWidth")
     assert viewport_width == PHONE["width"]
@@ -221,10 +136,8 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
         box = option.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= viewport_width, (index, box)
         assert option.inner_text() == str(index)
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "survey-phone.png"
-    page.screenshot(path=str(screenshot), full_page=True)
-    assert screenshot.stat().st_size > 0
+    assert len({options.nth(index).bounding_box()["y"] for index in range(11)}) == 1  # one row
+    save_screenshot(page, "survey-phone.png")
     save_docs_screenshot(page, "survey-phone.png")
 
     options.nth(10).tap()
@@ -238,6 +151,7 @@ def test_survey_fits_a_phone_and_submits_by_touch(browser, survey_link, db, live
     submit.tap()
 
     page.wait_for_url(re.compile(r"/thanks$"))
+    check_page(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport_width
     assert stored_responses(db) == [
         {
@@ -256,15 +170,17 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
     create_user(db, "fitri@example.com", PASSWORD, "staff", name="Fitri Handayani", rated=True)
     create_user(db, "rater@example.com", PASSWORD, "staff", name="Sari")
     server = live_server_factory()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     page = recorded_page(context)
 
-    page.goto(server.url + "/ratings/new")
+    visit(page, server.url + "/ratings/new")
     assert page.url.startswith(server.url + "/login")  # signed out: sign in first
     page.fill("input[name=email]", "rater@example.com")
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/ratings/new$"))
+    check_page(page)
+    assert page.get_by_role("radio", name="1, very slow", exact=True).count() == 1
 
     page.select_option("select[name=admin]", "fitri@example.com")
     page.fill("input[name=period]", "2026-10")
@@ -277,6 +193,7 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
     page.click("button.primary")
 
     page.wait_for_url(re.compile(r"/ratings/$"))
+    check_page(page)
     assert "Your rating of fitri@example.com for 2026-10 is saved." in page.content()
     [rating] = list(
         db.query("SELECT period, speed, initiative, accuracy, comment_accuracy FROM ratings")
@@ -289,7 +206,7 @@ def test_staff_sign_in_and_rate_an_admin(browser, db, live_server_factory):
         "comment_accuracy": "Two typos in the October letters.",
     }
     assert_only_local_requests(page, server)
-    page.screenshot(path=str(ARTIFACTS / "rating-desktop.png"), full_page=True)
+    save_screenshot(page, "rating-desktop.png")
 
 
 def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
@@ -297,35 +214,38 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
 
     seed(db, app.config)
     server = live_server_factory()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport=DESKTOP)
     page = recorded_page(context)
-    page.goto(server.url + "/login")
+    visit(page, server.url + "/login")
     page.fill("input[name=email]", DEMO_MANAGER_EMAIL)
     page.fill("input[name=password]", DEMO_MANAGER_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/reports$"))
+    check_page(page)
     save_docs_screenshot(page, "dashboard.png")
 
     page.select_option("select[name=group_by]", "team")
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"group_by=team"))
+    check_page(page)
     caption = "table.scores >> nth=1"
     teams = page.locator(f"{caption} >> tbody th").all_inner_texts()
     assert teams == ["Billing", "Technical"]
-    chart = page.locator("img[alt^='Answers per score']")
+    chart = page.locator("img[alt^='Answers per score, CSAT']")
     before = chart.get_attribute("src")
     monthly_before = page.locator("table.scores >> nth=0").inner_text()
 
     page.select_option("select[name=team]", ["Billing"])
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"team=Billing"))
+    check_page(page)
     assert page.locator(f"{caption} >> tbody th").all_inner_texts() == ["Billing"]
     assert chart.get_attribute("src") != before and "team=Billing" in chart.get_attribute("src")
     assert page.locator("table.scores >> nth=0").inner_text() != monthly_before
     # Every chart drew (an image that failed to load has no natural width).
     assert page.evaluate("Array.from(document.images).every(image => image.naturalWidth > 0)")
     assert_only_local_requests(page, server)
-    page.screenshot(path=str(ARTIFACTS / "dashboard-billing.png"), full_page=True)
+    save_screenshot(page, "dashboard-billing.png")
 
 
 def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
@@ -350,10 +270,10 @@ def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
     link = re.search(r"^5 - Sangat puas: (\S+)$", text, re.MULTILINE).group(1)
     assert link.startswith(f"{server.url}/s/") and link.endswith("?csat=5")
     # The browser asks for English: the page speaks the ticket's language all the same.
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    context = browser.new_context(viewport=DESKTOP, locale="en-US")
     page = recorded_page(context)
 
-    assert page.goto(link).status == 200
+    visit(page, link)
 
     assert page.locator("html").get_attribute("lang") == "id"
     assert page.title() == "Masukan Anda untuk Acme Support"
@@ -374,13 +294,13 @@ def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
     page.get_by_label("Ada hal lain yang ingin Anda sampaikan kepada kami? (opsional)").fill(
         "Cepat dan ramah, terima kasih!"
     )
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "survey-indonesian.png"), full_page=True)
+    save_screenshot(page, "survey-indonesian.png")
     assert stored_responses(db) == []
 
     page.get_by_role("button", name="Kirim jawaban saya").click()
 
     page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}/thanks$"))
+    check_page(page)
     assert page.title() == "Terima kasih · Acme Support"
     assert page.get_by_role("heading", name="Terima kasih!").is_visible()
     assert page.locator("ul.answers").inner_text().splitlines() == [
@@ -399,12 +319,148 @@ def test_an_indonesian_customer_answers_from_the_mail_end_to_end(
 
     # The switch on the page turns it English, and the choice stays for the next page.
     page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    check_page(page)
     assert page.get_by_role("heading", name="Thank you!").is_visible()
     assert page.locator("html").get_attribute("lang") == "en"
     page.get_by_role("link", name="Change my answers").click()
     page.wait_for_url(re.compile(r"/s/[A-Za-z0-9_-]{43}$"))
+    check_page(page)
     assert page.get_by_role("heading", name="How did we do?").is_visible()
     assert page.locator("input[name=nps][value='9']").is_checked()
     assert stored_responses(db) == [answer]  # switching languages wrote nothing
+    assert_only_local_requests(page, server)
+    context.close()
+
+
+# What a screen reader says, what fits a small phone, what a keyboard user sees
+
+NUMBERS = [str(score) for score in range(11)]
+RADIO_NAMES = {
+    "en": {
+        "csat": [
+            "1, very dissatisfied",
+            "2, dissatisfied",
+            "3, neutral",
+            "4, satisfied",
+            "5, very satisfied",
+        ],
+        "ces": [
+            "1, strongly disagree",
+            *NUMBERS[2:4],
+            "4, neither agree nor disagree",
+            *NUMBERS[5:7],
+            "7, strongly agree",
+        ],
+        "nps": [
+            "0, not at all likely",
+            *NUMBERS[1:5],
+            "5, neither likely nor unlikely",
+            *NUMBERS[6:10],
+            "10, extremely likely",
+        ],
+    },
+    "id": {
+        "csat": ["1, sangat tidak puas", "2, tidak puas", "3, netral", "4, puas", "5, sangat puas"],
+        "ces": [
+            "1, sangat tidak setuju",
+            *NUMBERS[2:4],
+            "4, netral",
+            *NUMBERS[5:7],
+            "7, sangat setuju",
+        ],
+        "nps": [
+            "0, sangat tidak mungkin",
+            *NUMBERS[1:5],
+            "5, netral",
+            *NUMBERS[6:10],
+            "10, sangat mungkin",
+        ],
+    },
+}
+
+
+def radio_names(page, question):
+    """The accessible name of each radio of a question, in order, from the page's
+    accessibility tree."""
+    tree = page.locator(f"#{question}").aria_snapshot()
+    return re.findall(r'- radio "([^"]*)"', tree)
+
+
+@pytest.mark.parametrize("language", ["en", "id"])
+def test_every_radio_says_what_its_number_means(
+    browser, survey_link, live_server_factory, language
+):
+    server = live_server_factory()
+    context = browser.new_context(viewport=DESKTOP)
+    page = recorded_page(context)
+
+    visit(page, f"{server.url}{survey_link}&lang={language}")
+
+    assert {name: radio_names(page, name) for name in ("csat", "ces", "nps")} == RADIO_NAMES[
+        language
+    ]
+    # The words are for people who cannot see the ends of the scale; the buttons show digits.
+    assert page.locator("#csat .choice").all_inner_texts() == ["1", "2", "3", "4", "5"]
+    assert_only_local_requests(page, server)
+    context.close()
+
+
+def test_the_nps_scale_fits_one_row_at_360_px(browser, survey_link, live_server_factory):
+    server = live_server_factory()
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=3,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = recorded_page(context)
+
+    visit(page, server.url + survey_link)
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    for question, count in [("csat", 5), ("ces", 7), ("nps", 11)]:
+        boxes = [
+            page.locator(f"#{question} .choice").nth(index).bounding_box() for index in range(count)
+        ]
+        assert len({box["y"] for box in boxes}) == 1, (question, boxes)  # one row
+        assert boxes[0]["x"] >= 0 and boxes[-1]["x"] + boxes[-1]["width"] <= 360, boxes
+        # Each answer a target for a thumb: 24 px wide at least (WCAG 2.5.8), 44 px tall.
+        assert min(box["width"] for box in boxes) >= 24, (question, boxes)
+        assert min(box["height"] for box in boxes) >= 44, (question, boxes)
+    save_screenshot(page, "survey-360.png")
+    assert_only_local_requests(page, server)
+    context.close()
+
+
+def test_focus_rings_and_control_borders_reach_3_to_1(
+    browser, survey_link, db, live_server_factory
+):
+    create_user(db, "rater@example.com", PASSWORD, "staff", name="Sari")
+    create_user(db, "fitri@example.com", PASSWORD, "staff", name="Fitri Handayani", rated=True)
+    server = live_server_factory()
+    context = browser.new_context(viewport=DESKTOP)
+    page = recorded_page(context)
+    rings = {}
+
+    # check_page has checked every control's border on each page; here, the focus rings.
+    visit(page, server.url + survey_link)
+    page.locator("label.choice", has=page.locator("input[name=nps][value='9']")).click()
+    rings["survey"] = focus_rings(page)
+    visit(page, server.url + "/login")
+    rings["login"] = focus_rings(page)
+    page.fill("input[name=email]", "rater@example.com")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"/$"))
+    check_page(page)
+    visit(page, server.url + "/ratings/new")
+    rings["rating"] = focus_rings(page, stops=60)
+
+    for name, page_rings in rings.items():
+        assert len(page_rings) >= 4, (name, page_rings)
+        assert faint_focus_rings(page_rings) == [], name
+    focused_radios = [ring for ring in rings["survey"] if 'type="radio"' in ring["element"]]
+    assert len(focused_radios) == 3  # one stop per question, each ringed
     assert_only_local_requests(page, server)
     context.close()

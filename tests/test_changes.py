@@ -4,6 +4,8 @@ Newcombe's figures are his own published examples (Statistics in Medicine 17, 19
 II, method 10), given there as fractions to 4 decimals; the others are worked in the comments.
 """
 
+from pathlib import Path
+
 import pytest
 
 from surveys.reports.changes import (
@@ -113,3 +115,35 @@ def test_t_quantile_agrees_with_the_printed_table(degrees_of_freedom):
 
 def test_t_quantile_approaches_the_normal_one():
     assert t_quantile_975(1e7) == pytest.approx(1.959964, abs=1e-5)
+
+
+DEFINITIONS = Path(__file__).resolve().parent.parent / "docs" / "definitions.md"
+
+
+def test_the_worked_example_in_the_docs():
+    # docs/definitions.md, "A worked example": its answers, and the figures it prints.
+    text = DEFINITIONS.read_text()
+    ces_now = {3: 2, 4: 5, 5: 12, 6: 9, 7: 12}
+    ces_then = {3: 8, 4: 8, 5: 4, 6: 8, 7: 8}
+
+    def sums(counts):
+        return (
+            sum(value * n for value, n in counts.items()),
+            sum(value * value * n for value, n in counts.items()),
+            sum(counts.values()),
+        )
+
+    assert sums(ces_now) == (224, 1310, 40) and sums(ces_then) == (180, 980, 36)
+    for change, printed in (
+        (proportion_change(45, 50, 36, 48), "**−0.19 to +29.90**"),
+        (nps_change((30, 12, 8), (20, 14, 14)), "**+0.04 to +62.96**"),
+        (mean_change(sums(ces_now), sums(ces_then), span=6), "**−0.03 to +1.23**"),
+    ):
+        assert printed in text
+        low, high = printed.strip("*").replace("−", "-").split(" to ")
+        assert (round(change.low, 2), round(change.high, 2)) == (float(low), float(high))
+        assert change.significant == (printed == "**+0.04 to +62.96**")
+    assert "**+15.0 points**" in text and "**+31.5**" in text and "**+0.60**" in text
+    assert proportion_change(45, 50, 36, 48).change == pytest.approx(15.0)
+    assert nps_change((30, 12, 8), (20, 14, 14)).change == pytest.approx(31.5)
+    assert mean_change(sums(ces_now), sums(ces_then), span=6).change == pytest.approx(0.6)

@@ -60,8 +60,11 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app
     sign_in(manager, "boss@example.com", "a long enough password")
     query = "from=2026-11-20&to=2026-11-20&group_by=agent"
     scores = manager.get(f"/api/v1/scores?{query}").get_json()
+    [agent_id] = db.execute("SELECT id FROM agents WHERE email = 'ayu@example.com'").fetchone()
     expected_row = {
         "group": "ayu@example.com",
+        "agent_id": agent_id,  # grouped by agent, the agent's id and name (none reported)
+        "agent_name": None,
         "invitations_sent": 1,
         "responses": 1,
         "response_rate": 100.0,
@@ -82,9 +85,11 @@ def test_closed_ticket_to_score_through_a_real_smtp_server(smtp_config, make_app
         "nps_high": 100.0,
     }
     assert scores["groups"] == [expected_row]
-    assert scores["overall"] == dict(expected_row, group="all")
+    assert scores["overall"] == dict(expected_row, group="all", agent_id=None)
 
     download = manager.get(f"/reports/summary.csv?{query}")
     assert download.status_code == 200
     rows = list(csv.DictReader(io.StringIO(download.get_data(as_text=True))))
-    assert rows == [{field: str(value) for field, value in expected_row.items()}]
+    assert rows == [
+        {field: "" if value is None else str(value) for field, value in expected_row.items()}
+    ]

@@ -59,6 +59,7 @@ SHIPPED = {
     "m009_distribution": "841aefdf3eda786c33414a46568e65bafa5b60f4bc8be66d42670609bbb76996",
     "m010_agent_histograms": "2e5f5e33d72258c20e61d13b1b545106595d6083e775f420ef48058452dbac49",
     "m011_team_targets": "486ab8cd7b9cb97eea7099ac97750d86d90101eee53eda0c7c99c8d71f707b1c",
+    "m012_agent_pages": "d8282677ae3614ab4de71a4792802207a1246743a02f109c85562a32c15f09dc",
 }
 
 WRITE = re.compile(r"\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE|REPLACE|PRAGMA \w+ *=)", re.I)

@@ -61,10 +61,11 @@ def test_people_page_lists_everyone(manager_client, db, admin_id):
     db.execute("UPDATE users SET active = 0 WHERE email = 'left@example.com'")
     response = manager_client.get("/people/")
     assert response.status_code == 200
+    # By name, the email beside it; by email alone without a name.
     assert table_rows(response.get_data(as_text=True)) == [
-        [MANAGER_EMAIL, "", "Manager", "No", "Yes"],
-        ["siti@example.com", "Siti Rahma", "Staff", "Yes", "Yes"],
-        ["left@example.com", "", "Staff", "No", "No (deactivated)"],
+        [MANAGER_EMAIL, "Manager", "No", "Yes"],
+        ["Siti Rahma siti@example.com", "Staff", "Yes", "Yes"],
+        ["left@example.com", "Staff", "No", "No (deactivated)"],
     ]
 
 

@@ -19,7 +19,14 @@ PUBLIC = {
     "survey.thanks",
     "unsubscribe.unsubscribe",
 }  # a link's token only; tested in test_unsubscribe.py
-SIGNED_IN = {"auth.logout", "reports.index", "ratings.rate", "ratings.mine", "scorecards.mine"}
+SIGNED_IN = {
+    "auth.logout",
+    "reports.index",
+    "ratings.rate",
+    "ratings.mine",
+    "scorecards.mine",
+    "agents.mine",  # 404 unless the person is an agent and self_view is on; test_agents.py
+}
 MACHINES = {
     "helpdesk_api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
     "webhooks.receive",

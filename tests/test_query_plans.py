@@ -7,10 +7,12 @@ import pytest
 
 from surveys.reports.kpi_queries import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
 from surveys.reports.kpi_queries import COUNTS_SQL as KPI_SQL
-from surveys.reports.ranges import ReportRange
+from surveys.reports.ranges import AGENT_NAMES_SQL, ReportRange
 from surveys.reports.score_queries import COUNTS_SQL as SCORES_SQL
 from surveys.reports.score_queries import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL
+from surveys.reports.trends import WEEKLY_SQL
 from surveys.staff.scorecards import COUNTS_SQL as SCORECARD_SQL
+from surveys.staff.scorecards import LATEST_RECORDED_SQL, LATEST_VISIBLE_SQL
 
 TABLES = (
     "invitations",
@@ -43,8 +45,13 @@ PARAMS = {
     "first_day": "2026-01-01",
     "last_day": "2026-11-30",
     "today": "2026-11-23",
+    "this_period": "2026-11",
+    "admin_id": 7,
+    "minimum": 3,
     "filter_0": "ayu@example.com",
     "filter_1": "Billing",
+    "agent_0": "ayu@example.com",
+    "agent_1": "Citra",
 }
 FILTERED = ReportRange(
     date(2026, 1, 1), date(2026, 11, 30), None, agents=("ayu@example.com",), teams=("Billing",)
@@ -74,11 +81,18 @@ QUERIES = {
         for table in ("duration_rollups", "agent_duration_rollups")
         if (grouping, table) != ("channel", "agent_duration_rollups")
     },  # never asked
+    "scores by week": WEEKLY_SQL.format(filters=filtered("survey_rollups")),
     "agents": kpi_sql(AGENTS_SQL, None, "day", filtered("ticket_rollups")),
+    "agents' names": AGENT_NAMES_SQL.format(
+        identities="'email:' || :agent_0, 'name:' || :agent_0, 'email:' || :agent_1, "
+        "'name:' || :agent_1"
+    ),
     "responses": RESPONSES_SQL.format(
         filters=filtered("invitations"), low="", comment="", limit="LIMIT 200"
     ),
     "scorecards": SCORECARD_SQL,
+    "latest month with a scorecard": LATEST_RECORDED_SQL,
+    "latest month an admin may see": LATEST_VISIBLE_SQL,
 }
 
 

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 from datetime import UTC, datetime
 
 import pytest
@@ -271,7 +270,9 @@ def test_dashboard_shows_scores_and_marks_too_few(manager_client, scored):
     assert html.count('<span class="badge">too few</span>') == 3 + 6
     assert "50.0%" in html  # overall CSAT
     csat_tile = html.split("<h2>CSAT</h2>")[1].split("</div>")[0]
-    assert "at least 85.0%" in csat_tile and "✗ not met" in csat_tile
+    # CSAT rests on 4 answers, too few to be judged against its target (met or not).
+    assert "at least 85.0%" in csat_tile and "not judged: too few answers" in csat_tile
+    assert "met" not in csat_tile.replace("not judged", "")
     assert "/reports/summary.csv?from=2026-10-01&amp;to=2026-11-30&amp;group_by=agent" in html
 
 
@@ -419,41 +420,10 @@ def test_leaderboard_page(make_app, db, manager_client, scored):
 
     sign_in(client, MANAGER_EMAIL)
     html = client.get("/reports/leaderboard?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
-    # ayu has 3 CSAT answers (ranked), budi 1 (not ranked yet).
-    assert '<td>1</td><th scope="row">ayu@example.com</th>' in html
-    assert "budi@example.com (1)" in html
+    # ayu has 3 CSAT answers (ranked), budi 1 (not ranked yet); each links to their page.
+    ranked = html.split('<td>1</td><th scope="row">')[1].split("</th>")[0]
+    assert ranked.startswith('<a href="/reports/agents/')
+    assert ranked.endswith('<span class="who-name">ayu@example.com</span></a>')
+    assert '<span class="who-name">budi@example.com</span></a> (1)' in html
     response = client.get("/reports/leaderboard?group_by=month")
     assert response.status_code == 422
-
-
-@pytest.mark.parametrize("name", ["csat", "ces", "nps", "response_rate", "distribution"])
-def test_charts_are_svg_drawn_on_the_server(manager_client, scored, name):
-    response = manager_client.get(f"/reports/charts/{name}.svg?from=2026-10-01&to=2026-11-30")
-    svg = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert response.mimetype == "image/svg+xml"
-    assert svg.startswith("<svg") and "<script" not in svg
-    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
-    if name != "distribution":
-        assert "2026-10" in svg and "2026-11" in svg  # one point per month
-
-
-def test_a_filter_changes_the_chart(manager_client, scored):
-    everyone = manager_client.get(
-        "/reports/charts/distribution.svg?from=2026-10-01&to=2026-11-30"
-    ).get_data(as_text=True)
-    billing = manager_client.get(
-        "/reports/charts/distribution.svg?from=2026-10-01&to=2026-11-30&team=Billing"
-    ).get_data(as_text=True)
-    strip_ids = lambda svg: re.sub(r"chart-[0-9a-f-]+", "", svg)  # noqa: E731
-    assert strip_ids(everyone) != strip_ids(billing)
-
-
-def test_unknown_chart_is_404(manager_client):
-    assert manager_client.get("/reports/charts/pie.svg").status_code == 404
-
-
-def test_dashboard_shows_the_charts_and_their_figures(manager_client, scored):
-    html = manager_client.get("/reports?from=2026-10-01&to=2026-11-30").get_data(as_text=True)
-    assert html.count('<img src="/reports/charts/') == 5
-    assert "Monthly figures" in html and '<th scope="row">2026-10</th>' in html

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -73,6 +74,7 @@ def october(fitri):
 
 EXPECTED_OCTOBER = {
     "admin": ADMIN,
+    "admin_name": "Fitri",
     "raters": 3,
     "speed_mean": 4.0,
     "initiative_mean": 4.0,
@@ -113,6 +115,7 @@ def test_an_admin_with_nothing_recorded_is_listed_with_empty_figures(manager_cli
     [row] = manager_client.get("/api/v1/admin-scores?period=2026-09").get_json()["admins"]
     assert row == {
         "admin": ADMIN,
+        "admin_name": "Fitri",
         "raters": 0,
         "speed_mean": None,
         "initiative_mean": None,
@@ -389,3 +392,143 @@ def test_an_unreadable_month_says_which_parameter(manager_client):
     response = manager_client.get("/scorecards?period=2026-13")
     assert response.status_code == 422
     assert "period must be a month as YYYY-MM" in response.get_data(as_text=True)
+
+
+# The month each scorecard page opens on (docs/pages.md, "Scorecards"): the latest it can
+# show, never an empty month while a fuller one exists; an explicit ?period= still wins.
+
+
+def month(offset):
+    """This month moved by `offset` months, in the app's zone (UTC in the tests)."""
+    return clock.add_months(clock.current_period("UTC"), offset)
+
+
+def rate_month(db, period, raters, score):
+    for number in range(raters):
+        add_rating(db, f"rater{number}@example.com", ADMIN, (score, score, score), period)
+
+
+def record(db, kind, period, admin=ADMIN):
+    """One thing on an admin's scorecard in that month: a rating, an incident or a deliverable."""
+    if kind == "rating":
+        add_rating(db, "someone@example.com", admin, (4, 4, 4), period)
+    elif kind == "incident":
+        db["incidents"].insert(
+            {
+                "admin_id": user_id(db, admin),
+                "occurred_on": f"{period}-01",
+                "description": "Wrong address",
+                "severity": "low",
+                "created_at": STAMP,
+            }
+        )
+    else:
+        add_deliverable(db, admin, f"{period}-05", None)
+
+
+@pytest.fixture
+def four_months(fitri):
+    """Three months back: closed, 3 raters giving 3s (50 %); two back: closed, 4 raters
+    giving 5s (100 %); last month: closed, 2 raters; this month: open, 5 raters."""
+    for offset, raters, score in [(-3, 3, 3), (-2, 4, 5), (-1, 2, 4), (0, 5, 4)]:
+        rate_month(fitri, month(offset), raters, score)
+    for offset in (-3, -2, -1):
+        close(fitri, month(offset))
+    return fitri
+
+
+@pytest.mark.parametrize(
+    ("minimum", "opens_on", "shown"),
+    [
+        (2, -1, "Averages of 2 people's ratings"),
+        (3, -2, "Averages of 4 people's ratings"),
+        (4, -2, "Averages of 4 people's ratings"),
+        (5, 0, "at least 5 different people have rated you"),
+    ],
+)
+def test_an_admin_opens_on_the_latest_month_they_may_see(
+    make_app, four_months, minimum, opens_on, shown
+):
+    client = make_app(ANONYMITY_MIN_RATERS=minimum).test_client()
+    sign_in(client, ADMIN)
+
+    response = client.get("/my-scorecard")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"<strong>{month(opens_on)}</strong>" in html
+    if opens_on:
+        assert f"{shown} for {month(opens_on)}" in html
+    else:  # no month qualifies: this month, saying why it is empty
+        assert shown in html and "This month is still open." in html and "<table" not in html
+
+
+def test_the_admin_s_latest_month_shows_that_month_s_figures(client, four_months):
+    sign_in(client, ADMIN)
+    html = client.get("/my-scorecard").get_data(as_text=True)
+    assert "100.0%" in html and "50.0%" not in html  # two months back, all 5s
+    assert f"?period={month(-3)}" in html and f"?period={month(-1)}" in html
+
+
+def test_an_admin_s_explicit_month_still_wins(client, four_months):
+    sign_in(client, ADMIN)
+    html = client.get(f"/my-scorecard?period={month(-3)}").get_data(as_text=True)
+    assert f"Averages of 3 people's ratings for {month(-3)}" in html
+    assert "50.0%" in html
+    html = client.get(f"/my-scorecard?period={month(-1)}").get_data(as_text=True)
+    assert f"<strong>{month(-1)}</strong>" in html
+    assert "at least 3 different people have rated you" in html and "<table" not in html
+
+
+def test_an_admin_rated_by_nobody_opens_on_this_month(client, fitri):
+    sign_in(client, ADMIN)
+    response = client.get("/my-scorecard")
+    assert response.status_code == 200
+    assert f"<strong>{month(0)}</strong>" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("records", "opens_on"),
+    [
+        ([], 0),
+        ([("rating", -3)], -3),
+        ([("rating", -3), ("incident", -1)], -1),
+        ([("rating", -3), ("deliverable", -2)], -2),
+        # Next month's deadline is not yet anything to show.
+        ([("rating", -3), ("deliverable", 1)], -3),
+        ([("incident", -4), ("rating", 0)], 0),
+    ],
+)
+def test_managers_open_on_the_latest_month_with_anything_recorded(
+    manager_client, fitri, records, opens_on
+):
+    for kind, offset in records:
+        record(fitri, kind, month(offset))
+
+    response = manager_client.get("/scorecards")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert f"<strong>{month(opens_on)}</strong>" in html
+    assert f"/scorecards.csv?period={month(opens_on)}" in html
+
+
+def test_a_manager_s_explicit_month_still_wins(manager_client, fitri):
+    record(fitri, "rating", month(-1))
+    html = manager_client.get(f"/scorecards?period={month(-5)}").get_data(as_text=True)
+    assert f"/scorecards.csv?period={month(-5)}" in html
+
+
+def test_an_admin_s_trend_ends_on_their_own_latest_month(manager_client, fitri):
+    create_user(fitri, "gilang@example.com", PASSWORD, "staff", name="Gilang", rated=True)
+    record(fitri, "incident", month(-2))
+    record(fitri, "rating", month(0), admin="gilang@example.com")  # someone else's month
+
+    html = manager_client.get(f"/scorecards/{user_id(fitri, ADMIN)}").get_data(as_text=True)
+
+    shown = re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', html)
+    assert shown == [month(offset) for offset in range(-13, -1)]
+    html = manager_client.get(f"/scorecards/{user_id(fitri, ADMIN)}?period={month(0)}").get_data(
+        as_text=True
+    )
+    assert re.findall(r'<th scope="row">(\d{4}-\d{2})</th>', html)[-1] == month(0)

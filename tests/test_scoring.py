@@ -21,6 +21,7 @@ from surveys.reports.scoring import (
     weighted_mean,
     wilson_interval,
 )
+from surveys.scales import CES_SCALE
 
 
 @pytest.mark.parametrize(
@@ -135,6 +136,24 @@ def test_mean_interval(answers, low, high):
     interval = mean_interval(sum(answers), sum(a * a for a in answers), len(answers))
     assert interval.low == pytest.approx(low, abs=0.01)
     assert interval.high == pytest.approx(high, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("answers", "low", "high"),
+    [
+        ([1, 7], 1.0, 7.0),  # 4 ± 38.1 before clipping
+        ([4, 6], 1.0, 7.0),  # 5 ± 12.71: the "-7.71–17.71" a CES tile once showed
+        ([2, 3, 4, 5, 6], 2.037, 5.963),  # inside the scale: unchanged
+    ],
+)
+def test_mean_interval_stays_on_its_scale(answers, low, high):
+    interval = mean_interval(
+        sum(answers), sum(a * a for a in answers), len(answers), scale=CES_SCALE
+    )
+    assert (interval.low, interval.high) == (
+        pytest.approx(low, abs=0.001),
+        pytest.approx(high, abs=0.001),
+    )
 
 
 @pytest.mark.parametrize("n", [0, 1])

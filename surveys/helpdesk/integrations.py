@@ -166,7 +166,7 @@ def integration_rows(db):
     """Every integration, newest first, with its deliveries counted."""
     return list(
         db.query(
-            """SELECT integrations.id, kind, name, created_at, revoked_at,
+            """SELECT integrations.id, kind, name, created_at, revoked_at, ticket_url_template,
                   (SELECT count(*) FROM webhook_events
                     WHERE webhook_events.integration_id = integrations.id) AS deliveries,
                   (SELECT max(received_at) FROM webhook_events

@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass
 
 from surveys.reports.scoring import Z_95
+from surveys.scales import CES_SCALE
 
 # Bisection on Student's t distribution stops when the quantile is known this closely.
 T_QUANTILE_TOLERANCE = 1e-10
@@ -165,3 +166,28 @@ def beta_fraction(x, a, b, steps=300, tiny=1e-300):
         if abs(c * d - 1) < 1e-15:
             break
     return result
+
+
+# The scores a report compares, in the order of the public ROW.
+CHANGED_SCORES = ("response_rate", "csat_pct", "ces_mean", "nps")
+
+
+def score_changes(now, then):
+    """Each compared score's Change (or None) between two periods' AnswerCounts."""
+    return {
+        "response_rate": proportion_change(
+            now.responses, now.invitations_sent, then.responses, then.invitations_sent
+        ),
+        "csat_pct": proportion_change(
+            now.csat_satisfied, now.csat_n, then.csat_satisfied, then.csat_n
+        ),
+        "ces_mean": mean_change(
+            (now.ces_sum, now.ces_sum_of_squares, now.ces_n),
+            (then.ces_sum, then.ces_sum_of_squares, then.ces_n),
+            span=CES_SCALE[-1] - CES_SCALE[0],
+        ),
+        "nps": nps_change(
+            (now.promoters, now.passives, now.detractors),
+            (then.promoters, then.passives, then.detractors),
+        ),
+    }

@@ -1,7 +1,7 @@
-"""The reports wing's forms: the targets form, one number per score."""
+"""The reports wing's forms: the targets form, one number per score, and agents' settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import DecimalField
+from wtforms import BooleanField, DecimalField
 from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from surveys.reports.targets import TARGETS
@@ -41,3 +41,17 @@ def targets_form(formdata=None, values=None, optional=False):
             ),
         )
     return TargetsForm(formdata=formdata, data=values)
+
+
+def checkbox_value(form, field):
+    """A checkbox is ticked (its one value, "y") or left out; anything else is refused."""
+    if field.raw_data and (len(field.raw_data) > 1 or field.raw_data[0] != "y"):
+        raise StopValidation(f"{field.name} must be ticked (y) or left out.")
+
+
+class AgentSettingsForm(FlaskForm):
+    """Whether agents may read their own scores on /my-scores."""
+
+    self_view = BooleanField(
+        "Agents may read their own scores on “My scores”", validators=[checkbox_value]
+    )

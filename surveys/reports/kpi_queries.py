@@ -1,5 +1,7 @@
 """Ticket KPIs for a range of closures, read from the rollups, finished by `kpis`."""
 
+from dataclasses import replace
+
 from surveys.reports.kpis import (
     compliance_pct,
     count_at_most,
@@ -8,6 +10,7 @@ from surveys.reports.kpis import (
     merge_histograms,
     tickets_per_agent,
 )
+from surveys.reports.ranges import AGENT_FIELDS, agent_names, in_order
 from surveys.reports.scoring import percentage
 from surveys.store.rollups import MEASURES, TICKET_COUNTS, bucket_middle, histogram_spans
 
@@ -44,6 +47,13 @@ ROW_FIELDS = (
     "escalation_pct",
     "reopen_pct",
     "repeat_pct",
+)
+
+# Compared, every figure (not the standard it is judged by) gains its value in the
+# comparison period and its change, after the ROW's own fields.
+COMPARED_FIGURES = tuple(field for field in ROW_FIELDS if field not in ("group", "frt_target_h"))
+COMPARE_FIELDS = tuple(
+    f"{name}{suffix}" for name in COMPARED_FIGURES for suffix in ("_prev", "_change")
 )
 
 COUNTS_SQL = f"""
@@ -103,13 +113,13 @@ def _hours(seconds, n):
     return seconds / n / 3600 if n else None
 
 
-def kpi_row(group, counts, histograms, frt_target_h):
-    """A public ROW from summed counts and the group's histograms, rounded to one decimal."""
+def kpi_figures(counts, histograms, frt_target_h):
+    """Every figure of a KPI ROW but its group, unrounded, from summed counts and the
+    group's histograms."""
     frt = histograms.get("frt", [])
     resolution = histograms.get("resolution", [])
     frt_mean_h = _hours(counts["frt_seconds"], counts["frt_n"])
-    row = {
-        "group": group,
+    return {
         "tickets": counts["tickets"],
         "frt_n": counts["frt_n"],
         "frt_median_h": _median_hours(frt),
@@ -126,9 +136,20 @@ def kpi_row(group, counts, histograms, frt_target_h):
         "reopen_pct": percentage(counts["reopens"], counts["reopened_n"]),
         "repeat_pct": percentage(counts["repeats"], counts["tickets"]),
     }
+
+
+def rounded(row):
+    """A ROW with every fraction rounded to one decimal (counts stay whole); + 0.0 turns a
+    rounded −0.0 (a tiny negative change) into 0.0."""
     return {
-        key: round(value, 1) if isinstance(value, float) else value for key, value in row.items()
+        key: round(value, 1) + 0.0 if isinstance(value, float) else value
+        for key, value in row.items()
     }
+
+
+def kpi_row(group, counts, histograms, frt_target_h):
+    """A public ROW from summed counts and the group's histograms, rounded to one decimal."""
+    return rounded({"group": group, **kpi_figures(counts, histograms, frt_target_h)})
 
 
 def _median_hours(buckets):
@@ -136,14 +157,23 @@ def _median_hours(buckets):
     return None if middle is None else middle / 3600
 
 
-def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
-    """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
+def row_fields(report_range):
+    """The fields of this report's KPI ROWs, in order: the agent's after `group` when
+    grouped by agent, and each figure's previous value and change at the end when
+    compared."""
+    fields = list(ROW_FIELDS)
+    if report_range.group_by == "agent":
+        fields[1:1] = AGENT_FIELDS
+    if report_range.compare:
+        fields.extend(COMPARE_FIELDS)
+    return tuple(fields)
 
-    FRT compliance and lateness are against `frt_target_h`, or a group's own standard in
-    `group_frt_targets` ({group: hours}).
 
-    Read from the rollups: counts are exact; medians come from the duration histograms
-    (see surveys.store.rollups for their error).
+def kpi_sums(db, report_range):
+    """The rollups summed for a range: (counts per group, histograms per group, agents).
+
+    Histograms are {group: {measure: [(bucket, n), ...]}}; `agents` counts the agents
+    who closed any ticket in the range (all groups together).
     """
     grouping = report_range.group_by
     params = {
@@ -163,7 +193,8 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
     filters, filter_params = report_range.filter_sql("ticket_rollups")
     params.update(filter_params)
     counts = {
-        row["grp"]: row for row in db.query(kpi_sql(COUNTS_SQL, grouping, "day", filters), params)
+        row.pop("grp"): row
+        for row in db.query(kpi_sql(COUNTS_SQL, grouping, "day", filters), params)
     }
     [agents] = db.query(kpi_sql(AGENTS_SQL, None, "day", filters), params)
 
@@ -180,24 +211,88 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
     for row in db.query(histogram_sql, params):
         measures = histograms.setdefault(row["grp"], {})
         measures.setdefault(row["measure"], []).append((row["bucket"], row["n"]))
+    return counts, histograms, agents["agents"]
 
-    overall_counts = {
-        column: sum(group[column] for group in counts.values()) for column in TICKET_COUNTS
-    }
-    overall_histograms = {
-        measure: merge_histograms(group.get(measure, []) for group in histograms.values())
-        for measure in MEASURES
-    }
-    overall = kpi_row("all", overall_counts, overall_histograms, frt_target_h)
+
+def overall_sums(counts, histograms):
+    """The counts and histograms of all groups together."""
+    return (
+        {column: sum(group[column] for group in counts.values()) for column in TICKET_COUNTS},
+        {
+            measure: merge_histograms(group.get(measure, []) for group in histograms.values())
+            for measure in MEASURES
+        },
+    )
+
+
+def comparison_sums(db, report_range):
+    """The comparison period's (counts, histograms) per group of this report they pair
+    with, and overall (the whole comparison period's)."""
+    paired_range, partner = report_range.paired()
+    counts, histograms, _ = kpi_sums(db, paired_range)
+    compared = report_range.compared()
+    overall = overall_sums(counts, histograms)
+    if (paired_range.from_day, paired_range.to_day) != (compared.from_day, compared.to_day):
+        # Months compared with the months before them: the range as a whole is compared
+        # with the days just before it, which these months do not cover.
+        overall = overall_sums(*kpi_sums(db, replace(compared, group_by=None))[:2])
+    paired = {partner(group): (row, histograms.get(group, {})) for group, row in counts.items()}
+    return paired, overall
+
+
+NO_TICKETS = dict.fromkeys(TICKET_COUNTS, 0)
+
+
+def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
+    """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
+
+    FRT compliance and lateness are against `frt_target_h`, or a group's own standard in
+    `group_frt_targets` ({group: hours}), in both periods when compared. With a
+    comparison period, every ROW carries each figure's previous value and change, and a
+    group found only in the comparison period is listed with empty current figures.
+
+    Read from the rollups: counts are exact; medians come from the duration histograms
+    (see surveys.store.rollups for their error).
+    """
+    counts, histograms, agents = kpi_sums(db, report_range)
+    now_overall = overall_sums(counts, histograms)
+    then, then_overall = {}, None
+    if report_range.compare:
+        then, then_overall = comparison_sums(db, report_range)
+        counts = {group: counts.get(group, NO_TICKETS) for group in in_order({*counts, *then})}
+    fields = row_fields(report_range)
+    names = agent_names(db, counts) if report_range.group_by == "agent" else {}
     group_frt_targets = group_frt_targets or {}
+
+    def row(group, now, previous, target):
+        figures = kpi_figures(*now, target)
+        values = {"group": group, **figures, **names.get(group, dict.fromkeys(AGENT_FIELDS))}
+        if report_range.compare:
+            before = kpi_figures(*(previous or (NO_TICKETS, {})), target)
+            for name in COMPARED_FIGURES:
+                values[f"{name}_prev"] = before[name]
+                values[f"{name}_change"] = difference(figures[name], before[name])
+        return rounded({field: values[field] for field in fields})
+
+    overall = row("all", now_overall, then_overall, frt_target_h)
     groups = (
         [
-            kpi_row(
-                group, row, histograms.get(group, {}), group_frt_targets.get(group, frt_target_h)
+            row(
+                group,
+                (group_counts, histograms.get(group, {})),
+                then.get(group),
+                group_frt_targets.get(group, frt_target_h),
             )
-            for group, row in counts.items()
+            for group, group_counts in counts.items()
         ]
-        if grouping
+        if report_range.group_by
         else [overall]
     )
-    return groups, overall, tickets_per_agent(overall["tickets"], agents["agents"])
+    return groups, overall, tickets_per_agent(overall["tickets"], agents)
+
+
+def difference(now, then):
+    """now − then, or None when either is missing."""
+    if now is None or then is None:
+        return None
+    return now - then

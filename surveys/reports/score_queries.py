@@ -2,6 +2,8 @@
 
 from dataclasses import replace
 
+from surveys.reports.changes import CHANGED_SCORES, score_changes
+from surveys.reports.ranges import AGENT_FIELDS, agent_names, in_order
 from surveys.reports.scoring import AnswerCounts, summarise
 from surveys.scales import SCALES
 from surveys.store.rollups import SURVEY_COUNTS
@@ -38,6 +40,12 @@ ROW_FIELDS = (
     "nps_high",
 )
 
+# With a comparison period, each compared score gains these fields, after the ROW's own.
+CHANGE_SUFFIXES = ("_prev", "_change", "_change_low", "_change_high", "_change_significant")
+COMPARE_FIELDS = tuple(f"{name}{suffix}" for name in CHANGED_SCORES for suffix in CHANGE_SUFFIXES)
+
+# A score's previous value, change and the change's interval are rounded like the score.
+ROUNDED_LIKE_THE_SCORE = CHANGE_SUFFIXES[:4]
 ONE_DECIMAL = {
     "response_rate",
     "csat_pct",
@@ -47,8 +55,17 @@ ONE_DECIMAL = {
     "nps",
     "nps_low",
     "nps_high",
+    *(
+        f"{name}{suffix}"
+        for name in ("response_rate", "csat_pct", "nps")
+        for suffix in ROUNDED_LIKE_THE_SCORE
+    ),
 }
-TWO_DECIMALS = {"csat_mean", "ces_mean"}
+TWO_DECIMALS = {
+    "csat_mean",
+    "ces_mean",
+    *(f"ces_mean{suffix}" for suffix in ROUNDED_LIKE_THE_SCORE),
+}
 
 COUNTS_SQL = f"""
 SELECT {{group}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in SURVEY_COUNTS)}
@@ -66,17 +83,29 @@ def rounded_row(fields, name, scores, one_decimal, two_decimals):
     row = {fields[0]: name}
     for field in fields[1:]:
         value = scores[field]
+        # + 0.0 turns a rounded −0.0 (a tiny negative change) into 0.0.
         if value is not None and field in one_decimal:
-            value = round(value, 1)
+            value = round(value, 1) + 0.0
         elif value is not None and field in two_decimals:
-            value = round(value, 2)
+            value = round(value, 2) + 0.0
         row[field] = value
     return row
 
 
-def format_row(group, scores):
+def format_row(group, scores, fields=ROW_FIELDS):
     """A public survey-score ROW, rounded."""
-    return rounded_row(ROW_FIELDS, group, scores, ONE_DECIMAL, TWO_DECIMALS)
+    return rounded_row(fields, group, scores, ONE_DECIMAL, TWO_DECIMALS)
+
+
+def row_fields(report_range):
+    """The fields of this report's ROWs, in order: the agent's after `group` when grouped
+    by agent, and each compared score's change at the end when compared."""
+    fields = list(ROW_FIELDS)
+    if report_range.group_by == "agent":
+        fields[1:1] = AGENT_FIELDS
+    if report_range.compare:
+        fields.extend(COMPARE_FIELDS)
+    return tuple(fields)
 
 
 def answer_counts(sums):
@@ -123,18 +152,62 @@ def score_groups(db, report_range):
     """Scores per group and overall, as (groups, overall, details).
 
     `groups` and `overall` are public ROWs; `details` maps each group name to the
-    unrounded scores (with the CES interval) for the dashboard.
+    unrounded scores (with the CES interval) for the dashboard. With a comparison period,
+    every ROW carries each compared score's previous value and change, and a group found
+    only in the comparison period is listed with empty current figures.
     """
     sums, overall_sums = summed_counts(db, report_range)
-    details = {group: summarise(answer_counts(row)) for group, row in sums.items()}
+    counts = {group: answer_counts(row) for group, row in sums.items()}
+    then, then_overall = {}, None
+    if report_range.compare:
+        then, then_overall = comparison_counts(db, report_range)
+        counts = {group: counts.get(group, AnswerCounts()) for group in in_order({*counts, *then})}
+    details = {group: summarise(group_counts) for group, group_counts in counts.items()}
     details["all"] = summarise(answer_counts(overall_sums))
-    overall = format_row("all", details["all"])
+    fields = row_fields(report_range)
+    agents = agent_names(db, counts) if report_range.group_by == "agent" else {}
+
+    def row(group, scores, now, previous):
+        values = dict(scores, **agents.get(group, dict.fromkeys(AGENT_FIELDS)))
+        if report_range.compare:
+            values.update(change_values(now, previous or AnswerCounts()))
+        return format_row(group, values, fields)
+
+    overall = row("all", details["all"], answer_counts(overall_sums), then_overall)
     groups = (
-        [format_row(group, details[group]) for group in sums]
+        [row(group, details[group], counts[group], then.get(group)) for group in counts]
         if report_range.group_by
         else [overall]
     )
     return groups, overall, details
+
+
+def comparison_counts(db, report_range):
+    """The comparison period's AnswerCounts per group of this report they pair with, and
+    overall (the whole comparison period's)."""
+    paired_range, partner = report_range.paired()
+    groups, overall = summed_counts(db, paired_range)
+    compared = report_range.compared()
+    if (paired_range.from_day, paired_range.to_day) != (compared.from_day, compared.to_day):
+        # Months compared with the months before them: the range as a whole is compared
+        # with the days just before it, which these months do not cover.
+        _, overall = summed_counts(db, replace(compared, group_by=None))
+    paired = {partner(group): answer_counts(row) for group, row in groups.items()}
+    return paired, answer_counts(overall)
+
+
+def change_values(now, then):
+    """Each compared score's previous value, change, its 95 % interval and whether the
+    change is more than noise (None where either period lacks the answers)."""
+    previous = summarise(then)
+    values = {}
+    for name, change in score_changes(now, then).items():
+        values[f"{name}_prev"] = previous[name]
+        values[f"{name}_change"] = change.change if change else None
+        values[f"{name}_change_low"] = change.low if change else None
+        values[f"{name}_change_high"] = change.high if change else None
+        values[f"{name}_change_significant"] = change.significant if change else None
+    return values
 
 
 # One row per response, for the drill-down and the raw download.
@@ -143,6 +216,7 @@ RESPONSE_FIELDS = (
     "closed_day",
     "ticket_id",
     "agent",
+    "agent_name",
     "team",
     "channel",
     "csat",
@@ -154,8 +228,8 @@ RESPONSE_FIELDS = (
 RESPONSES_SQL = """
 SELECT responses.updated_at AS answered_at, invitations.closed_day,
        tickets.ticket_ref AS ticket_id, coalesce(agents.email, agents.name) AS agent,
-       teams.name AS team, invitations.channel, responses.csat, responses.ces,
-       responses.nps, responses.comment
+       agents.name AS agent_name, teams.name AS team, invitations.channel, responses.csat,
+       responses.ces, responses.nps, responses.comment
   FROM responses
   JOIN invitations ON invitations.id = responses.invitation_id
   JOIN tickets ON tickets.id = invitations.ticket_id

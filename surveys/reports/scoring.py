@@ -7,6 +7,8 @@ a function returns None where its n is 0, because a score of nothing is not zero
 import math
 from dataclasses import dataclass
 
+from surveys.scales import CES_SCALE
+
 Z_95 = 1.959963984540054
 
 # Two-sided 95 % critical values of Student's t for 1..30 degrees of freedom.
@@ -97,15 +99,21 @@ def mean(total, n):
     return total / n
 
 
-def mean_interval(total, sum_of_squares, n):
-    """mean ± t·s/√n from a count, sum and sum of squares; None when n < 2."""
+def mean_interval(total, sum_of_squares, n, scale=None):
+    """mean ± t·s/√n from a count, sum and sum of squares; None when n < 2.
+
+    With a `scale` (a range of answers, such as CES_SCALE), the interval is kept within
+    it: at small n, t·s/√n can reach past the ends, where no mean can be.
+    """
     if not n or n < 2:
         return None
     centre = total / n
     # Sample variance from running sums; clamp the tiny negatives rounding can leave.
     variance = max(0.0, (sum_of_squares - total * total / n) / (n - 1))
     half = t_critical_95(n - 1) * math.sqrt(variance / n)
-    return Interval(centre - half, centre + half)
+    if scale is None:
+        return Interval(centre - half, centre + half)
+    return Interval(max(float(scale[0]), centre - half), min(float(scale[-1]), centre + half))
 
 
 def nps(promoters, passives, detractors):
@@ -164,7 +172,7 @@ def summarise(counts):
     """Every score of a group, unrounded, keyed as the public ROW."""
     csat_ci = wilson_interval(counts.csat_satisfied, counts.csat_n)
     nps_ci = nps_interval(counts.promoters, counts.passives, counts.detractors)
-    ces_ci = mean_interval(counts.ces_sum, counts.ces_sum_of_squares, counts.ces_n)
+    ces_ci = mean_interval(counts.ces_sum, counts.ces_sum_of_squares, counts.ces_n, scale=CES_SCALE)
     return {
         "invitations_sent": counts.invitations_sent,
         "responses": counts.responses,

@@ -22,6 +22,13 @@ class NoLongerManager(Exception):
     """The manager making a change was demoted or deactivated by another manager meanwhile."""
 
 
+def name_and_email(name, email):
+    """A person (or agent) in a list of choices: "name (email)", or either alone."""
+    if name and email and name != email:
+        return f"{name} ({email})"
+    return name or email
+
+
 def list_people(db):
     """Everyone, active people first, then by email."""
     return list(

@@ -9,9 +9,12 @@ from surveys.errors import RangeError
 from surveys.store.db import immediate
 
 
-def period_from(args, config):
-    """?period=YYYY-MM, this month by default; RangeError when malformed."""
-    period = args.get("period") or clock.current_period(config["TIMEZONE"])
+def period_from(args, config, default=None):
+    """?period=YYYY-MM; without it, default() (a page's own choice) or this month;
+    RangeError when malformed."""
+    period = args.get("period")
+    if not period:
+        return default() if default else clock.current_period(config["TIMEZONE"])
     try:
         return clock.parse_period(period)
     except ValueError as error:
@@ -24,11 +27,13 @@ def is_closed(db, period):
 
 
 def closed_periods(db):
-    """{period: row} for every closed month, with who closed it (closed_by_email)."""
+    """{period: row} for every closed month, with who closed it (closed_by_email and
+    closed_by_name)."""
     return {
         row["period"]: row
         for row in db.query(
-            """SELECT closed_periods.*, users.email AS closed_by_email FROM closed_periods
+            """SELECT closed_periods.*, users.email AS closed_by_email,
+                  users.name AS closed_by_name FROM closed_periods
              LEFT JOIN users ON users.id = closed_periods.closed_by"""
         )
     }

@@ -27,11 +27,12 @@ def record_incident(db, admin_id, occurred_on, description, severity, recorded_b
 
 
 def incidents_in(db, period):
-    """A month's incidents with the admin's email, latest first."""
+    """A month's incidents with the admin's email and name, latest first."""
     first_day, last_day = clock.period_days(period)
     return list(
         db.query(
-            """SELECT incidents.*, users.email AS admin_email FROM incidents
+            """SELECT incidents.*, users.email AS admin_email, users.name AS admin_name
+             FROM incidents
              JOIN users ON users.id = incidents.admin_id
             WHERE occurred_on BETWEEN ? AND ? ORDER BY occurred_on DESC, incidents.id DESC""",
             [first_day, last_day],
@@ -54,11 +55,12 @@ def record_deliverable(db, admin_id, title, deadline, submitted_on, recorded_by)
 
 
 def deliverables_in(db, period):
-    """The deliverables due in a month with the admin's email, by deadline."""
+    """The deliverables due in a month with the admin's email and name, by deadline."""
     first_day, last_day = clock.period_days(period)
     return list(
         db.query(
-            """SELECT deliverables.*, users.email AS admin_email FROM deliverables
+            """SELECT deliverables.*, users.email AS admin_email, users.name AS admin_name
+             FROM deliverables
              JOIN users ON users.id = deliverables.admin_id
             WHERE deadline BETWEEN ? AND ? ORDER BY deadline, deliverables.id""",
             [first_day, last_day],

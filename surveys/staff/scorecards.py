@@ -17,6 +17,7 @@ from surveys.reports.scoring import (
 # The public ROW of /api/v1/admin-scores and the CSV, in order.
 ROW_FIELDS = (
     "admin",
+    "admin_name",
     "raters",
     "speed_mean",
     "initiative_mean",
@@ -67,6 +68,34 @@ SELECT cells.admin_id, cells.period,
   LEFT JOIN work ON work.admin_id = cells.admin_id AND work.period = cells.period
 """
 
+# The latest month, up to this one, with anything on a scorecard: a rating, an incident or a
+# deliverable (of one admin, or of anyone when :admin_id is NULL). Each arm walks its date
+# index backwards from this month and stops at the first row.
+LATEST_RECORDED_SQL = """
+SELECT max(period) AS period FROM (
+    SELECT (SELECT period FROM ratings
+             WHERE period <= :this_period AND (:admin_id IS NULL OR admin_id = :admin_id)
+             ORDER BY period DESC LIMIT 1) AS period
+    UNION ALL
+    SELECT (SELECT substr(occurred_on, 1, 7) FROM incidents
+             WHERE occurred_on <= :last_day AND (:admin_id IS NULL OR admin_id = :admin_id)
+             ORDER BY occurred_on DESC LIMIT 1)
+    UNION ALL
+    SELECT (SELECT substr(deadline, 1, 7) FROM deliverables
+             WHERE deadline <= :last_day AND (:admin_id IS NULL OR admin_id = :admin_id)
+             ORDER BY deadline DESC LIMIT 1))
+"""
+
+# The latest month an admin may see their own scorecard: closed, and rated by at least
+# :minimum different people (each rates an admin once a month, so a row is a rater).
+LATEST_VISIBLE_SQL = """
+SELECT ratings.period FROM ratings
+  JOIN closed_periods ON closed_periods.period = ratings.period
+ WHERE ratings.admin_id = :admin_id
+ GROUP BY ratings.period HAVING count(DISTINCT ratings.rater_id) >= :minimum
+ ORDER BY ratings.period DESC LIMIT 1
+"""
+
 ONE_DECIMAL = {"speed_pct", "initiative_pct", "accuracy_pct", "overall_pct", "on_time_pct"}
 TWO_DECIMALS = {"speed_mean", "initiative_mean", "accuracy_mean"}
 
@@ -88,9 +117,9 @@ def counts_by_admin_and_period(db, first_period, last_period, today):
     }
 
 
-def format_row(email, scores):
-    """A public scorecard ROW (the API's and the CSV's)."""
-    return rounded_row(ROW_FIELDS, email, scores, ONE_DECIMAL, TWO_DECIMALS)
+def format_row(email, scores, name=None):
+    """A public scorecard ROW (the API's and the CSV's): the admin's email, name, figures."""
+    return rounded_row(ROW_FIELDS, email, dict(scores, admin_name=name), ONE_DECIMAL, TWO_DECIMALS)
 
 
 def admins(db):
@@ -110,21 +139,22 @@ def period_scorecards(db, period, config):
     today = clock.today(config["TIMEZONE"])
     counts = counts_by_admin_and_period(db, period, period, today)
     weights = config["RATING_WEIGHTS"]
-    listed = {person["id"]: person["email"] for person in admins(db)}
+    listed = {person["id"]: (person["email"], person["name"]) for person in admins(db)}
     # Someone no longer marked as an admin still has this month's records: show them.
     for admin_id, _ in counts:
         if admin_id not in listed:
-            listed[admin_id] = next(db.query("SELECT email FROM users WHERE id = ?", [admin_id]))[
-                "email"
-            ]
+            person = next(db.query("SELECT email, name FROM users WHERE id = ?", [admin_id]))
+            listed[admin_id] = (person["email"], person["name"])
     return [
         (
             admin_id,
             format_row(
-                email, admin_scorecard(counts.get((admin_id, period), RatingCounts()), weights)
+                email,
+                admin_scorecard(counts.get((admin_id, period), RatingCounts()), weights),
+                name,
             ),
         )
-        for admin_id, email in sorted(listed.items(), key=lambda item: item[1])
+        for admin_id, (email, name) in sorted(listed.items(), key=lambda item: item[1][0])
     ]
 
 
@@ -178,3 +208,23 @@ def admin_row(db, period, config, email):
     """One admin's ROW for a month, or None when they have no scorecard that month."""
     [row] = [row for row in period_rows(db, period, config) if row["admin"] == email] or [None]
     return row
+
+
+def latest_recorded_period(db, config, admin_id=None):
+    """The latest month, not after this one, with a rating, incident or deliverable (of
+    that admin, or of anyone); this month when there is none."""
+    this_period = clock.current_period(config["TIMEZONE"])
+    _, last_day = clock.period_days(this_period)
+    [row] = db.query(
+        LATEST_RECORDED_SQL,
+        {"this_period": this_period, "last_day": last_day, "admin_id": admin_id},
+    )
+    return row["period"] or this_period
+
+
+def latest_visible_period(db, config, admin_id):
+    """The latest month an admin may see their own scorecard (closed, with enough raters);
+    this month when there is none yet."""
+    params = {"admin_id": admin_id, "minimum": config["ANONYMITY_MIN_RATERS"]}
+    row = next(db.query(LATEST_VISIBLE_SQL, params), None)
+    return row["period"] if row else clock.current_period(config["TIMEZONE"])

@@ -85,3 +85,9 @@ def m010_agent_histograms(db):
 def m011_team_targets(db):
     """Each team's own targets."""
     run_frozen(db, frozen.m011_team_targets)
+
+
+@migrations()
+def m012_agent_pages(db):
+    """Agents reading their own scores, ticket links to the help desk, agents' comments."""
+    run_frozen(db, frozen.m012_agent_pages)

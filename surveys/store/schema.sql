@@ -278,7 +278,7 @@ CREATE TABLE integrations (
             created_at TEXT NOT NULL,
             created_by INTEGER REFERENCES users(id),
             revoked_at TEXT
-        ) STRICT
+        , ticket_url_template TEXT CHECK (ticket_url_template IS NULL OR (substr(ticket_url_template, 1, 8) = 'https://' AND instr(ticket_url_template, '{ticket_id}') > 0 AND length(ticket_url_template) <= 2000))) STRICT
     ;
 
 CREATE TABLE webhook_events (
@@ -757,3 +757,13 @@ CREATE TABLE team_targets (
             PRIMARY KEY (team_id, name)
         ) STRICT, WITHOUT ROWID
     ;
+
+CREATE TABLE agent_settings (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            self_view INTEGER NOT NULL CHECK (self_view IN (0, 1)),
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id)
+        ) STRICT
+    ;
+
+CREATE INDEX idx_invitations_agent_id_closed_day ON invitations (agent_id, closed_day);

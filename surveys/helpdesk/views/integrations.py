@@ -16,6 +16,12 @@ from surveys.helpdesk.integrations import (
     webhook_url,
 )
 from surveys.helpdesk.outbound import HookError, create_hook
+from surveys.helpdesk.ticket_links import (
+    TicketUrlError,
+    check_template,
+    integration_exists,
+    set_template,
+)
 from surveys.staff.auth import manager_required
 from surveys.store.db import get_db
 
@@ -36,7 +42,9 @@ def replace_secret(integration_id):
     return redirect(url_for("integrations.index"), code=303)
 
 
-def render_index(form, created=None, status=200, hook_form=None, created_hook=None):
+def render_index(
+    form, created=None, status=200, hook_form=None, created_hook=None, ticket_url_error=None
+):
     """The integrations page; a page showing a new secret is never cached."""
     db = get_db()
     page = render_template(
@@ -50,6 +58,7 @@ def render_index(form, created=None, status=200, hook_form=None, created_hook=No
         hooks=hooks.hook_rows(db),
         hook_form=hook_form or HookForm(formdata=None),
         created_hook=created_hook,
+        ticket_url_error=ticket_url_error,
         zendesk_body=payloads.ZENDESK_BODY,
         freshdesk_body=payloads.FRESHDESK_BODY,
         secret_header=payloads.FRESHDESK_SECRET_HEADER,
@@ -80,6 +89,28 @@ def index():
         }
         return render_index(IntegrationForm(formdata=None), created=created, status=201)
     return render_index(form)
+
+
+@bp.route("/<int:integration_id>/ticket-url", methods=["POST"])
+@manager_required
+def ticket_url(integration_id):
+    """Store where the help desk shows a ticket of this integration (empty: no links)."""
+    if not integration_exists(get_db(), integration_id):
+        abort(404)
+    submitted = request.form.get("ticket_url_template", "")
+    try:
+        template = check_template(submitted)
+    except TicketUrlError as error:
+        problem = {
+            "id": integration_id,
+            "value": submitted,
+            "message": f"ticket_url_template {error}.",
+        }
+        return render_index(IntegrationForm(formdata=None), status=422, ticket_url_error=problem)
+    if not set_template(get_db(), integration_id, template):
+        abort(404)
+    flash("Ticket ids now link to the help desk." if template else "Ticket ids no longer link.")
+    return redirect(url_for("integrations.index"), code=303)
 
 
 @bp.route("/<int:integration_id>/revoke", methods=["POST"])

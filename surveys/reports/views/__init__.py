@@ -3,7 +3,7 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.reports.views import api, dashboard, targets
+    from surveys.reports.views import agents, api, charts, dashboard, targets
 
-    for module in (dashboard, api, targets):
+    for module in (dashboard, charts, api, targets, agents):
         app.register_blueprint(module.bp)

@@ -34,13 +34,17 @@ def kpis():
 
 
 def range_body(report_range, groups, overall):
-    """The JSON answer of a report over a range: its range, groups and overall."""
-    return jsonify(
-        {
-            "from": report_range.from_day.isoformat(),
-            "to": report_range.to_day.isoformat(),
-            "group_by": report_range.group_by,
-            "groups": groups,
-            "overall": overall,
+    """The JSON answer of a report over a range: its range, the comparison period's (only
+    when compared), groups and overall."""
+    body = {
+        "from": report_range.from_day.isoformat(),
+        "to": report_range.to_day.isoformat(),
+        "group_by": report_range.group_by,
+    }
+    compared = report_range.compared()
+    if compared:
+        body["compare"] = {
+            "from": compared.from_day.isoformat(),
+            "to": compared.to_day.isoformat(),
         }
-    )
+    return jsonify(dict(body, groups=groups, overall=overall))

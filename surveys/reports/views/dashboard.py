@@ -1,12 +1,9 @@
 """Manager reports: the dashboard, charts, leaderboard, low ratings and downloads."""
 
 import functools
-from dataclasses import replace
 
 from flask import (
     Blueprint,
-    Response,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -17,20 +14,21 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from surveys.errors import RangeError
-from surveys.reports.charts import TRENDS, distribution_svg, trend_svg
+from surveys.reports.agents import agent_choices, range_args
+from surveys.reports.comments import comment_rows
 from surveys.reports.exports import download, download_filename
-from surveys.reports.kpi_queries import ROW_FIELDS as KPI_ROW_FIELDS
 from surveys.reports.kpi_queries import kpi_groups
-from surveys.reports.ranges import GROUPINGS, filter_choices, parse_range
+from surveys.reports.kpi_queries import row_fields as kpi_row_fields
+from surveys.reports.ranges import COMPARISONS, GROUPINGS, PRESETS, filter_choices, parse_range
 from surveys.reports.score_queries import (
     RESPONSE_FIELDS,
-    ROW_FIELDS,
-    answer_distribution,
     response_rows,
+    row_fields,
     score_groups,
 )
 from surveys.reports.scoring import rank_groups, too_few
 from surveys.reports.targets import BY_NAME, frt_standards, met, report_targets
+from surveys.reports.trends import chart_figures
 from surveys.staff.auth import api_key_or_manager_required, manager_required
 from surveys.store.db import get_db
 
@@ -57,7 +55,9 @@ def dashboard():
         "errors": {},
         "report_range": None,
         "groupings": GROUPINGS,
-        "choices": filter_choices(get_db()),
+        "comparisons": COMPARISONS,
+        "filter_options": filter_options(get_db()),
+        "presets": preset_links(None),
         "too_few": functools.partial(too_few, min_n=min_n),
         "min_n": min_n,
     }
@@ -65,17 +65,20 @@ def dashboard():
         report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     except RangeError as error:
         return render_template("reports/dashboard.html", **dict(page, errors=error.errors)), 422
+    page["presets"] = preset_links(report_range)
     db = get_db()
     groups, overall, details = score_groups(db, report_range)
     # Grouped by team, each team's row is judged by that team's targets.
     targets, row_targets = report_targets(db, current_app.config, report_range)
-    months, _, _ = score_groups(db, replace(report_range, group_by="month"))
+    charts = chart_figures(db, report_range)
     kpi_rows, kpi_overall, per_agent = kpi_groups(
         db, report_range, *frt_standards(targets, row_targets)
     )
     return render_template(
         "reports/dashboard.html",
         **dict(page, report_range=report_range),
+        compared=report_range.compared(),
+        group_link=functools.partial(group_link, report_range),
         groups=groups,
         download_args=report_range.query_args(),
         overall=overall,
@@ -87,8 +90,40 @@ def dashboard():
         kpis=kpi_overall,
         kpi_rows=kpi_rows,
         tickets_per_agent=per_agent,
-        months=months,
+        charts=charts,
     )
+
+
+def filter_options(db):
+    """(value, label) of every agent, team and channel the filters offer; agents by name."""
+    choices = filter_choices(db)
+    return {
+        "agent": agent_choices(db),
+        "team": [(team, team) for team in choices["team"]],
+        "channel": [(channel, channel) for channel in choices["channel"]],
+    }
+
+
+def preset_links(report_range):
+    """(label, URL, current?) of each preset: the same view (grouping, filters,
+    comparison) over the preset's days; plain presets when the view could not be read."""
+    args = report_range.query_args() if report_range else {}
+    kept = {name: value for name, value in args.items() if name not in ("from", "to", "period")}
+    current = report_range.period if report_range else None
+    return [
+        (label, url_for("reports.dashboard", period=name, **kept), name == current)
+        for name, (label, _) in PRESETS.items()
+    ]
+
+
+def group_link(report_range, row):
+    """Where a group's row leads: an agent's page, or the dashboard narrowed to the team,
+    channel or month; None for the group without a name."""
+    if not report_range.group_by or row["group"] is None:
+        return None
+    if report_range.group_by == "agent":
+        return url_for("agents.page", agent_id=row["agent_id"], **range_args(report_range))
+    return url_for("reports.dashboard", **report_range.narrowed_to(row["group"]).query_args())
 
 
 @bp.route("/reports/summary.csv", defaults={"kind": "csv"})
@@ -99,7 +134,10 @@ def summary_download(kind):
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     groups, _, _ = score_groups(get_db(), report_range)
     return download(
-        lambda: groups, ROW_FIELDS, download_filename("summary", report_range, kind), kind
+        lambda: groups,
+        row_fields(report_range),
+        download_filename("summary", report_range, kind),
+        kind,
     )
 
 
@@ -127,7 +165,10 @@ def kpis_csv():
         db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
     )
     return download(
-        lambda: groups, KPI_ROW_FIELDS, download_filename("kpis", report_range, "csv"), "csv"
+        lambda: groups,
+        kpi_row_fields(report_range),
+        download_filename("kpis", report_range, "csv"),
+        "csv",
     )
 
 
@@ -137,14 +178,9 @@ def comments():
     """The low ratings with their comments, newest first, so a manager can act on them."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     with_comment = request.args.get("with_comment") == "1"
-    rows = list(
-        response_rows(
-            get_db(),
-            report_range,
-            low_only=True,
-            with_comment=with_comment,
-            limit=COMMENTS_SHOWN + 1,
-        )
+    db = get_db()
+    rows = comment_rows(
+        db, report_range, limit=COMMENTS_SHOWN + 1, low_only=True, with_comment=with_comment
     )
     return render_template(
         "reports/comments.html",
@@ -152,7 +188,9 @@ def comments():
         more=len(rows) > COMMENTS_SHOWN,
         report_range=report_range,
         with_comment=with_comment,
-        choices=filter_choices(get_db()),
+        choices=filter_choices(db),
+        agent_choices=agent_choices(db),
+        agent_page_args=range_args(report_range),
         download_args=report_range.query_args(),
     )
 
@@ -175,25 +213,5 @@ def leaderboard():
         unranked=unranked,
         report_range=report_range,
         min_n=current_app.config["LEADERBOARD_MIN_N"],
+        agent_page_args=range_args(report_range),
     )
-
-
-@bp.route("/reports/charts/<name>.svg")
-@manager_required
-def chart(name):
-    """A chart of the dashboard's range as SVG: a monthly trend, or the answer distribution."""
-    if name not in (*TRENDS, "distribution"):
-        abort(404)
-    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    db = get_db()
-    if name == "distribution":
-        svg = distribution_svg(answer_distribution(db, report_range))
-    else:
-        months, _, _ = score_groups(db, replace(report_range, group_by="month"))
-        target_name = {"csat": "csat_pct", "ces": "ces_mean"}.get(name, name)
-        targets, _ = report_targets(db, current_app.config, report_range)
-        svg = trend_svg(name, months, targets.get(target_name))
-    response = Response(svg, mimetype="image/svg+xml")
-    # The SVG carries its own <style>; it runs no script and loads nothing.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
-    return response

@@ -7,6 +7,7 @@ from surveys import clock
 from surveys.customers.questions import RATING_DIMENSIONS
 from surveys.reports.scoring import RATING_DIMENSION_NAMES
 from surveys.staff.forms import RatingForm
+from surveys.staff.people import name_and_email
 from surveys.staff.ratings import (
     COMMENT_FIELDS,
     RatingRefused,
@@ -24,7 +25,7 @@ def rating_form(db, formdata=None):
     """The rating form, its admin list filled for the signed-in rater."""
     form = RatingForm(formdata=formdata)
     form.admin.choices = {"": "Choose an admin"} | {
-        admin["email"]: admin["name"] or admin["email"]
+        admin["email"]: name_and_email(admin["name"], admin["email"])
         for admin in rateable_admins(db, current_user.id)
     }
     return form

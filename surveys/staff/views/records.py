@@ -6,6 +6,7 @@ from flask_login import current_user
 from surveys import clock
 from surveys.staff.auth import manager_required
 from surveys.staff.forms import DeliverableForm, IncidentForm
+from surveys.staff.people import name_and_email
 from surveys.staff.periods import close_month, closed_periods, period_from, reopen_month
 from surveys.staff.records import (
     admin_id,
@@ -24,7 +25,7 @@ bp = Blueprint("records", __name__)
 def admin_choices(db):
     """Active admins for a select, by email."""
     return {"": "Choose an admin"} | {
-        person["email"]: person["name"] or person["email"]
+        person["email"]: name_and_email(person["name"], person["email"])
         for person in admins(db)
         if person["active"]
     }

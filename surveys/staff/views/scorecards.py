@@ -12,6 +12,8 @@ from surveys.staff.scorecards import (
     ROW_FIELDS,
     admin_row,
     anonymous_comments,
+    latest_recorded_period,
+    latest_visible_period,
     period_rows,
     period_scorecards,
     targets_met,
@@ -25,10 +27,11 @@ bp = Blueprint("scorecards", __name__)
 @bp.route("/scorecards")
 @manager_required
 def overview():
-    """Every admin's scorecard for a month, beside the targets."""
+    """Every admin's scorecard for a month (the latest with anything recorded, unless
+    ?period= names one), beside the targets."""
     db = get_db()
     config = current_app.config
-    period = period_from(request.args, config)
+    period = period_from(request.args, config, lambda: latest_recorded_period(db, config))
     cards = period_scorecards(db, period, config)
     targets = config["ADMIN_TARGETS"]
     return render_template(
@@ -47,13 +50,16 @@ def overview():
 @bp.route("/scorecards/<int:admin_id>")
 @manager_required
 def trend(admin_id):
-    """One admin across the last twelve months."""
+    """One admin across the twelve months up to ?period= (or their latest with anything
+    recorded)."""
     db = get_db()
     person = find_person(db, admin_id)
     if person is None:
         abort(404)
     config = current_app.config
-    last_period = period_from(request.args, config)
+    last_period = period_from(
+        request.args, config, lambda: latest_recorded_period(db, config, admin_id)
+    )
     return render_template(
         "staff/scorecards/trend.html",
         person=person,
@@ -76,12 +82,14 @@ def overview_csv():
 @login_required
 def mine():
     """A rated admin's own scorecard: aggregates only, once the month is closed and enough
-    different people rated them."""
+    different people rated them; it opens on the latest such month."""
     if not current_user.rated:
         abort(403)
     db = get_db()
     config = current_app.config
-    period = period_from(request.args, config)
+    period = period_from(
+        request.args, config, lambda: latest_visible_period(db, config, current_user.id)
+    )
     row = admin_row(db, period, config, current_user.email)
     minimum = config["ANONYMITY_MIN_RATERS"]
     # Only final figures: while a month is open, comparing today's averages with

@@ -25,6 +25,7 @@ from surveys.store.frozen import (
     m009_distribution,
     m010_agent_histograms,
     m011_team_targets,
+    m012_agent_pages,
 )
 
 __all__ = [
@@ -39,4 +40,5 @@ __all__ = [
     "m009_distribution",
     "m010_agent_histograms",
     "m011_team_targets",
+    "m012_agent_pages",
 ]
