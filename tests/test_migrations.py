@@ -60,6 +60,8 @@ SHIPPED = {
     "m010_agent_histograms": "2e5f5e33d72258c20e61d13b1b545106595d6083e775f420ef48058452dbac49",
     "m011_team_targets": "486ab8cd7b9cb97eea7099ac97750d86d90101eee53eda0c7c99c8d71f707b1c",
     "m012_agent_pages": "d8282677ae3614ab4de71a4792802207a1246743a02f109c85562a32c15f09dc",
+    "m013_close_the_loop": "5b88c70f32abe81319a6e225265d3cafa26b1af0488867d89c4bdabcd2ab2ef1",
+    "m014_data_protection": "9722e4a6e3cb562dd9f1b9639335e3258f29a4d75bb3bb80e7c722e6745498ee",
 }
 
 WRITE = re.compile(r"\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE|REPLACE|PRAGMA \w+ *=)", re.I)

@@ -91,3 +91,15 @@ def m011_team_targets(db):
 def m012_agent_pages(db):
     """Agents reading their own scores, ticket links to the help desk, agents' comments."""
     run_frozen(db, frozen.m012_agent_pages)
+
+
+@migrations()
+def m013_close_the_loop(db):
+    """Alerts, follow-ups, digests, corrective actions, consent, review link, brand."""
+    run_frozen(db, frozen.m013_close_the_loop)
+
+
+@migrations()
+def m014_data_protection(db):
+    """Server-side sessions, unknown-link attempts, closures dated on arrival, erasures."""
+    run_frozen(db, frozen.m014_data_protection)

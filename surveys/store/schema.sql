@@ -11,7 +11,7 @@ CREATE TABLE "users" (
    "role" TEXT NOT NULL,
    "active" INTEGER NOT NULL DEFAULT 1,
    "created_at" TEXT NOT NULL
-, "rated" INTEGER NOT NULL DEFAULT 0, "session_version" INTEGER NOT NULL DEFAULT 0) STRICT;
+, "rated" INTEGER NOT NULL DEFAULT 0, "session_version" INTEGER NOT NULL DEFAULT 0, digest TEXT NOT NULL DEFAULT 'none' CHECK (digest IN ('none', 'weekly', 'monthly')), digest_since TEXT) STRICT;
 
 CREATE UNIQUE INDEX "idx_users_email"
     ON "users" ("email");
@@ -66,7 +66,7 @@ CREATE TABLE "tickets" (
    "escalated" INTEGER,
    "reopened" INTEGER,
    "created_at" TEXT NOT NULL
-, repeated INTEGER NOT NULL DEFAULT 0 CHECK (repeated IN (0, 1))) STRICT;
+, repeated INTEGER NOT NULL DEFAULT 0 CHECK (repeated IN (0, 1)), dated_on_arrival INTEGER NOT NULL DEFAULT 0 CHECK (dated_on_arrival IN (0, 1))) STRICT;
 
 CREATE UNIQUE INDEX "idx_tickets_source_ticket_ref_closed_at"
     ON "tickets" ("source", "ticket_ref", "closed_at");
@@ -114,7 +114,7 @@ CREATE TABLE responses (
             comment TEXT CHECK (length(comment) <= 5000),
             created_at TEXT NOT NULL,
             updated_at TEXT NOT NULL
-        ) STRICT
+        , contact_ok INTEGER NOT NULL DEFAULT 0 CHECK (contact_ok IN (0, 1))) STRICT
     ;
 
 CREATE TABLE "outbox" (
@@ -393,7 +393,7 @@ CREATE TABLE distribution_rules (
             link_ttl_days INTEGER NOT NULL CHECK (link_ttl_days BETWEEN 1 AND 365),
             updated_at TEXT NOT NULL,
             updated_by INTEGER REFERENCES users(id)
-        ) STRICT
+        , review_url TEXT CHECK (review_url IS NULL OR (substr(review_url, 1, 8) = 'https://' AND length(review_url) <= 2000))) STRICT
     ;
 
 CREATE TABLE suppressions (
@@ -767,3 +767,152 @@ CREATE TABLE agent_settings (
     ;
 
 CREATE INDEX idx_invitations_agent_id_closed_day ON invitations (agent_id, closed_day);
+
+CREATE TABLE alert_rules (
+            team_id INTEGER NOT NULL,
+            name TEXT NOT NULL CHECK (name IN
+                ('csat_at_most', 'ces_at_most', 'nps_at_most', 'on_comment', 'recipients')),
+            value TEXT NOT NULL CHECK (length(value) <= 2000),
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id),
+            PRIMARY KEY (team_id, name)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE follow_ups (
+            id INTEGER PRIMARY KEY,
+            response_id INTEGER NOT NULL UNIQUE REFERENCES responses(id),
+            opened_at TEXT NOT NULL,
+            due_at TEXT NOT NULL,
+            owner_id INTEGER REFERENCES users(id),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'contacted', 'closed')),
+            outcome TEXT CHECK (outcome IN ('resolved', 'not_resolved', 'no_reply')),
+            notes TEXT CHECK (length(notes) <= 5000),
+            first_contact_at TEXT,
+            closed_at TEXT,
+            version INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE INDEX idx_follow_ups_status_due_at ON follow_ups (status, due_at);
+
+CREATE INDEX idx_follow_ups_owner_id_status ON follow_ups (owner_id, status);
+
+CREATE TABLE follow_up_events (
+            id INTEGER PRIMARY KEY,
+            follow_up_id INTEGER NOT NULL REFERENCES follow_ups(id),
+            at TEXT NOT NULL,
+            by_user_id INTEGER REFERENCES users(id),
+            what TEXT NOT NULL CHECK (length(what) <= 10000)
+        ) STRICT
+    ;
+
+CREATE INDEX idx_follow_up_events_follow_up_id ON follow_up_events (follow_up_id, id);
+
+CREATE TABLE alert_outbox (
+            id INTEGER PRIMARY KEY,
+            follow_up_id INTEGER NOT NULL REFERENCES follow_ups(id),
+            alert INTEGER NOT NULL DEFAULT 1,
+            recipient TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (follow_up_id, alert, recipient)
+        ) STRICT
+    ;
+
+CREATE INDEX idx_alert_outbox_status_next_attempt_at ON alert_outbox (status, next_attempt_at);
+
+CREATE TABLE digest_outbox (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            kind TEXT NOT NULL CHECK (kind IN ('weekly', 'monthly')),
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'skipped')),
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            lease_until TEXT,
+            last_error TEXT,
+            created_at TEXT NOT NULL,
+            sent_at TEXT,
+            UNIQUE (user_id, kind, period_start)
+        ) STRICT
+    ;
+
+CREATE INDEX idx_digest_outbox_status_next_attempt_at ON digest_outbox (status, next_attempt_at);
+
+CREATE TABLE actions (
+            id INTEGER PRIMARY KEY,
+            metric TEXT NOT NULL CHECK (length(metric) <= 100),
+            scope TEXT NOT NULL CHECK (scope IN ('company', 'team', 'agent', 'admin')),
+            scope_id INTEGER,
+            scope_name TEXT CHECK (length(scope_name) <= 300),
+            what TEXT NOT NULL CHECK (length(what) BETWEEN 1 AND 2000),
+            owner_id INTEGER REFERENCES users(id),
+            due_on TEXT,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'done', 'dropped')),
+            target REAL,
+            value_at_open REAL,
+            opened_from TEXT,
+            opened_to TEXT,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            updated_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE INDEX idx_actions_status_due_on ON actions (status, due_on);
+
+CREATE TABLE brand (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            logo BLOB CHECK (logo IS NULL OR length(logo) <= 204800),
+            logo_type TEXT CHECK (logo_type IN ('image/png', 'image/jpeg')),
+            logo_width INTEGER,
+            logo_height INTEGER,
+            colour TEXT CHECK (colour IS NULL OR (length(colour) = 7
+                AND colour GLOB '#[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]')),
+            updated_at TEXT NOT NULL,
+            updated_by INTEGER REFERENCES users(id)
+        ) STRICT
+    ;
+
+CREATE TABLE user_sessions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            ended_at TEXT
+        ) STRICT
+    ;
+
+CREATE INDEX idx_user_sessions_user_id ON user_sessions (user_id);
+
+CREATE TABLE link_attempts (
+            id INTEGER PRIMARY KEY,
+            address TEXT NOT NULL,
+            attempted_at TEXT NOT NULL
+        ) STRICT
+    ;
+
+CREATE INDEX idx_link_attempts_address_attempted_at ON link_attempts (address, attempted_at);
+
+CREATE TABLE erasures (
+            id INTEGER PRIMARY KEY,
+            erased_at TEXT NOT NULL,
+            reason TEXT NOT NULL CHECK (reason IN ('request', 'retention')),
+            erased_by INTEGER REFERENCES users(id),
+            tickets INTEGER NOT NULL DEFAULT 0,
+            invitations INTEGER NOT NULL DEFAULT 0,
+            responses INTEGER NOT NULL DEFAULT 0,
+            other_rows INTEGER NOT NULL DEFAULT 0
+        ) STRICT
+    ;

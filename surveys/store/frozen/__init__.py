@@ -26,6 +26,8 @@ from surveys.store.frozen import (
     m010_agent_histograms,
     m011_team_targets,
     m012_agent_pages,
+    m013_close_the_loop,
+    m014_data_protection,
 )
 
 __all__ = [
@@ -41,4 +43,6 @@ __all__ = [
     "m010_agent_histograms",
     "m011_team_targets",
     "m012_agent_pages",
+    "m013_close_the_loop",
+    "m014_data_protection",
 ]
