@@ -2,6 +2,7 @@
 
 import pytest
 
+from surveys.security import sha256_hex
 from surveys.staff.accounts import UserError, authenticate, create_user
 from surveys.staff.auth import is_safe_next
 from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
@@ -19,7 +20,7 @@ def test_password_is_stored_as_a_werkzeug_hash(manager):
     assert PASSWORD not in row["password_hash"]
 
 
-def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
+def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, db, manager):
     client.get("/login")
     with client.session_transaction() as session:
         session["chosen_before_sign_in"] = "by someone else"
@@ -28,7 +29,10 @@ def test_sign_in_renews_the_session_and_lands_on_the_dashboard(client, manager):
     assert response.headers["Location"] == "/reports"
     with client.session_transaction() as session:
         assert "chosen_before_sign_in" not in session
-        assert session["_user_id"] == "1:0"  # id and session version
+        user_id, version, token = session["_user_id"].split(":")
+    assert (user_id, version) == ("1", "0")  # id and session version, then the sign-in
+    [row] = db.query("SELECT user_id, token_hash, ended_at FROM user_sessions")
+    assert row == {"user_id": 1, "token_hash": sha256_hex(token), "ended_at": None}
     assert client.get("/reports").status_code == 200
 
 
@@ -201,3 +205,49 @@ def test_any_characters_and_long_passwords_are_accepted(db):
 )
 def test_sign_in_beyond_the_field_limits_is_422(client, manager, email, password):
     assert sign_in(client, email, password).status_code == 422
+
+
+def copy_of_session_cookie(client):
+    """The session cookie as someone who copied it would hold it."""
+    return client.get_cookie("session").value
+
+
+def test_a_copied_cookie_is_refused_after_sign_out(app, client, db, manager):
+    sign_in(client, MANAGER_EMAIL)
+    copied = copy_of_session_cookie(client)
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/reports").status_code == 200  # the copy works while signed in
+    page = client.get("/reports").get_data(as_text=True)
+    assert client.post("/logout", data={"csrf_token": csrf_token(page)}).status_code == 302
+    response = thief.get("/reports")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    [row] = db.query("SELECT ended_at FROM user_sessions")
+    assert row["ended_at"] is not None
+
+
+def test_signing_out_ends_only_that_session(app, client, db, manager):
+    laptop, phone = app.test_client(), app.test_client()
+    sign_in(laptop, MANAGER_EMAIL)
+    sign_in(phone, MANAGER_EMAIL)
+    page = laptop.get("/reports").get_data(as_text=True)
+    laptop.post("/logout", data={"csrf_token": csrf_token(page)})
+    assert laptop.get("/reports").status_code == 302
+    assert phone.get("/reports").status_code == 200
+    assert [row["ended_at"] is None for row in db.query("SELECT ended_at FROM user_sessions")] == [
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    "forged",
+    ["1:0", "1:0:", "1:0:not-the-token", "1:1:{token}", "2:0:{token}", "x:0:{token}"],
+)
+def test_a_session_id_that_is_not_a_live_sign_in_is_nobody(app, client, db, manager, forged):
+    sign_in(client, MANAGER_EMAIL)
+    with client.session_transaction() as session:
+        token = session["_user_id"].split(":")[2]
+        session["_user_id"] = forged.format(token=token)
+    response = client.get("/reports")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")

@@ -52,10 +52,12 @@ class User(UserMixin):
         self.active = bool(row["active"])
         self.rated = bool(row["rated"])
         self.session_version = row["session_version"]
+        self.session_token = None  # the sign-in this user object belongs to
 
     def get_id(self):
-        """What the session cookie holds: the id and the session version."""
-        return f"{self.id}:{self.session_version}"
+        """What the session cookie holds: the id, the session version and the sign-in's
+        token (user_sessions keeps only its hash; signing out ends that row)."""
+        return f"{self.id}:{self.session_version}:{self.session_token}"
 
     @property
     def is_active(self):
@@ -138,15 +140,44 @@ def authenticate(db, email, password):
     return User(row)
 
 
-def session_user(db, user_id, session_version):
-    """The active user with this id whose sessions of this version still count, or None."""
+def session_user(db, user_id, session_version, session_token):
+    """The active user of this sign-in, if it was not ended and sessions of this version
+    still count (a new password or a deactivation raises the version); None otherwise."""
     rows = list(
         db.query(
-            "SELECT * FROM users WHERE id = ? AND session_version = ? AND active = 1",
-            [user_id, session_version],
+            """SELECT users.* FROM users JOIN user_sessions ON user_sessions.user_id = users.id
+                WHERE users.id = ? AND users.session_version = ? AND users.active = 1
+                  AND user_sessions.token_hash = ? AND user_sessions.ended_at IS NULL""",
+            [user_id, session_version, sha256_hex(session_token)],
         )
     )
-    return User(rows[0]) if rows else None
+    if not rows:
+        return None
+    user = User(rows[0])
+    user.session_token = session_token
+    return user
+
+
+def begin_session(db, user):
+    """Record a new sign-in of the user and hand its token to the user object."""
+    token = secrets.token_urlsafe(32)
+    with immediate(db):
+        db.execute(
+            "INSERT INTO user_sessions (user_id, token_hash, created_at) VALUES (?, ?, ?)",
+            [user.id, sha256_hex(token), clock.to_iso(clock.now())],
+        )
+    user.session_token = token
+    return user
+
+
+def end_session(db, user_id, session_token):
+    """End one sign-in on the server: its cookie, wherever it was copied, no longer works."""
+    with immediate(db):
+        db.execute(
+            "UPDATE user_sessions SET ended_at = ? "
+            "WHERE user_id = ? AND token_hash = ? AND ended_at IS NULL",
+            [clock.to_iso(clock.now()), user_id, sha256_hex(session_token)],
+        )
 
 
 # API keys

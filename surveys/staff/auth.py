@@ -19,12 +19,13 @@ login_manager = LoginManager()
 
 @login_manager.user_loader
 def load_user(session_user_id):
-    """The signed-in user, or None when the account is gone, inactive, or its sessions
-    were ended (a new password or a deactivation raises the session version)."""
-    user_id, _, version = session_user_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """The signed-in user, or None when the account is gone or inactive, this sign-in was
+    ended (signing out), or all its sessions were (a new password or a deactivation raises
+    the session version)."""
+    user_id, version, token = (session_user_id.split(":") + ["", "", ""])[:3]
+    if not user_id.isdigit() or not version.isdigit() or not token or len(token) > 100:
         return None
-    return session_user(get_db(), int(user_id), int(version))
+    return session_user(get_db(), int(user_id), int(version), token)
 
 
 def is_safe_next(target):

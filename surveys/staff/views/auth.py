@@ -1,7 +1,7 @@
 """Signing in and out: /login and /logout."""
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from surveys.staff.accounts import (
     LOCKOUT_MESSAGE,
@@ -9,6 +9,8 @@ from surveys.staff.accounts import (
     attempt_succeeded,
     authenticate,
     begin_attempt,
+    begin_session,
+    end_session,
 )
 from surveys.staff.auth import is_safe_next
 from surveys.staff.forms import LoginForm
@@ -38,7 +40,7 @@ def login():
             target = request.args.get("next")
             # A fresh session at sign-in: nothing chosen before it survives into it.
             session.clear()
-            login_user(user)
+            login_user(begin_session(db, user))
             home = url_for("reports.dashboard" if user.is_manager else "reports.index")
             return redirect(target if is_safe_next(target) else home)
         flash("That email and password do not match an active account.", "error")
@@ -48,7 +50,10 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
-    """Sign out (a POST, so a link or an image cannot sign anyone out)."""
+    """Sign out (a POST, so a link or an image cannot sign anyone out), ending this session
+    on the server too: a copy of its cookie no longer works; other sessions stay."""
+    if current_user.is_authenticated:
+        end_session(get_db(), current_user.id, current_user.session_token)
     logout_user()
     session.clear()
     flash("You are signed out.", "info")

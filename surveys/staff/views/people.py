@@ -147,6 +147,7 @@ def password(user_id):
         form.password.errors.append(sentence(str(error)))
         return render_person(person, password_form=form, status=422)
     if user_id == current_user.id:  # your own new password ends your other sessions only
-        login_user(session_user(db, user_id, session_version(db, user_id)))
+        token = current_user.session_token
+        login_user(session_user(db, user_id, session_version(db, user_id), token))
     flash(f"New password set for {person['email']}.", "info")
     return redirect(url_for("people.person", user_id=user_id), code=303)
