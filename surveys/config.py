@@ -34,8 +34,15 @@ DEFAULTS = {
     "OUTBOX_POLL_SECONDS": 5,
     "MIN_N": 5,
     "TIMEZONE": "UTC",
+    # Weekly and monthly digests go out at this hour (0-23, in TIMEZONE) on the day after
+    # the week or month ends.
+    "DIGEST_HOUR": 8,
     "API_MAX_BODY_BYTES": 64 * 1024,
     "TRUST_PROXY_HEADERS": False,
+    # Unknown survey and unsubscribe links one client address may try (together) within
+    # this many minutes before it is answered 429 (real links are always served).
+    "LINK_ATTEMPTS_LIMIT": 100,
+    "LINK_ATTEMPTS_MINUTES": 10,
     # With BACKUP_DIR set, the mail worker writes one checked backup a day there
     # (puas-YYYY-MM-DD.db) and keeps the newest BACKUP_KEEP.
     "BACKUP_DIR": None,
@@ -45,6 +52,8 @@ DEFAULTS = {
     "FRT_TARGET_HOURS": 24,
     # The leaderboard ranks only agents and teams with at least this many CSAT answers.
     "LEADERBOARD_MIN_N": 10,
+    # A follow-up of an alerting answer is due this many hours after it opened.
+    "FOLLOW_UP_HOURS": 48,
     "REPEAT_WINDOW_DAYS": 7,
     # Admin scorecards: how the three dimensions weigh in the overall score, how many
     # different raters an admin needs before seeing their own scorecard, and the targets.
@@ -146,6 +155,20 @@ def check_backups(config):
         raise ConfigError(f"BACKUP_KEEP must be a whole number of at least 1, not {keep!r}")
 
 
+def check_link_attempts(config):
+    """At least one unknown link allowed, counted over at least a minute."""
+    for key in ("LINK_ATTEMPTS_LIMIT", "LINK_ATTEMPTS_MINUTES"):
+        if config[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, not {config[key]!r}")
+
+
+def check_digest_hour(config):
+    """DIGEST_HOUR a whole hour of the day, 0 to 23."""
+    hour = config["DIGEST_HOUR"]
+    if isinstance(hour, bool) or not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise ConfigError(f"DIGEST_HOUR must be a whole hour from 0 to 23, not {hour!r}")
+
+
 def check_config(config):  # noqa: C901 (one flat check per setting, read top to bottom)
     """Refuse to start with values that would fail later, far from their cause."""
     for key in (
@@ -165,6 +188,8 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
         "ANONYMITY_MIN_RATERS",
         "REPEAT_WINDOW_DAYS",
         "LEADERBOARD_MIN_N",
+        "LINK_ATTEMPTS_LIMIT",
+        "LINK_ATTEMPTS_MINUTES",
     ):
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -172,6 +197,9 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
     window = config["REPEAT_WINDOW_DAYS"]
     if not 1 <= window <= 365:  # the stored repeat flags are kept for such a window
         raise ConfigError(f"REPEAT_WINDOW_DAYS must be from 1 to 365 days, not {window!r}")
+    hours = config["FOLLOW_UP_HOURS"]
+    if isinstance(hours, bool) or not isinstance(hours, int) or not 1 <= hours <= 8760:
+        raise ConfigError(f"FOLLOW_UP_HOURS must be a whole number from 1 to 8760, not {hours!r}")
     target = config["FRT_TARGET_HOURS"]
     if isinstance(target, bool) or not isinstance(target, int | float) or target <= 0:
         raise ConfigError(f"FRT_TARGET_HOURS must be a number of hours above 0, not {target!r}")
@@ -181,6 +209,8 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
             f"not {config['TRUST_PROXY_HEADERS']!r}"
         )
     check_backups(config)
+    check_digest_hour(config)
+    check_link_attempts(config)
     check_number_map(config, "RATING_WEIGHTS", {"speed", "initiative", "accuracy"})
     check_number_map(
         config,

@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
@@ -70,6 +70,24 @@ def error_response(status, message=None, errors=None):
     ), status
 
 
+def unknown_link(template):
+    """The page for a link Puas never sent, or 429 once this address has tried too many."""
+    from surveys.customers.link_attempts import count_unknown_link
+    from surveys.store.db import get_db
+
+    config = current_app.config
+    wait = count_unknown_link(
+        get_db(),
+        request.remote_addr,
+        config["LINK_ATTEMPTS_LIMIT"],
+        config["LINK_ATTEMPTS_MINUTES"],
+    )
+    if wait is not None:
+        body, status = error_response(429)
+        return body, status, {"Retry-After": str(wait)}
+    return render_template(template), 404
+
+
 def init_app(app):  # noqa: C901 (one small handler per error, nested to register them)
     """Map every HTTP error and our named errors to error_response."""
 
@@ -83,7 +101,7 @@ def init_app(app):  # noqa: C901 (one small handler per error, nested to registe
 
     @app.errorhandler(TokenUnknown)
     def token_unknown(error):
-        return render_template("customers/survey/link_unknown.html"), 404
+        return unknown_link("customers/survey/link_unknown.html")
 
     @app.errorhandler(TokenExpired)
     def token_expired(error):
@@ -91,7 +109,7 @@ def init_app(app):  # noqa: C901 (one small handler per error, nested to registe
 
     @app.errorhandler(UnsubscribeLinkUnknown)
     def unsubscribe_link_unknown(error):
-        return render_template("customers/unsubscribe/unknown.html"), 404
+        return unknown_link("customers/unsubscribe/unknown.html")
 
     @app.errorhandler(ApiKeyInvalid)
     def api_key_invalid(error):
