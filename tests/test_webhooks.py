@@ -629,3 +629,73 @@ def test_the_page_with_a_new_secret_is_not_cached(manager_client):
         data={"csrf_token": csrf_token(page), "kind": "generic", "name": "Own desk"},
     )
     assert created.headers["Cache-Control"] == "no-store"
+
+
+# A Freshdesk closure is dated on arrival; a CSV export later gives the same ticket's real
+# resolution time, a little earlier. One ticket, one mail, whichever came first.
+
+
+def freshdesk_export(closed_at):
+    """A one-row CSV export of Freshdesk's ticket 321, resolved at closed_at (UTC)."""
+    stamp = closed_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        "Ticket ID,Requester email,Requester name,Resolved at\r\n"
+        f"321,budi@pelanggan.example,Budi,{stamp}\r\n"
+    ).encode()
+
+
+def import_export(runner, tmp_path, closed_at):
+    path = tmp_path / "freshdesk.csv"
+    path.write_bytes(freshdesk_export(closed_at))
+    result = runner.invoke(args=["import-tickets", str(path), "--survey"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_freshdesk_closure_then_its_csv_row_is_one_ticket_and_one_mail(
+    client, db, integration, runner, fake_clock, tmp_path
+):
+    path, secret = integration("freshdesk")
+    arrived = post(client, path, FRESHDESK_RESOLVED, lambda body: freshdesk_headers(secret, body))
+    assert arrived.status_code == 201
+    output = import_export(runner, tmp_path, fake_clock.now() - timedelta(seconds=40))
+    assert "0 new, 1 already stored" in output
+    [ticket] = db.query("SELECT source, dated_on_arrival FROM tickets")
+    assert ticket["dated_on_arrival"] == 1 and ticket["source"].startswith("integration:")
+    assert count(db, "invitations") == 1 and count(db, "outbox") == 1
+
+
+def test_a_csv_row_then_the_freshdesk_closure_is_one_ticket_and_one_mail(
+    client, db, integration, runner, fake_clock, tmp_path
+):
+    path, secret = integration("freshdesk")
+    assert "1 new, 0 already stored" in import_export(
+        runner, tmp_path, fake_clock.now() - timedelta(hours=23)
+    )
+    later = post(client, path, FRESHDESK_RESOLVED, lambda body: freshdesk_headers(secret, body))
+    assert later.status_code == 200 and later.get_json()["status"] == "duplicate"
+    [ticket] = db.query("SELECT source, dated_on_arrival FROM tickets")
+    assert ticket == {"source": "import", "dated_on_arrival": 0}
+    assert count(db, "invitations") == 1 and count(db, "outbox") == 1
+
+
+def test_a_closure_more_than_a_day_before_the_arrival_is_another_closure(
+    client, db, integration, runner, fake_clock, tmp_path
+):
+    path, secret = integration("freshdesk")
+    import_export(runner, tmp_path, fake_clock.now() - timedelta(hours=24, seconds=1))
+    later = post(client, path, FRESHDESK_RESOLVED, lambda body: freshdesk_headers(secret, body))
+    assert later.status_code == 201
+    assert count(db, "tickets") == 2
+
+
+@pytest.mark.parametrize(("gap", "tickets"), [(timedelta(hours=3), 1), (timedelta(hours=25), 2)])
+def test_freshdesk_sends_the_ticket_again_without_a_time(
+    client, db, integration, fake_clock, gap, tickets
+):
+    path, secret = integration("freshdesk")
+    post(client, path, FRESHDESK_RESOLVED, lambda body: freshdesk_headers(secret, body))
+    fake_clock.advance(seconds=gap.total_seconds())
+    again = post(client, path, FRESHDESK_RESOLVED, lambda body: freshdesk_headers(secret, body))
+    assert again.status_code == (200 if tickets == 1 else 201)
+    assert count(db, "tickets") == tickets

@@ -43,6 +43,8 @@ class Closure:
     contacts: int | None = None
     escalated: bool | None = None
     reopened: bool | None = None
+    # The help desk sent no closing time: closed_at is when the closure arrived.
+    dated_on_arrival: bool = False
 
 
 def _text(value, field, errors, required=False, max_length=MAX_TEXT):
@@ -308,10 +310,12 @@ def record_closure(db, closure, settings, source="api", suppress=None):
         inserted = db.execute(
             """INSERT INTO tickets (source, ticket_ref, closed_at, closed_day, opened_at,
                    first_response_at, customer_email, customer_name, customer_locale,
-                   agent_id, team_id, channel, contacts, escalated, reopened, created_at)
+                   agent_id, team_id, channel, contacts, escalated, reopened, created_at,
+                   dated_on_arrival)
                VALUES (:source, :ticket_ref, :closed_at, :closed_day, :opened_at,
                    :first_response_at, :customer_email, :customer_name, :customer_locale,
-                   :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now)
+                   :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now,
+                   :dated_on_arrival)
                ON CONFLICT (source, ticket_ref, closed_at) DO NOTHING""",
             {
                 "source": source,
@@ -330,6 +334,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                 "escalated": _flag(closure.escalated),
                 "reopened": _flag(closure.reopened),
                 "now": clock.to_iso(now),
+                "dated_on_arrival": int(closure.dated_on_arrival),
             },
         )
         if not inserted.rowcount:

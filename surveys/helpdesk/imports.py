@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from surveys import clock
 from surveys.helpdesk.closures import parse_closure, record_closure
+from surveys.helpdesk.payloads import ARRIVAL_WINDOW
 from surveys.store.db import immediate
 
 SOURCE = "import"
@@ -293,13 +294,17 @@ def reporting_sources(db):
 
 
 def stored_elsewhere(db, closure, sources):
-    """True when the help desk already reported this closure (same ticket, same time)."""
+    """True when the help desk already reported this closure: the same ticket at the same
+    time, or dated on its arrival up to ARRIVAL_WINDOW after this closing time (a webhook
+    without a closing time that came before this row's real one)."""
     marks = ", ".join("?" for _ in sources)
+    closed_at = clock.to_iso(closure.closed_at)
+    arrived_by = clock.to_iso(closure.closed_at + ARRIVAL_WINDOW)
     return (
         db.execute(
             f"SELECT 1 FROM tickets WHERE source IN ({marks}) AND ticket_ref = ? "  # noqa: S608
-            "AND closed_at = ?",
-            [*sources, closure.ticket_ref, clock.to_iso(closure.closed_at)],
+            "AND (closed_at = ? OR (dated_on_arrival = 1 AND closed_at BETWEEN ? AND ?))",
+            [*sources, closure.ticket_ref, closed_at, closed_at, arrived_by],
         ).fetchone()
         is not None
     )

@@ -6,6 +6,7 @@ in one transaction; every verified delivery is listed on the Integrations page. 
 endpoint itself reads the request in surveys.helpdesk.views.webhooks.
 """
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from flask import current_app
@@ -13,6 +14,7 @@ from flask import current_app
 from surveys import clock
 from surveys.helpdesk import payloads
 from surveys.helpdesk.closures import parse_closure, record_closure
+from surveys.helpdesk.imports import SOURCE as IMPORT_SOURCE
 from surveys.store.db import immediate
 from surveys.text import clean_text
 
@@ -81,13 +83,19 @@ def seen_delivery(db, integration_id, delivery_id):
     ).fetchone()
 
 
-def recent_redelivery(db, source, ticket_ref, received_at):
-    """A closure of this ticket heard of lately: a retry of a body without its own time."""
-    since = clock.to_iso(received_at - payloads.REDELIVERY_WINDOW)
+def closed_before_arrival(db, source, ticket_ref, received_at):
+    """A closure of this ticket, from this integration or a CSV import, closed within
+    ARRIVAL_WINDOW before a body without its own closing time arrived: the same closure."""
     row = db.execute(
-        "SELECT id FROM tickets WHERE source = ? AND ticket_ref = ? AND created_at >= ? "
-        "ORDER BY id DESC LIMIT 1",
-        [source, ticket_ref, since],
+        "SELECT id FROM tickets WHERE source IN (?, ?) AND ticket_ref = ? "
+        "AND closed_at BETWEEN ? AND ? ORDER BY closed_at DESC LIMIT 1",
+        [
+            source,
+            IMPORT_SOURCE,
+            ticket_ref,
+            clock.to_iso(received_at - payloads.ARRIVAL_WINDOW),
+            clock.to_iso(received_at),
+        ],
     ).fetchone()
     return row[0] if row else None
 
@@ -145,10 +153,10 @@ def store_closure(db, settings, integration_id, delivery_id, event, closure, dro
     notes += [f"left out: {', '.join(dropped)}"] if dropped else []
     reason = "; ".join(notes) or None
     with immediate(db):
-        if not event.closed_at_known and recent_redelivery(
-            db, source, closure.ticket_ref, received_at
-        ):
-            return Answer(200, "duplicate", "the same ticket was reported lately")
+        if not event.closed_at_known:
+            if closed_before_arrival(db, source, closure.ticket_ref, received_at):
+                return Answer(200, "duplicate", "the same ticket was reported lately")
+            closure = replace(closure, dated_on_arrival=True)
         result, created = record_closure(db, closure, settings, source=source)
         if not created:
             return Answer(200, "duplicate", result=result)

@@ -30,9 +30,11 @@ TOLERANCE = timedelta(minutes=5)
 SECRET_BYTES = 32
 # A secret pasted from a help desk: printable ASCII without spaces.
 SECRET_PATTERN = re.compile(r"[!-~]{16,200}")
-# A body without its own closing time is dated when it arrives; the same ticket again
-# within this window is a retry (Freshdesk retries after 5, 30 and 60 minutes).
-REDELIVERY_WINDOW = timedelta(hours=2)
+# A body without its own closing time is dated when it arrives. The same ticket closed up
+# to this long before its arrival, reported again (Freshdesk retries after 5, 30 and 60
+# minutes) or arriving another way (a CSV export with its real resolution time), is the
+# same closure: whichever arrives first is kept.
+ARRIVAL_WINDOW = timedelta(hours=24)
 # Freshdesk does not sign: it sends this header with the secret, set in its automation.
 FRESHDESK_SECRET_HEADER = "X-Puas-Secret"
 # The generic API signs like Chatwoot: sha256= + hex HMAC of "{timestamp}.{body}".
