@@ -2,11 +2,13 @@
 
 import hashlib
 
-from flask import request
+from flask import g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
+
+from surveys.errors import error_response
 
 csrf = CSRFProtect()
 
@@ -47,9 +49,23 @@ def set_security_headers(response):
     return response
 
 
+def refuse_repeated_fields():
+    """A form field posted twice is malformed: which of its values was meant cannot be known,
+    and no form of Puas sends one twice. Checked once CSRFProtect has read the form (every
+    POST of a page form: machine endpoints and the CSV upload, which read their own bodies,
+    are exempt from it), before any view runs; 422 names the field."""
+    if not g.get("csrf_valid"):
+        return None
+    repeated = sorted(name for name in request.form if len(request.form.getlist(name)) > 1)
+    if not repeated:
+        return None
+    return error_response(422, f"The field {repeated[0][:100]!r} was sent more than once.")
+
+
 def init_app(app):
     """Switch on CSRF protection and the headers."""
     csrf.init_app(app)
+    app.before_request(refuse_repeated_fields)  # after CSRFProtect's own check
     if app.config["TRUST_PROXY_HEADERS"]:
         # Behind one reverse proxy that terminates TLS: believe its X-Forwarded-* headers,
         # so cookies are marked Secure and HTTPS is recognised.
