@@ -59,7 +59,8 @@ def register_languages(app):
 
 
 def register_blueprints(app):
-    """Each wing registers its own blueprints: staff, customers, help desks, reports."""
+    """Each wing registers its own blueprints: staff, customers, help desks, reports, actions."""
+    from surveys.actions import views as actions
     from surveys.customers import views as customers
     from surveys.helpdesk import views as helpdesk
     from surveys.reports import views as reports
@@ -68,7 +69,7 @@ def register_blueprints(app):
 
     # Every <int:...> in a URL is a row id: ASCII digits that fit SQLite's integers.
     app.url_map.converters["int"] = RowIdConverter
-    for wing in (staff, customers, helpdesk, reports):
+    for wing in (staff, customers, helpdesk, reports, actions):
         wing.register(app)
 
 

@@ -1,5 +1,7 @@
-"""The `flask` commands: users, API keys, integrations, the outbox, rollups, demo data."""
+"""The `flask` commands: users, API keys, integrations, the outbox, digests, rollups, demo
+data."""
 
+import json
 import sys
 from contextlib import contextmanager
 
@@ -8,7 +10,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from surveys import clock
-from surveys.customers import outbox
+from surveys.actions import alert_mail, digests
+from surveys.actions.digest_periods import NAMED_PERIODS
+from surveys.customers import outbox, personal_data
+from surveys.customers.mail import DeliveryError
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -26,10 +31,14 @@ from surveys.helpdesk import payloads as integrations
 from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
 from surveys.store import backups, rollups
 from surveys.store.db import connect, immediate
+from surveys.text import clean_email
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
 outbox_cli = AppGroup("outbox", help="Deliver the invitation mails waiting in the outbox.")
 integration_cli = AppGroup("integration", help="Help-desk webhooks: create, list, revoke.")
+digest_cli = AppGroup("digest", help="Managers' weekly and monthly digests by mail.")
+customer_cli = AppGroup("customer", help="A customer's personal data: export it, erase it.")
+retention_cli = AppGroup("retention", help="Erase personal data older than RETENTION_MONTHS.")
 rollups_cli = AppGroup("rollups", help="The counts reports read (kept up to date by triggers).")
 
 
@@ -128,6 +137,8 @@ def outbox_send_due():
             "responses to hooks: "
             + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
         )
+    alert_mail.worker_pass(current_app.config, click.echo)
+    digests.worker_pass(current_app.config, click.echo)
 
 
 @outbox_cli.command("run")
@@ -275,6 +286,91 @@ def rollups_rebuild():
     )
 
 
+@digest_cli.command("send")
+@click.option(
+    "--period",
+    "named_period",
+    type=click.Choice(tuple(NAMED_PERIODS)),
+    required=True,
+    help="last_week: Monday to Sunday just ended; last_month: the calendar month before.",
+)
+@click.option("--to", default=None, help="Send it to this address only.")
+def digest_send(named_period, to):
+    """Send a digest now, to --to or to every manager who chose that kind."""
+    if to is not None:
+        try:
+            to = clean_email(to)
+        except ValueError as error:
+            raise click.ClickException(f"--to {error}") from error
+    try:
+        period, sent_to = digests.send_now(current_app.config, named_period, to)
+    except DeliveryError as error:
+        raise click.ClickException(f"the digest was not sent: {error}") from error
+    if not sent_to:
+        kind = NAMED_PERIODS[named_period]
+        click.echo(f"No manager chose the {kind} digest; nothing sent (use --to EMAIL).")
+        return
+    click.echo(f"Digest for {period.label()} sent to {', '.join(sent_to)}.")
+
+
+def customer_address(email):
+    """The address as Puas stores it (trimmed, lower-cased), or a usage error."""
+    try:
+        return clean_email(email)
+    except ValueError as error:
+        raise click.BadParameter(f"EMAIL {error}") from error
+
+
+@customer_cli.command("export")
+@click.argument("email")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the JSON to this file.")
+def customer_export(email, out):
+    """Print everything Puas holds about EMAIL as JSON (or write it to --out)."""
+    address = customer_address(email)
+    with command_db() as db:
+        held = personal_data.export_customer(db, address)
+    if held is None:
+        click.echo(f"Nothing held about {address}.")
+        return
+    text = json.dumps(held, indent=2, ensure_ascii=False)
+    if out:
+        with open(out, "w", encoding="utf-8") as file:
+            file.write(text + "\n")
+        click.echo(f"Wrote what Puas holds about {address} to {out}.")
+    else:
+        click.echo(text)
+
+
+@customer_cli.command("erase")
+@click.argument("email")
+@click.option("--yes", is_flag=True, help="Erase without asking.")
+def customer_erase(email, yes):
+    """Erase EMAIL's address, name and comments everywhere; scores stay, as do reports."""
+    address = customer_address(email)
+    with command_db() as db:
+        if personal_data.export_customer(db, address) is None:
+            click.echo(f"Nothing held about {address}.")
+            return
+        if not yes:
+            click.confirm(f"Erase the personal data of {address}? It cannot be undone.", abort=True)
+        erasure = personal_data.erase_customer(db, address, current_app.config["MAIL_DIR"])
+    if erasure is None:
+        click.echo(f"Nothing held about {address} but its suppression, which stays.")
+        return
+    click.echo(
+        f"Erased {address}: {erasure['tickets']} tickets, {erasure['invitations']} "
+        f"invitations, {erasure['responses']} responses, {erasure['other_rows']} other rows "
+        f"and files (erasure {erasure['id']}; the address stays suppressed, as a hash)."
+    )
+
+
+@retention_cli.command("run")
+def retention_run():
+    """Erase the personal data of tickets closed more than RETENTION_MONTHS ago, now."""
+    with command_db() as db:
+        click.echo(personal_data.apply_retention(db, current_app.config))
+
+
 @click.command("backup")
 @click.argument("path", type=click.Path(dir_okay=False))
 @with_appcontext
@@ -338,8 +434,11 @@ def init_app(app):
     app.cli.add_command(api_key_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(rollups_cli)
+    app.cli.add_command(digest_cli)
     app.cli.add_command(integration_cli)
     app.cli.add_command(import_tickets_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(backup_command)
+    app.cli.add_command(customer_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(restore_command)

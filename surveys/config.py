@@ -43,6 +43,9 @@ DEFAULTS = {
     # this many minutes before it is answered 429 (real links are always served).
     "LINK_ATTEMPTS_LIMIT": 100,
     "LINK_ATTEMPTS_MINUTES": 10,
+    # Customers' personal data on tickets closed longer ago than this many months is erased
+    # by the mail worker (at start, then daily) and by `flask retention run`; unset = kept.
+    "RETENTION_MONTHS": None,
     # With BACKUP_DIR set, the mail worker writes one checked backup a day there
     # (puas-YYYY-MM-DD.db) and keeps the newest BACKUP_KEEP.
     "BACKUP_DIR": None,
@@ -155,6 +158,15 @@ def check_backups(config):
         raise ConfigError(f"BACKUP_KEEP must be a whole number of at least 1, not {keep!r}")
 
 
+def check_retention(config):
+    """RETENTION_MONTHS unset, or a whole number of months from 1 to 1200."""
+    months = config["RETENTION_MONTHS"]
+    if months is not None and (
+        isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 1200
+    ):
+        raise ConfigError(f"RETENTION_MONTHS must be unset or 1 to 1200 months, not {months!r}")
+
+
 def check_link_attempts(config):
     """At least one unknown link allowed, counted over at least a minute."""
     for key in ("LINK_ATTEMPTS_LIMIT", "LINK_ATTEMPTS_MINUTES"):
@@ -211,6 +223,7 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
     check_backups(config)
     check_digest_hour(config)
     check_link_attempts(config)
+    check_retention(config)
     check_number_map(config, "RATING_WEIGHTS", {"speed", "initiative", "accuracy"})
     check_number_map(
         config,

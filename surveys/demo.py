@@ -1,9 +1,16 @@
 """Demo data for `make run`: a manager, agents, teams, and months of tickets and answers."""
 
+import io
 import random
 from datetime import timedelta
 
+from PIL import Image, ImageDraw, ImageFont
+
 from surveys import clock
+from surveys.actions.alerts import add_event, open_follow_up, rules_for
+from surveys.actions.corrective import record_action
+from surveys.actions.figures import Subject, find_scope, metric_of, subject_figure
+from surveys.customers.brand import clean_logo, save_brand
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.staff.accounts import create_user
 from surveys.store.db import immediate
@@ -141,6 +148,9 @@ def _seed(db, config):
         )
     ratings = seed_internal_ratings(db, rng, now, config["TIMEZONE"])
     seed_agent_self_view(db, now)
+    seed_follow_ups(db, now, config["FOLLOW_UP_HOURS"])
+    seed_brand(db)
+    seed_corrective_actions(db, config)
     return (
         f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
         f"invitations waiting in the outbox, and {ratings} ratings of "
@@ -221,6 +231,146 @@ def seed_internal_ratings(db, rng, now, timezone_name):  # noqa: C901 (demo data
                 "INSERT INTO closed_periods (period, closed_at) VALUES (?, ?)", [period, stamp]
             )
     return ratings
+
+
+DEMO_BRAND_COLOUR = "#0f766e"  # teal: white text on it reaches 5.47:1
+
+
+def demo_logo():
+    """A simple logo drawn at seed time: a teal speech bubble and the company's initial."""
+    image = Image.new("RGBA", (360, 120), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((8, 8, 112, 92), radius=24, fill=DEMO_BRAND_COLOUR)
+    draw.polygon([(32, 88), (28, 114), (60, 90)], fill=DEMO_BRAND_COLOUR)
+    draw.text((60, 50), "A", fill="white", font=ImageFont.load_default(size=56), anchor="mm")
+    draw.text((130, 60), "Acme", fill="#1f2933", font=ImageFont.load_default(size=64), anchor="lm")
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def seed_brand(db):
+    """The company's logo and colour, set as the demo manager (through the upload's own
+    re-encoding), so the survey pages and mail show a brand."""
+    [(manager_id,)] = db.execute(
+        "SELECT id FROM users WHERE email = ?", [DEMO_MANAGER_EMAIL]
+    ).fetchall()
+    save_brand(db, DEMO_BRAND_COLOUR, manager_id, logo=clean_logo(demo_logo()))
+
+
+# Corrective actions about last month's figures: scope, its name (a team, an agent's or an
+# admin's email), metric, what will be done, due in how many days, status.
+DEMO_ACTIONS = [
+    ("team", "Technical", "csat_pct", "Review every 1–2 star answer in the weekly meeting", 14),
+    ("admin", ADMINS[1][0], "on_time_pct", "Agree deadlines at the start of each month", 3),
+    ("agent", AGENTS[1][0], "csat_pct", "Pair Budi with Ayu on the hardest tickets", 7),
+]
+
+
+def seed_corrective_actions(db, config):
+    """A few corrective actions, each kept with last month's figure it is about."""
+    today = clock.today(config["TIMEZONE"])
+    last_period = clock.add_months(clock.current_period(config["TIMEZONE"]), -1)
+    first, last = (clock.parse_day(day) for day in clock.period_days(last_period))
+    [(manager_id,)] = db.execute(
+        "SELECT id FROM users WHERE email = ?", [DEMO_MANAGER_EMAIL]
+    ).fetchall()
+    for kind, name, metric, what, days in DEMO_ACTIONS:
+        scope = find_scope(db, kind, *demo_scope_key(db, kind, name))
+        period = last_period if kind == "admin" else None
+        subject = Subject(scope, metric_of(kind, metric), first, last, period)
+        action = {
+            "what": what,
+            "owner": DEMO_MANAGER_EMAIL,
+            "due_on": today + timedelta(days=days),
+            "status": "open",
+        }
+        record_action(db, subject, subject_figure(db, config, subject), action, manager_id)
+
+
+def demo_scope_key(db, kind, name):
+    """find_scope's (scope_id, scope_name) for a demo action: a team by name, an agent or
+    admin by the id of their email."""
+    if kind == "team":
+        return None, name
+    if kind == "agent":
+        sql = "SELECT id FROM agents WHERE email = ?"
+    else:
+        sql = "SELECT id FROM users WHERE email = ?"
+    [(row_id,)] = db.execute(sql, [name]).fetchall()
+    return row_id, None
+
+
+# How the demo's latest alerting answers were followed up: (status, outcome, hours to the
+# first contact, hours to closing, notes). The rest stay open, the older ones overdue.
+DEMO_FOLLOW_UPS = [
+    ("closed", "resolved", 3, 20, "Called back; refunded the double charge."),
+    ("contacted", None, 6, None, "Left a voicemail, will try again tomorrow."),
+    ("closed", "no_reply", 30, 72, "Two calls, one email: no answer."),
+    ("contacted", None, 50, None, "Customer asked for a callback on Monday."),
+    ("closed", "not_resolved", 8, 30, "The feature they want is not planned."),
+]
+DEMO_FOLLOW_UPS_OPEN = 3
+
+
+def seed_follow_ups(db, now, follow_up_hours):
+    """Follow-ups of the last alerting answers (under the default alert rules), worked to
+    different states by the demo manager, so a newcomer sees /follow-ups in use."""
+    rules = rules_for(db, None)
+    answers = db.query(
+        "SELECT id, csat, ces, nps, comment, updated_at FROM responses ORDER BY id DESC LIMIT 400"
+    )
+    alerting = [row for row in answers if rules.alerting(row)]
+    wanted = len(DEMO_FOLLOW_UPS) + DEMO_FOLLOW_UPS_OPEN
+    manager_id = db.execute(
+        "SELECT id FROM users WHERE email = ?", [DEMO_MANAGER_EMAIL]
+    ).fetchone()[0]
+    for index, row in enumerate(reversed(alerting[:wanted])):
+        opened = clock.from_iso(row["updated_at"])
+        # Every other unhappy customer ticked "you may contact me about my answer".
+        db.execute("UPDATE responses SET contact_ok = ? WHERE id = ?", [index % 2, row["id"]])
+        follow_up_id = open_follow_up(db, row["id"], row, opened, follow_up_hours)
+        if index < len(DEMO_FOLLOW_UPS):
+            work_demo_follow_up(db, follow_up_id, opened, DEMO_FOLLOW_UPS[index], manager_id, now)
+
+
+def work_demo_follow_up(db, follow_up_id, opened, plan, manager_id, now):
+    """Move a demo follow-up on as a manager would have: contacted, then maybe closed."""
+    status, outcome, contact_hours, close_hours, notes = plan
+    contacted = min(now, opened + timedelta(hours=contact_hours))
+    closed = min(now, opened + timedelta(hours=close_hours)) if close_hours else None
+    db.execute(
+        """UPDATE follow_ups SET status = ?, outcome = ?, notes = ?, owner_id = ?,
+               first_contact_at = ?, closed_at = ?, version = version + ?, updated_at = ?
+           WHERE id = ?""",
+        [
+            status,
+            outcome,
+            notes,
+            manager_id,
+            clock.to_iso(contacted),
+            clock.to_iso(closed) if closed else None,
+            2 if closed else 1,
+            clock.to_iso(closed or contacted),
+            follow_up_id,
+        ],
+    )
+    add_event(
+        db,
+        follow_up_id,
+        clock.to_iso(contacted),
+        manager_id,
+        f"status open → contacted; owner nobody → Demo Manager ({DEMO_MANAGER_EMAIL}); "
+        "notes changed",
+    )
+    if closed:
+        add_event(
+            db,
+            follow_up_id,
+            clock.to_iso(closed),
+            manager_id,
+            f"status contacted → closed; outcome none → {outcome}",
+        )
 
 
 def seed_agent_self_view(db, now):

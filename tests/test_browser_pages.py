@@ -30,7 +30,10 @@ from tests.helpers import deliver, mailbox_messages, token_in
 pytestmark = pytest.mark.browser
 
 # What the app serves that is not a page for people: machine endpoints, downloads, charts.
-NOT_A_PAGE = re.compile(r"^/(api|static)/|\.(csv|xlsx|svg|json)$")
+# The brand's logo and colour stylesheet are files every customer page loads. A mail's HTML
+# part (/mailbox/<filename>/html) is a document inside the message page's sandboxed frame,
+# where no script runs, axe-core's included: tests/test_browser_brand.py measures it.
+NOT_A_PAGE = re.compile(r"^/(api|static|brand)/|\.(csv|xlsx|svg|json)$|^/mailbox/[^/]+/html$")
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]{43})")
 # A help desk's export, to reach the import's mapping page.
 EXPORT = (
@@ -71,8 +74,19 @@ def walk_as_manager(page, site):
         "/reports/comments",
         f"/reports/agents/{agent_id}",
         "/targets",
+        "/actions",
+        "/actions?status=open&mine=1",
+        "/actions/1",
         "/settings/distribution",
+        "/settings/alerts",
+        "/settings/alerts?team=Billing",
+        "/follow-ups",
+        "/follow-ups?overdue=1",
+        "/follow-ups/1",
+        "/customers",
+        "/settings/brand",
         "/settings/agents",
+        "/profile",
         "/scorecards",
         f"/scorecards/{admin_id}",
         "/incidents",
@@ -91,6 +105,20 @@ def walk_as_manager(page, site):
     page.locator("main table a").first.click()
     page.wait_for_url(re.compile(r"/mailbox/.+"))
     check_page(page)
+    # Recording a corrective action: from a missed target's link on the dashboard, sent
+    # empty first (its errors), then the actions' page on a missed admin figure.
+    visit(page, site.url + "/reports?group_by=team")
+    page.locator("a.record-action").first.click()
+    page.wait_for_url(re.compile(r"/actions/new\?"))
+    check_page(page)
+    page.fill("#what", "")
+    page.get_by_role("button", name="Record the action").click()
+    page.wait_for_load_state()
+    check_page(page)
+    visit(page, site.url + "/scorecards")
+    page.locator("a.record-action").first.click()
+    page.wait_for_url(re.compile(r"/actions/new\?.*scope=admin"))
+    check_page(page)
     visit(page, site.url + "/people/999999999", status=404)
     visit(page, site.url + "/reports?from=2026-13-01", status=422)
     # A form sent empty comes back with its errors.
@@ -107,12 +135,20 @@ def walk_as_manager(page, site):
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/imports/\d+$"))
     check_page(page)
+    # What is held about a demo customer, with the erase form.
+    visit(page, site.url + "/customers")
+    page.fill("#email", "customer1@example.com")
+    page.get_by_role("button", name="Show what is held").click()
+    page.wait_for_load_state()
+    check_page(page)
+    assert page.locator("#held-heading").count() == 1
 
 
 def walk_as_staff(page, site):
-    """Staff: their home page, rating an admin, their ratings; manager pages are refused."""
+    """Staff: their home page, rating an admin, their ratings, their profile; manager pages
+    are refused."""
     sign_in(page, site.server, demo.DEMO_STAFF_EMAIL, demo.DEMO_STAFF_PASSWORD, r"/$")
-    for path in ["/ratings/new", "/ratings/"]:
+    for path in ["/ratings/new", "/ratings/", "/profile"]:
         visit(page, site.url + path)
     visit(page, site.url + "/reports", status=403)
 

@@ -59,7 +59,7 @@ def is_registry(name):
 
 def test_views_are_found_in_every_wing():
     wings = {name.split(".")[1] for name in VIEWS}
-    assert wings == {"customers", "helpdesk", "reports", "staff"}
+    assert wings == {"actions", "customers", "helpdesk", "reports", "staff"}
 
 
 def test_every_view_module_sits_in_its_wings_views_package():
@@ -73,7 +73,7 @@ RULES = sorted(name for name in set(MODULES) - VIEWS if not is_registry(name))
 def test_the_walk_finds_rules_and_registries():
     assert "surveys.reports.scoring" in RULES and "surveys.store.db" in RULES
     assert sorted(name for name in MODULES if is_registry(name)) == [
-        f"surveys.{wing}.views" for wing in ("customers", "helpdesk", "reports", "staff")
+        f"surveys.{wing}.views" for wing in ("actions", "customers", "helpdesk", "reports", "staff")
     ]
 
 

@@ -18,6 +18,8 @@ PUBLIC = {
     "survey.answer",
     "survey.thanks",
     "unsubscribe.unsubscribe",
+    "brand.logo",  # what every customer page shows; tested in test_brand.py
+    "brand.colour_css",
 }  # a link's token only; tested in test_unsubscribe.py
 SIGNED_IN = {
     "auth.logout",
@@ -26,6 +28,7 @@ SIGNED_IN = {
     "ratings.mine",
     "scorecards.mine",
     "agents.mine",  # 404 unless the person is an agent and self_view is on; test_agents.py
+    "profile.edit",  # staff read it; only a manager may POST a digest; test_digests.py
 }
 MACHINES = {
     "helpdesk_api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
@@ -63,6 +66,15 @@ def test_the_walk_finds_the_manager_routes():
         "/api/v1/scores",
         "/periods/2026-10/close",
         "/settings/distribution",
+        "/settings/brand",
+        "/settings/alerts",
+        "/follow-ups",
+        "/follow-ups/1",
+        "/api/v1/follow-ups",
+        "/actions",
+        "/actions/new",
+        "/actions/1",
+        "/api/v1/actions",
     } <= paths
 
 

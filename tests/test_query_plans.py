@@ -5,6 +5,9 @@ from datetime import date
 
 import pytest
 
+from surveys.actions.follow_ups import API_SQL as FOLLOW_UPS_SQL
+from surveys.actions.follow_ups import FIGURES_SQL as FOLLOW_UP_FIGURES_SQL
+from surveys.actions.follow_ups import LIST_FILTERS as FOLLOW_UP_FILTERS
 from surveys.reports.kpi_queries import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
 from surveys.reports.kpi_queries import COUNTS_SQL as KPI_SQL
 from surveys.reports.ranges import AGENT_NAMES_SQL, ReportRange
@@ -30,6 +33,7 @@ TABLES = (
     "ticket_rollups",
     "duration_rollups",
     "agent_duration_rollups",
+    "follow_ups",
 )
 PARAMS = {
     "from_day": "2026-01-01",
@@ -52,6 +56,8 @@ PARAMS = {
     "filter_1": "Billing",
     "agent_0": "ayu@example.com",
     "agent_1": "Citra",
+    "now": "2026-11-23T00:00:00Z",
+    "status": "open",
 }
 FILTERED = ReportRange(
     date(2026, 1, 1), date(2026, 11, 30), None, agents=("ayu@example.com",), teams=("Billing",)
@@ -90,6 +96,11 @@ QUERIES = {
     "responses": RESPONSES_SQL.format(
         filters=filtered("invitations"), low="", comment="", limit="LIMIT 200"
     ),
+    "follow-ups": FOLLOW_UPS_SQL.format(
+        filters=filtered("invitations"),
+        conditions=FOLLOW_UP_FILTERS["status"] + " " + FOLLOW_UP_FILTERS["overdue"],
+    ),
+    "dashboard's follow-up figures": FOLLOW_UP_FIGURES_SQL.format(filters=filtered("invitations")),
     "scorecards": SCORECARD_SQL,
     "latest month with a scorecard": LATEST_RECORDED_SQL,
     "latest month an admin may see": LATEST_VISIBLE_SQL,

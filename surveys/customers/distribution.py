@@ -11,6 +11,7 @@ after, the one stored row does.
 import hashlib
 from dataclasses import asdict, dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from surveys import clock
 from surveys.store.db import immediate
@@ -130,15 +131,17 @@ def current_rules(db, config):
     return default_rules(config) if row is None else Rules(*row)
 
 
-def save_rules(db, rules, manager_id):
-    """Store the rules a manager submitted, whole, in one statement."""
+def save_rules(db, rules, manager_id, review_url=None):
+    """Store the rules a manager submitted, and the review link (None: none), whole, in
+    one statement."""
     with immediate(db):
         db.execute(
             """INSERT INTO distribution_rules (id, send_delay_minutes, sample_rate_percent,
                    throttle_days, nps_interval_days, reminder_days, link_ttl_days,
-                   updated_at, updated_by)
+                   review_url, updated_at, updated_by)
                VALUES (1, :send_delay_minutes, :sample_rate_percent, :throttle_days,
-                   :nps_interval_days, :reminder_days, :link_ttl_days, :now, :manager_id)
+                   :nps_interval_days, :reminder_days, :link_ttl_days, :review_url, :now,
+                   :manager_id)
                ON CONFLICT (id) DO UPDATE SET
                    send_delay_minutes = excluded.send_delay_minutes,
                    sample_rate_percent = excluded.sample_rate_percent,
@@ -146,9 +149,45 @@ def save_rules(db, rules, manager_id):
                    nps_interval_days = excluded.nps_interval_days,
                    reminder_days = excluded.reminder_days,
                    link_ttl_days = excluded.link_ttl_days,
+                   review_url = excluded.review_url,
                    updated_at = excluded.updated_at, updated_by = excluded.updated_by""",
-            {**asdict(rules), "now": clock.to_iso(clock.now()), "manager_id": manager_id},
+            {
+                **asdict(rules),
+                "review_url": review_url,
+                "now": clock.to_iso(clock.now()),
+                "manager_id": manager_id,
+            },
         )
+
+
+REVIEW_URL_MAX_LENGTH = 2000
+
+
+def check_review_url(text):
+    """The link promoters are asked to review at, trimmed: an https:// address with a host,
+    at most 2000 ASCII characters without spaces; ValueError saying why not."""
+    url = text.strip()
+    if len(url) > REVIEW_URL_MAX_LENGTH or not url.isascii():
+        raise ValueError(f"must be at most {REVIEW_URL_MAX_LENGTH} ASCII characters")
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        raise ValueError("must not contain spaces")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+    except ValueError as error:
+        raise ValueError("must be an https:// address") from error
+    # The stored value must start with exactly "https://" (the schema checks it).
+    if not url.startswith("https://") or not parts.hostname:
+        raise ValueError("must be an https:// address")
+    if parts.username or parts.password:
+        raise ValueError("must not hold a user name or password")
+    return url
+
+
+def review_url(db):
+    """The link promoters are asked to review at, or None when managers set none."""
+    row = db.execute("SELECT review_url FROM distribution_rules WHERE id = 1").fetchone()
+    return None if row is None else row[0]
 
 
 def sampled_in(closure_key, sample_rate_percent):

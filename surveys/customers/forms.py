@@ -5,10 +5,12 @@ import re
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import RadioField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, StopValidation, ValidationError
+from flask_wtf.file import FileField
+from wtforms import BooleanField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional, StopValidation, ValidationError
 
-from surveys.customers.distribution import RULES, Rules
+from surveys.customers.brand import BrandRefused, clean_logo, parse_colour
+from surveys.customers.distribution import RULES, Rules, check_review_url
 from surveys.customers.questions import CES, CSAT, NPS
 from surveys.fields import plain_text, scale_value
 
@@ -29,8 +31,15 @@ def score_field(question):
     )
 
 
+def ticked_or_left_out(form, field):
+    """The consent box is ticked (its one value, "y") or left out; anything else is refused."""
+    if field.raw_data and (len(field.raw_data) > 1 or field.raw_data[0] != "y"):
+        raise StopValidation(gettext("Please tick the box or leave it empty."))
+
+
 class SurveyForm(FlaskForm):
-    """The customer's survey: CSAT, CES, NPS (each skippable) and a comment."""
+    """The customer's survey: CSAT, CES, NPS (each skippable), a comment, and whether the
+    customer may be contacted about the answer."""
 
     csat = score_field(CSAT)
     ces = score_field(CES)
@@ -46,24 +55,30 @@ class SurveyForm(FlaskForm):
             plain_text,
         ],
     )
+    contact_ok = BooleanField(
+        _l("You may contact me about my answer"), validators=[ticked_or_left_out]
+    )
 
     def validate(self, extra_validators=None):
         """All fields valid, and at least one question answered."""
         if not super().validate(extra_validators):
             return False
-        if all(answer is None for answer in self.answers().values()):
+        answers = self.answers()
+        if all(answers[name] is None for name in ("csat", "ces", "nps", "comment")):
             self.form_errors.append(gettext("Please answer at least one question before sending."))
             return False
         return True
 
     def answers(self):
-        """The answers as stored: skipped questions are None, comment trimmed."""
+        """The answers as stored: skipped questions are None, comment trimmed, consent
+        True or False."""
         comment = (self.comment.data or "").strip() or None
         return {
             "csat": self.csat.data,
             "ces": self.ces.data,
             "nps": self.nps.data,
             "comment": comment,
+            "contact_ok": bool(self.contact_ok.data),
         }
 
 
@@ -84,18 +99,89 @@ def whole_number(rule):
     return check
 
 
-def rules_form(formdata=None, rules=None):
-    """A form with one whole number per rule, limited to that rule's range."""
+def https_address(form, field):
+    """The review link: empty (none), or an https:// address a customer's browser can open."""
+    text = (field.data or "").strip()
+    if not text:
+        return
+    try:
+        field.data = check_review_url(text)
+    except ValueError as error:
+        raise ValidationError(f"The review link {error}.") from error
+
+
+def rules_form(formdata=None, rules=None, review_url=None):
+    """A form with one whole number per rule, limited to that rule's range, and the link
+    promoters are asked to review at."""
 
     class RulesForm(FlaskForm):
         pass
 
     for rule in RULES:
         setattr(RulesForm, rule.name, StringField(rule.label, validators=[whole_number(rule)]))
+    RulesForm.review_url = StringField("Review link", validators=[https_address])
     values = {rule.name: str(getattr(rules, rule.name)) for rule in RULES} if rules else None
+    if values is not None:
+        values["review_url"] = review_url or ""
     return RulesForm(formdata=formdata, data=values)
 
 
 def submitted_rules(form):
     """The rules of a validated form."""
     return Rules(**{rule.name: int(form[rule.name].data.strip()) for rule in RULES})
+
+
+def submitted_review_url(form):
+    """The review link of a validated form, or None for none."""
+    return (form.review_url.data or "").strip() or None
+
+
+# The brand (/settings/brand), for managers: English only.
+
+
+class BrandForm(FlaskForm):
+    """The company's logo and colour, or removing the logo; validated whole."""
+
+    logo = FileField("Logo")
+    brand_colour = StringField("Brand colour", validators=[Length(max=100)])
+    remove_logo = BooleanField("Remove the logo")
+
+    # What validation made of the fields: the colour as stored, the re-encoded logo.
+    colour = None
+    new_logo = None
+
+    def validate_brand_colour(self, field):
+        """A #rrggbb colour that carries white text at 4.5:1, or empty for Puas's own."""
+        try:
+            self.colour = parse_colour(field.data)
+        except BrandRefused as error:
+            raise ValidationError(str(error)) from error
+
+    def validate_logo(self, field):
+        """A chosen file must be a PNG or JPEG logo (re-encoded here); none keeps the logo."""
+        upload = field.data
+        if upload is None or not getattr(upload, "filename", None):
+            return
+        try:
+            self.new_logo = clean_logo(upload.read())
+        except BrandRefused as error:
+            raise ValidationError(str(error)) from error
+
+    def validate_remove_logo(self, field):
+        """Removing the logo and uploading one at once says two things."""
+        if field.data and getattr(self.logo.data, "filename", None):
+            raise ValidationError("Choose a new logo or remove the logo, not both.")
+
+
+class CustomerLookupForm(FlaskForm):
+    """A customer's address, to see, download or erase what Puas holds about it."""
+
+    email = StringField("Customer's email address", validators=[InputRequired(), Length(max=254)])
+
+
+class CustomerEraseForm(CustomerLookupForm):
+    """Erasing asks for the address twice: the second time is the confirmation."""
+
+    confirm = StringField(
+        "Type the address again to erase it", validators=[InputRequired(), Length(max=254)]
+    )

@@ -14,6 +14,7 @@ from flask import render_template
 from flask_babel import gettext
 
 from surveys import clock
+from surveys.customers.brand import Brand, attach_logo, logo_content_id, mail_context
 from surveys.customers.questions import CSAT, CSAT_LABELS
 from surveys.i18n import current_language
 
@@ -69,10 +70,15 @@ def invitation_message(
     nps_asked=True,
     reminder=False,
     unsubscribe_url=None,
+    brand=None,
 ):
     """A multipart (text + HTML) invitation with the CSAT question as five links, in the
-    current language (the outbox speaks the ticket's: i18n.in_language)."""
+    current language (the outbox speaks the ticket's: i18n.in_language); the brand's logo
+    rides along as an inline image (multipart/related)."""
     company = config["COMPANY_NAME"]
+    brand = brand or Brand()
+    sender_address = Address(addr_spec=config["MAIL_FROM"])
+    logo_cid = logo_content_id(brand, sender_address.domain)
     context = {
         "company": company,
         "customer_name": customer_name,
@@ -92,6 +98,7 @@ def invitation_message(
         "nps_asked": nps_asked,
         "reminder": reminder,
         "unsubscribe_url": unsubscribe_url,
+        **mail_context(brand, logo_cid),
     }
     message = EmailMessage()
     subject = gettext(
@@ -102,7 +109,6 @@ def invitation_message(
     if reminder:
         subject = gettext("Reminder: %(subject)s", subject=subject)
     message["Subject"] = subject
-    sender_address = Address(addr_spec=config["MAIL_FROM"])
     message["From"] = Address(
         display_name=company, username=sender_address.username, domain=sender_address.domain
     )
@@ -116,6 +122,7 @@ def invitation_message(
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_template("email/invitation.txt", **context))
     message.add_alternative(render_template("email/invitation.html", **context), subtype="html")
+    attach_logo(message, brand, logo_cid)
     # After the parts: set_content() drops every Content-* header set before it.
     message["Content-Language"] = current_language()
     return message

@@ -5,6 +5,7 @@ tests. Only names the mailbox sender writes are read, so a filename from a URL c
 reach outside the folder.
 """
 
+import base64
 import os
 import re
 from email import policy
@@ -60,3 +61,31 @@ def plain_text(message):
     """A message's plain-text body, or a note saying it has none."""
     body = message.get_body(preferencelist=("plain",))
     return body.get_content() if body is not None else "(This message has no plain-text part.)"
+
+
+# Inline images a mailbox page may show: what Puas itself attaches (the brand's logo).
+INLINE_IMAGE_TYPES = ("image/png", "image/jpeg")
+CID_REFERENCE = re.compile(r"""(["'])cid:([^"'\s>]+)\1""", re.IGNORECASE)
+
+
+def html_as_sent(message):
+    """A message's HTML part with each cid: image it names replaced by the image itself
+    (a data: URL), as a mail program shows it; None when it has no HTML part."""
+    body = message.get_body(preferencelist=("html",))
+    if body is None:
+        return None
+    images = {
+        part["Content-ID"].strip().strip("<>"): part
+        for part in message.walk()
+        if part["Content-ID"] and part.get_content_type() in INLINE_IMAGE_TYPES
+    }
+
+    def inline(match):
+        part = images.get(match.group(2))
+        if part is None:  # left as cid:, which the page's CSP will not load
+            return match.group(0)
+        encoded = base64.b64encode(part.get_content()).decode("ascii")
+        quote = match.group(1)
+        return f"{quote}data:{part.get_content_type()};base64,{encoded}{quote}"
+
+    return CID_REFERENCE.sub(inline, body.get_content())

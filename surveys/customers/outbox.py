@@ -17,7 +17,10 @@ from datetime import timedelta
 from flask import current_app
 
 from surveys import clock
+from surveys.actions import alert_mail, digests
 from surveys.config import DEFAULTS
+from surveys.customers import personal_data
+from surveys.customers.brand import current_brand
 from surveys.customers.distribution import current_rules
 from surveys.customers.mail import (
     DeliveryError,
@@ -35,7 +38,7 @@ from surveys.customers.suppression import (
     unsubscribe_url,
 )
 from surveys.customers.tokens import issue_link
-from surveys.helpdesk import outbound
+from surveys.helpdesk import inbox, outbound
 from surveys.i18n import in_language, mail_language
 from surveys.store import backups
 from surveys.store.db import connect, immediate
@@ -142,6 +145,7 @@ def build_message(db, entry, config, rules):
             nps_asked=bool(invitation["nps_asked"]),
             reminder=entry["kind"] == "reminder",
             unsubscribe_url=unsubscribe_url(config["BASE_URL"], unsubscribe_token),
+            brand=current_brand(db),
         )
     add_unsubscribe_headers(message, config, unsubscribe_token)
     return message
@@ -204,6 +208,8 @@ def send_due(config, limit=None):
     sender = sender_for(config)
     outcomes = {"sent": 0, "retry": 0, "failed": 0}
     try:
+        # Closures kept while the write lock was held for long, applied first, in order.
+        inbox.apply_waiting(db, config)
         rules = current_rules(db, config)  # once a pass: a change applies from the next
         while limit is None or sum(outcomes.values()) < limit:
             entry = claim_next(db, clock.now())
@@ -229,6 +235,28 @@ def take_daily_backup(config, echo):
         echo("backup: " + "; ".join(report.lines()))
 
 
+RETENTION_EVERY = timedelta(hours=24)
+
+
+def apply_retention_when_due(config, echo, due_at):
+    """With RETENTION_MONTHS set, erase what is too old when due (at start, then every 24
+    hours); when it is due next. A failure is logged and tried again next pass."""
+    now = clock.now()
+    if not config["RETENTION_MONTHS"] or now < due_at:
+        return due_at
+    db = connect(config["DATABASE"])
+    try:
+        said = personal_data.apply_retention(db, config, now)
+    except Exception:  # the database stayed locked, say: mail goes on
+        current_app.logger.exception("retention failed; trying again")
+        return due_at
+    finally:
+        db.close()
+    current_app.logger.info(said)
+    echo(said)
+    return now + RETENTION_EVERY
+
+
 def run_forever(config, echo=print):
     """Keep delivering until SIGTERM or SIGINT; polls every OUTBOX_POLL_SECONDS."""
     stopping = []
@@ -245,6 +273,7 @@ def run_forever(config, echo=print):
             "those files hold working survey links)."
         )
     echo(f"Outbox worker delivering through {sender.name}; stop with Ctrl+C.")
+    retention_due_at = clock.now()
     while not stopping:
         try:
             outcomes = send_due(config)
@@ -253,6 +282,9 @@ def run_forever(config, echo=print):
             current_app.logger.exception("outbox pass failed; trying again")
             outcomes, posted = {}, {}
         take_daily_backup(config, echo)
+        retention_due_at = apply_retention_when_due(config, echo, retention_due_at)
+        alert_mail.worker_pass(config, echo)
+        digests.worker_pass(config, echo)
         if any(outcomes.values()):
             echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
         if any(posted.values()):

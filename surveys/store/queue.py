@@ -1,8 +1,9 @@
 """Leased queues: rows wait until due, then one worker at a time takes each, for a while.
 
-Two tables are queues: `outbox` (invitation mail, surveys/customers/outbox.py) and
-`outbound_deliveries` (responses POSTed to hooks, surveys/helpdesk/outbound.py). Both keep
-status ('pending', 'sending', then 'sent' or 'failed'; the outbox also 'skipped'),
+Four tables are queues: `outbox` (invitation mail, surveys/customers/outbox.py),
+`outbound_deliveries` (responses POSTed to hooks, surveys/helpdesk/outbound.py),
+`alert_outbox` and `digest_outbox` (managers' alerts and digests, surveys/actions/). Each
+keeps status ('pending', 'sending', then 'sent' or 'failed', some also 'skipped'),
 attempts, next_attempt_at, lease_until, last_error and sent_at, and this module is their
 one way of claiming, finishing, retrying and giving up.
 

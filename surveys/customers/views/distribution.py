@@ -10,10 +10,11 @@ from surveys.customers.distribution import (
     current_rules,
     last_change,
     recent_outcomes,
+    review_url,
     save_rules,
     suppressed_addresses,
 )
-from surveys.customers.forms import rules_form, submitted_rules
+from surveys.customers.forms import rules_form, submitted_review_url, submitted_rules
 from surveys.staff.auth import manager_required
 from surveys.store.db import get_db
 
@@ -29,7 +30,7 @@ def settings():
     if request.method == "POST":
         form = rules_form(request.form)
         if form.validate():
-            save_rules(db, submitted_rules(form), current_user.id)
+            save_rules(db, submitted_rules(form), current_user.id, submitted_review_url(form))
             flash(
                 "Distribution rules saved. They apply to the closures reported and the "
                 "mail sent from now on.",
@@ -38,7 +39,7 @@ def settings():
             return redirect(url_for("distribution.settings"))
         status = 422
     else:
-        form = rules_form(rules=current_rules(db, config))
+        form = rules_form(rules=current_rules(db, config), review_url=review_url(db))
         status = 200
     return render_template(
         "customers/distribution/settings.html",

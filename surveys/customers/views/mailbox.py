@@ -6,13 +6,21 @@ survey link, and it only has messages when no SMTP_HOST is configured.
 
 import re
 
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, current_app, make_response, render_template
 from markupsafe import Markup, escape
 
-from surveys.customers.mailbox import find_message, list_messages, plain_text
+from surveys.customers.mailbox import find_message, html_as_sent, list_messages, plain_text
 from surveys.staff.auth import manager_required
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
+
+# A message's HTML is shown as the customer's mail program would, in a sandboxed frame on
+# the message page: no script runs, no form posts, nothing loads but its own inline
+# images (data: URLs) and inline styles, and only a Puas page may frame it.
+HTML_PART_POLICY = (
+    "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'self'; sandbox"
+)
 
 
 @bp.route("/")
@@ -37,8 +45,23 @@ def message(filename):
         "customers/mailbox/message.html",
         message=parsed,
         text=plain_text(parsed),
+        has_html=parsed.get_body(preferencelist=("html",)) is not None,
         filename=filename,
     )
+
+
+@bp.route("/<filename>/html")
+@manager_required
+def html_part(filename):
+    """One message's HTML part as the customer sees it, for the sandboxed frame."""
+    parsed = find_message(current_app.config["MAIL_DIR"], filename)
+    html = html_as_sent(parsed) if parsed is not None else None
+    if html is None:
+        abort(404)
+    response = make_response(html)
+    response.mimetype = "text/html"
+    response.headers["Content-Security-Policy"] = HTML_PART_POLICY
+    return response
 
 
 URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")

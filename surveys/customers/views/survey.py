@@ -7,13 +7,16 @@ here writes on GET or HEAD; a score in the query string only pre-selects an answ
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from surveys import clock
+from surveys.customers.distribution import review_url
 from surveys.customers.forms import SurveyForm
 from surveys.customers.questions import NPS
 from surveys.customers.responses import (
     asked_questions,
     current_answers,
+    is_promoter,
     save_response,
     ticket_locale,
+    will_be_contacted,
 )
 from surveys.customers.tokens import find_invitation
 from surveys.i18n import use_ticket_locale
@@ -46,6 +49,7 @@ def preselect(form, answers, query):
             field.data = answers[name]
     if answers is not None:
         form.comment.data = answers["comment"]
+        form.contact_ok.data = bool(answers["contact_ok"])
 
 
 @bp.route("/<token>", methods=["GET", "POST"])
@@ -58,7 +62,7 @@ def answer(token):
     previous = None
     if request.method == "POST":
         if form.validate():
-            save_response(db, invitation, form.answers())
+            save_response(db, invitation, form.answers(), current_app.config["FOLLOW_UP_HOURS"])
             return redirect(url_for("survey.thanks", token=token), code=303)
         status = 422
     else:
@@ -81,7 +85,8 @@ def answer(token):
 
 @bp.route("/<token>/thanks")
 def thanks(token):
-    """Thank the customer and show what they answered."""
+    """Thank the customer, show what they answered, and follow up by score: a promoter is
+    offered the review link, an unhappy customer who consented told someone will call."""
     db = get_db()
     invitation = find_invitation(db, token)
     speak_ticket_language(db, invitation)
@@ -94,4 +99,6 @@ def thanks(token):
         answers=answers,
         company=current_app.config["COMPANY_NAME"],
         expires_at=clock.from_iso(invitation["link_expires_at"]),
+        review_url=review_url(db) if is_promoter(answers) else None,
+        in_touch=will_be_contacted(db, invitation, answers),
     )

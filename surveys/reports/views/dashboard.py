@@ -1,4 +1,5 @@
-"""Manager reports: the dashboard, charts, leaderboard, low ratings and downloads."""
+"""Manager reports: the dashboard, leaderboard, low ratings and downloads (charts are
+views/charts.py)."""
 
 import functools
 
@@ -13,6 +14,8 @@ from flask import (
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
+from surveys.actions.figures import row_scope, tiles_scope
+from surveys.actions.follow_ups import follow_up_figures
 from surveys.errors import RangeError
 from surveys.reports.agents import agent_choices, range_args
 from surveys.reports.comments import comment_rows
@@ -91,7 +94,24 @@ def dashboard():
         kpi_rows=kpi_rows,
         tickets_per_agent=per_agent,
         charts=charts,
+        follow_ups=follow_up_figures(db, report_range),
+        tile_action=functools.partial(action_link, report_range, tiles_scope(db, report_range)),
+        row_action=functools.partial(row_action_link, report_range),
     )
+
+
+def action_link(report_range, scope, metric):
+    """Where recording a corrective action about a missed figure of `scope` starts, with
+    the report's days; None when the figure is no single scope's."""
+    if scope is None:
+        return None
+    days = {"from": report_range.from_day.isoformat(), "to": report_range.to_day.isoformat()}
+    return url_for("corrective.new", metric=metric, **scope, **days)
+
+
+def row_action_link(report_range, row, metric):
+    """action_link for a group's row (a team's or an agent's)."""
+    return action_link(report_range, row_scope(report_range, row), metric)
 
 
 def filter_options(db):

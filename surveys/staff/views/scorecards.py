@@ -1,6 +1,8 @@
 """The scorecard pages: every admin's month and trend for managers, and an admin's own."""
 
-from flask import Blueprint, abort, current_app, render_template, request
+import functools
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from surveys import clock
@@ -41,10 +43,16 @@ def overview():
         targets=targets,
         met_by_admin={row["admin"]: targets_met(row, targets) for _, row in cards},
         admin_ids={row["admin"]: admin_id for admin_id, row in cards},
+        action_link=functools.partial(admin_action_link, period),
         closed=is_closed(db, period),
         previous=clock.add_months(period, -1),
         following=clock.add_months(period, 1),
     )
+
+
+def admin_action_link(period, admin_id, metric):
+    """Where recording a corrective action about an admin's missed figure starts."""
+    return url_for("corrective.new", scope="admin", scope_id=admin_id, metric=metric, period=period)
 
 
 @bp.route("/scorecards/<int:admin_id>")

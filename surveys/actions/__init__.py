@@ -1,0 +1,1 @@
+"""Acting on scores: alerts, follow-ups, digests and corrective actions."""

@@ -1,0 +1,146 @@
+"""Alert mail: the queue of `alert_outbox` rows (one per recipient and crossing), the
+message each becomes, and the worker's pass that sends them.
+
+The mail worker (`flask outbox run`, and each `flask outbox send-due`) runs send_due_pass
+on every poll, so an alert goes out within one poll interval of the answer. A row is
+claimed, leased, retried and given up through the shared leased queue (store/queue.py).
+"""
+
+import hashlib
+import hmac
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from flask import current_app, render_template
+
+from surveys import clock
+from surveys.actions.follow_ups import find_follow_up, score_line
+from surveys.config import DEFAULTS
+from surveys.customers.mail import DeliveryError, PermanentDeliveryError, sender_for
+from surveys.store.db import connect, immediate
+from surveys.store.queue import Queue, RetryPolicy, gave_up
+
+# Longer than any SMTP conversation (timeouts are 30 s); after it, another worker may
+# take a crashed worker's mail.
+QUEUE = Queue("alert_outbox", lease_seconds=600)
+
+
+def _refused_for_good(error):
+    """A 5xx reply: the server refused the message, or its recipient, for good."""
+    return isinstance(error, PermanentDeliveryError)
+
+
+# As the invitation outbox: gaps doubling from OUTBOX_RETRY_SECONDS up to an hour, each
+# lengthened by up to 25 %, until OUTBOX_MAX_ATTEMPTS (configured() applies the
+# deployment's). A recipient refused for good is not suppressed: it is a colleague's
+# address a manager typed, shown failed on nothing but the row.
+ALERT_RETRY = RetryPolicy(
+    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
+    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
+    cap_seconds=3600,
+    jitter=0.25,
+    permanent=_refused_for_good,
+)
+
+
+def message_id(config, entry, domain):
+    """The one Message-ID of an alert row, the same on every attempt (a receiver can drop
+    a copy sent again after a worker died between the server's 250 and the record)."""
+    key = config["SECRET_KEY"]
+    key = key.encode() if isinstance(key, str) else key
+    seed = f"alert-id:{entry['id']}:{entry['created_at']}".encode()
+    digest = hmac.new(key, seed, hashlib.sha256).hexdigest()[:12]
+    return f"<alert-{entry['id']}.{digest}@{domain}>"
+
+
+def alert_message(db, entry, config):
+    """The alert mail of one row: the scores, comment, ticket (linked when its help desk
+    has a ticket URL), customer, agent and team by name, and the follow-up's link."""
+    follow_up = find_follow_up(db, entry["follow_up_id"], clock.now())
+    link = f"{config['BASE_URL'].rstrip('/')}/follow-ups/{follow_up['id']}"
+    context = {
+        "company": config["COMPANY_NAME"],
+        "follow_up": follow_up,
+        "scores": score_line(follow_up) or "no score given",
+        "link": link,
+        "again": entry["alert"] > 1,
+    }
+    message = EmailMessage()
+    who = follow_up["agent_name"] or follow_up["agent"] or "no agent"
+    message["Subject"] = f"Alert: {context['scores']} on ticket {follow_up['ticket_id']} ({who})"
+    sender_address = Address(addr_spec=config["MAIL_FROM"])
+    message["From"] = Address(
+        display_name=f"Puas alerts ({config['COMPANY_NAME']})",
+        username=sender_address.username,
+        domain=sender_address.domain,
+    )
+    message["To"] = Address(addr_spec=entry["recipient"])
+    message["Date"] = format_datetime(clock.now())
+    message["Message-ID"] = message_id(config, entry, sender_address.domain or "localhost")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template("actions/alert_mail.txt", **context))
+    return message
+
+
+def _finish(db, entry, outcome, error=None, next_attempt_at=None):
+    """Record an attempt's outcome, if this worker still holds the lease."""
+    with immediate(db):
+        QUEUE.record(db, entry, outcome, clock.now(), error, next_attempt_at)
+
+
+def _after_failure(db, entry, config, error):
+    """Give up on a permanent refusal or at the last attempt; else retry after a gap."""
+    policy = ALERT_RETRY.configured(config)
+    if policy.permanent(error):
+        _finish(db, entry, "failed", error=error)
+        return "failed"
+    if policy.gives_up(error, entry["attempts"]):
+        _finish(db, entry, "failed", error=gave_up(entry, error))
+        return "failed"
+    _finish(db, entry, "retry", error, policy.retry_at(entry["attempts"], clock.now()))
+    return "retry"
+
+
+def deliver(db, entry, config, sender):
+    """Send one claimed alert and record the outcome: 'sent', 'retry' or 'failed'."""
+    try:
+        sender.send(alert_message(db, entry, config))
+    except DeliveryError as error:
+        return _after_failure(db, entry, config, error)
+    except Exception as error:  # a bug must not wedge the queue: retried, then given up
+        current_app.logger.exception("alert %s failed unexpectedly", entry["id"])
+        return _after_failure(db, entry, config, DeliveryError(f"internal error: {error}"))
+    _finish(db, entry, "sent")
+    return "sent"
+
+
+def send_due(db, config):
+    """Deliver every alert due now, once; counts per outcome."""
+    sender = sender_for(config)
+    outcomes = {"sent": 0, "retry": 0, "failed": 0}
+    while (entry := QUEUE.claim_next(db, clock.now())) is not None:
+        outcomes[deliver(db, entry, config, sender)] += 1
+    return outcomes
+
+
+def send_due_pass(config):
+    """One pass on a connection of its own (the workers' loop); counts per outcome."""
+    db = connect(config["DATABASE"])
+    try:
+        return send_due(db, config)
+    finally:
+        db.close()
+
+
+def worker_pass(config, echo):
+    """The mail worker's pass: send the due alerts and say how many went (a failure is
+    logged, and the next pass tries again)."""
+    try:
+        outcomes = send_due_pass(config)
+    except Exception:  # e.g. the database stayed locked: invitations must go on
+        current_app.logger.exception("alert pass failed; trying again")
+        return {}
+    if any(outcomes.values()):
+        echo("alerts: " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+    return outcomes
