@@ -9,6 +9,12 @@ wsgi_app = "app:create_app()"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
 
+# A request waits up to 5 s for its write turn, then up to 25 s to keep a closure in the
+# inbox (surveys/helpdesk/inbox.py): the worker timeout stays above both, so a help desk
+# always gets an answer, never a dropped connection.
+timeout = 60
+graceful_timeout = 30
+
 # gunicorn 24 and later open a control socket under ~/.gunicorn by default. Puas does not use
 # it, and a server should write nothing into the home directory of whoever runs it.
 control_socket_disable = True

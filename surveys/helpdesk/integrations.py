@@ -143,6 +143,7 @@ class Answer(NamedTuple):
     outcome: str
     reason: str | None = None
     result: dict | None = None
+    errors: dict | None = None  # with a 422: a message per field
 
 
 def store_closure(db, settings, integration_id, delivery_id, event, closure, dropped, received_at):
@@ -204,3 +205,26 @@ def revoke_integration(db, integration_id):
             [clock.to_iso(clock.now()), integration_id],
         )
     return bool(cursor.rowcount)
+
+
+def handle_event(db, settings, integration_id, kind, delivery_id, payload, received_at):
+    """What a verified delivery does, as it arrives or later from the inbox: its Answer."""
+    earlier = seen_delivery(db, integration_id, delivery_id)
+    if earlier is not None:  # the help desk retried a delivery we handled
+        _, reason, _ = earlier
+        return Answer(200, "duplicate", reason)
+    event = payloads.read_event(kind, payload, received_at)
+    if event.body:
+        # A closed ticket; without an address it still counts in the ticket KPIs,
+        # unsurveyed, when the rest of it is sound.
+        surveyed = event.outcome == "closure"
+        closure, dropped, errors = lenient_closure(event.body, received_at, email_required=surveyed)
+        if errors and surveyed:
+            return Answer(422, "refused", "the ticket could not be accepted", errors=errors)
+        if not errors:
+            return store_closure(
+                db, settings, integration_id, delivery_id, event, closure, dropped, received_at
+            )
+    with immediate(db):  # skipped or ignored: listed on the page
+        record_event(db, integration_id, delivery_id, event)
+    return Answer(202, event.outcome, event.reason)

@@ -4,6 +4,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 
 import click
@@ -25,11 +26,29 @@ def connect(path):
     conn.execute("PRAGMA foreign_keys = ON")
     # FULL: a response we thanked a customer for must survive a power cut, not only a crash.
     conn.execute("PRAGMA synchronous = FULL")
+    # What is deleted or overwritten is zeroed, so an erased address or comment leaves no
+    # copy in the file (surveys/customers/personal_data.py).
+    conn.execute("PRAGMA secure_delete = ON")
     # sqlite-utils would turn on recursive triggers (the rollup triggers must not fire
     # themselves) and load plugins (Puas has none).
     db = Database(conn, recursive_triggers=False, execute_plugins=False)
     db.writer_lock_path = f"{path}-writer"
     return db
+
+
+class WriteTurnTimeout(Exception):
+    """The write lock did not come within the wait a request allows itself."""
+
+
+@contextmanager
+def write_wait(db, seconds):
+    """Within this block, this connection's write transactions wait at most `seconds` for
+    their turn, then raise WriteTurnTimeout (instead of waiting out the busy timeout)."""
+    db.write_wait = seconds
+    try:
+        yield db
+    finally:
+        db.write_wait = None
 
 
 @contextmanager
@@ -44,10 +63,27 @@ def writer_turn(db):
     """
     descriptor = os.open(db.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        wait = getattr(db, "write_wait", None)
+        if wait is None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        else:
+            take_turn_within(descriptor, wait)
         yield
     finally:
         os.close(descriptor)
+
+
+def take_turn_within(descriptor, seconds):
+    """The writer's flock within `seconds`, polled every 10 ms; WriteTurnTimeout after."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError as error:
+            if time.monotonic() >= deadline:
+                raise WriteTurnTimeout() from error
+            time.sleep(0.01)
 
 
 def get_db():
@@ -88,7 +124,7 @@ def immediate(db):
             yield db
         return
     with writer_turn(db):
-        db.execute("BEGIN IMMEDIATE")
+        begin_immediate(db)
         try:
             yield db
         except BaseException:
@@ -99,6 +135,24 @@ def immediate(db):
         except BaseException:
             db.rollback()
             raise
+
+
+def begin_immediate(db):
+    """BEGIN IMMEDIATE, waiting the connection's write_wait if one is set (a writer outside
+    Puas, such as a shell, holds no flock: SQLite's own lock is the last word)."""
+    wait = getattr(db, "write_wait", None)
+    if wait is None:
+        db.execute("BEGIN IMMEDIATE")
+        return
+    db.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            raise WriteTurnTimeout() from error
+        raise
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
 
 
 def migrate(path, repeat_window_days=None):

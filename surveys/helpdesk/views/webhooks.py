@@ -10,17 +10,10 @@ from flask import Blueprint, current_app, jsonify, request
 from surveys import clock
 from surveys.bodies import BodyTooLarge, RepeatedKey, read_body, strict_json
 from surveys.errors import error_response
-from surveys.helpdesk import payloads
-from surveys.helpdesk.integrations import (
-    Answer,
-    active_integration,
-    lenient_closure,
-    record_event,
-    seen_delivery,
-    store_closure,
-)
+from surveys.helpdesk import inbox, payloads
+from surveys.helpdesk.integrations import active_integration, handle_event
 from surveys.security import csrf
-from surveys.store.db import get_db, immediate
+from surveys.store.db import WriteTurnTimeout, get_db, write_wait
 
 bp = Blueprint("webhooks", __name__, url_prefix="/api/v1/webhooks")
 
@@ -66,6 +59,8 @@ def delivery_id_of(kind):
 
 def json_answer(answer):
     """The JSON response for an Answer: its outcome, its reason if any, then what was stored."""
+    if answer.errors:
+        return error_response(answer.status, answer.reason, errors=answer.errors)
     body = {"status": answer.outcome}
     if answer.reason:
         body["reason"] = answer.reason
@@ -89,30 +84,24 @@ def receive(integration_id):
         return error_response(refusal.status, str(refusal))
     received_at = clock.now()
     delivery_id = delivery_id_of(kind)
-    earlier = seen_delivery(db, integration_id, delivery_id)
-    if earlier is not None:  # the help desk retried a delivery we handled
-        _, reason, _ = earlier
-        return json_answer(Answer(200, "duplicate", reason))
-    event = payloads.read_event(kind, payload, received_at)
-    if event.body:
-        # A closed ticket; without an address it still counts in the ticket KPIs,
-        # unsurveyed, when the rest of it is sound.
-        surveyed = event.outcome == "closure"
-        closure, dropped, errors = lenient_closure(event.body, received_at, email_required=surveyed)
-        if errors and surveyed:
-            return error_response(422, "the ticket could not be accepted", errors=errors)
-        if not errors:
-            answer = store_closure(
-                db,
-                current_app.config,
-                integration_id,
-                delivery_id,
-                event,
-                closure,
-                dropped,
-                received_at,
+    settings = current_app.config
+    try:
+        with write_wait(db, inbox.WRITE_WAIT_SECONDS):
+            answer = handle_event(
+                db, settings, integration_id, kind, delivery_id, payload, received_at
             )
-            return json_answer(answer)
-    with immediate(db):  # skipped or ignored: listed on the page
-        record_event(db, integration_id, delivery_id, event)
-    return json_answer(Answer(202, event.outcome, event.reason))
+    except WriteTurnTimeout:
+        return queued(
+            "webhook", payload, received_at, integration_id=integration_id, delivery_id=delivery_id
+        )
+    return json_answer(answer)
+
+
+def queued(kind, body, received_at, **where):
+    """Keep the delivery in the inbox and answer 202 queued, or 503 when even that fails."""
+    try:
+        inbox.keep(current_app.config, kind, body, received_at, **where)
+    except inbox.InboxUnavailable:
+        body, status = error_response(503, "Puas is busy; please send this again shortly")
+        return body, status, {"Retry-After": str(inbox.RETRY_AFTER_SECONDS)}
+    return jsonify({"status": "queued"}), 202
