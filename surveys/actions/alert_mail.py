@@ -16,32 +16,19 @@ from flask import current_app, render_template
 
 from surveys import clock
 from surveys.actions.follow_ups import find_follow_up, score_line
-from surveys.config import DEFAULTS
-from surveys.customers.mail import DeliveryError, PermanentDeliveryError, sender_for
+from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
 from surveys.store.db import connect, immediate
-from surveys.store.queue import Queue, RetryPolicy, gave_up
+from surveys.store.queue import Queue, gave_up
 
 # Longer than any SMTP conversation (timeouts are 30 s); after it, another worker may
 # take a crashed worker's mail.
 QUEUE = Queue("alert_outbox", lease_seconds=600)
 
 
-def _refused_for_good(error):
-    """A 5xx reply: the server refused the message, or its recipient, for good."""
-    return isinstance(error, PermanentDeliveryError)
-
-
-# As the invitation outbox: gaps doubling from OUTBOX_RETRY_SECONDS up to an hour, each
-# lengthened by up to 25 %, until OUTBOX_MAX_ATTEMPTS (configured() applies the
-# deployment's). A recipient refused for good is not suppressed: it is a colleague's
-# address a manager typed, shown failed on nothing but the row.
-ALERT_RETRY = RetryPolicy(
-    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
-    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
-    cap_seconds=3600,
-    jitter=0.25,
-    permanent=_refused_for_good,
-)
+# As every mail (customers/mail.py's MAIL_RETRY). A recipient refused for good is not
+# suppressed: it is a colleague's address a manager typed, shown failed on nothing but
+# the row.
+ALERT_RETRY = MAIL_RETRY
 
 
 def message_id(config, entry, domain):

@@ -19,10 +19,9 @@ from surveys.actions.digest_periods import (
     latest_due,
     period_containing,
 )
-from surveys.config import DEFAULTS
-from surveys.customers.mail import DeliveryError, PermanentDeliveryError, sender_for
+from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
 from surveys.store.db import connect, immediate
-from surveys.store.queue import Queue, RetryPolicy, error_text, gave_up
+from surveys.store.queue import Queue, error_text, gave_up
 
 CHOICES = ("none", *KINDS)
 
@@ -30,22 +29,9 @@ CHOICES = ("none", *KINDS)
 QUEUE = Queue("digest_outbox", lease_seconds=600)
 
 
-def _refused_for_good(error):
-    """A 5xx reply: the server refused the digest, or its recipient, for good."""
-    return isinstance(error, PermanentDeliveryError)
-
-
-# Gaps doubling from OUTBOX_RETRY_SECONDS up to an hour, each lengthened by up to 25 %,
-# until OUTBOX_MAX_ATTEMPTS (the defaults here; configured() applies the deployment's).
-# A digest tells a manager about a period that is over: worth retrying like any mail, but
-# a refused address is not suppressed (that list is the customers').
-DIGEST_RETRY = RetryPolicy(
-    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
-    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
-    cap_seconds=3600,
-    jitter=0.25,
-    permanent=_refused_for_good,
-)
+# As every mail (customers/mail.py's MAIL_RETRY): a digest tells a manager about a period
+# that is over. A refused address is not suppressed (that list is the customers').
+DIGEST_RETRY = MAIL_RETRY
 
 # Who gets a period's digest: active managers who chose this kind before the period ended.
 SCHEDULE_SQL = """

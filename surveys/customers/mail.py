@@ -14,9 +14,11 @@ from flask import render_template
 from flask_babel import gettext
 
 from surveys import clock
+from surveys.config import DEFAULTS
 from surveys.customers.brand import Brand, attach_logo, logo_content_id, mail_context
 from surveys.customers.questions import CSAT, CSAT_LABELS
 from surveys.i18n import current_language
+from surveys.store.queue import RetryPolicy
 
 
 class DeliveryError(Exception):
@@ -222,3 +224,22 @@ def _decode(reply):
 
 def _text(error):
     return _decode(error.smtp_error)
+
+
+def refused_for_good(error):
+    """A 5xx reply: the server refused the message, or its recipient, for good."""
+    return isinstance(error, PermanentDeliveryError)
+
+
+# Every mail Puas sends (invitations, alerts, digests) retries alike: gaps doubling from
+# OUTBOX_RETRY_SECONDS up to an hour, each lengthened by up to 25 %, until
+# OUTBOX_MAX_ATTEMPTS (the defaults here; configured() applies the deployment's). Every
+# other failure, an unexpected exception included, is worth another try. What a refusal
+# means beyond giving up (the outbox suppresses a customer's address) is each queue's own.
+MAIL_RETRY = RetryPolicy(
+    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
+    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
+    cap_seconds=3600,
+    jitter=0.25,
+    permanent=refused_for_good,
+)

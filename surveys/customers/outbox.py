@@ -18,13 +18,12 @@ from flask import current_app
 
 from surveys import clock
 from surveys.actions import alert_mail, digests
-from surveys.config import DEFAULTS
 from surveys.customers import personal_data
 from surveys.customers.brand import current_brand
 from surveys.customers.distribution import current_rules
 from surveys.customers.mail import (
+    MAIL_RETRY,
     DeliveryError,
-    PermanentDeliveryError,
     RecipientRefused,
     invitation_message,
     sender_for,
@@ -42,28 +41,11 @@ from surveys.helpdesk import inbox, outbound
 from surveys.i18n import in_language, mail_language
 from surveys.store import backups
 from surveys.store.db import connect, immediate
-from surveys.store.queue import Queue, RetryPolicy, error_text, gave_up
+from surveys.store.queue import Queue, error_text, gave_up
 
 # The lease is longer than any SMTP conversation (timeouts are 30 s); after it, a crashed
 # worker's message is taken again by another worker.
 QUEUE = Queue("outbox", lease_seconds=600)
-
-
-def _refused_for_good(error):
-    """A 5xx reply: the server refused the message, or its recipient, for good."""
-    return isinstance(error, PermanentDeliveryError)
-
-
-# Gaps doubling from OUTBOX_RETRY_SECONDS up to an hour, each lengthened by up to 25 %,
-# until OUTBOX_MAX_ATTEMPTS (the defaults here; configured() applies the deployment's).
-# Every other failure, an unexpected exception included, is worth another try.
-MAIL_RETRY = RetryPolicy(
-    attempts=DEFAULTS["OUTBOX_MAX_ATTEMPTS"],
-    base_seconds=DEFAULTS["OUTBOX_RETRY_SECONDS"],
-    cap_seconds=3600,
-    jitter=0.25,
-    permanent=_refused_for_good,
-)
 
 
 def claim_next(db, now):
