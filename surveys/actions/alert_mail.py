@@ -18,7 +18,7 @@ from surveys import clock
 from surveys.actions.follow_ups import find_follow_up, score_line
 from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
 from surveys.store.db import connect, immediate
-from surveys.store.queue import Queue, gave_up
+from surveys.store.queue import Queue
 
 # Longer than any SMTP conversation (timeouts are 30 s); after it, another worker may
 # take a crashed worker's mail.
@@ -78,15 +78,11 @@ def _finish(db, entry, outcome, error=None, next_attempt_at=None):
 
 def _after_failure(db, entry, config, error):
     """Give up on a permanent refusal or at the last attempt; else retry after a gap."""
-    policy = ALERT_RETRY.configured(config)
-    if policy.permanent(error):
-        _finish(db, entry, "failed", error=error)
-        return "failed"
-    if policy.gives_up(error, entry["attempts"]):
-        _finish(db, entry, "failed", error=gave_up(entry, error))
-        return "failed"
-    _finish(db, entry, "retry", error, policy.retry_at(entry["attempts"], clock.now()))
-    return "retry"
+    outcome, error, next_attempt_at = ALERT_RETRY.configured(config).after_failure(
+        entry, error, clock.now()
+    )
+    _finish(db, entry, outcome, error, next_attempt_at)
+    return outcome
 
 
 def deliver(db, entry, config, sender):

@@ -21,7 +21,7 @@ from surveys.actions.digest_periods import (
 )
 from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
 from surveys.store.db import connect, immediate
-from surveys.store.queue import Queue, error_text, gave_up
+from surveys.store.queue import Queue, error_text
 
 CHOICES = ("none", *KINDS)
 
@@ -111,21 +111,11 @@ def _finish(db, entry, outcome, error=None, next_attempt_at=None):
 
 def _after_failure(db, entry, config, error):
     """Give up on a permanent refusal or at the last attempt; else retry after a gap."""
-    policy = DIGEST_RETRY.configured(config)
-    if policy.permanent(error):
-        _finish(db, entry, "failed", error=error)
-        return "failed"
-    if policy.gives_up(error, entry["attempts"]):
-        _finish(db, entry, "failed", error=gave_up(entry, error))
-        return "failed"
-    _finish(
-        db,
-        entry,
-        "retry",
-        error=error,
-        next_attempt_at=policy.retry_at(entry["attempts"], clock.now()),
+    outcome, error, next_attempt_at = DIGEST_RETRY.configured(config).after_failure(
+        entry, error, clock.now()
     )
-    return "retry"
+    _finish(db, entry, outcome, error, next_attempt_at)
+    return outcome
 
 
 def deliver(db, entry, config, sender):

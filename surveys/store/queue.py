@@ -68,6 +68,16 @@ class RetryPolicy:
         """True when a failure ends its row: a permanent one, or the last attempt's."""
         return self.permanent(failure) or attempt >= self.attempts
 
+    def after_failure(self, entry, failure, now):
+        """(outcome, error, next_attempt_at) for a failed attempt: 'failed' with the error
+        on a permanent refusal, 'failed' saying how many attempts it had after the last
+        one, else 'retry' after the next gap."""
+        if self.permanent(failure):
+            return "failed", failure, None
+        if self.gives_up(failure, entry["attempts"]):
+            return "failed", gave_up(entry, failure), None
+        return "retry", failure, self.retry_at(entry["attempts"], now)
+
 
 def gave_up(entry, error):
     """The error a row given up keeps: how many attempts it had, and the last failure."""
