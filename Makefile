@@ -1,6 +1,7 @@
 # Puas: the README's two commands.
 #   make run   set up, load demo data into an empty database, serve on http://127.0.0.1:5000
 #   make test  set up and run every test
+#   make bench every benchmark at a size that takes minutes, one table (bench/README.md)
 
 PYTHON ?= python3
 VENV := .venv
@@ -12,7 +13,8 @@ WORKERS ?= 2
 # Customers' languages: the .po catalogues are the source; `make` compiles each to its .mo.
 CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
 
-.PHONY: run test install install-test install-replicate replicate translations messages lint clean
+.PHONY: run test install install-test install-replicate replicate translations messages lint clean \
+	bench install-bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +32,17 @@ $(VENV)/.installed-replicate: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[replicate]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
 install: $(VENV)/.installed
 
 install-replicate: $(VENV)/.installed-replicate
 
 install-test: $(VENV)/.installed-test
+
+install-bench: $(VENV)/.installed-bench
 
 %.mo: %.po | $(VENV)/.installed
 	$(BIN)/pybabel compile -i $< -o $@
@@ -81,6 +89,15 @@ replicate: install-replicate translations
 
 test: install-test translations
 	$(BIN)/python -m pytest
+
+# Every benchmark (the test extras bring aiosmtpd and requests, the bench extras DuckDB),
+# medians of ROUNDS, printed as one table. wrk comes from Debian, installed when missing
+# (as root), as .ci/run installs chromium.
+ROUNDS ?= 3
+bench: install-bench translations
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	$(BIN)/python bench/run_all.py --rounds $(ROUNDS)
 
 lint: install-test
 	$(BIN)/ruff check .

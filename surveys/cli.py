@@ -25,11 +25,12 @@ from surveys.demo import (
     DEMO_STAFF_PASSWORD,
     seed,
 )
-from surveys.helpdesk import imports, outbound
+from surveys.helpdesk import call_imports, import_stream, imports, outbound
 from surveys.helpdesk import integrations as webhooks
 from surveys.helpdesk import payloads as integrations
+from surveys.reports import business_queries
 from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
-from surveys.store import backups, rollups
+from surveys.store import backups, rollups, terms
 from surveys.store.db import connect, immediate
 from surveys.text import clean_email
 
@@ -208,7 +209,7 @@ def integration_revoke(name):
 
 
 @click.command("import-tickets")
-@click.argument("file", type=click.File("rb"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option(
     "--map",
     "overrides",
@@ -222,45 +223,105 @@ def integration_revoke(name):
 def import_tickets_command(file, overrides, survey, dry_run):
     """Import closed tickets from a help desk's CSV export; the same file twice adds nothing."""
     try:
+        export = import_stream.check_export(file)
+        mapping = import_stream.column_mapping(export.header, overrides)
+    except imports.ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    if missing := imports.missing_required(mapping):
+        raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
+    click.echo(
+        "Columns: "
+        + ", ".join(f"{name} = {export.header[index]!r}" for name, index in mapping.items())
+    )
+    click.echo(f"{export.rows:,} rows to read.", err=True)
+    if dry_run:
+        counts = import_stream.check_rows(
+            export, mapping, current_app.config["TIMEZONE"], echo_refused, echo_progress
+        )
+        click.echo(
+            f"{counts.valid:,} rows can be imported, {counts.refused:,} have problems; "
+            "nothing stored (--dry-run)."
+        )
+        return
+    with command_db() as db:
+        counts = import_stream.import_rows(
+            db, export, mapping, current_app.config, echo_refused, echo_progress, survey=survey
+        )
+    click.echo(
+        f"{counts.created:,} new, {counts.duplicates:,} already stored, "
+        f"{counts.refused:,} refused; "
+        f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
+    )
+
+
+def echo_refused(line, errors):
+    """A refused row, as soon as it is met: its line and what is wrong (to stderr)."""
+    click.echo(
+        f"line {line}: " + "; ".join(f"{name} {message}" for name, message in errors.items()),
+        err=True,
+    )
+
+
+def echo_progress(counts):
+    """How far an import has got (to stderr), once the rows counted are stored."""
+    click.echo(
+        f"{counts.read:,} of {counts.total:,} rows read: {counts.created:,} new, "
+        f"{counts.duplicates:,} already stored, {counts.refused:,} refused",
+        err=True,
+    )
+
+
+@click.command("import-calls")
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "--map",
+    "overrides",
+    multiple=True,
+    metavar="FIELD=COLUMN",
+    help="Read FIELD from the column named COLUMN (repeatable); others are guessed.",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
+@with_appcontext
+def import_calls_command(file, overrides, dry_run):
+    """Import calls from a phone system's call log (CSV); the same file twice adds nothing."""
+    try:
         table = imports.read_table(file.read())
     except imports.ImportFileError as error:
         raise click.ClickException(str(error)) from error
-    mapping = imports.guess_mapping(table.header)
+    mapping = call_imports.guess_mapping(table.header)
     for override in overrides:
         name, _, column = override.partition("=")
-        if name not in imports.FIELDS or column not in table.header:
+        if name not in call_imports.FIELDS or column not in table.header:
             raise click.ClickException(
                 f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
-                f"{', '.join(imports.FIELDS)} and COLUMN a column of the file"
+                f"{', '.join(call_imports.FIELDS)} and COLUMN a column of the file"
             )
         mapping[name] = table.header.index(column)
-    if missing := imports.missing_required(mapping):
+    if missing := call_imports.missing_required(mapping):
         raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
     click.echo(
         "Columns: "
         + ", ".join(f"{name} = {table.header[index]!r}" for name, index in mapping.items())
     )
     if dry_run:
-        outcome = imports.preview(table, mapping, current_app.config["TIMEZONE"], rows=0)
+        outcome = call_imports.preview(table, mapping, current_app.config["TIMEZONE"], rows=0)
     else:
         with command_db() as db:
-            outcome = imports.import_rows(db, table, mapping, current_app.config, survey=survey)
+            outcome = call_imports.import_rows(db, table, mapping, current_app.config)
     for line, errors in outcome.errors:
         click.echo(
             f"line {line}: " + "; ".join(f"{name} {message}" for name, message in errors.items()),
             err=True,
         )
-    valid = len(table.rows) - len(outcome.errors)
     if dry_run:
         click.echo(
-            f"{valid} rows can be imported, {len(outcome.errors)} have problems; "
-            "nothing stored (--dry-run)."
+            f"{len(table.rows) - len(outcome.errors)} rows can be imported, "
+            f"{len(outcome.errors)} have problems; nothing stored (--dry-run)."
         )
     else:
         click.echo(
             f"{outcome.created} new, {outcome.duplicates} already stored, "
-            f"{len(outcome.errors)} with problems (not imported); "
-            f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
+            f"{len(outcome.errors)} with problems (not imported)."
         )
 
 
@@ -270,6 +331,7 @@ def rollups_rebuild():
     window = current_app.config["REPEAT_WINDOW_DAYS"]
     with command_db() as db, immediate(db):
         rollups.rebuild(db, window)
+        terms.reindex(db)  # the comments' terms stemmed again, then counted
         counts = {
             table: db[table].count
             for table in (
@@ -277,6 +339,9 @@ def rollups_rebuild():
                 "ticket_rollups",
                 "duration_rollups",
                 "agent_duration_rollups",
+                "term_rollups",
+                "call_rollups",
+                "call_wait_rollups",
             )
         }
     click.echo(
@@ -428,6 +493,26 @@ def seed_demo_command():
     click.echo(f"  or as agent {DEMO_AGENT_EMAIL} / {DEMO_AGENT_PASSWORD} (sees her own scores)")
 
 
+@click.command("import-months")
+@click.argument("file", type=click.File("rb"))
+@click.option("--team", help="The team whose months these are (default: the company).")
+@with_appcontext
+def import_months_command(file, team):
+    """Import monthly business figures from a CSV file: every month, or none."""
+    this_month = clock.current_period(current_app.config["TIMEZONE"])
+    with command_db() as db:
+        team_id = business_queries.team_id_named(db, team)
+        if team_id is None:
+            raise click.ClickException(f"--team {team!r}: no team has that name")
+        outcome = business_queries.read_months_csv(file.read(), this_month)
+        stored = business_queries.import_months(db, team_id, outcome)
+    for line, errors in outcome.errors:
+        echo_refused(line, errors)
+    if outcome.errors:
+        raise click.ClickException(f"{len(outcome.errors)} lines refused; nothing stored.")
+    click.echo(f"{stored} month{'' if stored == 1 else 's'} stored.")
+
+
 def init_app(app):
     """Register the commands."""
     app.cli.add_command(create_user_command)
@@ -437,6 +522,8 @@ def init_app(app):
     app.cli.add_command(digest_cli)
     app.cli.add_command(integration_cli)
     app.cli.add_command(import_tickets_command)
+    app.cli.add_command(import_months_command)
+    app.cli.add_command(import_calls_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(customer_cli)

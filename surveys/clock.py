@@ -98,3 +98,31 @@ def add_months(period, months):
     """A YYYY-MM month moved by a number of months."""
     index = int(period[:4]) * 12 + int(period[5:7]) - 1 + months
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # date.weekday() order
+
+
+def parse_weekdays(text):
+    """Weekdays named like "mon,tue,wed" as a frozenset of date.weekday() numbers;
+    ValueError for an unknown or repeated name, or none at all."""
+    if not isinstance(text, str):
+        raise ValueError("must be weekday names separated by commas, such as mon,tue,wed")
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in WEEKDAYS]
+    if unknown or not names:
+        raise ValueError(f"must name weekdays from {','.join(WEEKDAYS)}, not {text!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"names a weekday twice: {text!r}")
+    return frozenset(WEEKDAYS.index(name) for name in names)
+
+
+def count_weekdays(first, last, weekdays):
+    """How many days from `first` to `last` (both included) fall on one of `weekdays`."""
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    whole_weeks, rest = divmod(days, 7)
+    # Each whole week holds every weekday once; the rest starts on first's weekday.
+    leftover = sum((first.weekday() + offset) % 7 in weekdays for offset in range(rest))
+    return whole_weeks * len(weekdays) + leftover

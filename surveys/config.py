@@ -5,6 +5,9 @@ import secrets
 import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from surveys import clock
+from surveys.store.call_rollups import wait_bucket
+
 # Every key a deployment may set. docs/configuration.md documents each one; a test checks.
 DEFAULTS = {
     "DATABASE": None,  # instance/puas.db, resolved against the instance folder
@@ -27,6 +30,9 @@ DEFAULTS = {
     "SMTP_PASSWORD": None,
     "SMTP_SECURITY": "none",
     "SMTP_TIMEOUT_SECONDS": 30,
+    # The mail worker keeps its SMTP connection for up to this many messages, then opens a
+    # new one (servers cap messages per connection; 1 = a connection for every message).
+    "SMTP_MAX_MESSAGES_PER_CONNECTION": 100,
     "MAIL_FROM": "surveys@localhost",
     "MAIL_DIR": None,  # instance/mail, where the mailbox sender writes .eml files
     "OUTBOX_MAX_ATTEMPTS": 8,
@@ -58,6 +64,10 @@ DEFAULTS = {
     # A follow-up of an alerting answer is due this many hours after it opened.
     "FOLLOW_UP_HOURS": 48,
     "REPEAT_WINDOW_DAYS": 7,
+    # The phone queue's service level: calls answered within this many seconds (inclusive).
+    "SERVICE_LEVEL_SECONDS": 20,
+    # The days agents work, for tickets per agent per working day (weekday names).
+    "WORKING_DAYS": "mon,tue,wed,thu,fri",
     # Admin scorecards: how the three dimensions weigh in the overall score, how many
     # different raters an admin needs before seeing their own scorecard, and the targets.
     "RATING_WEIGHTS": {"speed": 1, "initiative": 1, "accuracy": 1},
@@ -174,6 +184,29 @@ def check_link_attempts(config):
             raise ConfigError(f"{key} must be at least 1, not {config[key]!r}")
 
 
+def check_working_days(config):
+    """WORKING_DAYS must name at least one weekday, each once."""
+    try:
+        clock.parse_weekdays(config["WORKING_DAYS"])
+    except ValueError as error:
+        raise ConfigError(f"WORKING_DAYS {error}") from error
+
+
+def check_service_level(config):
+    """SERVICE_LEVEL_SECONDS a wait the call rollups count exactly (a bucket bound)."""
+    seconds = config["SERVICE_LEVEL_SECONDS"]
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int)
+        or not 1 <= seconds <= 3600
+        or wait_bucket(seconds) != seconds
+    ):
+        raise ConfigError(
+            "SERVICE_LEVEL_SECONDS must be whole seconds from 1 to 30, a multiple of 5 up "
+            f"to 600, or a multiple of 60 up to 3600, not {seconds!r}"
+        )
+
+
 def check_digest_hour(config):
     """DIGEST_HOUR a whole hour of the day, 0 to 23."""
     hour = config["DIGEST_HOUR"]
@@ -196,6 +229,7 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
         "OUTBOX_RETRY_SECONDS",
         "OUTBOX_POLL_SECONDS",
         "SMTP_TIMEOUT_SECONDS",
+        "SMTP_MAX_MESSAGES_PER_CONNECTION",
         "API_MAX_BODY_BYTES",
         "ANONYMITY_MIN_RATERS",
         "REPEAT_WINDOW_DAYS",
@@ -221,7 +255,9 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
             f"not {config['TRUST_PROXY_HEADERS']!r}"
         )
     check_backups(config)
+    check_working_days(config)
     check_digest_hour(config)
+    check_service_level(config)
     check_link_attempts(config)
     check_retention(config)
     check_number_map(config, "RATING_WEIGHTS", {"speed", "initiative", "accuracy"})
@@ -246,6 +282,11 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
         or any(character.isspace() for character in mailto)
     ):
         raise ConfigError(f"UNSUBSCRIBE_MAILTO must be an email address, not {mailto!r}")
+    if config["SMTP_MAX_MESSAGES_PER_CONNECTION"] < 1:
+        raise ConfigError(
+            "SMTP_MAX_MESSAGES_PER_CONNECTION must be at least 1, "
+            f"not {config['SMTP_MAX_MESSAGES_PER_CONNECTION']!r}"
+        )
     if config["SMTP_SECURITY"] not in SMTP_SECURITY_CHOICES:
         raise ConfigError(
             f"SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, "

@@ -11,8 +11,11 @@ from surveys.actions.alerts import add_event, open_follow_up, rules_for
 from surveys.actions.corrective import record_action
 from surveys.actions.figures import Subject, find_scope, metric_of, subject_figure
 from surveys.customers.brand import clean_logo, save_brand
+from surveys.helpdesk.calls import Call, insert_call
 from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.business_queries import COMPANY, save_month
 from surveys.staff.accounts import create_user
+from surveys.store import terms
 from surveys.store.db import immediate
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
@@ -65,12 +68,18 @@ COMMENTS = {
         "Solved on the first reply.",
         "Very clear explanation.",
         "Terima kasih, sangat membantu.",
+        "Petugasnya ramah dan cepat tanggap.",
+        "Pelayanan ramah, masalah selesai cepat.",
+        "Friendly agent, quick reply.",
     ],
     "bad": [
         "I had to explain my problem three times.",
         "Took far too long.",
         "The answer did not fix my issue.",
         "Nobody replied over the weekend.",
+        "Pelayanan lambat, saya menunggu balasan berhari-hari.",
+        "Layanan lambat sekali, refund belum masuk.",
+        "Waited days for my refund, nobody replied.",
     ],
 }
 
@@ -96,6 +105,8 @@ def seed(db, config):
 
 def _seed(db, config):
     rng = random.Random(2026)
+    # Handle times from a generator of their own, so the other demo figures stay as they were.
+    handle_rng = random.Random(2017)
     settings = dict(config, THROTTLE_DAYS=0, SEND_DELAY_MINUTES=0)
     create_user(db, DEMO_MANAGER_EMAIL, DEMO_MANAGER_PASSWORD, "manager", name="Demo Manager")
     now = clock.now()
@@ -123,10 +134,13 @@ def _seed(db, config):
                 contacts=rng.choice([1, 1, 1, 2, 3]),
                 escalated=rng.random() < 0.1,
                 reopened=rng.random() < 0.05,
+                # Most help desks report the time worked on a ticket; some closures lack it.
+                handle_seconds=handle_rng.randint(240, 2700) if handle_rng.random() < 0.8 else None,
             )
             result, _ = record_closure(db, closure, settings, source="demo")
             if mark_sent(db, result["invitation"]["id"], closed_at, rng, quality):
                 responses += 1
+    terms.store_missing(db)  # the comments' words, for /reports/themes
     for number in range(1, RECENT_INVITATIONS + 1):
         email, name, team, _ = AGENTS[number % len(AGENTS)]
         record_closure(
@@ -151,11 +165,72 @@ def _seed(db, config):
     seed_follow_ups(db, now, config["FOLLOW_UP_HOURS"])
     seed_brand(db)
     seed_corrective_actions(db, config)
+    calls = seed_calls(db, settings, now)
+    seed_business_months(db, now, config["TIMEZONE"])
     return (
         f"{tickets} past tickets with {responses} responses, {RECENT_INVITATIONS} "
         f"invitations waiting in the outbox, and {ratings} ratings of "
-        f"{len(ADMINS)} admins"
+        f"{len(ADMINS)} admins, {calls} phone calls"
     )
+
+
+def seed_business_months(db, now, timezone_name):
+    """The company's customers and support cost for each demo month but the current one,
+    for CRR, churn and cost per resolution (one month left without a cost)."""
+    rng = random.Random(15)
+    this_month = clock.local_day(now, timezone_name)[:7]
+    customers = 1_200
+    for back in range(DEMO_MONTHS, 0, -1):
+        month = clock.add_months(this_month, -back)
+        new = rng.randint(60, 120)
+        lost = rng.randint(40, 130)
+        figures = {
+            "customers_start": customers,
+            "customers_new": new,
+            "customers_end": customers - lost + new,
+            "support_cost_cents": None if back == DEMO_MONTHS else rng.randint(400_000, 650_000),
+        }
+        save_month(db, COMPANY, month, figures)
+        customers = figures["customers_end"]
+
+
+def seed_calls(db, settings, now):
+    """About twenty calls a day over the demo months, for the phone-queue figures: most
+    answered within a minute, longer waits on Monday mornings, a caller more likely to
+    hang up the longer they wait, and a few calls dropped."""
+    rng = random.Random(15)  # its own draws: the tickets above stay as they were
+    stored = 0
+    for day_offset in range(DEMO_MONTHS * 30, 0, -1):
+        day = now - timedelta(days=day_offset)
+        busy = 2.5 if day.weekday() == 0 else 1.0
+        for _ in range(rng.randint(12, 28)):
+            queued_at = day.replace(hour=1, minute=0, second=0) + timedelta(
+                seconds=rng.randint(0, 9 * 3600)
+            )
+            wait = int(rng.expovariate(1 / (18 * busy)))
+            email, name, team, _ = rng.choice(AGENTS)
+            if rng.random() < 0.03:  # unreachable: no agent took it
+                outcome, answered_at, email, name = "failed", None, None, None
+            elif rng.random() < min(0.5, wait / 400):
+                outcome, answered_at, email, name = "abandoned", None, None, None
+            else:
+                outcome, answered_at = "answered", queued_at + timedelta(seconds=wait)
+            ended_at = (answered_at or queued_at + timedelta(seconds=wait)) + timedelta(
+                seconds=rng.randint(30, 900) if answered_at else 0
+            )
+            stored += 1
+            call = Call(
+                call_ref=f"DEMO-CALL-{stored:05d}",
+                queued_at=queued_at,
+                answered_at=answered_at,
+                ended_at=ended_at,
+                outcome=outcome,
+                agent_email=email,
+                agent_name=name,
+                team=team,
+            )
+            insert_call(db, call, settings, source="demo")
+    return stored
 
 
 def seed_internal_ratings(db, rng, now, timezone_name):  # noqa: C901 (demo data, not a rule)
@@ -402,8 +477,11 @@ def mark_sent(db, invitation_id, closed_at, rng, quality):
         ces = score_for(rng, quality, 1, 7) if rng.random() < 0.8 else None
         nps = score_for(rng, quality, 0, 10) if rng.random() < 0.7 else None
         comment = None
-        if rng.random() < 0.3:
-            comment = rng.choice(COMMENTS["good" if csat >= 4 else "bad"])
+        # Unhappy customers (any low score) write more often, and about what went wrong:
+        # /reports/themes has both sides to compare.
+        unhappy = csat <= 2 or (ces or 7) <= 3 or (nps if nps is not None else 10) <= 6
+        if rng.random() < (0.8 if unhappy else 0.4):
+            comment = rng.choice(COMMENTS["bad" if unhappy else "good"])
         answered_at = clock.to_iso(
             min(clock.now(), closed_at + timedelta(hours=rng.uniform(1.5, 48)))
         )

@@ -36,6 +36,15 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
+    def get_signing_serializer(self, app):
+        """Flask's serializer, kept while the keys stay the same: Flask builds a new one on
+        every request, and itsdangerous serializes a probe value to build one."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        kept = getattr(self, "_kept_serializer", None)
+        if kept is None or kept[0] != keys:
+            kept = self._kept_serializer = (keys, super().get_signing_serializer(app))
+        return kept[1]
+
 
 def set_security_headers(response):
     """Keep Puas pages out of frames, other hosts' assets and Referer headers."""

@@ -1,6 +1,7 @@
 """Checks for text that people and help desks send: one place, one set of rules."""
 
 import functools
+import re
 import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
@@ -10,10 +11,14 @@ BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Control characters, lone surrogates, and line or paragraph separators.
 REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 MULTILINE_ALLOWED = set("\t\r\n")
+# An unquoted ASCII local part, as RFC 5322 3.2.3 and email_validator define it.
+DOT_ATOM = re.compile(r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
 
 
 def refused_characters(value, multiline=False):
     """True when the text holds characters Puas does not store."""
+    if value.isascii() and value.isprintable():
+        return False  # printable ASCII holds no control, separator or bidi character
     allowed = MULTILINE_ALLOWED if multiline else set()
     return any(
         character not in allowed
@@ -44,8 +49,28 @@ def clean_email(value):
     value = clean_text(value, 254)
     if not value:
         raise ValueError("is required")
+    local_part, _, domain = value.partition("@")
+    # Most addresses are plain ASCII: an unquoted local part (email_validator's own first
+    # check) at a domain already checked. Checking only the domain, once per domain, gives
+    # the same answer as the whole check at a fraction of the cost (an import of a million
+    # tickets checks a million addresses); anything else, or a refused domain (for the
+    # message), takes the whole check.
+    if value.isascii() and DOT_ATOM.fullmatch(local_part) and "xn--" not in domain.lower():
+        checked_domain = ascii_domain(domain)
+        if checked_domain is not None:
+            return f"{local_part}@{checked_domain}".lower()
     try:
         checked = validate_email(value, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as error:
         raise ValueError(f"is not a valid email address ({error})") from error
     return checked.ascii_email.lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def ascii_domain(domain):
+    """The domain of an address in ASCII form, as email_validator checks it, or None."""
+    try:
+        checked = validate_email(f"postmaster@{domain}", check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    return checked.ascii_domain

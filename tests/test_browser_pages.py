@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from surveys import demo
+from surveys import clock, demo
 from surveys.security import sha256_hex
 from tests.browser_helpers import (
     DESKTOP,
@@ -39,6 +39,16 @@ UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]{43})")
 EXPORT = (
     b"Ticket ID,Requester email,Resolved at,Assignee,Group,Channel\r\n"
     b"1001,rina@example.com,2026-11-02 10:00,Ayu,Billing,email\r\n"
+)
+
+# Business figures with a refused line (new customers below 0).
+MONTHS = b"month,customers_start,customers_new,customers_end\r\n2026-01,100,-5,90\r\n"
+
+# A phone system's call log, to reach the call import's pages.
+CALL_LOG = (
+    b"Call ID,Start,Answered,End,Disposition,Agent,Queue\r\n"
+    b"PBX-1,2026-11-02 10:00:00,2026-11-02 10:00:12,2026-11-02 10:05:00,ANSWERED,Ayu,Billing\r\n"
+    b"PBX-2,2026-11-02 10:01:00,,2026-11-02 10:02:00,NO ANSWER,,Billing\r\n"
 )
 
 
@@ -72,8 +82,14 @@ def walk_as_manager(page, site):
         "/reports?group_by=agent",
         "/reports/leaderboard",
         "/reports/comments",
+        "/reports/comments?q=lambat",  # a search, its words marked
+        "/reports/comments?q=reply&low=1",
+        "/reports/themes",  # the demo's themes, in English and Indonesian
         f"/reports/agents/{agent_id}",
         "/targets",
+        "/business",
+        "/business?team=Billing",
+        f"/business/{clock.add_months(clock.current_period('UTC'), -1)}",
         "/actions",
         "/actions?status=open&mine=1",
         "/actions/1",
@@ -96,6 +112,7 @@ def walk_as_manager(page, site):
         f"/people/{admin_id}",
         "/integrations/",
         "/imports/",
+        "/imports/calls/",
         "/ratings/new",
         "/ratings/",
     ]
@@ -135,6 +152,36 @@ def walk_as_manager(page, site):
     page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/imports/\d+$"))
     check_page(page)
+    # A call log likewise: its mapping and preview, then what importing it did.
+    visit(page, site.url + "/imports/calls/")
+    page.set_input_files(
+        "input[type=file]", {"name": "calls.csv", "mimeType": "text/csv", "buffer": CALL_LOG}
+    )
+    page.click("main form button[type=submit]")
+    page.wait_for_url(re.compile(r"/imports/calls/\d+$"))
+    check_page(page)
+    page.get_by_role("button", name=re.compile(r"^Import \d+ calls?$")).click()
+    page.wait_for_load_state()
+    check_page(page)
+    assert page.locator("h1").inner_text().endswith("imported")
+    # A CSV of months with a refused line: nothing stored, each line's problem listed;
+    # then a month's form sent with a figure it cannot take.
+    visit(page, site.url + "/business")
+    page.set_input_files(
+        "input[type=file]", {"name": "months.csv", "mimeType": "text/csv", "buffer": MONTHS}
+    )
+    page.get_by_role("button", name="Import months").click()
+    page.wait_for_load_state()
+    check_page(page)
+    assert page.get_by_role("alert").count() == 1
+    page.locator("a", has_text="Edit").first.click()
+    page.wait_for_url(re.compile(r"/business/\d{4}-\d\d$"))
+    check_page(page)
+    page.fill("#customers_start", "many")
+    page.get_by_role("button", name=re.compile(r"^Save ")).click()
+    page.wait_for_load_state()
+    check_page(page)
+    assert page.locator(".error").count() == 1
     # What is held about a demo customer, with the erase form.
     visit(page, site.url + "/customers")
     page.fill("#email", "customer1@example.com")

@@ -446,6 +446,12 @@ def test_kpi_rows_gain_each_figures_previous_value_and_change(manager_client, ti
         "reopen_pct_change": None,
         "repeat_pct_prev": 0.0,
         "repeat_pct_change": 0.0,
+        # 2 tickets ÷ 1 agent ÷ 21 weekdays of November (0.095…) against 3 ÷ 2 agents ÷ 21
+        # weekdays from 2 to 31 October (0.071…): 0.1 each, a change of 0.02… → 0.0.
+        "tickets_per_agent_day_prev": 0.1,
+        "tickets_per_agent_day_change": 0.0,
+        "aht_min_prev": None,
+        "aht_min_change": None,
     }
 
 

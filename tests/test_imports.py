@@ -197,7 +197,7 @@ def test_flask_import_tickets(runner, db, tmp_path):
     assert "2 rows can be imported, 1 have problems" in dry.output
     assert db["tickets"].count == 0
     first = runner.invoke(args=["import-tickets", str(path)])
-    assert "2 new, 0 already stored, 1 with problems" in first.output
+    assert "2 new, 0 already stored, 1 refused" in first.output
     assert "line 5:" in first.output
     second = runner.invoke(args=["import-tickets", str(path)])
     assert "0 new, 2 already stored" in second.output

@@ -140,6 +140,9 @@ def test_every_kpi_of_a_known_set(manager_client, app, db):
         "escalation_pct": 33.3,
         "reopen_pct": 33.3,
         "repeat_pct": 20.0,
+        # 5 closures ÷ 1 agent ÷ 22 weekdays in October 2026; no closure had a handle time.
+        "tickets_per_agent_day": 0.2,
+        "aht_min": None,
     }
     assert list(body["overall"]) == list(ROW_FIELDS)
 

@@ -32,6 +32,8 @@ SIGNED_IN = {
 }
 MACHINES = {
     "helpdesk_api.ticket_closed",  # a Bearer key only; tested in test_tickets_api.py
+    "calls_api.call_reported",  # a Bearer key only; tested in test_calls.py
+    "business_api.put_month",  # a Bearer key only; tested in test_business.py
     "webhooks.receive",
 }  # a help desk's signature only; tested in test_webhooks.py
 ARGUMENT_VALUES = {"filename": "x.eml", "token": "A" * 43, "period": "2026-10"}

@@ -1,6 +1,7 @@
 """Every report query reads its tables through an index, never by scanning a whole table."""
 
 import re
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -8,11 +9,13 @@ import pytest
 from surveys.actions.follow_ups import API_SQL as FOLLOW_UPS_SQL
 from surveys.actions.follow_ups import FIGURES_SQL as FOLLOW_UP_FIGURES_SQL
 from surveys.actions.follow_ups import LIST_FILTERS as FOLLOW_UP_FILTERS
+from surveys.reports.business_queries import COMPANY, STORED_SQL, tickets_sql
 from surveys.reports.kpi_queries import AGENTS_SQL, GROUP_KEYS, HISTOGRAM_SQL, kpi_sql
 from surveys.reports.kpi_queries import COUNTS_SQL as KPI_SQL
 from surveys.reports.ranges import AGENT_NAMES_SQL, ReportRange
 from surveys.reports.score_queries import COUNTS_SQL as SCORES_SQL
 from surveys.reports.score_queries import GROUP_EXPRESSIONS, RESPONSE_FIELDS, RESPONSES_SQL
+from surveys.reports.themes import FORMS_SQL, themes_sql
 from surveys.reports.trends import WEEKLY_SQL
 from surveys.staff.scorecards import COUNTS_SQL as SCORECARD_SQL
 from surveys.staff.scorecards import LATEST_RECORDED_SQL, LATEST_VISIBLE_SQL
@@ -34,6 +37,10 @@ TABLES = (
     "duration_rollups",
     "agent_duration_rollups",
     "follow_ups",
+    "business_months",
+    "term_rollups",
+    "term_totals",
+    "term_forms",
 )
 PARAMS = {
     "from_day": "2026-01-01",
@@ -58,6 +65,8 @@ PARAMS = {
     "agent_1": "Citra",
     "now": "2026-11-23T00:00:00Z",
     "status": "open",
+    "team_id": 3,
+    "min_count": 5,
 }
 FILTERED = ReportRange(
     date(2026, 1, 1), date(2026, 11, 30), None, agents=("ayu@example.com",), teams=("Billing",)
@@ -101,9 +110,15 @@ QUERIES = {
         conditions=FOLLOW_UP_FILTERS["status"] + " " + FOLLOW_UP_FILTERS["overdue"],
     ),
     "dashboard's follow-up figures": FOLLOW_UP_FIGURES_SQL.format(filters=filtered("invitations")),
+    "business months": STORED_SQL,
+    "tickets per month": tickets_sql(COMPANY),
+    "a team's tickets per month": tickets_sql(3),
     "scorecards": SCORECARD_SQL,
     "latest month with a scorecard": LATEST_RECORDED_SQL,
     "latest month an admin may see": LATEST_VISIBLE_SQL,
+    "themes": themes_sql(replace(FILTERED, agents=(), teams=()))[0],
+    "themes, filtered": themes_sql(FILTERED)[0],
+    "themes' forms": FORMS_SQL.format(terms=":filter_0, :filter_1"),
 }
 
 

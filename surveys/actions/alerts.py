@@ -87,10 +87,10 @@ def from_stored(name, text):
 
 def stored_rows(db, team_id):
     """{name: stored text} of the rows kept for one team (or COMPANY)."""
-    return {
-        row["name"]: row["value"]
-        for row in db.query("SELECT name, value FROM alert_rules WHERE team_id = ?", [team_id])
-    }
+    # db.execute, not db.query: every survey answer reads this, inside its write turn.
+    return dict(
+        db.execute("SELECT name, value FROM alert_rules WHERE team_id = ?", [team_id]).fetchall()
+    )
 
 
 def rules_for(db, team_id):

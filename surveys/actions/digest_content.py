@@ -17,6 +17,8 @@ from flask import render_template
 
 from surveys import clock
 from surveys.customers.mail import message_id
+from surveys.reports.business_queries import COMPANY, month_rows
+from surveys.reports.call_queries import call_groups
 from surveys.reports.exports import XLSX_MIMETYPE, csv_lines, download_filename, xlsx_chunks
 from surveys.reports.kpi_queries import difference, kpi_figures, kpi_sums, overall_sums, rounded
 from surveys.reports.ranges import ReportRange
@@ -51,6 +53,20 @@ KPI_TILES = (
     ("repeat_pct", "repeat_pct", "Repeat rate", 1, "%"),
     ("tickets", None, "Tickets closed", 0, ""),
 )
+# The phone-queue tiles, as KPI_TILES (the service level's standard is in its label).
+CALL_TILES = (
+    ("asa_s", "asa_s", "Average speed of answer", 1, " s"),
+    ("service_level_pct", "service_level_pct", "Calls answered within {} s", 1, "%"),
+    ("abandon_pct", "abandon_pct", "Abandoned calls", 1, "%"),
+    ("failure_pct", None, "Failed calls", 1, "%"),
+    ("calls", None, "Calls offered", 0, ""),
+)
+# The monthly business tiles: (figure, label, digits, unit of the value).
+BUSINESS_TILES = (
+    ("crr_pct", "Customer retention rate (CRR), {month}", 1, "%"),
+    ("churn_pct", "Churn rate, {month}", 1, "%"),
+    ("cost_per_resolution", "Cost per resolution, {month}", 2, ""),
+)
 # How many agents the mail names at the top and at the bottom of the leaderboard.
 AGENTS_NAMED = 3
 
@@ -83,6 +99,8 @@ class Tile:
     higher_is_better: bool
     judged: bool  # False when the score rests on fewer than MIN_N answers
     n_text: str
+    # What `previous` is, when not the period before (a monthly figure's month before).
+    previous_label: str | None = None
 
     @property
     def shown(self):
@@ -108,6 +126,7 @@ class Tile:
 
     def change_text(self, previous_label):
         """The change since the period before, saying from what and whether it matters."""
+        previous_label = self.previous_label or previous_label
         if self.change is None:
             if self.value is None:
                 return "no change to show: nothing to count in this period"
@@ -222,6 +241,71 @@ def kpi_tiles(db, now_range, then_range, targets):
     return tiles, now["tickets"]
 
 
+def call_tiles(db, config, now_range, then_range, targets):
+    """The phone-queue tiles, each with its change since the period before; and the
+    calls offered."""
+    standard = config["SERVICE_LEVEL_SECONDS"]
+    [now], [then] = (
+        call_groups(db, report_range, standard)[0] for report_range in (now_range, then_range)
+    )
+    tiles = []
+    for name, target_name, label, digits, unit in CALL_TILES:
+        target = BY_NAME[target_name] if target_name else None
+        tiles.append(
+            Tile(
+                label=label.format(standard),
+                value=now[name],
+                digits=digits,
+                unit=unit,
+                previous=then[name],
+                change=difference(now[name], then[name]),
+                significant=None,
+                target=targets[target_name] if target else None,
+                higher_is_better=target.higher_is_better if target else True,
+                judged=True,
+                n_text=f"of {now['calls']} calls offered" if unit == "%" else "",
+            )
+        )
+    return tiles, now["calls"]
+
+
+def business_n_text(name, row):
+    """What a business figure is made of, in a few words."""
+    if name == "cost_per_resolution":
+        if row["support_cost"] is None:
+            return "no support cost entered"
+        return f"support cost {row['support_cost']:,.2f} ÷ {row['tickets']} tickets closed"
+    if row["crr_pct"] is None:
+        return "customers not entered"
+    kept = row["customers_end"] - row["customers_new"]
+    return f"{kept} of {row['customers_start']} customers kept"
+
+
+def business_tiles(db, period, targets):
+    """CRR, churn and cost per resolution of the company's last month ended by the
+    period's end (the period's own month, for a monthly digest), beside the month before
+    and their targets."""
+    month = clock.add_months(clock.add_days(period.last_day, 1).strftime("%Y-%m"), -1)
+    before, now = month_rows(db, COMPANY, clock.add_months(month, -1), month)
+    return [
+        Tile(
+            label=label.format(month=month),
+            value=now[name],
+            digits=digits,
+            unit=unit,
+            previous=before[name],
+            change=difference(now[name], before[name]),
+            significant=None,
+            target=targets[name],
+            higher_is_better=BY_NAME[name].higher_is_better,
+            judged=True,
+            n_text=business_n_text(name, now),
+            previous_label=before["month"],
+        )
+        for name, label, digits, unit in BUSINESS_TILES
+    ]
+
+
 def agent_line(row):
     """An agent on the leaderboard: by name, with CSAT, its interval's low end and n."""
     name = row["agent_name"] or row["group"]
@@ -272,6 +356,7 @@ def digest_content(db, config, period, now):
     targets, _ = report_targets(db, config, now_range)
     tiles = score_tiles(db, config, now_range, then_range, targets)
     ticket_tiles, tickets = kpi_tiles(db, now_range, then_range, targets)
+    phone_tiles, calls = call_tiles(db, config, now_range, then_range, targets)
     summary_range = ReportRange(period.first_day, period.last_day, "agent")
     rows, overall, _ = score_groups(db, summary_range)
     top, bottom = leaderboard(rows, config["LEADERBOARD_MIN_N"])
@@ -280,8 +365,8 @@ def digest_content(db, config, period, now):
     return DigestContent(
         period=period,
         previous=previous,
-        has_data=bool(tickets or overall["invitations_sent"] or overall["responses"]),
-        tiles=tuple(tiles + ticket_tiles),
+        has_data=bool(tickets or calls or overall["invitations_sent"] or overall["responses"]),
+        tiles=tuple(tiles + ticket_tiles + phone_tiles + business_tiles(db, period, targets)),
         top_agents=top,
         bottom_agents=bottom,
         min_ranked=config["LEADERBOARD_MIN_N"],

@@ -9,11 +9,17 @@ from dataclasses import dataclass
 from surveys import clock
 from surveys.errors import RangeError
 from surveys.reports.agents import AgentRange, find_agent
-from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.call_queries import call_groups
+from surveys.reports.kpi_queries import config_weekdays, kpi_groups
 from surveys.reports.ranges import ReportRange, agent_names
 from surveys.reports.score_queries import score_groups
 from surveys.reports.scoring import target_met
-from surveys.reports.targets import TARGETS, frt_standards, report_targets
+from surveys.reports.targets import (
+    BUSINESS_TARGETS,
+    TARGETS,
+    frt_standards,
+    report_targets,
+)
 from surveys.staff.scorecards import latest_recorded_period, period_scorecards
 
 SCOPES = ("company", "team", "agent", "admin")
@@ -27,7 +33,7 @@ class Metric:
     name: str  # the target's name, stored as actions.metric
     label: str
     figure: str  # the ROW field holding the figure
-    source: str  # "scores" or "kpis" (the report ROWs), or "admin" (a scorecard ROW)
+    source: str  # "scores", "kpis" or "calls" (the report ROWs), or "admin" (a scorecard ROW)
     higher_is_better: bool = True
     unit: str = ""
     count: str | None = None  # the ROW field counting the answers behind a score
@@ -37,18 +43,24 @@ class Metric:
 # The dashboard's figures, named as their targets are. The first-response target judges
 # the mean first response time.
 SCORE_COUNTS = {"csat_pct": "csat_n", "ces_mean": "ces_n", "nps": "nps_n"}
+CALL_FIGURES = ("asa_s", "abandon_pct", "service_level_pct")  # read from the call ROWs
 REPORT_METRICS = {
     target.name: Metric(
         target.name,
         target.label,
         "frt_mean_h" if target.name == "frt_hours" else target.name,
-        "scores" if target.name in (*SCORE_COUNTS, "response_rate") else "kpis",
+        "scores"
+        if target.name in (*SCORE_COUNTS, "response_rate")
+        else "calls"
+        if target.name in CALL_FIGURES
+        else "kpis",
         target.higher_is_better,
         target.unit,
         SCORE_COUNTS.get(target.name),
         2 if target.name == "ces_mean" else 1,
     )
     for target in TARGETS
+    if target.name not in BUSINESS_TARGETS  # monthly figures, not a report ROW's
 }
 # The scorecard's figures with a target (ADMIN_TARGETS).
 ADMIN_METRICS = {
@@ -137,8 +149,10 @@ def report_figures(db, config, scope, from_day, to_day):
     report_range = scope_range(scope, from_day, to_day)
     targets, _ = report_targets(db, config, report_range)
     _, scores, _ = score_groups(db, report_range)
-    _, kpis, _ = kpi_groups(db, report_range, *frt_standards(targets, {}))
-    rows = {"scores": scores, "kpis": kpis}
+    weekdays = config_weekdays(config)
+    _, kpis, _ = kpi_groups(db, report_range, *frt_standards(targets, {}), weekdays=weekdays)
+    _, calls = call_groups(db, report_range, config["SERVICE_LEVEL_SECONDS"])
+    rows = {"scores": scores, "kpis": kpis, "calls": calls}
     return {
         metric.name: Figure(
             rows[metric.source][metric.figure],

@@ -285,20 +285,3 @@ def mail_context(brand, content_id):
         width, height = brand.logo.shown_size
         logo = {"src": f"cid:{content_id.strip('<>')}", "width": width, "height": height}
     return {"brand_colour": brand.shown_colour, "logo": logo}
-
-
-def attach_logo(message, brand, content_id):
-    """Attach the logo to the message's HTML part as the inline image its cid: names, so
-    the HTML part becomes multipart/related and nothing is loaded from another host."""
-    if not (brand.logo and content_id):
-        return
-    html_part = message.get_body(preferencelist=("html",))
-    maintype, subtype = brand.logo.content_type.split("/")
-    html_part.add_related(
-        brand.logo.content,
-        maintype=maintype,
-        subtype=subtype,
-        cid=content_id,
-        disposition="inline",
-        filename=f"logo.{'png' if subtype == 'png' else 'jpg'}",
-    )

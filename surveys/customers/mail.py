@@ -1,4 +1,5 @@
-"""Invitation messages and the two ways to send them: SMTP, or .eml files in a mailbox folder."""
+"""Mail's two ways out, SMTP or .eml files in a mailbox folder; what a failure means; the
+links and Message-ID every invitation carries. The invitation itself: invitation_mail.py."""
 
 import hashlib
 import hmac
@@ -6,18 +7,10 @@ import os
 import re
 import smtplib
 import ssl
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime
-
-from flask import render_template
-from flask_babel import gettext
+from dataclasses import dataclass
 
 from surveys import clock
 from surveys.config import DEFAULTS
-from surveys.customers.brand import Brand, attach_logo, logo_content_id, mail_context
-from surveys.customers.questions import CSAT, CSAT_LABELS
-from surveys.i18n import current_language
 from surveys.store.queue import RetryPolicy
 
 
@@ -59,79 +52,54 @@ def message_id(config, outbox_id, outbox_created_at, domain):
     return f"<outbox-{outbox_id}.{digest}@{domain}>"
 
 
-def invitation_message(
-    *,
-    config,
-    recipient,
-    customer_name,
-    ticket_ref,
-    token,
-    outbox_id,
-    outbox_created_at,
-    ttl_days=None,
-    nps_asked=True,
-    reminder=False,
-    unsubscribe_url=None,
-    brand=None,
-):
-    """A multipart (text + HTML) invitation with the CSAT question as five links, in the
-    current language (the outbox speaks the ticket's: i18n.in_language); the brand's logo
-    rides along as an inline image (multipart/related)."""
-    company = config["COMPANY_NAME"]
-    brand = brand or Brand()
-    sender_address = Address(addr_spec=config["MAIL_FROM"])
-    logo_cid = logo_content_id(brand, sender_address.domain)
-    context = {
-        "company": company,
-        "customer_name": customer_name,
-        "ticket_ref": ticket_ref,
-        "survey_url": survey_url(config["BASE_URL"], token),
-        "csat_links": [
-            {
-                "score": score,
-                "label": CSAT_LABELS[score],
-                "url": survey_url(config["BASE_URL"], token, csat=score),
-            }
-            for score in CSAT.scale
-        ],
-        "csat_question": CSAT.asked_by(company),
-        "ttl_days": ttl_days or config["LINK_TTL_DAYS"],
-        # The distribution rules: NPS at most once per NPS_INTERVAL_DAYS, one reminder.
-        "nps_asked": nps_asked,
-        "reminder": reminder,
-        "unsubscribe_url": unsubscribe_url,
-        **mail_context(brand, logo_cid),
-    }
-    message = EmailMessage()
-    subject = gettext(
-        "How did we do? Your request %(ticket)s with %(company)s",
-        ticket=ticket_ref,
-        company=company,
-    )
-    if reminder:
-        subject = gettext("Reminder: %(subject)s", subject=subject)
-    message["Subject"] = subject
-    message["From"] = Address(
-        display_name=company, username=sender_address.username, domain=sender_address.domain
-    )
-    # Address() refuses CR/LF in names and addresses: no header can be injected here.
-    message["To"] = Address(display_name=customer_name or "", addr_spec=recipient)
-    message["Date"] = format_datetime(clock.now())
-    message["Message-ID"] = message_id(
-        config, outbox_id, outbox_created_at, sender_address.domain or "localhost"
-    )
-    # Tells auto-responders not to answer a survey invitation (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template("email/invitation.txt", **context))
-    message.add_alternative(render_template("email/invitation.html", **context), subtype="html")
-    attach_logo(message, brand, logo_cid)
-    # After the parts: set_content() drops every Content-* header set before it.
-    message["Content-Language"] = current_language()
-    return message
+@dataclass(frozen=True)
+class Outgoing:
+    """A message ready for the wire: its envelope and its bytes (CRLF line ends, as SMTP
+    carries them), flattened once by whoever built it."""
+
+    sender: str
+    recipients: tuple[str, ...]
+    content: bytes
+    message_id: str
+
+
+class _NotesData:
+    """Notes when a message's DATA begins. A failure before it means the server never took
+    the message, so sending it again on a new connection cannot make a second copy. Calls
+    `on_data` first, if set: it may hold the DATA back, or call the message off."""
+
+    data_begun = False
+    on_data = None
+
+    def data(self, msg):
+        """DATA, noted first."""
+        self.data_begun = True
+        if self.on_data is not None:
+            self.on_data()
+        return super().data(msg)
+
+
+class _Smtp(_NotesData, smtplib.SMTP):
+    """smtplib.SMTP, noting when DATA begins."""
+
+
+class _SmtpSsl(_NotesData, smtplib.SMTP_SSL):
+    """smtplib.SMTP_SSL, noting when DATA begins."""
+
+
+class _ServerWentAway(Exception):
+    """The server closed a kept connection before it took the message (it hung up, or
+    answered 421 before DATA): the message goes once more, on a new connection."""
 
 
 class SmtpSender:
-    """Sends through an SMTP server, with STARTTLS or SSL when configured."""
+    """Sends through an SMTP server, with STARTTLS or SSL when configured.
+
+    Used as a context (`with sender:`), it keeps one connection from message to message:
+    up to SMTP_MAX_MESSAGES_PER_CONNECTION on one, then a new one; a new one too when the
+    server closed it, or after a failure that leaves the conversation in doubt. Outside a
+    context, every message has a connection of its own. One thread at a time uses it.
+    """
 
     name = "smtp"
 
@@ -142,46 +110,133 @@ class SmtpSender:
         self.password = config["SMTP_PASSWORD"]
         self.security = config["SMTP_SECURITY"]
         self.timeout = config["SMTP_TIMEOUT_SECONDS"]
+        self.max_per_connection = config["SMTP_MAX_MESSAGES_PER_CONNECTION"]
+        self.keeping = False
+        self.connection = None
+        self.begun_on_connection = 0
+        self.tls_context = None
+        self.on_data = None  # called (on the sending thread) as each message's DATA is to begin
 
-    def send(self, message):  # noqa: C901 (each SMTP failure mapped to its outcome)
-        """Deliver one message; PermanentDeliveryError on 5xx, DeliveryError otherwise."""
+    def __enter__(self):
+        self.keeping = True
+        return self
+
+    def __exit__(self, *exc_info):
+        self.keeping = False
+        self.close()
+
+    def close(self):
+        """Say QUIT on the kept connection, if there is one."""
+        if self.connection is not None:
+            _close_quietly(self.connection)
+            self.connection = None
+
+    def send(self, message):
+        """Deliver one message (an EmailMessage or an Outgoing); PermanentDeliveryError on
+        5xx, DeliveryError otherwise."""
         try:
-            if self.security == "ssl":
-                connection = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
-                )
-            else:
-                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             try:
-                if self.security == "starttls":
-                    connection.starttls(context=ssl.create_default_context())
-                if self.username:
-                    connection.login(self.username, self.password or "")
-                connection.send_message(message)
-            finally:
-                # Once the server accepted the message, a failed QUIT must not turn the
-                # delivery into a retry (and a duplicate mail).
-                _close_quietly(connection)
-        except smtplib.SMTPAuthenticationError as error:
-            # Wrong credentials are our configuration, not the recipient: keep retrying.
-            raise DeliveryError(f"SMTP login refused: {error.smtp_code} {_text(error)}") from error
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _ in error.recipients.values()]
-            detail = "; ".join(
-                f"{code} {_decode(reply)}" for code, reply in error.recipients.values()
-            )
-            if codes and all(code >= 500 for code in codes):
-                raise RecipientRefused(f"recipient refused: {detail}") from error
-            raise DeliveryError(f"recipient deferred: {detail}") from error
-        except smtplib.SMTPResponseException as error:
-            detail = f"{error.smtp_code} {_text(error)}"
-            if error.smtp_code >= 500 and BAD_ADDRESS_CODE.search(_text(error)):
-                raise RecipientRefused(f"recipient refused: {detail}") from error
-            if error.smtp_code >= 500:
-                raise PermanentDeliveryError(f"message refused: {detail}") from error
-            raise DeliveryError(f"message deferred: {detail}") from error
+                self._send_on_connection(message)
+            except _ServerWentAway:
+                self._send_on_connection(message)  # a second failure counts as any other
         except (smtplib.SMTPException, OSError) as error:
-            raise DeliveryError(f"SMTP server unreachable: {error}") from error
+            raise delivery_error(error) from error
+        finally:
+            if not self.keeping:
+                self.close()
+
+    def _send_on_connection(self, message):
+        reused = self._ready()
+        connection = self.connection
+        connection.data_begun = False
+        connection.on_data = self.on_data
+        self.begun_on_connection += 1
+        try:
+            if isinstance(message, Outgoing):
+                connection.sendmail(message.sender, list(message.recipients), message.content)
+            else:
+                connection.send_message(message)
+        except (smtplib.SMTPException, OSError) as error:
+            # smtplib closes the socket when the server hangs up or says 421, and answers
+            # a refusal with RSET; after anything else (a socket's own error, say) the
+            # conversation is in doubt. (SMTPException is an OSError too.)
+            if connection.sock is None or not isinstance(error, smtplib.SMTPException):
+                self.close()
+            if reused and _went_away_before_data(connection, error):
+                raise _ServerWentAway() from error
+            raise
+        except BaseException:
+            self.close()  # stopped mid-conversation (on_data said no): its state is unknown
+            raise
+
+    def _ready(self):
+        """A connection for the next message; True when it is a kept one (it has carried
+        a message already)."""
+        if self.connection is not None and (
+            self.connection.sock is None or self.begun_on_connection >= self.max_per_connection
+        ):
+            self.close()  # the server closed it, or it has carried its share
+        if self.connection is not None:
+            return True
+        self.connection = self._connect()
+        self.begun_on_connection = 0
+        return False
+
+    def _connect(self):
+        if self.security != "none" and self.tls_context is None:
+            self.tls_context = ssl.create_default_context()
+        if self.security == "ssl":
+            connection = _SmtpSsl(
+                self.host, self.port, timeout=self.timeout, context=self.tls_context
+            )
+        else:
+            connection = _Smtp(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                connection.starttls(context=self.tls_context)
+            if self.username:
+                connection.login(self.username, self.password or "")
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+
+def _went_away_before_data(connection, error):
+    """True when the server closed the connection before DATA: it hung up, or it answered
+    MAIL or RCPT with 421 (closing, e.g. at its limit of messages per connection)."""
+    if connection.data_begun:
+        return False  # it may have taken the message: only the outbox's retry may resend
+    if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return error.smtp_code == 421
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(code == 421 for code in codes)
+    return False
+
+
+def delivery_error(error):
+    """The DeliveryError an SMTP failure stands for: RecipientRefused or
+    PermanentDeliveryError for a 5xx refusal, DeliveryError (try again) otherwise."""
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # Wrong credentials are our configuration, not the recipient: keep retrying.
+        return DeliveryError(f"SMTP login refused: {error.smtp_code} {_text(error)}")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        detail = "; ".join(f"{code} {_decode(reply)}" for code, reply in error.recipients.values())
+        if codes and all(code >= 500 for code in codes):
+            return RecipientRefused(f"recipient refused: {detail}")
+        return DeliveryError(f"recipient deferred: {detail}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        detail = f"{error.smtp_code} {_text(error)}"
+        if error.smtp_code >= 500 and BAD_ADDRESS_CODE.search(_text(error)):
+            return RecipientRefused(f"recipient refused: {detail}")
+        if error.smtp_code >= 500:
+            return PermanentDeliveryError(f"message refused: {detail}")
+        return DeliveryError(f"message deferred: {detail}")
+    return DeliveryError(f"SMTP server unreachable: {error}")
 
 
 class MailboxSender:
@@ -192,16 +247,30 @@ class MailboxSender:
     def __init__(self, config):
         self.directory = config["MAIL_DIR"]
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self):
+        """Nothing to close: a file is written whole for each message."""
+
     def send(self, message):
-        """Write the message atomically: readers never see half a file."""
+        """Write the message (an EmailMessage or an Outgoing) atomically: readers never see
+        half a file."""
+        if isinstance(message, Outgoing):
+            message_id, content = message.message_id, message.content
+        else:
+            message_id, content = message["Message-ID"], bytes(message)
         os.makedirs(self.directory, exist_ok=True)
         stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
-        local_part = message["Message-ID"].strip("<>").split("@")[0]
+        local_part = message_id.strip("<>").split("@")[0]
         filename = f"{stamp}-{local_part}.eml"
         final_path = os.path.join(self.directory, filename)
         partial_path = final_path + ".part"
         with open(partial_path, "wb") as eml_file:
-            eml_file.write(bytes(message))
+            eml_file.write(content)
         os.replace(partial_path, final_path)
         return filename
 

@@ -1,6 +1,6 @@
 """The outbox: invitations wait here until due, then one worker at a time delivers each.
 
-A row is claimed by a single UPDATE, so two workers never take the same message; it is
+Rows are claimed by a single UPDATE, so two workers never take the same message; a row is
 leased while being sent, retried with growing gaps after a temporary failure, and given up
 after a permanent (5xx) refusal or too many attempts. A permanent refusal of the recipient
 puts the address on the suppression list (bounced).
@@ -8,11 +8,19 @@ puts the address on the suppression list (bounced).
 A row is an invitation or its one reminder (REMINDER_DAYS after the invitation was sent).
 A message whose address was suppressed while it waited, or a reminder whose invitation was
 answered, is skipped when it falls due.
+
+A pass sends in bursts. It leases a batch of due rows in one short write, which also
+issues each message's links; builds each message from what the pass prepared once (the
+rules, the brand, the templates); hands it to the SMTP conversation, which runs in a
+thread of its own on one kept connection, so the next message is built while the server
+reads this one; and records each outcome in a short write of its own. No write
+transaction is open while SMTP talks.
 """
 
 import signal
 import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 
@@ -21,24 +29,18 @@ from surveys.actions import alert_mail, digests
 from surveys.customers import personal_data
 from surveys.customers.brand import current_brand
 from surveys.customers.distribution import current_rules
-from surveys.customers.mail import (
-    MAIL_RETRY,
-    DeliveryError,
-    RecipientRefused,
-    invitation_message,
-    sender_for,
-)
+from surveys.customers.invitation_mail import InvitationMail
+from surveys.customers.mail import MAIL_RETRY, DeliveryError, RecipientRefused, sender_for
 from surveys.customers.suppression import (
-    add_unsubscribe_headers,
     address_hash,
     address_suppression,
     issue_unsubscribe_link,
     suppress,
-    unsubscribe_url,
 )
 from surveys.customers.tokens import issue_link
+from surveys.customers.wire import TooLate, Wire
 from surveys.helpdesk import inbox, outbound
-from surveys.i18n import in_language, mail_language
+from surveys.i18n import mail_language
 from surveys.store import backups
 from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue, error_text, gave_up
@@ -46,11 +48,26 @@ from surveys.store.queue import Queue, error_text, gave_up
 # The lease is longer than any SMTP conversation (timeouts are 30 s); after it, a crashed
 # worker's message is taken again by another worker.
 QUEUE = Queue("outbox", lease_seconds=600)
+# Rows leased (and their links issued) in one write: enough that the writes per message
+# are its outcome's alone, few enough that a worker that dies leaves little waiting for
+# its lease to run out.
+BATCH_SIZE = 50
+# A message goes out only in the first half of its lease, which leaves the other half to
+# its SMTP conversation: another worker can never take it while this one still sends.
+SEND_WITHIN = timedelta(seconds=QUEUE.lease_seconds / 2)
 
 
-def claim_next(db, now):
-    """Lease the next due message to this worker, or None when nothing is due."""
-    return QUEUE.claim_next(db, now)
+@dataclass(frozen=True)
+class Leased:
+    """A claimed outbox row, its ticket's details and the links issued for this attempt,
+    or the problem that kept them from being prepared (recorded as a failed attempt)."""
+
+    entry: dict
+    send_by: datetime  # the end of the first half of its lease
+    ticket: dict | None = None
+    token: str | None = None
+    unsubscribe_token: str | None = None
+    problem: Exception | None = None
 
 
 def _finish(
@@ -97,40 +114,75 @@ def _finish(
             suppress(db, address_hash(entry["recipient"]), "bounced")
 
 
-def build_message(db, entry, config, rules):
-    """The invitation (or reminder) mail for an outbox entry, with newly issued links."""
-    invitation = next(
-        db.query(
-            """SELECT tickets.ticket_ref, tickets.customer_name, tickets.customer_locale,
-                  invitations.nps_asked
-             FROM invitations
-             JOIN tickets ON tickets.id = invitations.ticket_id WHERE invitations.id = ?""",
-            [entry["invitation_id"]],
-        )
+TICKETS_SQL = """SELECT invitations.id AS invitation_id, tickets.ticket_ref,
+       tickets.customer_name, tickets.customer_locale, invitations.nps_asked
+  FROM invitations JOIN tickets ON tickets.id = invitations.ticket_id
+ WHERE invitations.id IN (SELECT value FROM json_each(?))"""
+
+
+def lease_batch(db, rules, size):
+    """Lease up to `size` due messages in one short write, which also skips those that
+    must not go out and issues the others' links; returns (leased, skipped count)."""
+    now = clock.now()
+    leased, skipped = [], 0
+    with immediate(db):
+        entries = QUEUE.claim_batch(db, now, size)
+        ids = json_list(entry["invitation_id"] or 0 for entry in entries)
+        tickets = {row["invitation_id"]: row for row in db.query(TICKETS_SQL, [ids])}
+        for entry in entries:
+            try:
+                with immediate(db):  # a savepoint: a row that fails holds up no other
+                    prepared = prepare(db, entry, tickets.get(entry["invitation_id"]), rules)
+            except Exception as error:  # a bug must not wedge the queue: recorded as failed
+                prepared = {"problem": error}
+            if prepared is None:
+                skipped += 1
+            else:
+                leased.append(Leased(entry=entry, send_by=now + SEND_WITHIN, **prepared))
+    return leased, skipped
+
+
+def prepare(db, entry, ticket, rules):
+    """Within the lease's write: None for a message skipped (and recorded so), else what
+    its mail needs, its links issued."""
+    reason = skip_reason(db, entry)
+    if reason:
+        _finish(db, entry, "skipped", "suppressed", error=reason)
+        return None
+    if ticket is None:
+        raise LookupError(f"outbox entry {entry['id']} has no invitation to send")
+    # Each attempt issues its own links: a token is never stored, only its hash, and a
+    # mail delivered despite an error still carries links that work.
+    return {
+        "ticket": ticket,
+        "token": issue_link(db, entry["invitation_id"], rules.link_ttl_days),
+        "unsubscribe_token": issue_unsubscribe_link(
+            db, entry["recipient"], ticket["customer_locale"]
+        ),
+    }
+
+
+def json_list(values):
+    """Integers as a JSON array, for `IN (SELECT value FROM json_each(?))`."""
+    return "[" + ",".join(str(int(value)) for value in values) + "]"
+
+
+def build_message(mail, leased, rules):
+    """The invitation (or reminder) mail of a leased row, in its ticket's language."""
+    entry, ticket = leased.entry, leased.ticket
+    return mail.compose(
+        recipient=entry["recipient"],
+        customer_name=ticket["customer_name"],
+        ticket_ref=ticket["ticket_ref"],
+        token=leased.token,
+        unsubscribe_token=leased.unsubscribe_token,
+        outbox_id=entry["id"],
+        outbox_created_at=entry["created_at"],
+        language=mail_language(ticket["customer_locale"]),
+        ttl_days=rules.link_ttl_days,
+        nps_asked=bool(ticket["nps_asked"]),
+        reminder=entry["kind"] == "reminder",
     )
-    # Each attempt issues its own link: the token is never stored, only its hash, and a
-    # mail that was delivered despite an error still carries a link that works.
-    token = issue_link(db, entry["invitation_id"], rules.link_ttl_days)
-    unsubscribe_token = issue_unsubscribe_link(
-        db, entry["recipient"], invitation["customer_locale"]
-    )
-    with in_language(mail_language(invitation["customer_locale"])):
-        message = invitation_message(
-            config=config,
-            recipient=entry["recipient"],
-            customer_name=invitation["customer_name"],
-            ticket_ref=invitation["ticket_ref"],
-            token=token,
-            outbox_id=entry["id"],
-            outbox_created_at=entry["created_at"],
-            ttl_days=rules.link_ttl_days,
-            nps_asked=bool(invitation["nps_asked"]),
-            reminder=entry["kind"] == "reminder",
-            unsubscribe_url=unsubscribe_url(config["BASE_URL"], unsubscribe_token),
-            brand=current_brand(db),
-        )
-    add_unsubscribe_headers(message, config, unsubscribe_token)
-    return message
 
 
 def skip_reason(db, entry):
@@ -161,20 +213,19 @@ def _after_failure(db, entry, config, error):
     return "retry"
 
 
-def deliver(db, entry, config, sender, rules=None):
-    """Send one claimed entry and record the outcome; returns 'sent', 'retry', 'failed' or
-    'skipped'."""
-    rules = rules or current_rules(db, config)
-    reason = skip_reason(db, entry)
-    if reason:
-        _finish(db, entry, "skipped", "suppressed", error=reason)
-        return "skipped"
-    try:
-        sender.send(build_message(db, entry, config, rules))
-    except DeliveryError as error:
+def record_attempt(db, entry, config, rules, error=None):
+    """Record how a message's attempt ended: sent (no error), failed for now or for good,
+    or given back untried when its sending had not begun in the first half of its lease
+    (a very slow server; it goes out next pass). Returns 'sent', 'retry', 'failed' or
+    None."""
+    if isinstance(error, TooLate):
+        with immediate(db):
+            QUEUE.release(db, entry)
+        return None
+    if isinstance(error, DeliveryError):
         return _after_failure(db, entry, config, error)
-    except Exception as error:  # a bug must not wedge the queue: retried, then given up
-        current_app.logger.exception("outbox entry %s failed unexpectedly", entry["id"])
+    if error is not None:  # a bug must not wedge the queue: retried, then given up
+        current_app.logger.error("outbox entry %s failed unexpectedly", entry["id"], exc_info=error)
         return _after_failure(db, entry, config, DeliveryError(f"internal error: {error}"))
     reminder_at = None
     if entry["kind"] == "invitation" and rules.reminder_days:
@@ -183,25 +234,90 @@ def deliver(db, entry, config, sender, rules=None):
     return "sent"
 
 
-def send_due(config, limit=None):
+class Burst:
+    """One pass's sending: lease a batch; for each message, build it while the one before
+    is with the server, queue it (its MAIL and RCPT go as soon as that one is answered),
+    record that one, then let its DATA go; until nothing is due."""
+
+    def __init__(self, db, config, sender):
+        self.db = db
+        self.config = config
+        self.sender = sender
+        self.rules = current_rules(db, config)  # once a pass: a change applies from the next
+        self.mail = InvitationMail(config, current_brand(db))
+        self.outcomes = {"sent": 0, "retry": 0, "failed": 0}
+        self.on_wire = None  # (leased, future) of the message handed over last
+
+    def run(self, limit=None):
+        """Deliver every message due (at most `limit`); counts per outcome."""
+        taken = 0
+        with Wire(self.sender) as wire:
+            try:
+                while limit is None or taken < limit:
+                    size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - taken)
+                    batch, skipped = lease_batch(self.db, self.rules, size)
+                    if not batch and not skipped:
+                        break
+                    taken += len(batch) + skipped
+                    self.count("skipped", skipped)
+                    for leased in batch:
+                        self.send(wire, leased)
+            finally:
+                ended, self.on_wire = self.on_wire, None
+                if ended is not None:
+                    self.record(ended)
+        return self.outcomes
+
+    def send(self, wire, leased):
+        """Send a leased row's message (a message that cannot be built is recorded as a
+        failed attempt at once)."""
+        problem = leased.problem
+        if problem is None:
+            try:
+                message = build_message(self.mail, leased, self.rules)
+            except Exception as error:  # a bug must not wedge the queue: retried, given up
+                problem = error
+        if problem is not None:
+            self.count(record_attempt(self.db, leased.entry, self.config, self.rules, problem))
+            return
+        # Queued behind the one on the wire: its MAIL and RCPT go while that one is recorded.
+        future, handover = wire.send(message, leased.send_by)
+        ended = self.on_wire
+        try:
+            if ended is not None:
+                self.record(ended)
+                self.on_wire = None
+        except BaseException:
+            handover.call_off()  # not recorded, the message before stays the one in doubt
+            raise
+        handover.allow()
+        self.on_wire = (leased, future)
+
+    def record(self, ended):
+        """Wait for a handed-over message's sending to end, and record its outcome."""
+        leased, future = ended
+        error = future.exception()
+        self.count(record_attempt(self.db, leased.entry, self.config, self.rules, error))
+
+    def count(self, outcome, number=1):
+        """Count an outcome ('skipped' appears once one happens; None is not counted)."""
+        if outcome is not None and number:
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + number
+
+
+def send_due(config, limit=None, sender=None):
     """One pass: deliver every message due now; returns counts per outcome ('skipped'
-    only when a message was skipped)."""
+    only when a message was skipped). A given sender is left open for the next pass."""
     db = connect(config["DATABASE"])
-    sender = sender_for(config)
-    outcomes = {"sent": 0, "retry": 0, "failed": 0}
     try:
         # Closures kept while the write lock was held for long, applied first, in order.
         inbox.apply_waiting(db, config)
-        rules = current_rules(db, config)  # once a pass: a change applies from the next
-        while limit is None or sum(outcomes.values()) < limit:
-            entry = claim_next(db, clock.now())
-            if entry is None:
-                break
-            outcome = deliver(db, entry, config, sender, rules)
-            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        if sender is not None:
+            return Burst(db, config, sender).run(limit)
+        with sender_for(config) as own_sender:
+            return Burst(db, config, own_sender).run(limit)
     finally:
         db.close()
-    return outcomes
 
 
 def take_daily_backup(config, echo):
@@ -255,14 +371,24 @@ def run_forever(config, echo=print):
             "those files hold working survey links)."
         )
     echo(f"Outbox worker delivering through {sender.name}; stop with Ctrl+C.")
+    with sender:
+        keep_delivering(config, echo, sender, stopping)
+    current_app.logger.info("outbox worker stopped")
+
+
+def keep_delivering(config, echo, sender, stopping):
+    """The worker's passes until `stopping` fills. The SMTP connection is kept from pass
+    to pass while mail keeps coming, and closed after a pass that sent nothing."""
     retention_due_at = clock.now()
     while not stopping:
         try:
-            outcomes = send_due(config)
+            outcomes = send_due(config, sender=sender)
             posted = outbound.send_due_pass(config)
         except Exception:  # e.g. the database stayed locked: log, wait, try again
             current_app.logger.exception("outbox pass failed; trying again")
             outcomes, posted = {}, {}
+        if not any(outcomes.values()):
+            sender.close()  # idle: hold no connection open on the server
         take_daily_backup(config, echo)
         retention_due_at = apply_retention_when_due(config, echo, retention_due_at)
         alert_mail.worker_pass(config, echo)
@@ -278,4 +404,3 @@ def run_forever(config, echo=print):
             if stopping:
                 break
             time.sleep(0.1)
-    current_app.logger.info("outbox worker stopped")

@@ -11,7 +11,8 @@ Erasing removes the address, the name and the comments everywhere and keeps the 
 every report stays as it was. The suppression stays (as a hash) and is added when missing,
 so the address is never surveyed again. The erasure is logged in `erasures` without the
 address. No copy is left in the database files: every connection runs with
-`secure_delete` on (SQLite overwrites what it deletes or overwrites with zeros), and after
+`secure_delete` on (SQLite overwrites what it deletes or overwrites with zeros), the
+comments' search index is rewritten without the erased words, and after
 an erasure a checkpoint copies the WAL into the database and truncates it, so no older page
 image survives in `-wal` (`-shm` holds only an index of the WAL, never row content).
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from surveys import clock
 from surveys.customers.suppression import address_hash, suppress
+from surveys.store import comment_index
 from surveys.store.db import immediate
 
 ERASED_EVENT = json.dumps({"erased": "personal data removed"})
@@ -174,6 +176,8 @@ def erase_tickets(db, ticket_ids):
         f"DELETE FROM outbound_deliveries WHERE id > ? AND response_id IN ({CHOSEN_RESPONSES})",
         [last_delivery],
     )
+    if counts["responses"]:
+        comment_index.purge_erased(db)
     return counts
 
 

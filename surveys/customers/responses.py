@@ -8,7 +8,8 @@ from surveys import clock
 from surveys.actions.alerts import on_answer_saved, rules_for
 from surveys.config import DEFAULTS
 from surveys.customers.questions import NPS, QUESTIONS
-from surveys.store.db import immediate
+from surveys.store import terms
+from surveys.store.db import immediate, read_rows
 
 
 def asked_questions(invitation):
@@ -18,22 +19,21 @@ def asked_questions(invitation):
 
 def ticket_locale(db, invitation):
     """The customer's locale on the ticket an invitation surveys (None when not given)."""
-    [ticket] = db.query(
+    [(locale,)] = db.execute(
         "SELECT customer_locale FROM tickets WHERE id = ?", [invitation["ticket_id"]]
-    )
-    return ticket["customer_locale"]
+    ).fetchall()
+    return locale
 
 
 def current_answers(db, invitation_id):
     """The stored response of an invitation, or None."""
-    rows = list(
-        db.query(
-            """SELECT responses.csat, responses.ces, responses.nps, responses.comment,
-                      responses.contact_ok, follow_ups.id AS follow_up_id
-                 FROM responses LEFT JOIN follow_ups ON follow_ups.response_id = responses.id
-                WHERE responses.invitation_id = ?""",
-            [invitation_id],
-        )
+    rows = read_rows(
+        db,
+        """SELECT responses.csat, responses.ces, responses.nps, responses.comment,
+                  responses.contact_ok, follow_ups.id AS follow_up_id
+             FROM responses LEFT JOIN follow_ups ON follow_ups.response_id = responses.id
+            WHERE responses.invitation_id = ?""",
+        [invitation_id],
     )
     return rows[0] if rows else None
 
@@ -77,6 +77,9 @@ def save_response(db, invitation, answers, follow_up_hours=DEFAULTS["FOLLOW_UP_H
                 "contact_ok": int(bool(answers["contact_ok"])),
             },
         )
+        # A new or changed comment's terms (a trigger removed the old ones); the triggers
+        # move unchanged ones to the class new scores give.
+        terms.store_terms(db, invitation["id"])
         on_answer_saved(db, invitation, previous, answers, follow_up_hours)
         if invitation["status"] != "sent":
             # An answer proves the mail arrived, even if the SMTP conversation ended in

@@ -76,35 +76,18 @@ def unsubscribe_url(base_url, token):
     return f"{base_url.rstrip('/')}/u/{token}"
 
 
-class OneLineHeader(str):
-    """A header written on one line as it is: never folded, never RFC 2047-encoded.
-
-    Python's email package encodes a header word too long to fold (a URI with a 43-character
-    token) as =?utf-8?q?...?=, which mail clients do not decode in List-Unsubscribe. One
-    line of up to 998 characters is what RFC 5322 allows.
-    """
-
-    def __new__(cls, name, value):
-        header = super().__new__(cls, value)
-        header.name = name
-        return header
-
-    def fold(self, *, policy):
-        """The header as the message's generator writes it."""
-        return f"{self.name}: {self}{policy.linesep}"
-
-
-def add_unsubscribe_headers(message, config, token):
+def unsubscribe_headers(config, token):
     """List-Unsubscribe with a mailto: and the https link (RFC 2369), and one-click (RFC 8058).
 
     The mailto: goes to UNSUBSCRIBE_MAILTO (else MAIL_FROM) with the link's token in the
-    subject; Puas does not read that mailbox. Percent-quoting keeps the value ASCII.
+    subject; Puas does not read that mailbox. Percent-quoting keeps the value ASCII, and
+    the mail writes it on one line as it is (never folded inside a URI nor RFC 2047-encoded,
+    which mail clients do not decode here).
     """
     mailbox = config["UNSUBSCRIBE_MAILTO"] or config["MAIL_FROM"]
     mailto = f"mailto:{quote(mailbox, safe='@')}?subject={quote(f'unsubscribe {token}')}"
     https = unsubscribe_url(config["BASE_URL"], token)
-    message["List-Unsubscribe"] = OneLineHeader("List-Unsubscribe", f"<{mailto}>, <{https}>")
-    message["List-Unsubscribe-Post"] = ONE_CLICK
+    return {"List-Unsubscribe": f"<{mailto}>, <{https}>", "List-Unsubscribe-Post": ONE_CLICK}
 
 
 def find_link(db, token):

@@ -7,6 +7,7 @@ from datetime import timedelta
 from surveys import clock
 from surveys.errors import TokenExpired, TokenUnknown
 from surveys.security import sha256_hex
+from surveys.store.db import read_rows
 
 TOKEN_BYTES = 32
 # token_urlsafe(32) gives 43 characters of [A-Za-z0-9_-]; anything else was never issued.
@@ -42,13 +43,12 @@ def find_invitation(db, token):
     """The invitation a live link belongs to; TokenUnknown or TokenExpired otherwise."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise TokenUnknown()
-    rows = list(
-        db.query(
-            """SELECT invitations.*, survey_links.expires_at AS link_expires_at
+    rows = read_rows(
+        db,
+        """SELECT invitations.*, survey_links.expires_at AS link_expires_at
              FROM survey_links JOIN invitations ON invitations.id = survey_links.invitation_id
             WHERE survey_links.token_hash = ?""",
-            [hash_token(token)],
-        )
+        [hash_token(token)],
     )
     if not rows:
         raise TokenUnknown()

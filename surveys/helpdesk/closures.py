@@ -19,6 +19,9 @@ MAX_TEXT = 200
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
 # A closure dated well past now is a clock or mapping mistake at the help desk.
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# The longest handle time a closure may carry: 30 days of work on one ticket is a unit
+# mistake (milliseconds sent as seconds), not a figure to average.
+MAX_HANDLE_SECONDS = 30 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Closure:
     contacts: int | None = None
     escalated: bool | None = None
     reopened: bool | None = None
+    handle_seconds: int | None = None
     # The help desk sent no closing time: closed_at is when the closure arrived.
     dated_on_arrival: bool = False
 
@@ -104,6 +108,22 @@ def _count(value, field, errors):
     return value
 
 
+def _handle_seconds(value, errors):
+    """The time agents spent on the ticket, whole seconds from 0 to MAX_HANDLE_SECONDS."""
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_HANDLE_SECONDS
+    ):
+        errors["handle_seconds"] = (
+            f"must be a whole number of seconds from 0 to {MAX_HANDLE_SECONDS}"
+        )
+        return None
+    return value
+
+
 def parse_closure(payload, now=None, email_required=True):  # noqa: C901 (one check per field)
     """Validate a ticket-closed body (docs/api.md); returns (Closure, {}) or (None, errors).
 
@@ -156,6 +176,7 @@ def parse_closure(payload, now=None, email_required=True):  # noqa: C901 (one ch
     contacts = _count(payload.get("contacts"), "contacts", errors)
     escalated = _boolean(payload.get("escalated"), "escalated", errors)
     reopened = _boolean(payload.get("reopened"), "reopened", errors)
+    handle_seconds = _handle_seconds(payload.get("handle_seconds"), errors)
 
     now = now or clock.now()
     if closed_at and closed_at > now + FUTURE_TOLERANCE:
@@ -183,6 +204,7 @@ def parse_closure(payload, now=None, email_required=True):  # noqa: C901 (one ch
         contacts=contacts,
         escalated=escalated,
         reopened=reopened,
+        handle_seconds=handle_seconds,
     ), {}
 
 
@@ -311,11 +333,11 @@ def record_closure(db, closure, settings, source="api", suppress=None):
             """INSERT INTO tickets (source, ticket_ref, closed_at, closed_day, opened_at,
                    first_response_at, customer_email, customer_name, customer_locale,
                    agent_id, team_id, channel, contacts, escalated, reopened, created_at,
-                   dated_on_arrival)
+                   dated_on_arrival, handle_seconds)
                VALUES (:source, :ticket_ref, :closed_at, :closed_day, :opened_at,
                    :first_response_at, :customer_email, :customer_name, :customer_locale,
                    :agent_id, :team_id, :channel, :contacts, :escalated, :reopened, :now,
-                   :dated_on_arrival)
+                   :dated_on_arrival, :handle_seconds)
                ON CONFLICT (source, ticket_ref, closed_at) DO NOTHING""",
             {
                 "source": source,
@@ -335,6 +357,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                 "reopened": _flag(closure.reopened),
                 "now": clock.to_iso(now),
                 "dated_on_arrival": int(closure.dated_on_arrival),
+                "handle_seconds": closure.handle_seconds,
             },
         )
         if not inserted.rowcount:

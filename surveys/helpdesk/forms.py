@@ -42,3 +42,7 @@ class ImportForm(FlaskForm):
         "Survey the customers of these tickets",
         description="Leave unticked to load past tickets for reports only.",
     )
+
+
+class CallImportForm(FlaskForm):
+    """Import a call log with the mapping on the page (its CSRF token only)."""

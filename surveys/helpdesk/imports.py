@@ -95,6 +95,7 @@ FIELDS = {
     "contacts": ("contacts", "replies", "customer interactions"),
     "escalated": ("escalated",),
     "reopened": ("reopened",),
+    "handle_seconds": ("handle_seconds", "handle seconds", "handle time (seconds)"),
 }
 REQUIRED = ("ticket_id", "closed_at", "customer_email")
 TIME_FIELDS = ("closed_at", "opened_at", "first_response_at")
@@ -164,11 +165,12 @@ def read_table(data):  # noqa: C901 (one branch per encoding and dialect a help 
     return Table(header, rows, lines)
 
 
-def guess_mapping(header):
-    """{field: column index} for the columns whose names say what they hold."""
+def guess_mapping(header, fields=FIELDS):
+    """{field: column index} for the columns whose names say what they hold (`fields`: each
+    field's header names, FIELDS for tickets)."""
     names = [name.strip().lower().replace("_", " ") for name in header]
     mapping = {}
-    for field_name, synonyms in FIELDS.items():
+    for field_name, synonyms in fields.items():
         for synonym in synonyms:
             wanted = synonym.replace("_", " ")
             if wanted in names and names.index(wanted) not in mapping.values():
@@ -197,8 +199,8 @@ def _flag(value):
     return value  # parse_closure: "must be true or false"
 
 
-def _count(value):
-    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else value
+def _count(value, digits=6):
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= digits else value
 
 
 def row_body(row, mapping, timezone_name):
@@ -227,6 +229,8 @@ def row_body(row, mapping, timezone_name):
         }
     if "contacts" in cells:
         body["contacts"] = _count(cells["contacts"])
+    if "handle_seconds" in cells:  # whole seconds up to 30 days: at most 7 digits
+        body["handle_seconds"] = _count(cells["handle_seconds"], digits=7)
     for name in ("escalated", "reopened"):
         if name in cells:
             body[name] = _flag(cells[name])

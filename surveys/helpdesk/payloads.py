@@ -58,6 +58,7 @@ CLOSURE_FIELDS = (
     "contacts",
     "escalated",
     "reopened",
+    "handle_seconds",
 )
 REQUIRED_FIELDS = {"ticket_id", "closed_at", "customer", "customer.email"}
 ZENDESK_SOLVED = {"solved", "closed"}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from surveys import clock
 from surveys.reports.comments import comment_rows
-from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.kpi_queries import config_weekdays, kpi_groups
 from surveys.reports.ranges import ReportRange
 from surveys.reports.score_queries import score_groups
 from surveys.reports.scoring import rank_groups
@@ -123,7 +123,8 @@ def agent_report(db, config, agent, report_range):
     _, overall, details = score_groups(db, own)
     charts = chart_figures(db, own)
     targets, _ = report_targets(db, config, own)
-    _, kpis, _ = kpi_groups(db, own, *frt_standards(targets, {}))
+    weekdays = config_weekdays(config)
+    _, kpis, _ = kpi_groups(db, own, *frt_standards(targets, {}), weekdays=weekdays)
     return {
         "overall": overall,
         "details": details["all"],

@@ -8,20 +8,26 @@ are the download's; these rows carry what a page needs besides (ids, the ticket'
 from surveys.helpdesk.ticket_links import with_ticket_urls
 from surveys.reports.score_queries import LOW_SQL
 
-COMMENTS_SQL = """
-SELECT responses.id AS response_id, responses.updated_at AS answered_at,
+# A page's response row; the comment search (comment_search.py) reads the same columns.
+COMMENT_COLUMNS = """
+       responses.id AS response_id, responses.updated_at AS answered_at,
        invitations.closed_day, tickets.ticket_ref AS ticket_id, tickets.source,
        invitations.agent_id, agents.name AS agent_name, agents.email AS agent_email,
        teams.name AS team, invitations.channel, responses.csat, responses.ces,
-       responses.nps, responses.comment
-  FROM responses
+       responses.nps, responses.comment"""
+# The tables a row's columns come from, joined to `responses`.
+COMMENT_JOINS = """
   JOIN invitations ON invitations.id = responses.invitation_id
   JOIN tickets ON tickets.id = invitations.ticket_id
   LEFT JOIN agents ON agents.id = invitations.agent_id
-  LEFT JOIN teams ON teams.id = invitations.team_id
- WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters} {low} {comment}
+  LEFT JOIN teams ON teams.id = invitations.team_id"""
+
+COMMENTS_SQL = f"""
+SELECT {COMMENT_COLUMNS}
+  FROM responses {COMMENT_JOINS}
+ WHERE invitations.closed_day BETWEEN :from_day AND :to_day {{filters}} {{low}} {{comment}}
  ORDER BY invitations.closed_day DESC, responses.id DESC LIMIT :limit
-"""
+"""  # noqa: S608 (fixed column names)
 
 
 def comment_rows(db, report_range, limit, low_only=False, with_comment=False):

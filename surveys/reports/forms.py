@@ -1,8 +1,9 @@
 """The reports wing's forms: the targets form, one number per score, and agents' settings."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField
-from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, DecimalField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, StopValidation
 
 from surveys.reports.targets import TARGETS
 
@@ -55,3 +56,20 @@ class AgentSettingsForm(FlaskForm):
     self_view = BooleanField(
         "Agents may read their own scores on “My scores”", validators=[checkbox_value]
     )
+
+
+class MonthForm(FlaskForm):
+    """One month's business figures, as typed; surveys.reports.business reads them (an
+    empty box clears the figure)."""
+
+    customers_start = StringField("Customers at the start", validators=[Length(max=30)])
+    customers_new = StringField("New customers", validators=[Length(max=30)])
+    customers_end = StringField("Customers at the end", validators=[Length(max=30)])
+    support_cost = StringField("Support cost", validators=[Length(max=30)])
+
+
+class MonthsUploadForm(FlaskForm):
+    """A CSV file of months: month, customers_start, customers_new, customers_end,
+    support_cost."""
+
+    file = FileField("CSV file", validators=[FileRequired("Choose a CSV file.")])

@@ -2,13 +2,16 @@
 
 from dataclasses import replace
 
+from surveys import clock
 from surveys.reports.kpis import (
+    aht_minutes,
     compliance_pct,
     count_at_most,
     histogram_median,
     lateness_pct,
     merge_histograms,
     tickets_per_agent,
+    tickets_per_agent_day,
 )
 from surveys.reports.ranges import AGENT_FIELDS, agent_names, in_order
 from surveys.reports.scoring import percentage
@@ -31,6 +34,9 @@ GROUP_NAMES = {
     "month": ("keyed.key", ""),
 }
 
+# The working days when a caller names none: the default of WORKING_DAYS.
+WORKING_WEEKDAYS = clock.parse_weekdays("mon,tue,wed,thu,fri")
+
 # The public ROW of /api/v1/kpis and /reports/kpis.csv, in order.
 ROW_FIELDS = (
     "group",
@@ -47,6 +53,8 @@ ROW_FIELDS = (
     "escalation_pct",
     "reopen_pct",
     "repeat_pct",
+    "tickets_per_agent_day",
+    "aht_min",
 )
 
 # Compared, every figure (not the standard it is judged by) gains its value in the
@@ -56,13 +64,18 @@ COMPARE_FIELDS = tuple(
     f"{name}{suffix}" for name in COMPARED_FIGURES for suffix in ("_prev", "_change")
 )
 
+# `agents`: the agents who closed any of a group's tickets. Each key's agents are distinct
+# from another key's of the same name (names are unique but for agents shown alike, whose
+# keys are their own ids), so the named groups' agents are the sum.
 COUNTS_SQL = f"""
 WITH keyed AS (
-    SELECT {{key}} AS key, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
+    SELECT {{key}} AS key, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)},
+           count(DISTINCT nullif(agent_id, 0)) AS agents
       FROM ticket_rollups
      WHERE day BETWEEN :from_day AND :to_day {{filters}}
      GROUP BY key)
-SELECT {{name}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)}
+SELECT {{name}} AS grp, {", ".join(f"sum({column}) AS {column}" for column in TICKET_COUNTS)},
+       sum(agents) AS agents
   FROM keyed {{join}}
  GROUP BY grp ORDER BY grp
 """  # noqa: S608 (fixed column names)
@@ -115,7 +128,8 @@ def _hours(seconds, n):
 
 def kpi_figures(counts, histograms, frt_target_h):
     """Every figure of a KPI ROW but its group, unrounded, from summed counts and the
-    group's histograms."""
+    group's histograms (counts carry `agents` and `working_days` beside TICKET_COUNTS;
+    without them, tickets per agent per day is None)."""
     frt = histograms.get("frt", [])
     resolution = histograms.get("resolution", [])
     frt_mean_h = _hours(counts["frt_seconds"], counts["frt_n"])
@@ -135,6 +149,10 @@ def kpi_figures(counts, histograms, frt_target_h):
         "escalation_pct": percentage(counts["escalations"], counts["escalated_n"]),
         "reopen_pct": percentage(counts["reopens"], counts["reopened_n"]),
         "repeat_pct": percentage(counts["repeats"], counts["tickets"]),
+        "tickets_per_agent_day": tickets_per_agent_day(
+            counts["tickets"], counts.get("agents", 0), counts.get("working_days", 0)
+        ),
+        "aht_min": aht_minutes(counts["handle_seconds"], counts["handle_n"]),
     }
 
 
@@ -169,11 +187,27 @@ def row_fields(report_range):
     return tuple(fields)
 
 
-def kpi_sums(db, report_range):
+def config_weekdays(config):
+    """The working days WORKING_DAYS names, as date.weekday() numbers."""
+    return clock.parse_weekdays(config["WORKING_DAYS"])
+
+
+def working_days(report_range, group, weekdays):
+    """The working days (`weekdays`, date.weekday() numbers) a group's closures fall in:
+    its month's within the range when grouped by month, else the range's."""
+    first, last = report_range.from_day, report_range.to_day
+    if report_range.group_by == "month" and group:
+        month_first, month_last = (clock.parse_day(day) for day in clock.period_days(group))
+        first, last = max(first, month_first), min(last, month_last)
+    return clock.count_weekdays(first, last, weekdays)
+
+
+def kpi_sums(db, report_range, weekdays=WORKING_WEEKDAYS):
     """The rollups summed for a range: (counts per group, histograms per group, agents).
 
-    Histograms are {group: {measure: [(bucket, n), ...]}}; `agents` counts the agents
-    who closed any ticket in the range (all groups together).
+    Histograms are {group: {measure: [(bucket, n), ...]}}; each group's counts carry its
+    `agents` and `working_days`; `agents` counts the agents who closed any ticket in the
+    range (all groups together).
     """
     grouping = report_range.group_by
     params = {
@@ -196,6 +230,8 @@ def kpi_sums(db, report_range):
         row.pop("grp"): row
         for row in db.query(kpi_sql(COUNTS_SQL, grouping, "day", filters), params)
     }
+    for group, row in counts.items():
+        row["working_days"] = working_days(report_range, group, weekdays)
     [agents] = db.query(kpi_sql(AGENTS_SQL, None, "day", filters), params)
 
     filters, _ = report_range.filter_sql("histograms")  # the same parameters, named alike
@@ -214,10 +250,12 @@ def kpi_sums(db, report_range):
     return counts, histograms, agents["agents"]
 
 
-def overall_sums(counts, histograms):
-    """The counts and histograms of all groups together."""
+def overall_sums(counts, histograms, agents=0, days=0):
+    """The counts and histograms of all groups together, with the range's `agents` (who
+    closed any) and working `days`."""
+    summed = {column: sum(group[column] for group in counts.values()) for column in TICKET_COUNTS}
     return (
-        {column: sum(group[column] for group in counts.values()) for column in TICKET_COUNTS},
+        dict(summed, agents=agents, working_days=days),
         {
             measure: merge_histograms(group.get(measure, []) for group in histograms.values())
             for measure in MEASURES
@@ -225,25 +263,32 @@ def overall_sums(counts, histograms):
     )
 
 
-def comparison_sums(db, report_range):
+def range_overall(db, report_range, weekdays):
+    """overall_sums of a whole range, read afresh."""
+    counts, histograms, agents = kpi_sums(db, replace(report_range, group_by=None), weekdays)
+    days = working_days(report_range, None, weekdays)
+    return overall_sums(counts, histograms, agents, days)
+
+
+def comparison_sums(db, report_range, weekdays=WORKING_WEEKDAYS):
     """The comparison period's (counts, histograms) per group of this report they pair
     with, and overall (the whole comparison period's)."""
     paired_range, partner = report_range.paired()
-    counts, histograms, _ = kpi_sums(db, paired_range)
+    counts, histograms, agents = kpi_sums(db, paired_range, weekdays)
     compared = report_range.compared()
-    overall = overall_sums(counts, histograms)
+    overall = overall_sums(counts, histograms, agents, working_days(compared, None, weekdays))
     if (paired_range.from_day, paired_range.to_day) != (compared.from_day, compared.to_day):
         # Months compared with the months before them: the range as a whole is compared
         # with the days just before it, which these months do not cover.
-        overall = overall_sums(*kpi_sums(db, replace(compared, group_by=None))[:2])
+        overall = range_overall(db, compared, weekdays)
     paired = {partner(group): (row, histograms.get(group, {})) for group, row in counts.items()}
     return paired, overall
 
 
-NO_TICKETS = dict.fromkeys(TICKET_COUNTS, 0)
+NO_TICKETS = dict.fromkeys((*TICKET_COUNTS, "agents", "working_days"), 0)
 
 
-def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
+def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None, weekdays=WORKING_WEEKDAYS):
     """Ticket KPIs per group and overall, as (groups, overall, tickets_per_agent).
 
     FRT compliance and lateness are against `frt_target_h`, or a group's own standard in
@@ -252,13 +297,16 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None):
     group found only in the comparison period is listed with empty current figures.
 
     Read from the rollups: counts are exact; medians come from the duration histograms
-    (see surveys.store.rollups for their error).
+    (see surveys.store.rollups for their error). Tickets per agent per day count the
+    working `weekdays` (date.weekday() numbers; WORKING_DAYS).
     """
-    counts, histograms, agents = kpi_sums(db, report_range)
-    now_overall = overall_sums(counts, histograms)
+    counts, histograms, agents = kpi_sums(db, report_range, weekdays)
+    now_overall = overall_sums(
+        counts, histograms, agents, working_days(report_range, None, weekdays)
+    )
     then, then_overall = {}, None
     if report_range.compare:
-        then, then_overall = comparison_sums(db, report_range)
+        then, then_overall = comparison_sums(db, report_range, weekdays)
         counts = {group: counts.get(group, NO_TICKETS) for group in in_order({*counts, *then})}
     fields = row_fields(report_range)
     names = agent_names(db, counts) if report_range.group_by == "agent" else {}

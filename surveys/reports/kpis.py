@@ -68,3 +68,17 @@ def tickets_per_agent(tickets, agents):
     if not agents:
         return None
     return tickets / agents
+
+
+def tickets_per_agent_day(tickets, agents, working_days):
+    """Closed tickets ÷ agents who closed any ÷ working days; None when either is 0."""
+    if not agents or not working_days:
+        return None
+    return tickets / agents / working_days
+
+
+def aht_minutes(handle_seconds, handle_n):
+    """Mean handle time in minutes over the closures that carried one; None for none."""
+    if not handle_n:
+        return None
+    return handle_seconds / handle_n / 60

@@ -225,11 +225,17 @@ RESPONSE_FIELDS = (
     "comment",
 )
 
-RESPONSES_SQL = """
-SELECT responses.updated_at AS answered_at, invitations.closed_day,
+# The download's columns (RESPONSE_FIELDS); the comment search's download reads them too.
+RESPONSE_COLUMNS = """
+       responses.updated_at AS answered_at, invitations.closed_day,
        tickets.ticket_ref AS ticket_id, coalesce(agents.email, agents.name) AS agent,
        agents.name AS agent_name, teams.name AS team, invitations.channel, responses.csat,
-       responses.ces, responses.nps, responses.comment
+       responses.ces, responses.nps, responses.comment"""
+
+RESPONSES_SQL = (
+    "SELECT"
+    + RESPONSE_COLUMNS
+    + """
   FROM responses
   JOIN invitations ON invitations.id = responses.invitation_id
   JOIN tickets ON tickets.id = invitations.ticket_id
@@ -238,6 +244,7 @@ SELECT responses.updated_at AS answered_at, invitations.closed_day,
  WHERE invitations.closed_day BETWEEN :from_day AND :to_day {filters} {low} {comment}
  ORDER BY invitations.closed_day DESC, responses.id DESC {limit}
 """
+)
 
 # A low rating: dissatisfied (CSAT 1–2), hard going (CES 1–3) or a detractor (NPS 0–6).
 LOW_SQL = "AND (responses.csat <= 2 OR responses.ces <= 3 OR responses.nps <= 6)"

@@ -32,8 +32,19 @@ TARGETS = (
     Target("escalation_pct", "Escalation rate", 10, 0, 100, False, "%"),
     Target("reopen_pct", "Reopen rate", 5, 0, 100, False, "%"),
     Target("repeat_pct", "Repeat rate", 10, 0, 100, False, "%"),
+    # The phone queue (/api/v1/call-kpis): waits in seconds, shares of the calls offered.
+    Target("asa_s", "Average speed of answer (ASA)", 30, 0, 3600, False, " s"),
+    Target("abandon_pct", "Abandoned calls", 5, 0, 100, False, "%"),
+    Target("service_level_pct", "Service level (calls answered in time)", 80, 0, 100, unit="%"),
+    # The monthly business figures (/business): a cost is in the company's currency.
+    Target("crr_pct", "Customer retention rate (CRR)", 90, 0, 100, unit="%"),
+    Target("churn_pct", "Churn rate", 10, 0, 100, False, "%"),
+    Target("cost_per_resolution", "Cost per resolution", 20, 0, 1_000_000_000, False),
 )
 BY_NAME = {target.name: target for target in TARGETS}
+# Judged month by month on /business and the dashboard's business figures, not in the
+# report ROWs of a range of days.
+BUSINESS_TARGETS = ("crr_pct", "churn_pct", "cost_per_resolution")
 
 
 def current_targets(db, config):
@@ -57,6 +68,13 @@ def own_targets(db, team):
             [team],
         )
     }
+
+
+def targets_for(db, config, team=None):
+    """The targets that judge the company's figures, or one team's (its own where set,
+    the company's for the rest)."""
+    values = current_targets(db, config)
+    return values | own_targets(db, team) if team else values
 
 
 def report_targets(db, config, report_range):

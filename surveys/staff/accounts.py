@@ -203,8 +203,13 @@ def create_api_key(db, name):
 
 def api_key_is_valid(db, key):
     """True for a key that exists and was not revoked."""
-    return bool(key) and bool(
-        db["api_keys"].count_where("key_hash = ? AND revoked_at IS NULL", [sha256_hex(key)])
+    # Plain SQL: every API call asks this, and db["api_keys"] first reads sqlite_master.
+    return bool(key) and (
+        db.execute(
+            "SELECT 1 FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+            [sha256_hex(key)],
+        ).fetchone()
+        is not None
     )
 
 

@@ -103,3 +103,27 @@ def m013_close_the_loop(db):
 def m014_data_protection(db):
     """Server-side sessions, unknown-link attempts, closures dated on arrival, erasures."""
     run_frozen(db, frozen.m014_data_protection)
+
+
+@migrations()
+def m015_comment_search(db):
+    """A full-text index of the comments, kept by triggers, filled from those stored."""
+    run_frozen(db, frozen.m015_comment_search)
+
+
+@migrations()
+def m016_comment_terms(db):
+    """The comments' terms per response, and the term rollups the themes report reads."""
+    run_frozen(db, frozen.m016_comment_terms)
+
+
+@migrations()
+def m017_business_months(db):
+    """Monthly business figures, handle times on closures and in the ticket rollups."""
+    run_frozen(db, frozen.m017_business_months)
+
+
+@migrations()
+def m018_calls(db):
+    """Phone calls, their CSV imports, and the call rollups kept by a trigger."""
+    run_frozen(db, frozen.m018_calls)

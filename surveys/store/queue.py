@@ -7,12 +7,14 @@ keeps status ('pending', 'sending', then 'sent' or 'failed', some also 'skipped'
 attempts, next_attempt_at, lease_until, last_error and sent_at, and this module is their
 one way of claiming, finishing, retrying and giving up.
 
-A worker claims the next due row with a single conditional UPDATE … RETURNING, so two
-workers never take the same row, and the claim leases the row until `lease_until`. A
-worker that dies mid-attempt leaves its row 'sending'; once the lease runs out the row is
-due again. An outcome is recorded only while the worker still holds its lease (the row
-still 'sending' with the lease it was given), so a worker whose lease ran out never
-overwrites the claim of the worker that took the row after it.
+A worker claims the next due row (or the next few, a batch with one lease) with a single
+conditional UPDATE … RETURNING, so two workers never take the same row, and the claim
+leases the row until `lease_until`. A worker that dies mid-attempt leaves its row
+'sending'; once the lease runs out the row is due again. A row claimed but not tried
+before its lease runs short is released: due again, its attempt not counted. An outcome
+is recorded only while the worker still holds its lease (the row still 'sending' with
+the lease it was given), so a worker whose lease ran out never overwrites the claim of
+the worker that took the row after it.
 
 How often and how far apart a queue retries, and which failures end a row at once, is
 its RetryPolicy, stated once in the queue's own module.
@@ -107,16 +109,33 @@ class Queue:
     def claim_next(self, db, now):
         """Lease the next due row (or one whose worker's lease ran out) to this worker, with
         its attempts counted; None when nothing is due."""
-        rows = list(
-            db.query(
-                self._claim_sql(),
-                {
-                    "now": clock.to_iso(now),
-                    "lease_until": clock.to_iso(now + timedelta(seconds=self.lease_seconds)),
-                },
-            )
-        )
+        rows = self.claim_batch(db, now, 1)
         return rows[0] if rows else None
+
+    def claim_batch(self, db, now, size):
+        """Lease up to `size` due rows to this worker in one statement, all with the same
+        lease, their attempts counted; oldest due first. Inside a transaction, the claim
+        commits with whatever else the transaction prepares for the rows."""
+        rows = db.query(
+            self._claim_sql(),
+            {
+                "now": clock.to_iso(now),
+                "lease_until": clock.to_iso(now + timedelta(seconds=self.lease_seconds)),
+                "size": size,
+            },
+        )
+        return sorted(rows, key=lambda row: (row["next_attempt_at"], row["id"]))
+
+    def release(self, db, entry):
+        """Give a claimed row back untried, if this worker still holds its lease: due again
+        at once, the attempt it was claimed for not counted; True if it did."""
+        cursor = db.execute(
+            f"UPDATE {self.table} "  # noqa: S608 (a checked name; every value is a parameter)
+            """SET status = 'pending', attempts = attempts - 1, lease_until = NULL
+             WHERE id = ? AND status = 'sending' AND lease_until = ?""",
+            [entry["id"], entry["lease_until"]],
+        )
+        return bool(cursor.rowcount)
 
     def record(self, db, entry, outcome, now, error=None, next_attempt_at=None):
         """Record a claimed row's outcome, if this worker still holds its lease; True if it did.
@@ -145,7 +164,8 @@ class Queue:
         return bool(cursor.rowcount)
 
     def _claim_sql(self):
-        """The claim: one UPDATE of the first due row, so no other worker can take it too."""
+        """The claim: one UPDATE of the first :size due rows, so no other worker can take
+        them too."""
         due = [
             "((due.status = 'pending' AND due.next_attempt_at <= :now)"
             " OR (due.status = 'sending' AND due.lease_until <= :now))"
@@ -160,7 +180,7 @@ class Queue:
         return (
             f"UPDATE {self.table} "  # noqa: S608 (checked names; every value is a parameter)
             "SET status = 'sending', attempts = attempts + 1, lease_until = :lease_until "
-            f"WHERE id = (SELECT id FROM {self.table} AS due WHERE {' AND '.join(due)} "
-            "ORDER BY due.next_attempt_at, due.id LIMIT 1) "
+            f"WHERE id IN (SELECT id FROM {self.table} AS due WHERE {' AND '.join(due)} "
+            "ORDER BY due.next_attempt_at, due.id LIMIT :size) "
             "RETURNING *"
         )

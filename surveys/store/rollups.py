@@ -5,21 +5,26 @@ and '' stand for "none", because NULLs never collide in a unique key):
 
 - `survey_rollups`: invitations sent, responses, and how many answers each score got.
 - `ticket_rollups`: closures and the counts behind each ticket KPI (durations summed in
-  whole seconds, so means are exact).
+  whole seconds, so means are exact), handle times (`handle_n` closures carried one)
+  among them.
 - `duration_rollups`: histograms of first response and resolution times, per day and per
   month, from which medians and target compliance are read.
 - `agent_duration_rollups`: the same histograms with the channels merged (per day or
   month × agent × team). Reports that neither filter nor group by channel read these:
   one row where `duration_rollups` holds one per channel.
+- `call_rollups` and `call_wait_rollups`: the phone queue's counts and wait histograms,
+  declared and kept in surveys.store.call_rollups, rebuilt here with the others.
 - `channels`: every channel seen, for the report filters.
+- the term rollups of the comments' words and phrases (surveys/store/term_rollups.py).
 
 Triggers update them inside the statement that changes the raw rows, so a report can
 never see one without the other, whichever code (or hand-typed SQL) made the write: new
 tickets, invitations and responses, invitation status changes and answer changes. Puas
 never updates or deletes tickets otherwise; after such a hand edit, `rebuild` recomputes
 everything from the raw rows. A change to these tables or triggers needs a new migration
-that makes it, its SQL frozen (surveys/store/frozen/): m009 and m010 drop the triggers,
-create the new ones and fill any new table. tests/test_migrations.py fails until one does.
+that makes it, its SQL frozen (surveys/store/frozen/): m009, m010 and m017 drop the
+triggers, create the new ones and fill any new table or column. tests/test_migrations.py
+fails until one does.
 
 A histogram bucket is named by its upper bound in seconds and holds the durations in
 (previous bound, bound]. Bounds fall on every whole minute below an hour, every 3
@@ -34,6 +39,7 @@ import re
 
 from surveys import clock
 from surveys.scales import SCALES
+from surveys.store import call_rollups, comment_index, term_rollups
 
 DISTRIBUTION_COLUMNS = tuple(
     f"{kind}_{value}" for kind, values in SCALES.items() for value in values
@@ -52,6 +58,8 @@ TICKET_COUNTS = (
     "reopened_n",
     "reopens",
     "repeats",
+    "handle_n",
+    "handle_seconds",
 )
 MEASURES = ("frt", "resolution")
 
@@ -132,7 +140,7 @@ CREATE TABLE rollup_settings (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     repeat_window_days INTEGER NOT NULL CHECK (repeat_window_days BETWEEN 1 AND 365)
 ) STRICT;
-"""
+{call_rollups.SCHEMA}{term_rollups.SCHEMA}"""
 
 
 def _cell(row):
@@ -218,6 +226,8 @@ def _frt_and_resolution_values(row):
         f"{row}.reopened IS NOT NULL",
         f"{row}.reopened IS 1",
         "0",
+        f"{row}.handle_seconds IS NOT NULL",
+        f"coalesce({row}.handle_seconds, 0)",
     ]
 
 
@@ -273,7 +283,7 @@ END;
 CREATE TRIGGER responses_rollup_delete AFTER DELETE ON responses BEGIN
     {_survey_add("OLD", -1)}
 END;
-"""
+{call_rollups.TRIGGERS}{term_rollups.TRIGGERS}"""
 
 
 TRIGGER_NAMES = tuple(re.findall(r"^CREATE TRIGGER (\w+)", TRIGGERS, re.MULTILINE))
@@ -343,7 +353,8 @@ def _rebuild_statements():
                    count(contacts), count(*) FILTER (WHERE contacts = 1),
                    count(escalated), count(*) FILTER (WHERE escalated = 1),
                    count(reopened), count(*) FILTER (WHERE reopened = 1),
-                   count(*) FILTER (WHERE repeated = 1)
+                   count(*) FILTER (WHERE repeated = 1),
+                   count(handle_seconds), coalesce(sum(handle_seconds), 0)
               FROM tickets GROUP BY 1, 2, 3, 4""",
     ]
     for measure, seconds, present in (
@@ -358,7 +369,7 @@ def _rebuild_statements():
                    coalesce(channel, ''), '{measure}', {bucket_sql(seconds)}, count(*)
               FROM tickets WHERE {present} GROUP BY 1, 2, 3, 4, 5, 6, 7""")
     statements.append(AGENT_HISTOGRAMS_SQL)
-    return statements
+    return statements + call_rollups.rebuild_statements() + term_rollups.rebuild_statements()
 
 
 def rebuild(db, repeat_window_days=None):
@@ -381,12 +392,15 @@ def rebuild(db, repeat_window_days=None):
         "ticket_rollups",
         "duration_rollups",
         "agent_duration_rollups",
+        *call_rollups.TABLES,
+        *term_rollups.TABLES,
         "channels",
     ):
         db.execute(f"DELETE FROM {table}")
     for statement in _rebuild_statements():
         db.execute(statement)
     create_triggers(db)
+    comment_index.rebuild(db)  # the comments' words, from the raw rows too
 
 
 def repeat_window_days(db):

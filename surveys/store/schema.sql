@@ -66,7 +66,7 @@ CREATE TABLE "tickets" (
    "escalated" INTEGER,
    "reopened" INTEGER,
    "created_at" TEXT NOT NULL
-, repeated INTEGER NOT NULL DEFAULT 0 CHECK (repeated IN (0, 1)), dated_on_arrival INTEGER NOT NULL DEFAULT 0 CHECK (dated_on_arrival IN (0, 1))) STRICT;
+, repeated INTEGER NOT NULL DEFAULT 0 CHECK (repeated IN (0, 1)), dated_on_arrival INTEGER NOT NULL DEFAULT 0 CHECK (dated_on_arrival IN (0, 1)), handle_seconds INTEGER CHECK (handle_seconds BETWEEN 0 AND 2592000)) STRICT;
 
 CREATE UNIQUE INDEX "idx_tickets_source_ticket_ref_closed_at"
     ON "tickets" ("source", "ticket_ref", "closed_at");
@@ -251,7 +251,7 @@ CREATE TABLE ticket_rollups (
         resolution_seconds INTEGER NOT NULL DEFAULT 0, contacts_n INTEGER NOT NULL DEFAULT 0,
         first_contact INTEGER NOT NULL DEFAULT 0, escalated_n INTEGER NOT NULL DEFAULT 0,
         escalations INTEGER NOT NULL DEFAULT 0, reopened_n INTEGER NOT NULL DEFAULT 0,
-        reopens INTEGER NOT NULL DEFAULT 0, repeats INTEGER NOT NULL DEFAULT 0,
+        reopens INTEGER NOT NULL DEFAULT 0, repeats INTEGER NOT NULL DEFAULT 0, handle_n INTEGER NOT NULL DEFAULT 0, handle_seconds INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (day, agent_id, team_id, channel)
 ) STRICT, WITHOUT ROWID;
 
@@ -419,334 +419,6 @@ CREATE TABLE agent_duration_rollups (
     bucket INTEGER NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (grain, period, agent_id, team_id, measure, bucket)
 ) STRICT, WITHOUT ROWID;
-
-CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
-    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, tickets, frt_n, frt_seconds,
-        resolution_n, resolution_seconds, contacts_n, first_contact, escalated_n, escalations,
-        reopened_n, reopens, repeats)
-    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
-        coalesce(NEW.channel, ''), 1,
-        NEW.first_response_at IS NOT NULL AND NEW.opened_at IS NOT NULL,
-        coalesce(unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at), 0),
-        NEW.opened_at IS NOT NULL,
-        coalesce(unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at), 0), NEW.contacts IS NOT NULL,
-        NEW.contacts IS 1, NEW.escalated IS NOT NULL, NEW.escalated IS 1, NEW.reopened IS NOT NULL,
-        NEW.reopened IS 1, 0 WHERE true
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        tickets = tickets + excluded.tickets, frt_n = frt_n + excluded.frt_n,
-            frt_seconds = frt_seconds + excluded.frt_seconds,
-            resolution_n = resolution_n + excluded.resolution_n,
-            resolution_seconds = resolution_seconds + excluded.resolution_seconds,
-            contacts_n = contacts_n + excluded.contacts_n,
-            first_contact = first_contact + excluded.first_contact,
-            escalated_n = escalated_n + excluded.escalated_n,
-            escalations = escalations + excluded.escalations,
-            reopened_n = reopened_n + excluded.reopened_n, reopens = reopens + excluded.reopens,
-            repeats = repeats + excluded.repeats;
-    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
-    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
-           , coalesce(NEW.channel, ''), 'frt', CASE
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
-               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
-               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
-               * 18000
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
-               180000 * 180000
-               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
-        DO UPDATE SET n = n + 1;
-    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
-    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
-        coalesce(NEW.team_id, 0)
-           , coalesce(NEW.channel, ''), 'frt', CASE
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
-               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
-               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
-               * 18000
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
-               180000 * 180000
-               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
-        DO UPDATE SET n = n + 1;
-    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
-    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
-           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0
-               THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
-               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
-               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
-               * 18000
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
-               180000 * 180000
-               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
-    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
-    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
-        coalesce(NEW.team_id, 0)
-           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0
-               THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 *
-               180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 *
-               1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000
-               * 18000
-               WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) /
-               180000 * 180000
-               ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
-    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
-    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
-           , coalesce(NEW.channel, ''), 'resolution', CASE
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
-               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
-        DO UPDATE SET n = n + 1;
-    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
-    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
-        coalesce(NEW.team_id, 0)
-           , coalesce(NEW.channel, ''), 'resolution', CASE
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
-               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket)
-        DO UPDATE SET n = n + 1;
-    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
-    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
-           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0
-               THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
-               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
-    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
-    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0),
-        coalesce(NEW.team_id, 0)
-           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0
-               THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000
-               WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000
-               THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 *
-               180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
-     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
-    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
-    INSERT INTO channels (name) SELECT NEW.channel WHERE NEW.channel IS NOT NULL
-    ON CONFLICT (name) DO NOTHING;
-    -- A repeat: the customer opened a new ticket within the window after a closure.
-    -- '' is a closure without a customer address: it repeats nothing.
-    UPDATE tickets SET repeated = 1
-     WHERE customer_email = NEW.customer_email AND repeated = 0 AND NEW.customer_email != ''
-       AND closed_at < NEW.opened_at
-       AND closed_at >= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.opened_at,
-           '-' || (SELECT repeat_window_days FROM rollup_settings) || ' days');
-    -- Help desks report out of order: a later ticket may already be stored.
-    UPDATE tickets SET repeated = 1
-     WHERE id = NEW.id AND NEW.customer_email != '' AND EXISTS (
-           SELECT 1 FROM tickets AS later
-            WHERE later.customer_email = NEW.customer_email
-              AND later.closed_at > NEW.closed_at
-              AND later.opened_at > NEW.closed_at
-              AND later.opened_at <= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.closed_at,
-                  '+' || (SELECT repeat_window_days FROM rollup_settings) || ' days'));
-END;
-
-CREATE TRIGGER tickets_rollup_repeat AFTER UPDATE OF repeated ON tickets
-WHEN OLD.repeated IS NOT NEW.repeated BEGIN
-    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, repeats)
-    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
-        coalesce(NEW.channel, ''), NEW.repeated - OLD.repeated WHERE true
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        repeats = repeats + excluded.repeats;
-END;
-
-CREATE TRIGGER invitations_rollup_insert AFTER INSERT ON invitations
-WHEN NEW.status = 'sent' BEGIN
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
-    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
-        coalesce(NEW.channel, ''), 1 WHERE true
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        invitations_sent = invitations_sent + excluded.invitations_sent;
-END;
-
-CREATE TRIGGER invitations_rollup_status AFTER UPDATE OF status ON invitations
-WHEN (OLD.status = 'sent') IS NOT (NEW.status = 'sent') BEGIN
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
-    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
-        coalesce(NEW.channel, ''), (NEW.status = 'sent') - (OLD.status = 'sent') WHERE true
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        invitations_sent = invitations_sent + excluded.invitations_sent;
-END;
-
-CREATE TRIGGER responses_rollup_insert AFTER INSERT ON responses BEGIN
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
-        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
-        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
-    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
-        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1,
-        (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1,
-        (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1,
-        (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1,
-        (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1,
-        (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1,
-        (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations
-        WHERE invitations.id = NEW.invitation_id
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
-            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
-            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
-            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
-            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
-            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
-            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
-            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
-            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
-            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
-            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
-            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
-END;
-
-CREATE TRIGGER responses_rollup_update AFTER UPDATE OF csat, ces, nps ON responses
-WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps BEGIN
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
-        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
-        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
-    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
-        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1,
-        (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1,
-        (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1,
-        (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1,
-        (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1,
-        (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1,
-        (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations
-        WHERE invitations.id = OLD.invitation_id
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
-            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
-            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
-            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
-            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
-            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
-            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
-            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
-            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
-            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
-            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
-            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
-        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
-        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
-    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
-        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1,
-        (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1,
-        (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1,
-        (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1,
-        (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1,
-        (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1,
-        (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations
-        WHERE invitations.id = NEW.invitation_id
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
-            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
-            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
-            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
-            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
-            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
-            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
-            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
-            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
-            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
-            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
-            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
-END;
-
-CREATE TRIGGER responses_rollup_delete AFTER DELETE ON responses BEGIN
-    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3,
-        csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2,
-        nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
-    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0),
-        coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1,
-        (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1,
-        (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1,
-        (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1,
-        (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1,
-        (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1,
-        (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations
-        WHERE invitations.id = OLD.invitation_id
-    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
-        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1,
-            csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3,
-            csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5,
-            ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2,
-            ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4,
-            ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6,
-            ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0,
-            nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2,
-            nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4,
-            nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6,
-            nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8,
-            nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
-END;
 
 CREATE TABLE team_targets (
             team_id INTEGER NOT NULL REFERENCES teams(id),
@@ -916,3 +588,354 @@ CREATE TABLE erasures (
             other_rows INTEGER NOT NULL DEFAULT 0
         ) STRICT
     ;
+
+CREATE VIRTUAL TABLE comments_fts USING fts5(
+            comment,
+            content = 'responses',
+            content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+
+CREATE TRIGGER comments_fts_insert AFTER INSERT ON responses
+        WHEN new.comment IS NOT NULL
+        BEGIN
+            INSERT INTO comments_fts (rowid, comment) VALUES (new.id, new.comment);
+        END;
+
+CREATE TRIGGER comments_fts_update AFTER UPDATE OF comment ON responses
+        WHEN old.comment IS NOT new.comment
+        BEGIN
+            INSERT INTO comments_fts (comments_fts, rowid, comment)
+                SELECT 'delete', old.id, old.comment WHERE old.comment IS NOT NULL;
+            INSERT INTO comments_fts (rowid, comment)
+                SELECT new.id, new.comment WHERE new.comment IS NOT NULL;
+        END;
+
+CREATE TRIGGER comments_fts_delete AFTER DELETE ON responses
+        WHEN old.comment IS NOT NULL
+        BEGIN
+            INSERT INTO comments_fts (comments_fts, rowid, comment)
+                VALUES ('delete', old.id, old.comment);
+        END;
+
+CREATE TABLE response_terms (
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            term TEXT NOT NULL,
+            form TEXT NOT NULL,
+            n INTEGER NOT NULL CHECK (n > 0),
+            class TEXT NOT NULL CHECK (class IN ('low', 'high', 'other')),
+            PRIMARY KEY (response_id, term, form)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE term_rollups (
+            grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+            agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL, channel TEXT NOT NULL,
+            class TEXT NOT NULL CHECK (class IN ('low', 'high', 'other')),
+            term TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (grain, period, agent_id, team_id, channel, class, term)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE term_totals (
+            grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+            class TEXT NOT NULL CHECK (class IN ('low', 'high', 'other')),
+            term TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (grain, period, class, term)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE term_forms (
+            term TEXT NOT NULL, form TEXT NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (term, form)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE business_months (
+    team_id INTEGER NOT NULL,
+    period TEXT NOT NULL CHECK (period GLOB '[0-9][0-9][0-9][0-9]-[01][0-9]'),
+    customers_start INTEGER CHECK (customers_start BETWEEN 0 AND 1000000000),
+    customers_new INTEGER CHECK (customers_new BETWEEN 0 AND 1000000000),
+    customers_end INTEGER CHECK (customers_end BETWEEN 0 AND 1000000000),
+    support_cost_cents INTEGER CHECK (support_cost_cents BETWEEN 0 AND 100000000000000),
+    updated_at TEXT NOT NULL,
+    updated_by INTEGER REFERENCES users(id),
+    PRIMARY KEY (team_id, period)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            source TEXT NOT NULL,
+            call_ref TEXT NOT NULL UNIQUE,
+            queued_at TEXT NOT NULL,
+            queued_day TEXT NOT NULL,
+            answered_at TEXT,
+            ended_at TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('answered', 'abandoned', 'failed')),
+            agent_id INTEGER REFERENCES agents(id),
+            team_id INTEGER REFERENCES teams(id),
+            channel TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK ((outcome = 'answered') = (answered_at IS NOT NULL) OR outcome = 'failed'),
+            CHECK (answered_at IS NULL OR answered_at >= queued_at),
+            CHECK (ended_at >= coalesce(answered_at, queued_at))
+        ) STRICT
+    ;
+
+CREATE INDEX idx_calls_agent_id ON calls (agent_id);
+
+CREATE INDEX idx_calls_team_id ON calls (team_id);
+
+CREATE TABLE call_imports (
+            id INTEGER PRIMARY KEY,
+            filename TEXT NOT NULL,
+            content BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            created_by INTEGER REFERENCES users(id),
+            imported_at TEXT,
+            created INTEGER,
+            duplicates INTEGER,
+            errors TEXT
+        ) STRICT
+    ;
+
+CREATE TABLE call_rollups (
+            day TEXT NOT NULL, agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            calls INTEGER NOT NULL DEFAULT 0, answered INTEGER NOT NULL DEFAULT 0,
+            abandoned INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+            wait_seconds INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (day, agent_id, team_id, channel)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TABLE call_wait_rollups (
+            grain TEXT NOT NULL CHECK (grain IN ('day', 'month')), period TEXT NOT NULL,
+            agent_id INTEGER NOT NULL, team_id INTEGER NOT NULL, channel TEXT NOT NULL,
+            bucket INTEGER NOT NULL, n INTEGER NOT NULL,
+            PRIMARY KEY (grain, period, agent_id, team_id, channel, bucket)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
+    
+    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, tickets, frt_n, frt_seconds, resolution_n, resolution_seconds, contacts_n, first_contact, escalated_n, escalations, reopened_n, reopens, repeats, handle_n, handle_seconds)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0), coalesce(NEW.channel, ''), 1, NEW.first_response_at IS NOT NULL AND NEW.opened_at IS NOT NULL, coalesce(unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at), 0), NEW.opened_at IS NOT NULL, coalesce(unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at), 0), NEW.contacts IS NOT NULL, NEW.contacts IS 1, NEW.escalated IS NOT NULL, NEW.escalated IS 1, NEW.reopened IS NOT NULL, NEW.reopened IS 1, 0, NEW.handle_seconds IS NOT NULL, coalesce(NEW.handle_seconds, 0) WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        tickets = tickets + excluded.tickets, frt_n = frt_n + excluded.frt_n, frt_seconds = frt_seconds + excluded.frt_seconds, resolution_n = resolution_n + excluded.resolution_n, resolution_seconds = resolution_seconds + excluded.resolution_seconds, contacts_n = contacts_n + excluded.contacts_n, first_contact = first_contact + excluded.first_contact, escalated_n = escalated_n + excluded.escalated_n, escalations = escalations + excluded.escalations, reopened_n = reopened_n + excluded.reopened_n, reopens = reopens + excluded.reopens, repeats = repeats + excluded.repeats, handle_n = handle_n + excluded.handle_n, handle_seconds = handle_seconds + excluded.handle_seconds;
+    
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'frt', CASE WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.first_response_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.first_response_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO duration_rollups (grain, period, agent_id, team_id, channel, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , coalesce(NEW.channel, ''), 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, channel, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'day', NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO agent_duration_rollups (grain, period, agent_id, team_id, measure, bucket, n)
+    SELECT 'month', substr(NEW.closed_day, 1, 7), coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0)
+           , 'resolution', CASE WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 0 THEN 0 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 59) / 60 * 60 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179) / 180 * 180 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 360000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 1799) / 1800 * 1800 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 3600000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 17999) / 18000 * 18000 WHEN (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) <= 36000000 THEN ((unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) + 179999) / 180000 * 180000 ELSE (unixepoch(NEW.closed_at) - unixepoch(NEW.opened_at)) END, 1
+     WHERE NEW.opened_at IS NOT NULL AND NEW.closed_at IS NOT NULL
+    ON CONFLICT (grain, period, agent_id, team_id, measure, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO channels (name) SELECT NEW.channel WHERE NEW.channel IS NOT NULL
+    ON CONFLICT (name) DO NOTHING;
+    -- A repeat: the customer opened a new ticket within the window after a closure.
+    -- '' is a closure without a customer address: it repeats nothing.
+    UPDATE tickets SET repeated = 1
+     WHERE customer_email = NEW.customer_email AND repeated = 0 AND NEW.customer_email != ''
+       AND closed_at < NEW.opened_at
+       AND closed_at >= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.opened_at, '-' || (SELECT repeat_window_days FROM rollup_settings) || ' days');
+    -- Help desks report out of order: a later ticket may already be stored.
+    UPDATE tickets SET repeated = 1
+     WHERE id = NEW.id AND NEW.customer_email != '' AND EXISTS (
+           SELECT 1 FROM tickets AS later
+            WHERE later.customer_email = NEW.customer_email
+              AND later.closed_at > NEW.closed_at
+              AND later.opened_at > NEW.closed_at
+              AND later.opened_at <= strftime('%Y-%m-%dT%H:%M:%SZ', NEW.closed_at, '+' || (SELECT repeat_window_days FROM rollup_settings) || ' days'));
+END;
+
+CREATE TRIGGER tickets_rollup_repeat AFTER UPDATE OF repeated ON tickets
+WHEN OLD.repeated IS NOT NEW.repeated BEGIN
+    
+    INSERT INTO ticket_rollups (day, agent_id, team_id, channel, repeats)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0), coalesce(NEW.channel, ''), NEW.repeated - OLD.repeated WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        repeats = repeats + excluded.repeats;
+END;
+
+CREATE TRIGGER invitations_rollup_insert AFTER INSERT ON invitations
+WHEN NEW.status = 'sent' BEGIN
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0), coalesce(NEW.channel, ''), 1 WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        invitations_sent = invitations_sent + excluded.invitations_sent;
+END;
+
+CREATE TRIGGER invitations_rollup_status AFTER UPDATE OF status ON invitations
+WHEN (OLD.status = 'sent') IS NOT (NEW.status = 'sent') BEGIN
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, invitations_sent)
+    SELECT NEW.closed_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0), coalesce(NEW.channel, ''), (NEW.status = 'sent') - (OLD.status = 'sent') WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        invitations_sent = invitations_sent + excluded.invitations_sent;
+END;
+
+CREATE TRIGGER responses_rollup_insert AFTER INSERT ON responses BEGIN
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3, csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2, nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1, (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1, (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1, (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1, (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1, (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1, (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations WHERE invitations.id = NEW.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1, csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3, csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5, ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2, ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4, ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6, ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0, nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2, nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4, nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6, nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8, nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TRIGGER responses_rollup_update AFTER UPDATE OF csat, ces, nps ON responses
+WHEN OLD.csat IS NOT NEW.csat OR OLD.ces IS NOT NEW.ces OR OLD.nps IS NOT NEW.nps BEGIN
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3, csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2, nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1, (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1, (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1, (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1, (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1, (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1, (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations WHERE invitations.id = OLD.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1, csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3, csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5, ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2, ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4, ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6, ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0, nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2, nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4, nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6, nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8, nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3, csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2, nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), 1, (NEW.csat IS 1) * 1, (NEW.csat IS 2) * 1, (NEW.csat IS 3) * 1, (NEW.csat IS 4) * 1, (NEW.csat IS 5) * 1, (NEW.ces IS 1) * 1, (NEW.ces IS 2) * 1, (NEW.ces IS 3) * 1, (NEW.ces IS 4) * 1, (NEW.ces IS 5) * 1, (NEW.ces IS 6) * 1, (NEW.ces IS 7) * 1, (NEW.nps IS 0) * 1, (NEW.nps IS 1) * 1, (NEW.nps IS 2) * 1, (NEW.nps IS 3) * 1, (NEW.nps IS 4) * 1, (NEW.nps IS 5) * 1, (NEW.nps IS 6) * 1, (NEW.nps IS 7) * 1, (NEW.nps IS 8) * 1, (NEW.nps IS 9) * 1, (NEW.nps IS 10) * 1 FROM invitations WHERE invitations.id = NEW.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1, csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3, csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5, ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2, ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4, ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6, ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0, nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2, nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4, nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6, nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8, nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TRIGGER responses_rollup_delete AFTER DELETE ON responses BEGIN
+    
+    INSERT INTO survey_rollups (day, agent_id, team_id, channel, responses, csat_1, csat_2, csat_3, csat_4, csat_5, ces_1, ces_2, ces_3, ces_4, ces_5, ces_6, ces_7, nps_0, nps_1, nps_2, nps_3, nps_4, nps_5, nps_6, nps_7, nps_8, nps_9, nps_10)
+    SELECT invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), -1, (OLD.csat IS 1) * -1, (OLD.csat IS 2) * -1, (OLD.csat IS 3) * -1, (OLD.csat IS 4) * -1, (OLD.csat IS 5) * -1, (OLD.ces IS 1) * -1, (OLD.ces IS 2) * -1, (OLD.ces IS 3) * -1, (OLD.ces IS 4) * -1, (OLD.ces IS 5) * -1, (OLD.ces IS 6) * -1, (OLD.ces IS 7) * -1, (OLD.nps IS 0) * -1, (OLD.nps IS 1) * -1, (OLD.nps IS 2) * -1, (OLD.nps IS 3) * -1, (OLD.nps IS 4) * -1, (OLD.nps IS 5) * -1, (OLD.nps IS 6) * -1, (OLD.nps IS 7) * -1, (OLD.nps IS 8) * -1, (OLD.nps IS 9) * -1, (OLD.nps IS 10) * -1 FROM invitations WHERE invitations.id = OLD.invitation_id
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        responses = responses + excluded.responses, csat_1 = csat_1 + excluded.csat_1, csat_2 = csat_2 + excluded.csat_2, csat_3 = csat_3 + excluded.csat_3, csat_4 = csat_4 + excluded.csat_4, csat_5 = csat_5 + excluded.csat_5, ces_1 = ces_1 + excluded.ces_1, ces_2 = ces_2 + excluded.ces_2, ces_3 = ces_3 + excluded.ces_3, ces_4 = ces_4 + excluded.ces_4, ces_5 = ces_5 + excluded.ces_5, ces_6 = ces_6 + excluded.ces_6, ces_7 = ces_7 + excluded.ces_7, nps_0 = nps_0 + excluded.nps_0, nps_1 = nps_1 + excluded.nps_1, nps_2 = nps_2 + excluded.nps_2, nps_3 = nps_3 + excluded.nps_3, nps_4 = nps_4 + excluded.nps_4, nps_5 = nps_5 + excluded.nps_5, nps_6 = nps_6 + excluded.nps_6, nps_7 = nps_7 + excluded.nps_7, nps_8 = nps_8 + excluded.nps_8, nps_9 = nps_9 + excluded.nps_9, nps_10 = nps_10 + excluded.nps_10;
+END;
+
+CREATE TRIGGER calls_rollup_insert AFTER INSERT ON calls BEGIN
+    INSERT INTO call_rollups (day, agent_id, team_id, channel, calls, answered, abandoned, failed, wait_seconds)
+    SELECT NEW.queued_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0), NEW.channel,
+           1, NEW.outcome = 'answered', NEW.outcome = 'abandoned', NEW.outcome = 'failed',
+           CASE WHEN NEW.outcome = 'answered' THEN unixepoch(NEW.answered_at) - unixepoch(NEW.queued_at) ELSE 0 END
+     WHERE true
+    ON CONFLICT (day, agent_id, team_id, channel) DO UPDATE SET
+        calls = calls + excluded.calls, answered = answered + excluded.answered, abandoned = abandoned + excluded.abandoned, failed = failed + excluded.failed, wait_seconds = wait_seconds + excluded.wait_seconds;
+    
+    INSERT INTO call_wait_rollups (grain, period, agent_id, team_id, channel, bucket, n)
+    SELECT 'day', NEW.queued_day, coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+           NEW.channel, CASE WHEN wait <= 0 THEN 0 WHEN wait <= 30 THEN wait WHEN wait <= 600 THEN (wait + 4) / 5 * 5 WHEN wait <= 3600 THEN (wait + 59) / 60 * 60 WHEN wait <= 36000 THEN (wait + 599) / 600 * 600 ELSE wait END, 1
+      FROM (SELECT unixepoch(NEW.answered_at) - unixepoch(NEW.queued_at) AS wait)
+     WHERE NEW.outcome = 'answered'
+    ON CONFLICT (grain, period, agent_id, team_id, channel, bucket) DO UPDATE SET n = n + 1;
+    
+    INSERT INTO call_wait_rollups (grain, period, agent_id, team_id, channel, bucket, n)
+    SELECT 'month', substr(NEW.queued_day, 1, 7), coalesce(NEW.agent_id, 0), coalesce(NEW.team_id, 0),
+           NEW.channel, CASE WHEN wait <= 0 THEN 0 WHEN wait <= 30 THEN wait WHEN wait <= 600 THEN (wait + 4) / 5 * 5 WHEN wait <= 3600 THEN (wait + 59) / 60 * 60 WHEN wait <= 36000 THEN (wait + 599) / 600 * 600 ELSE wait END, 1
+      FROM (SELECT unixepoch(NEW.answered_at) - unixepoch(NEW.queued_at) AS wait)
+     WHERE NEW.outcome = 'answered'
+    ON CONFLICT (grain, period, agent_id, team_id, channel, bucket) DO UPDATE SET n = n + 1;
+    INSERT INTO channels (name) VALUES (NEW.channel) ON CONFLICT (name) DO NOTHING;
+END;
+
+CREATE TRIGGER response_terms_insert AFTER INSERT ON response_terms BEGIN
+    
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'day', invitations.closed_day, NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    
+    INSERT INTO term_forms (term, form, n) VALUES (NEW.term, NEW.form, 1 * NEW.n)
+    ON CONFLICT (term, form) DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER response_terms_delete AFTER DELETE ON response_terms BEGIN
+    
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_rollups WHERE n = 0 AND (grain, period, agent_id, team_id, channel, class, term) = (SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'day', invitations.closed_day, OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_totals WHERE n = 0 AND (grain, period, class, term) = (SELECT 'day', invitations.closed_day, OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_rollups WHERE n = 0 AND (grain, period, agent_id, team_id, channel, class, term) = (SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_totals WHERE n = 0 AND (grain, period, class, term) = (SELECT 'month', substr(invitations.closed_day, 1, 7), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    
+    INSERT INTO term_forms (term, form, n) VALUES (OLD.term, OLD.form, -1 * OLD.n)
+    ON CONFLICT (term, form) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_forms WHERE term = OLD.term AND form = OLD.form AND n = 0;
+END;
+
+CREATE TRIGGER response_terms_class AFTER UPDATE OF class ON response_terms
+WHEN OLD.class IS NOT NEW.class BEGIN
+    
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_rollups WHERE n = 0 AND (grain, period, agent_id, team_id, channel, class, term) = (SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'day', invitations.closed_day, OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_totals WHERE n = 0 AND (grain, period, class, term) = (SELECT 'day', invitations.closed_day, OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_rollups WHERE n = 0 AND (grain, period, agent_id, team_id, channel, class, term) = (SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), OLD.class, OLD.term, -1 * OLD.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    DELETE FROM term_totals WHERE n = 0 AND (grain, period, class, term) = (SELECT 'month', substr(invitations.closed_day, 1, 7), OLD.class, OLD.term FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = OLD.response_id);
+    
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'day', invitations.closed_day, coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'day', invitations.closed_day, NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_rollups (grain, period, agent_id, team_id, channel, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), coalesce(invitations.agent_id, 0), coalesce(invitations.team_id, 0), coalesce(invitations.channel, ''), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, agent_id, team_id, channel, class, term) DO UPDATE SET n = n + excluded.n;
+    INSERT INTO term_totals (grain, period, class, term, n) SELECT 'month', substr(invitations.closed_day, 1, 7), NEW.class, NEW.term, 1 * NEW.n FROM responses JOIN invitations ON invitations.id = responses.invitation_id WHERE responses.id = NEW.response_id
+    ON CONFLICT (grain, period, class, term) DO UPDATE SET n = n + excluded.n;
+END;
+
+CREATE TRIGGER responses_terms_class AFTER UPDATE OF csat, ces, nps ON responses BEGIN
+    UPDATE response_terms SET class = CASE WHEN NEW.csat <= 2 OR NEW.ces <= 3 OR NEW.nps <= 6 THEN 'low' WHEN NEW.csat >= 4 OR NEW.ces >= 5 OR NEW.nps >= 9 THEN 'high' ELSE 'other' END
+     WHERE response_id = NEW.id AND class IS NOT CASE WHEN NEW.csat <= 2 OR NEW.ces <= 3 OR NEW.nps <= 6 THEN 'low' WHEN NEW.csat >= 4 OR NEW.ces >= 5 OR NEW.nps >= 9 THEN 'high' ELSE 'other' END;
+END;
+
+CREATE TRIGGER responses_terms_comment AFTER UPDATE OF comment ON responses
+WHEN OLD.comment IS NOT NEW.comment BEGIN
+    DELETE FROM response_terms WHERE response_id = NEW.id;
+END;
+
+CREATE TRIGGER responses_terms_delete BEFORE DELETE ON responses BEGIN
+    DELETE FROM response_terms WHERE response_id = OLD.id;
+END;

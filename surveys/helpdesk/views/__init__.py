@@ -3,9 +3,11 @@
 
 def register(app):
     """Register the wing's blueprints."""
-    from surveys.helpdesk.views import api, imports, integrations, webhooks
+    from surveys.helpdesk.views import api, call_imports, calls, imports, integrations, webhooks
 
     app.register_blueprint(api.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(integrations.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(calls.bp)
+    app.register_blueprint(call_imports.bp)

@@ -34,6 +34,7 @@ FIELD_LABELS = {
     "contacts": "Contacts",
     "escalated": "Escalated",
     "reopened": "Reopened",
+    "handle_seconds": "Handle time (seconds)",
 }
 
 

@@ -2,7 +2,8 @@
 
 from flask import Blueprint, current_app, jsonify, request
 
-from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.call_queries import call_groups
+from surveys.reports.kpi_queries import config_weekdays, kpi_groups
 from surveys.reports.ranges import parse_range
 from surveys.reports.score_queries import score_groups
 from surveys.reports.targets import frt_standards, report_targets
@@ -28,7 +29,21 @@ def kpis():
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
     groups, overall, _ = kpi_groups(
-        db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
+        db,
+        report_range,
+        *frt_standards(*report_targets(db, current_app.config, report_range)),
+        weekdays=config_weekdays(current_app.config),
+    )
+    return range_body(report_range, groups, overall)
+
+
+@bp.route("/call-kpis")
+@api_key_or_manager_required
+def call_kpis():
+    """Phone-queue KPIs for a range of queued days, as JSON (same range rule as /kpis)."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    groups, overall = call_groups(
+        get_db(), report_range, current_app.config["SERVICE_LEVEL_SECONDS"]
     )
     return range_body(report_range, groups, overall)
 

@@ -18,9 +18,17 @@ from surveys.actions.figures import row_scope, tiles_scope
 from surveys.actions.follow_ups import follow_up_figures
 from surveys.errors import RangeError
 from surveys.reports.agents import agent_choices, range_args
+from surveys.reports.business_queries import report_months
+from surveys.reports.call_queries import call_groups
+from surveys.reports.call_queries import row_fields as call_row_fields
+from surveys.reports.comment_search import (
+    checked_query,
+    search_comments,
+    search_response_rows,
+)
 from surveys.reports.comments import comment_rows
 from surveys.reports.exports import download, download_filename
-from surveys.reports.kpi_queries import kpi_groups
+from surveys.reports.kpi_queries import config_weekdays, kpi_groups
 from surveys.reports.kpi_queries import row_fields as kpi_row_fields
 from surveys.reports.ranges import COMPARISONS, GROUPINGS, PRESETS, filter_choices, parse_range
 from surveys.reports.score_queries import (
@@ -75,7 +83,10 @@ def dashboard():
     targets, row_targets = report_targets(db, current_app.config, report_range)
     charts = chart_figures(db, report_range)
     kpi_rows, kpi_overall, per_agent = kpi_groups(
-        db, report_range, *frt_standards(targets, row_targets)
+        db,
+        report_range,
+        *frt_standards(targets, row_targets),
+        weekdays=config_weekdays(current_app.config),
     )
     return render_template(
         "reports/dashboard.html",
@@ -93,6 +104,8 @@ def dashboard():
         kpis=kpi_overall,
         kpi_rows=kpi_rows,
         tickets_per_agent=per_agent,
+        business=report_months(db, report_range),
+        calls=call_groups(db, report_range, current_app.config["SERVICE_LEVEL_SECONDS"])[1],
         charts=charts,
         follow_ups=follow_up_figures(db, report_range),
         tile_action=functools.partial(action_link, report_range, tiles_scope(db, report_range)),
@@ -165,10 +178,16 @@ def summary_download(kind):
 @bp.route("/reports/responses.xlsx", defaults={"kind": "xlsx"})
 @api_key_or_manager_required
 def responses_download(kind):
-    """Every response to the closures in range, one per row, streamed."""
+    """Every response to the closures in range, one per row, streamed; with `q`, those whose
+    comment holds every word, best match first."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    q = checked_query(request.args.get("q"))
     return download(
-        lambda: response_rows(get_db(), report_range),
+        lambda: (
+            search_response_rows(get_db(), report_range, q)
+            if q
+            else response_rows(get_db(), report_range)
+        ),
         RESPONSE_FIELDS,
         download_filename("responses", report_range, kind),
         kind,
@@ -182,7 +201,10 @@ def kpis_csv():
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     db = get_db()
     groups, _, _ = kpi_groups(
-        db, report_range, *frt_standards(*report_targets(db, current_app.config, report_range))
+        db,
+        report_range,
+        *frt_standards(*report_targets(db, current_app.config, report_range)),
+        weekdays=config_weekdays(current_app.config),
     )
     return download(
         lambda: groups,
@@ -192,26 +214,56 @@ def kpis_csv():
     )
 
 
+@bp.route("/reports/call-kpis.csv")
+@api_key_or_manager_required
+def call_kpis_csv():
+    """The phone-queue KPI rows as CSV, streamed (the same rows as /api/v1/call-kpis)."""
+    report_range = parse_range(request.args, current_app.config["TIMEZONE"])
+    groups, _ = call_groups(get_db(), report_range, current_app.config["SERVICE_LEVEL_SECONDS"])
+    return download(
+        lambda: groups,
+        call_row_fields(report_range),
+        download_filename("call-kpis", report_range, "csv"),
+        "csv",
+    )
+
+
 @bp.route("/reports/comments")
 @manager_required
 def comments():
-    """The low ratings with their comments, newest first, so a manager can act on them."""
+    """The low ratings with their comments, newest first, so a manager can act on them;
+    with `q`, every comment in range holding those words, best match first."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
     with_comment = request.args.get("with_comment") == "1"
+    low = request.args.get("low") == "1"
     db = get_db()
-    rows = comment_rows(
-        db, report_range, limit=COMMENTS_SHOWN + 1, low_only=True, with_comment=with_comment
-    )
+    page = {
+        "report_range": report_range,
+        "with_comment": with_comment,
+        "low": low,
+        "q": request.args.get("q") or "",
+        "errors": {},
+        "choices": filter_choices(db),
+        "agent_choices": agent_choices(db),
+        "agent_page_args": range_args(report_range),
+    }
+    try:
+        q = checked_query(request.args.get("q"))
+    except RangeError as error:
+        page.update(errors=error.errors, rows=[], more=False, download_args={})
+        return render_template("reports/comments.html", **page), 422
+    if q:
+        rows = search_comments(db, report_range, q, low_only=low, limit=COMMENTS_SHOWN + 1)
+    else:
+        rows = comment_rows(
+            db, report_range, limit=COMMENTS_SHOWN + 1, low_only=True, with_comment=with_comment
+        )
     return render_template(
         "reports/comments.html",
+        **dict(page, q=q),
         rows=rows[:COMMENTS_SHOWN],
         more=len(rows) > COMMENTS_SHOWN,
-        report_range=report_range,
-        with_comment=with_comment,
-        choices=filter_choices(db),
-        agent_choices=agent_choices(db),
-        agent_page_args=range_args(report_range),
-        download_args=report_range.query_args(),
+        download_args=dict(report_range.query_args(), **({"q": q} if q else {})),
     )
 
 

@@ -28,6 +28,10 @@ from surveys.store.frozen import (
     m012_agent_pages,
     m013_close_the_loop,
     m014_data_protection,
+    m015_comment_search,
+    m016_comment_terms,
+    m017_business_months,
+    m018_calls,
 )
 
 __all__ = [
@@ -45,4 +49,8 @@ __all__ = [
     "m012_agent_pages",
     "m013_close_the_loop",
     "m014_data_protection",
+    "m015_comment_search",
+    "m016_comment_terms",
+    "m017_business_months",
+    "m018_calls",
 ]

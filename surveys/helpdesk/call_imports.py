@@ -1,0 +1,190 @@
+"""Calls imported from a call log (CSV) that any phone system exports.
+
+Read like a ticket import (surveys.helpdesk.imports: the same reading of the file, its
+limits and the guessed mapping): each row becomes the body of POST /api/v1/calls, goes
+through the same validation, and the valid rows are stored as calls of source "import".
+Row by row, as tickets are: a row with a problem is reported and left out, the others
+are stored. A call whose id is stored already (imported before, or reported by the API)
+counts as a duplicate, so importing the same file twice adds nothing.
+
+An uploaded file is kept (table call_imports) until it is imported, once, with its outcome.
+"""
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from surveys import clock
+from surveys.helpdesk import imports
+from surveys.helpdesk.calls import insert_call, parse_call
+from surveys.store.db import immediate
+
+SOURCE = "import"
+
+# The fields a column can fill, with the header names phone systems commonly use for them.
+FIELDS = {
+    "call_id": ("call_id", "call id", "id", "call", "uniqueid", "unique id", "call sid"),
+    "queued_at": (
+        "queued_at",
+        "queued at",
+        "queued",
+        "start",
+        "start time",
+        "started at",
+        "call start",
+        "enter queue",
+    ),
+    "answered_at": ("answered_at", "answered at", "answered", "answer", "answer time"),
+    "ended_at": ("ended_at", "ended at", "ended", "end", "end time", "call end", "hangup time"),
+    "outcome": ("outcome", "disposition", "status", "result"),
+    # One column: an address is the agent's email, other text the agent's name.
+    "agent": ("agent", "agent name", "agent email", "agent_name", "agent_email", "answered by"),
+    "team": ("team", "queue", "group", "department"),
+    "channel": ("channel", "line", "type"),
+}
+REQUIRED = ("call_id", "queued_at", "ended_at", "outcome")
+TIME_FIELDS = ("queued_at", "answered_at", "ended_at")
+# What call logs write for each outcome (lower case), besides the outcome's own name.
+OUTCOME_WORDS = {
+    "no answer": "abandoned",
+    "missed": "abandoned",
+    "hung up": "abandoned",
+    "busy": "failed",
+    "dropped": "failed",
+    "congestion": "failed",
+}
+PAST_IMPORTS = 50
+
+
+def _time(value, timezone_name):
+    """ISO 8601 text with an offset; a time without one is read in the business's zone
+    (as a ticket import reads it)."""
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # parse_call explains what it wants
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=ZoneInfo(timezone_name))
+    return instant.isoformat()
+
+
+def row_body(row, mapping, timezone_name):
+    """The body of POST /api/v1/calls for one row; empty cells are absent."""
+    cells = {
+        name: row[index].strip()
+        for name, index in mapping.items()
+        if index is not None and row[index].strip()
+    }
+    for name in TIME_FIELDS:
+        if name in cells:
+            cells[name] = _time(cells[name], timezone_name)
+    if "outcome" in cells:
+        lowered = cells["outcome"].lower()
+        cells["outcome"] = OUTCOME_WORDS.get(lowered, lowered)
+    body = {key: cells[key] for key in FIELDS if key in cells}
+    return body
+
+
+def guess_mapping(header):
+    """{field: column index} for the columns whose names say what they hold."""
+    return imports.guess_mapping(header, FIELDS)
+
+
+def missing_required(mapping):
+    """The required fields no column is mapped to."""
+    return [name for name in REQUIRED if mapping.get(name) is None]
+
+
+def _calls(table, mapping, timezone_name):
+    """(line number, call or None, errors) per row; line 1 is the header."""
+    for number, row in zip(table.lines, table.rows, strict=True):
+        call, errors = parse_call(row_body(row, mapping, timezone_name))
+        yield number, call, errors
+
+
+def preview(table, mapping, timezone_name, rows=imports.PREVIEW_ROWS):
+    """The first rows as calls would be stored, with each row's errors; writes nothing."""
+    outcome = imports.Outcome()
+    for number, call, errors in _calls(table, mapping, timezone_name):
+        if len(outcome.previews) < rows:
+            outcome.previews.append((number, call, errors))
+        if errors:
+            outcome.errors.append((number, errors))
+    return outcome
+
+
+def import_rows(db, table, mapping, settings):
+    """Store every valid row as a call; returns an Outcome (invalid rows reported, calls
+    stored before counted as duplicates). Each batch of rows is one transaction."""
+    outcome = imports.Outcome()
+    valid = []
+    for number, call, errors in _calls(table, mapping, settings["TIMEZONE"]):
+        if errors:
+            outcome.errors.append((number, errors))
+        else:
+            valid.append(call)
+    for start in range(0, len(valid), imports.BATCH_ROWS):
+        with immediate(db):
+            for call in valid[start : start + imports.BATCH_ROWS]:
+                if insert_call(db, call, settings, SOURCE):
+                    outcome.created += 1
+                else:
+                    outcome.duplicates += 1
+    return outcome
+
+
+def store_upload(db, filename, content, created_by=None):
+    """Keep an uploaded call log until it is imported; returns its id."""
+    with immediate(db):
+        return db.execute(
+            "INSERT INTO call_imports (filename, content, created_at, created_by)"
+            " VALUES (?, ?, ?, ?)",
+            [(filename or "calls.csv")[:200], content, clock.to_iso(clock.now()), created_by],
+        ).lastrowid
+
+
+def past_imports(db, limit=PAST_IMPORTS):
+    """The latest call logs uploaded, newest first, with what importing each one gave."""
+    return list(
+        db.query(
+            "SELECT id, filename, created_at, imported_at, created, duplicates "
+            "FROM call_imports ORDER BY id DESC LIMIT ?",
+            [limit],
+        )
+    )
+
+
+def stored_import(db, import_id):
+    """The uploaded call log and its outcome, or None."""
+    return next(db.query("SELECT * FROM call_imports WHERE id = ?", [import_id]), None)
+
+
+def run_import(db, import_id, table, mapping, settings):
+    """Import an uploaded call log's rows once and keep the outcome on it; returns the
+    Outcome, or None when it was imported (or is being imported) already."""
+    # Claim the file first, so a second click (or tab) cannot import it again.
+    with immediate(db):
+        claimed = db.execute(
+            "UPDATE call_imports SET imported_at = ? WHERE id = ? AND imported_at IS NULL",
+            [clock.to_iso(clock.now()), import_id],
+        ).rowcount
+    if not claimed:
+        return None
+    try:
+        outcome = import_rows(db, table, mapping, settings)
+    except Exception:
+        # Let it be run again: the batches stored so far count as duplicates then.
+        with immediate(db):
+            db.execute("UPDATE call_imports SET imported_at = NULL WHERE id = ?", [import_id])
+        raise
+    with immediate(db):
+        db.execute(
+            "UPDATE call_imports SET created = ?, duplicates = ?, errors = ? WHERE id = ?",
+            [
+                outcome.created,
+                outcome.duplicates,
+                json.dumps(outcome.errors[: imports.ERRORS_KEPT]),
+                import_id,
+            ],
+        )
+    return outcome

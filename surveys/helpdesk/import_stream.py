@@ -1,0 +1,302 @@
+"""A help desk's CSV export of any length, imported by `flask import-tickets` in constant
+memory.
+
+The file is read twice, a row at a time, never whole: once to choose its encoding and
+dialect and to refuse it before anything is stored when it is not a CSV of tickets (the
+same checks and messages as an upload, surveys.helpdesk.imports.read_table, without the
+upload's row limit); then to import it. Each row goes through the same validation as
+an upload (row_body, then parse_closure) and the valid ones are stored in batches of
+BATCH_ROWS, each its own short write transaction, with the same "already stored" rules:
+a closure this source or a reporting source (the API, a webhook) holds already counts
+as a duplicate. A run that fails or is killed leaves whole batches behind, and running
+it again stores the rest and nothing twice.
+
+A thread checks the next batch while this one stores the last (surveys.helpdesk.
+import_batches): unsurveyed closures (the default: history for the reports) a batch per
+statement, with agents, teams and the closures already stored looked up once per batch;
+the rollup triggers still count each row, so the rollups equal a rebuild. Surveyed
+closures take the live path (record_closure), one at a time, for the distribution rules.
+"""
+
+import csv
+import queue
+import sys
+import threading
+from contextlib import closing
+from dataclasses import dataclass
+from itertools import islice
+
+from surveys import clock
+from surveys.helpdesk.closures import parse_closure, record_closure
+from surveys.helpdesk.import_batches import (
+    closure_columns,
+    not_stored,
+    prepare,
+    store_unsurveyed,
+)
+from surveys.helpdesk.imports import (
+    FIELDS,
+    MAX_COLUMNS,
+    SOURCE,
+    ImportFileError,
+    guess_mapping,
+    row_body,
+)
+from surveys.store.db import immediate
+
+# Rows per write transaction: about a tenth of a second under the write lock, so the
+# API's and the survey pages' writers wait little, while the commits stay few.
+BATCH_ROWS = 1000
+PROGRESS_ROWS = 10_000  # a progress line after each such number of rows
+CHECKED_AHEAD = 2  # batches checked and waiting to be stored
+SWITCH_SECONDS = 0.0005  # how long the storing thread may wait for Python's lock
+SNIFF_CHARACTERS = 4096  # as read_table: the dialect is guessed from the file's start
+
+
+@dataclass
+class Export:
+    """A CSV file that was checked whole: how to read it again, its header and how many
+    rows (blank lines aside) it holds."""
+
+    path: str
+    encoding: str
+    dialect: object
+    header: list
+    rows: int
+
+    def numbered_rows(self):
+        """(line the row starts on, row as long as the header), read from the file."""
+        with _opened(self.path, self.encoding) as text:
+            reader = _reader(text, self.dialect)
+            next(reader)  # the header, checked already
+            yield from _numbered_rows(reader, len(self.header))
+
+
+@dataclass
+class Counts:
+    """What an import (or a check) did so far: rows read, stored, already stored,
+    refused."""
+
+    total: int
+    read: int = 0
+    created: int = 0
+    duplicates: int = 0
+    refused: int = 0
+
+    @property
+    def valid(self):
+        """Rows that passed validation (stored now or before)."""
+        return self.created + self.duplicates
+
+
+def check_export(path):
+    """The Export at `path`, or ImportFileError saying why it is not a CSV of tickets."""
+    with open(path, "rb") as raw:
+        start = raw.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
+        return _checked(path, "utf-16")
+    try:
+        return _checked(path, "utf-8-sig")
+    except UnicodeDecodeError:
+        return _checked(path, "cp1252")
+
+
+def _opened(path, encoding):
+    """The file as text; UTF-8 strictly, so that a file in another encoding is noticed."""
+    errors = "strict" if encoding == "utf-8-sig" else "replace"
+    return open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115
+
+
+def _checked(path, encoding):
+    """Read the whole file once in `encoding`; UnicodeDecodeError when it is not."""
+    with _opened(path, encoding) as text:
+        try:
+            dialect = csv.Sniffer().sniff(text.read(SNIFF_CHARACTERS), delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        text.seek(0)
+        reader = _reader(text, dialect)
+        header = _header(reader)
+        rows = sum(1 for _ in _numbered_rows(reader, len(header)))
+    return Export(path, encoding, dialect, header, rows)
+
+
+def _reader(text, dialect):
+    # strict: an unclosed quote is an error, not a cell that swallows the rest of the line
+    return csv.reader(_text_lines(text), dialect, strict=True)
+
+
+def _text_lines(text):
+    for line in text:
+        if "\x00" in line:
+            raise ImportFileError("the file is not text (save it as CSV)")
+        yield line
+
+
+def _header(reader):
+    try:
+        header = [name.strip() for name in next(reader, [])]
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not valid CSV: {error}") from error
+    if not any(header):
+        raise ImportFileError("the file is empty: the first line must name the columns")
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(f"the file has more than {MAX_COLUMNS} columns")
+    return header
+
+
+def _numbered_rows(reader, width):
+    """(line, row) for each row that is not blank, padded or cut to the header's width."""
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            starts_on, line = line, reader.line_num + 1
+            if not "".join(row).strip():
+                continue
+            if len(row) != width:
+                row = (row + [""] * width)[:width]
+            yield starts_on, row
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not valid CSV: {error} (line {line})") from error
+
+
+def column_mapping(header, overrides):
+    """{field: column index}: guessed from the header, then FIELD=COLUMN overrides;
+    ImportFileError for an override that names no field or no column."""
+    mapping = guess_mapping(header)
+    for override in overrides:
+        name, _, column = override.partition("=")
+        if name not in FIELDS or column not in header:
+            raise ImportFileError(
+                f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
+                f"{', '.join(FIELDS)} and COLUMN a column of the file"
+            )
+        mapping[name] = header.index(column)
+    return mapping
+
+
+def _batches(numbered_rows):
+    while batch := list(islice(numbered_rows, BATCH_ROWS)):
+        yield batch
+
+
+@dataclass
+class Checked:
+    """A batch of rows after validation: how many were read and refused, and the valid
+    ones as closures (Prepared ones, to be stored)."""
+
+    rows: int
+    refused: int
+    closures: list
+
+
+def _checked_batches(export, mapping, timezone_name, on_refused, ticket_fields=None):
+    """Each batch of the file, checked; every invalid row goes to on_refused(line, errors)
+    as it is met. With `ticket_fields`, the valid closures come Prepared for storing."""
+    for batch in _batches(export.numbered_rows()):
+        now = clock.now()
+        closures, refused = [], 0
+        for line, row in batch:
+            closure, errors = parse_closure(row_body(row, mapping, timezone_name), now=now)
+            if errors:
+                refused += 1
+                on_refused(line, errors)
+            elif ticket_fields is None:
+                closures.append(closure)
+            else:
+                closures.append(prepare(closure, timezone_name, ticket_fields))
+        yield Checked(len(batch), refused, closures)
+
+
+def _checked_ahead(checked_batches):
+    """The same batches, checked by a thread while this one stores the batch before.
+
+    Storing a batch is mostly SQLite at work (the rollup triggers), which lets go of
+    Python's lock, and checking one is Python: on two cores the two overlap. The queue
+    holds at most CHECKED_AHEAD batches, so memory stays a few batches whatever the file.
+    An exception in the thread is raised here; leaving early stops the thread.
+    """
+    handed = queue.Queue(maxsize=CHECKED_AHEAD)
+    stopped = threading.Event()
+
+    def hand(item):
+        while not stopped.is_set():
+            try:
+                handed.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def check():
+        try:
+            for checked in checked_batches:
+                if not hand(checked):
+                    return
+            hand(None)
+        except BaseException as error:  # noqa: BLE001 (raised again in the storing thread)
+            hand(error)
+
+    thread = threading.Thread(target=check, name="import-check", daemon=True)
+    thread.start()
+    # Storing comes back from SQLite several times a batch and waits for Python's lock
+    # each time, up to the switch interval (5 ms) while the checking thread runs.
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_SECONDS)
+    try:
+        while (item := handed.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        sys.setswitchinterval(switch_interval)
+        stopped.set()
+
+
+def _count(counts, checked, created, on_progress):
+    """Add a stored batch to the counts, and report progress every PROGRESS_ROWS rows."""
+    read_before = counts.read
+    counts.read += checked.rows
+    counts.refused += checked.refused
+    counts.created += created
+    counts.duplicates += len(checked.closures) - created
+    if counts.read // PROGRESS_ROWS > read_before // PROGRESS_ROWS and counts.read < counts.total:
+        on_progress(counts)
+
+
+def check_rows(export, mapping, timezone_name, on_refused, on_progress):
+    """Validate every row and store nothing (--dry-run); returns the Counts, with the
+    valid rows counted as created."""
+    counts = Counts(export.rows)
+    for checked in _checked_batches(export, mapping, timezone_name, on_refused):
+        _count(counts, checked, len(checked.closures), on_progress)
+    return counts
+
+
+def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=False):
+    """Store every valid row of the file as a closure, a batch per transaction; returns
+    the Counts. Invalid rows go to on_refused(line, errors) as they are met; on_progress
+    (counts) is called every PROGRESS_ROWS rows, once their batch is stored.
+
+    With `survey`, invitations are scheduled by the usual rules; without, each closure's
+    invitation is stored as not sent, with the reason NOT_SURVEYED (as an upload does).
+    """
+    counts = Counts(export.rows)
+    ticket_fields = closure_columns(db)
+    # Each INSERT that fires the rollup triggers inside a batch keeps a statement journal
+    # (to undo that statement alone): in a temporary file, that is 25 writes per row and
+    # half the import's system time. In memory it is at most a batch's pages.
+    db.execute("PRAGMA temp_store = MEMORY")
+    batches = _checked_batches(export, mapping, settings["TIMEZONE"], on_refused, ticket_fields)
+    with closing(_checked_ahead(batches)) as checked_batches:
+        for checked in checked_batches:
+            with immediate(db):
+                new = not_stored(db, checked.closures)
+                if survey:
+                    created = sum(
+                        record_closure(db, row.closure, settings, source=SOURCE)[1] for row in new
+                    )
+                else:
+                    created = store_unsurveyed(db, new, ticket_fields)
+            _count(counts, checked, created, on_progress)
+    return counts

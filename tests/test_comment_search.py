@@ -1,0 +1,466 @@
+"""Searching the comments: every word found wherever it stands, case and accents aside,
+marked in escaped text, narrowed like the dashboard, best match first; any query is plain
+words (never a 500); the index always holds exactly the stored comments."""
+
+import csv
+import io
+import sqlite3
+from datetime import UTC, date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from surveys import clock
+from surveys.errors import RangeError
+from surveys.helpdesk.closures import Closure, record_closure
+from surveys.reports.comment_search import DOWNLOAD_SQL, SEARCH_SQL, search_comments
+from surveys.reports.ranges import ReportRange
+from surveys.reports.score_queries import RESPONSE_FIELDS
+from surveys.store import db as database
+from surveys.store.migrations import migrations
+from tests.helpers import csrf_token, invite
+
+NOV = datetime(2026, 11, 10, 12, 0, tzinfo=UTC)
+OCT = datetime(2026, 10, 15, 12, 0, tzinfo=UTC)
+RANGE = "from=2026-10-01&to=2026-11-30"
+EVERYTHING = ReportRange(date(2026, 10, 1), date(2026, 11, 30), None)
+
+# ticket, closed, agent, team, channel, answers
+COMMENTED = (
+    ("L1", NOV, "ayu@example.com", "Billing", "email", {"csat": 1, "comment": "Lambat sekali"}),
+    ("L2", NOV, "budi@example.com", "Technical", "chat", {"csat": 5, "comment": "sangat lambat"}),
+    ("L3", OCT, "ayu@example.com", "Billing", "chat", {"nps": 3, "comment": "Balasan lambat."}),
+    ("Q1", NOV, "ayu@example.com", "Billing", "email", {"csat": 5, "comment": "Cepat sekali"}),
+    ("C1", NOV, "budi@example.com", "Technical", "email", {"csat": 4, "comment": "Café closed"}),
+    ("R1", NOV, "ayu@example.com", "Billing", "email", {"csat": 2, "comment": "الخدمة بطيئة جدا"}),
+    ("N1", NOV, "ayu@example.com", "Billing", "email", {"csat": 2}),
+)
+LAMBAT = {"L1", "L2", "L3"}
+
+
+def add_answer(db, config, ticket_ref, closed_at, agent, team, channel, answers):
+    """A closure whose invitation was sent and answered."""
+    result, _ = record_closure(
+        db,
+        Closure(
+            ticket_ref=ticket_ref,
+            closed_at=closed_at,
+            customer_email=f"{ticket_ref.lower()}@example.com",
+            agent_email=agent,
+            team=team,
+            channel=channel,
+        ),
+        config,
+    )
+    now = clock.to_iso(closed_at)
+    db.execute(
+        "UPDATE invitations SET status = 'sent', sent_at = ? WHERE id = ?",
+        [now, result["invitation"]["id"]],
+    )
+    db["responses"].insert(
+        dict(invitation_id=result["invitation"]["id"], created_at=now, updated_at=now, **answers)
+    )
+
+
+@pytest.fixture
+def commented(app, db):
+    """Comments in two languages (and one in Arabic) from two agents, teams and channels,
+    over two months; one answer without a comment."""
+    for row in COMMENTED:
+        add_answer(db, app.config, *row)
+    return db
+
+
+def tickets(rows):
+    return {row["ticket_id"] for row in rows}
+
+
+def page(client, query):
+    return client.get(f"/reports/comments?{RANGE}&{query}")
+
+
+# Finding and marking
+
+
+def test_search_finds_a_word_wherever_it_stands_and_marks_it(commented):
+    rows = search_comments(commented, EVERYTHING, "lambat")
+    assert {row["ticket_id"]: str(row["comment_html"]) for row in rows} == {
+        "L1": "<mark>Lambat</mark> sekali",
+        "L2": "sangat <mark>lambat</mark>",
+        "L3": "Balasan <mark>lambat</mark>.",
+    }
+    [first] = [row for row in rows if row["ticket_id"] == "L1"]
+    [response_id] = [
+        row["id"]
+        for row in commented.query(
+            "SELECT responses.id FROM responses JOIN invitations "
+            "ON invitations.id = responses.invitation_id "
+            "JOIN tickets ON tickets.id = invitations.ticket_id WHERE ticket_ref = 'L1'"
+        )
+    ]
+    assert first == {
+        "response_id": response_id,
+        "answered_at": "2026-11-10T12:00:00Z",
+        "closed_day": "2026-11-10",
+        "ticket_id": "L1",
+        "source": "api",
+        "agent_id": first["agent_id"],
+        "agent_name": None,
+        "agent_email": "ayu@example.com",
+        "team": "Billing",
+        "channel": "email",
+        "csat": 1,
+        "ces": None,
+        "nps": None,
+        "comment": "Lambat sekali",
+        "ticket_url": None,
+        "comment_html": first["comment_html"],
+    }
+
+
+def test_the_page_lists_the_matches_marked(manager_client, commented):
+    response = page(manager_client, "q=lambat")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<mark>Lambat</mark> sekali" in html and "sangat <mark>lambat</mark>" in html
+    assert "Cepat sekali" not in html
+    assert 'value="lambat"' in html  # the box keeps the query
+
+
+def test_the_best_match_comes_first(app, commented):
+    # bm25: the word in a two-word comment outranks it in a six-word one.
+    add_answer(
+        commented,
+        app.config,
+        "L4",
+        NOV,
+        "ayu@example.com",
+        "Billing",
+        "email",
+        {"csat": 3, "comment": "Agak lambat tapi akhirnya beres juga"},
+    )
+    assert [row["ticket_id"] for row in search_comments(commented, EVERYTHING, "lambat")][-1] == (
+        "L4"
+    )
+
+
+def test_a_comment_is_escaped_around_its_marks(manager_client, app, commented):
+    add_answer(
+        commented,
+        app.config,
+        "X1",
+        NOV,
+        "ayu@example.com",
+        "Billing",
+        "email",
+        {"csat": 1, "comment": '<script>alert("lambat")</script> & lambat'},
+    )
+    [row] = [
+        row for row in search_comments(commented, EVERYTHING, "lambat") if row["ticket_id"] == "X1"
+    ]
+    expected = (
+        "&lt;script&gt;alert(&#34;<mark>lambat</mark>&#34;)&lt;/script&gt; "
+        "&amp; <mark>lambat</mark>"
+    )
+    assert str(row["comment_html"]) == expected
+    html = page(manager_client, "q=lambat").get_data(as_text=True)
+    assert expected in html and "<script>alert" not in html
+
+
+def test_accents_and_case_do_not_matter(commented):
+    for q in ("cafe", "CAFÉ", "café"):
+        rows = search_comments(commented, EVERYTHING, q)
+        assert [str(row["comment_html"]) for row in rows] == ["<mark>Café</mark> closed"], q
+
+
+def test_several_words_mean_all_of_them_in_any_order(commented):
+    assert tickets(search_comments(commented, EVERYTHING, "lambat sekali")) == {"L1"}
+    assert tickets(search_comments(commented, EVERYTHING, "sekali   lambat")) == {"L1"}
+    assert tickets(search_comments(commented, EVERYTHING, "sekali")) == {"L1", "Q1"}
+
+
+def test_right_to_left_words_are_found(commented):
+    [row] = search_comments(commented, EVERYTHING, "بطيئة")
+    assert str(row["comment_html"]) == "الخدمة <mark>بطيئة</mark> جدا"
+
+
+# The dashboard's filters and the low box
+
+
+@pytest.mark.parametrize(
+    ("query", "kept"),
+    [
+        ("agent=ayu@example.com", lambda row: row[2] == "ayu@example.com"),
+        ("team=Technical", lambda row: row[3] == "Technical"),
+        ("channel=chat", lambda row: row[4] == "chat"),
+        ("channel=chat&channel=email&team=Billing", lambda row: row[3] == "Billing"),
+        ("from=2026-11-01&to=2026-11-30", lambda row: row[1] == NOV),
+        ("from=2026-10-01&to=2026-10-31", lambda row: row[1] == OCT),
+    ],
+)
+def test_search_honours_the_filters(manager_client, commented, query, kept):
+    expected = {row[0] for row in COMMENTED if row[0] in LAMBAT and kept(row)}
+    html = manager_client.get(f"/reports/comments?q=lambat&{query}").get_data(as_text=True)
+    shown = {ticket for ticket in LAMBAT if f"<td>{ticket}</td>" in html}
+    assert shown == expected
+
+
+def test_low_keeps_only_the_low_ratings(manager_client, commented):
+    # L1 (CSAT 1) and L3 (NPS 3) are low; L2 (CSAT 5) is not.
+    assert tickets(search_comments(commented, EVERYTHING, "lambat", low_only=True)) == {"L1", "L3"}
+    html = page(manager_client, "q=lambat&low=1").get_data(as_text=True)
+    assert "<td>L1</td>" in html and "<td>L3</td>" in html and "<td>L2</td>" not in html
+
+
+def test_a_range_with_no_comments_is_an_empty_list(manager_client, commented):
+    empty = ReportRange(date(2025, 1, 1), date(2025, 1, 31), None)
+    assert search_comments(commented, empty, "lambat") == []
+    response = manager_client.get("/reports/comments?q=lambat&from=2025-01-01&to=2025-01-31")
+    assert response.status_code == 200
+    assert "No comment in this range holds all of these words." in response.get_data(as_text=True)
+
+
+def test_the_limit_is_kept(commented):
+    assert len(search_comments(commented, EVERYTHING, "lambat", limit=2)) == 2
+
+
+def test_without_q_the_page_is_the_low_ratings_as_before(manager_client, commented):
+    before = page(manager_client, "").get_data(as_text=True)
+    assert page(manager_client, "q=").get_data(as_text=True) == before
+    assert page(manager_client, "q=+++").get_data(as_text=True) == before
+    assert "<td>N1</td>" in before and "<td>L2</td>" not in before  # low ratings only
+
+
+# Any query is plain words
+
+
+@pytest.mark.parametrize(
+    ("q", "found"),
+    [
+        ('"lambat', LAMBAT),
+        ('lambat"', LAMBAT),
+        ('"lambat sekali"', {"L1"}),
+        ('""""', set()),
+        ("lambat*", LAMBAT),
+        ("*", set()),
+        ("(lambat", LAMBAT),
+        ("lambat)", LAMBAT),
+        ("NEAR(lambat sekali)", set()),  # "near" is a word no comment holds
+        ("lambat AND sekali", set()),  # so is "and"
+        ("lambat OR", set()),
+        ("NOT lambat", set()),
+        ("comment:lambat", set()),  # the phrase "comment lambat"
+        ("^lambat", LAMBAT),
+        ("-lambat", LAMBAT),
+        ("lambat -sekali", {"L1"}),
+        ("+lambat", LAMBAT),
+        ("lambat\x00", LAMBAT),
+        ("😀", set()),
+        ("lambat 😀", LAMBAT),
+        ("بطيئة جدا", {"R1"}),
+        ("\u202elambat", LAMBAT),  # a right-to-left override is no part of a word
+        ("lambat; DROP TABLE responses; --", set()),
+        ("x" * 500, set()),
+    ],
+)
+def test_any_query_is_searched_as_plain_words(manager_client, commented, q, found):
+    assert tickets(search_comments(commented, EVERYTHING, q)) == found
+    response = manager_client.get("/reports/comments", query_string={"q": q, "from": "2026-10-01"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert {ticket for ticket, *_ in COMMENTED if f"<td>{ticket}</td>" in html} == found
+
+
+@pytest.mark.parametrize("q", ["x" * 501, "lambat " * 1500])
+def test_a_query_over_500_characters_is_refused(manager_client, api_headers, client, commented, q):
+    with pytest.raises(RangeError):
+        search_comments(commented, EVERYTHING, q)
+    response = page(manager_client, f"q={q}")
+    assert response.status_code == 422
+    assert "q must be at most 500 characters" in response.get_data(as_text=True)
+    download = client.get(f"/reports/responses.csv?{RANGE}&q={q}", headers=api_headers)
+    assert download.status_code == 422
+    assert download.get_json() == {
+        "error": "the report parameters are not valid",
+        "errors": {"q": "must be at most 500 characters"},
+    }
+
+
+# Downloads
+
+
+def download_rows(client, headers, query):
+    response = client.get(f"/reports/responses.csv?{RANGE}&{query}", headers=headers)
+    assert response.status_code == 200
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+
+
+def test_the_downloads_take_q(client, api_headers, commented):
+    rows = download_rows(client, api_headers, "q=lambat")
+    assert {row["ticket_id"] for row in rows} == LAMBAT
+    assert list(rows[0]) == list(RESPONSE_FIELDS)
+    [first] = [row for row in rows if row["ticket_id"] == "L1"]
+    assert first == {
+        "answered_at": "2026-11-10T12:00:00Z",
+        "closed_day": "2026-11-10",
+        "ticket_id": "L1",
+        "agent": "ayu@example.com",
+        "agent_name": "",
+        "team": "Billing",
+        "channel": "email",
+        "csat": "1",
+        "ces": "",
+        "nps": "",
+        "comment": "Lambat sekali",  # the comment as written, unmarked
+    }
+    assert {
+        row["ticket_id"] for row in download_rows(client, api_headers, "q=lambat&team=Technical")
+    } == {"L2"}
+    assert download_rows(client, api_headers, "q=%F0%9F%98%80") == []
+    everything = download_rows(client, api_headers, "q=")
+    assert {row["ticket_id"] for row in everything} == {row[0] for row in COMMENTED}
+    workbook = load_workbook(
+        io.BytesIO(
+            client.get(f"/reports/responses.xlsx?{RANGE}&q=sekali", headers=api_headers).get_data()
+        )
+    )
+    sheet_rows = list(workbook.active.iter_rows(values_only=True))
+    assert sheet_rows[0] == RESPONSE_FIELDS
+    assert {row[RESPONSE_FIELDS.index("ticket_id")] for row in sheet_rows[1:]} == {"L1", "Q1"}
+
+
+def test_the_page_links_its_downloads_with_q(manager_client, commented):
+    html = page(manager_client, "q=lambat").get_data(as_text=True)
+    assert "/reports/responses.csv?from=2026-10-01&amp;to=2026-11-30&amp;q=lambat" in html
+
+
+# The index holds exactly the stored comments
+
+
+def index_entries(db, table):
+    """Every (word, response id, place) a full-text index holds."""
+    db.execute(f"CREATE VIRTUAL TABLE temp.vocab USING fts5vocab(main, {table}, instance)")
+    try:
+        return sorted((row[0], row[1], row[3]) for row in db.execute("SELECT * FROM temp.vocab"))
+    finally:
+        db.execute("DROP TABLE temp.vocab")
+
+
+def recount(db):
+    """What the index should hold: the stored comments indexed afresh, in memory."""
+    fresh = sqlite3.connect(":memory:")
+    fresh.execute(
+        "CREATE VIRTUAL TABLE main.fresh USING fts5(comment, "
+        "tokenize = 'unicode61 remove_diacritics 2')"
+    )
+    fresh.executemany(
+        "INSERT INTO fresh (rowid, comment) VALUES (?, ?)",
+        db.execute("SELECT id, comment FROM responses WHERE comment IS NOT NULL").fetchall(),
+    )
+    entries = index_entries(fresh, "fresh")
+    fresh.close()
+    return entries
+
+
+def assert_index_is_true(db):
+    held = index_entries(db, "comments_fts")
+    assert held == recount(db)
+    return held
+
+
+def answer(client, token, **fields):
+    form = client.get(f"/s/{token}").get_data(as_text=True)
+    data = {"csrf_token": csrf_token(form), **{name: str(value) for name, value in fields.items()}}
+    assert client.post(f"/s/{token}", data=data).status_code == 303
+
+
+def test_the_index_follows_submits_changes_and_erasures(app, client, db, api_headers, runner):
+    rina = "rina@example.com"
+    first = invite(app, client, api_headers, "T-1", email=rina)
+    second = invite(app, client, api_headers, "T-2", email="budi@example.com")
+    answer(client, first, csat=1, comment="Pelayanan lambat, Zebulonesque")
+    answer(client, second, csat=5, comment="Cepat")
+    assert ("zebulonesque", 1, 2) in assert_index_is_true(db)
+    answer(client, first, csat=2, comment="Masih lambat sekali Zebulonesque")  # changed
+    assert_index_is_true(db)
+    answer(client, second, csat=5)  # answered again without a comment: it goes
+    assert [word for word, *_ in assert_index_is_true(db)] == sorted(
+        ["masih", "lambat", "sekali", "zebulonesque"]
+    )
+    result = runner.invoke(args=["customer", "erase", rina, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert assert_index_is_true(db) == []
+    # Not a word of the erased comment is left in the index's pages, nor in the files.
+    pages = b"".join(block for (block,) in db.execute("SELECT block FROM comments_fts_data"))
+    assert b"zebulonesque" not in pages and b"masih" not in pages
+    for suffix in ("", "-wal"):
+        with open(app.config["DATABASE"] + suffix, "rb") as stored:
+            assert b"zebulonesque" not in stored.read().lower()
+
+
+def test_retention_empties_the_old_comments_from_the_index(app, client, db, api_headers, make_app):
+    old = invite(app, client, api_headers, "OLD-1", closed_at="2026-01-10T09:00:00Z")
+    new = invite(app, client, api_headers, "NEW-1")
+    answer(client, old, csat=1, comment="Lambat dulu")
+    answer(client, new, csat=1, comment="Lambat sekarang")
+    result = make_app(RETENTION_MONTHS=6).test_cli_runner().invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert {word for word, *_ in assert_index_is_true(db)} == {"lambat", "sekarang"}
+
+
+def test_a_rollups_rebuild_rebuilds_the_index(commented, runner):
+    truth = assert_index_is_true(commented)
+    commented.execute("INSERT INTO comments_fts (rowid, comment) VALUES (9999, 'hand typed')")
+    assert index_entries(commented, "comments_fts") != truth
+    result = runner.invoke(args=["rollups", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert assert_index_is_true(commented) == truth
+
+
+def test_the_migration_indexes_the_comments_already_stored(tmp_path):
+    path = str(tmp_path / "older.db")
+    older = database.connect(path)
+    migrations.apply(older, stop_before="m015_comment_search")
+    with older.atomic():
+        older.execute("INSERT INTO agents (id, identity, name) VALUES (1, 'name:Ayu', 'Ayu')")
+        for number, comment in ((1, "Lambat sekali"), (2, None), (3, "Café tutup")):
+            older.execute(
+                "INSERT INTO tickets (id, source, ticket_ref, closed_at, closed_day, "
+                "customer_email, agent_id, created_at) "
+                "VALUES (?, 'api', ?, '2026-11-10T12:00:00Z', '2026-11-10', ?, 1, "
+                "'2026-11-10T12:00:00Z')",
+                [number, f"T{number}", f"c{number}@example.com"],
+            )
+            older.execute(
+                "INSERT INTO invitations (id, ticket_id, customer_email, agent_id, closed_day, "
+                "status, created_at) VALUES (?, ?, ?, 1, '2026-11-10', 'sent', "
+                "'2026-11-10T12:00:00Z')",
+                [number, number, f"c{number}@example.com"],
+            )
+            older.execute(
+                "INSERT INTO responses (invitation_id, csat, comment, created_at, updated_at) "
+                "VALUES (?, 2, ?, '2026-11-11T00:00:00Z', '2026-11-11T00:00:00Z')",
+                [number, comment],
+            )
+    older.close()
+    database.migrate(path)
+    db = database.connect(path)
+    assert {word for word, *_ in assert_index_is_true(db)} == {"lambat", "sekali", "cafe", "tutup"}
+    assert tickets(search_comments(db, EVERYTHING, "cafe")) == {"T3"}
+    db.close()
+
+
+@pytest.mark.parametrize("sql", [SEARCH_SQL, DOWNLOAD_SQL], ids=["page", "download"])
+def test_the_search_reads_the_index_and_primary_keys(commented, sql):
+    report_range = ReportRange(
+        date(2026, 10, 1), date(2026, 11, 30), None, agents=("ayu@example.com",), teams=("Billing",)
+    )
+    filters, params = report_range.filter_sql("invitations")
+    sql = sql.format(filters=filters, low="", limit="LIMIT 201")
+    params.update(words='"lambat"', from_day="2026-10-01", to_day="2026-11-30")
+    plan = [row["detail"] for row in commented.query("EXPLAIN QUERY PLAN " + sql, params)]
+    # The matches come from the index (M: MATCH); every row they lead to, by primary key.
+    assert "SCAN comments_fts VIRTUAL TABLE INDEX 0:M1" in plan, plan
+    assert "SEARCH responses USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    scans = [step for step in plan if step.startswith("SCAN")]
+    assert all(step.startswith(("SCAN comments_fts", "SCAN best")) for step in scans), plan

@@ -1,0 +1,356 @@
+"""A burst of invitations through a real SMTP server (aiosmtpd): one connection carries a run
+of messages, a server that hangs up or says 421 costs no invitation and duplicates none,
+a refused recipient loses no other, a killed worker sends nothing twice."""
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from surveys import clock
+from surveys.config import ConfigError, apply_config
+from surveys.customers import outbox
+from surveys.customers.mail import sender_for
+from tests.helpers import ROOT, deliver, flask_env, free_port, post_ticket
+
+DEADLINE_SECONDS = 60
+
+
+class Sink:
+    """An SMTP server that keeps what it accepts, numbers its connections, and can hang up
+    after every `hang_up_every` messages of a connection, answer 421 to the MAIL after
+    them, refuse some recipients, or hold one MAIL until the test lets it go."""
+
+    def __init__(self, hang_up_every=None, say_421=False, refuse=None, hold_at=None):
+        self.hang_up_every = hang_up_every
+        self.say_421 = say_421
+        self.refuse = refuse or {}  # recipient -> reply
+        self.hold_at = hold_at  # the MAIL of the message with this number waits
+        self.held = threading.Event()
+        self.let_go = threading.Event()
+        self.messages = []  # (connection number, recipient, Message-ID), in arrival order
+        self.connections = 0
+        self.quits = 0
+        self.mails_begun = 0
+
+    def connection_of(self, session):
+        if not hasattr(session, "number"):
+            self.connections += 1
+            session.number = self.connections
+            session.accepted = 0
+        return session.number
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.connection_of(session)
+        self.mails_begun += 1
+        if self.mails_begun == self.hold_at:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.let_go.wait, 60)
+        if self.say_421 and session.accepted == self.hang_up_every:
+            asyncio.get_running_loop().call_soon(server.transport.close)
+            return "421 4.7.0 Too many messages on this connection, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        message = message_from_bytes(envelope.original_content, policy=policy.default)
+        [recipient] = envelope.rcpt_tos
+        self.messages.append((self.connection_of(session), recipient, message["Message-ID"]))
+        session.accepted += 1
+        if not self.say_421 and session.accepted == self.hang_up_every:
+            # After the 250 has gone out: the close runs once this reply is written.
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.quits += 1
+        return "221 Bye"
+
+    def recipients(self):
+        return Counter(recipient for _, recipient, _ in self.messages)
+
+    def per_connection(self):
+        return list(Counter(number for number, _, _ in self.messages).values())
+
+
+@pytest.fixture
+def start_sink():
+    """Start a Sink on a free port: start_sink(hang_up_every=100)."""
+    controllers = []
+
+    def start(**behaviour):
+        sink = Sink(**behaviour)
+        controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        controllers.append(controller)
+        sink.port = controller.port
+        return sink
+
+    yield start
+    for controller in controllers:
+        controller.stop()
+
+
+def app_sending_to(make_app, sink, **settings):
+    return make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=sink.port, **settings)
+
+
+def close_tickets(app, headers, count):
+    """Close `count` tickets through the API, each with its own customer; their addresses."""
+    client = app.test_client()
+    for number in range(count):
+        post_ticket(client, headers, f"T-{number}", email=f"c{number}@example.com")
+    return [f"c{number}@example.com" for number in range(count)]
+
+
+def outbox_rows(db):
+    return {
+        row["recipient"]: (row["status"], row["attempts"])
+        for row in db.query("SELECT recipient, status, attempts FROM outbox")
+    }
+
+
+def sent_count(db):
+    return db.execute("SELECT count(*) FROM outbox WHERE status = 'sent'").fetchone()[0]
+
+
+def make_due(db):
+    """Time passes: every waiting message's next attempt falls due."""
+    db.execute(
+        "UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending'",
+        [clock.to_iso(clock.now() - timedelta(seconds=1))],
+    )
+
+
+@pytest.mark.parametrize("say_421", [False, True], ids=["hangs-up", "says-421-then-hangs-up"])
+def test_a_server_that_drops_the_connection_every_100_messages_gets_each_invitation_once(
+    make_app, db, api_headers, start_sink, say_421
+):
+    sink = start_sink(hang_up_every=100, say_421=say_421)
+    # Puas's own limit out of the way: the server's hanging up is what ends a connection.
+    app = app_sending_to(make_app, sink, SMTP_MAX_MESSAGES_PER_CONNECTION=1000)
+    recipients = close_tickets(app, api_headers, 250)
+
+    assert deliver(app) == {"sent": 250, "retry": 0, "failed": 0}
+
+    assert sink.recipients() == Counter(recipients)  # each exactly once
+    assert len({message_id for _, _, message_id in sink.messages}) == 250
+    assert sink.per_connection() == [100, 100, 50]
+    assert outbox_rows(db) == {recipient: ("sent", 1) for recipient in recipients}
+    assert [tuple(row) for row in db.execute("SELECT status, count(*) FROM invitations")] == [
+        ("sent", 250)
+    ]
+
+
+def test_a_burst_uses_one_connection_for_each_100_messages(make_app, db, api_headers, start_sink):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink)  # SMTP_MAX_MESSAGES_PER_CONNECTION: 100
+    recipients = close_tickets(app, api_headers, 250)
+
+    assert deliver(app) == {"sent": 250, "retry": 0, "failed": 0}
+
+    assert sink.recipients() == Counter(recipients)
+    assert sink.per_connection() == [100, 100, 50]
+    assert sink.connections == sink.quits == 3  # each closed politely, the last at the end
+
+
+def test_each_outcome_is_recorded_before_the_next_message_goes_to_the_server(
+    make_app, config, api_headers, start_sink
+):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink)
+    recipients = close_tickets(app, api_headers, 120)
+    reader = sqlite3.connect(config["DATABASE"], check_same_thread=False)
+    recorded_then = []
+    accept = sink.handle_DATA
+
+    async def note_what_is_recorded(server, session, envelope):
+        # The whole message is here: every message before it must be recorded sent, so a
+        # crash now could leave at most this one sent and unrecorded.
+        recorded_then.append(sent_count(reader))
+        return await accept(server, session, envelope)
+
+    sink.handle_DATA = note_what_is_recorded
+    try:
+        assert deliver(app) == {"sent": 120, "retry": 0, "failed": 0}
+    finally:
+        reader.close()
+
+    assert sink.recipients() == Counter(recipients)
+    assert recorded_then == list(range(120))
+
+
+def test_one_message_per_connection_when_the_setting_says_1(make_app, api_headers, start_sink):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink, SMTP_MAX_MESSAGES_PER_CONNECTION=1)
+    recipients = close_tickets(app, api_headers, 3)
+
+    assert deliver(app) == {"sent": 3, "retry": 0, "failed": 0}
+
+    assert sink.recipients() == Counter(recipients)
+    assert sink.per_connection() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("value", [0, -1, "100", 2.5, True, None])
+def test_a_limit_of_messages_per_connection_below_1_or_not_a_number_is_refused(tmp_path, value):
+    from flask import Flask
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    with pytest.raises(ConfigError, match="SMTP_MAX_MESSAGES_PER_CONNECTION"):
+        apply_config(app, {"SECRET_KEY": "x", "SMTP_MAX_MESSAGES_PER_CONNECTION": value})
+
+
+def test_a_refused_recipient_loses_no_other_and_keeps_the_connection(
+    make_app, db, api_headers, start_sink
+):
+    sink = start_sink(
+        refuse={
+            "c7@example.com": "450 4.2.1 Mailbox busy, try later",
+            "c8@example.com": "550 5.1.1 No such user",
+        }
+    )
+    app = app_sending_to(make_app, sink, OUTBOX_RETRY_SECONDS=60)
+    recipients = close_tickets(app, api_headers, 20)
+
+    assert deliver(app) == {"sent": 18, "retry": 1, "failed": 1}
+
+    others = [r for r in recipients if r not in ("c7@example.com", "c8@example.com")]
+    assert sink.recipients() == Counter(others)
+    assert sink.per_connection() == [18]
+    rows = outbox_rows(db)
+    assert rows["c7@example.com"] == ("pending", 1)
+    assert rows["c8@example.com"] == ("failed", 1)
+    assert {rows[recipient] for recipient in others} == {("sent", 1)}
+    [row] = db.query("SELECT * FROM outbox WHERE recipient = 'c7@example.com'")
+    assert row["last_error"] == "recipient deferred: 450 4.2.1 Mailbox busy, try later"
+    assert row["next_attempt_at"] > clock.to_iso(clock.now())
+    [(bounced,)] = db.execute("SELECT count(*) FROM suppressions WHERE reason = 'bounced'")
+    assert bounced == 1
+
+    # The busy mailbox takes it later; the refused address is never tried again.
+    sink.refuse.pop("c7@example.com")
+    make_due(db)
+    assert deliver(app) == {"sent": 1, "retry": 0, "failed": 0}
+    assert sink.recipients() == Counter(others + ["c7@example.com"])
+
+
+def test_a_message_not_begun_in_the_first_half_of_its_lease_is_given_back_and_sent_once(
+    make_app, db, api_headers, start_sink, fake_clock
+):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink)
+    recipients = close_tickets(app, api_headers, 30)
+    fake_clock.advance(minutes=1)
+    first = sink.handle_DATA
+
+    async def slow_first_message(server, session, envelope):
+        # The first message takes six minutes: the rest of its batch may no longer go out
+        # on the lease it was claimed with.
+        if not sink.messages:
+            fake_clock.advance(minutes=6)
+        return await first(server, session, envelope)
+
+    sink.handle_DATA = slow_first_message
+
+    assert deliver(app) == {"sent": 30, "retry": 0, "failed": 0}
+
+    assert sink.recipients() == Counter(recipients)
+    # Given back untried, the others were claimed again: one attempt each, not two.
+    assert outbox_rows(db) == {recipient: ("sent", 1) for recipient in recipients}
+
+
+def test_the_running_worker_keeps_its_connection_while_mail_comes_and_closes_it_when_idle(
+    make_app, db, api_headers, start_sink
+):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink, OUTBOX_POLL_SECONDS=2)
+    close_tickets(app, api_headers, 3)
+    stopping, said = [], []
+
+    def worker():
+        with app.app_context(), sender_for(app.config) as sender:
+            outbox.keep_delivering(app.config, said.append, sender, stopping)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        wait_for(lambda: len(sink.messages) == 3)
+        # More mail in the next pass, before an idle one: on the same connection.
+        post_ticket(app.test_client(), api_headers, "T-3", email="c3@example.com")
+        wait_for(lambda: len(sink.messages) == 4)
+        assert sink.per_connection() == [4]
+        wait_for(lambda: sink.quits == 1)  # a pass with nothing to send closed it
+        post_ticket(app.test_client(), api_headers, "T-4", email="c4@example.com")
+        wait_for(lambda: len(sink.messages) == 5)
+        assert sink.per_connection() == [4, 1]
+    finally:
+        stopping.append(signal.SIGTERM)
+        thread.join(timeout=DEADLINE_SECONDS)
+    assert not thread.is_alive()
+    assert said[:2] == ["3 sent, 0 retry, 0 failed", "1 sent, 0 retry, 0 failed"]
+
+
+def test_a_worker_killed_mid_burst_sends_nothing_twice(
+    make_app, config, db, api_headers, start_sink
+):
+    sink = start_sink(hold_at=120)
+    app = app_sending_to(make_app, sink)
+    recipients = close_tickets(app, api_headers, 200)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "outbox", "send-due"],
+        cwd=ROOT,
+        env=dict(os.environ, **flask_env(config)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        # The 120th message is about to begin, the 119th recorded; the worker dies there.
+        assert sink.held.wait(timeout=DEADLINE_SECONDS)
+        wait_for(lambda: sent_count(db) == 119)
+        worker.kill()
+        worker.wait(timeout=DEADLINE_SECONDS)
+    finally:
+        sink.let_go.set()
+        if worker.poll() is None:
+            worker.kill()
+    assert sink.recipients() == Counter(recipients[:119])
+    rows = outbox_rows(db)
+    assert {rows[recipient] for recipient in recipients[:119]} == {("sent", 1)}
+    # Its batch (rows 101 to 150) waits for the lease; the rest was never claimed.
+    assert {rows[recipient] for recipient in recipients[119:150]} == {("sending", 1)}
+    assert {rows[recipient] for recipient in recipients[150:]} == {("pending", 0)}
+
+    assert deliver(app) == {"sent": 50, "retry": 0, "failed": 0}
+    db.execute(
+        "UPDATE outbox SET lease_until = ? WHERE status = 'sending'", ["2000-01-01T00:00:00Z"]
+    )
+    assert deliver(app) == {"sent": 31, "retry": 0, "failed": 0}
+
+    assert sink.recipients() == Counter(recipients)  # each exactly once
+    rows = outbox_rows(db)
+    assert {rows[recipient] for recipient in recipients[119:150]} == {("sent", 2)}
+    assert {rows[recipient] for recipient in recipients[150:]} == {("sent", 1)}
+
+
+def wait_for(condition):
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
