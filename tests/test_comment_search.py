@@ -462,5 +462,20 @@ def test_the_search_reads_the_index_and_primary_keys(commented, sql):
     # The matches come from the index (M: MATCH); every row they lead to, by primary key.
     assert "SCAN comments_fts VIRTUAL TABLE INDEX 0:M1" in plan, plan
     assert "SEARCH responses USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    # Never the other way round: a filtered agent's invitations walked, the MATCH run for each.
+    assert "SEARCH invitations USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert not [step for step in plan if "invitations USING COVERING INDEX" in step], plan
     scans = [step for step in plan if step.startswith("SCAN")]
     assert all(step.startswith(("SCAN comments_fts", "SCAN best")) for step in scans), plan
+
+
+def test_the_search_starts_from_the_index_even_beside_an_indexed_agent(tmp_path):
+    # An agent named by id is the filter SQLite would most like to start from, and an empty
+    # database (no statistics) is where it leans that way most.
+    database.migrate(tmp_path / "empty.db")
+    db = database.connect(tmp_path / "empty.db")
+    sql = SEARCH_SQL.format(filters="AND invitations.agent_id = :agent", low="", limit="LIMIT 200")
+    params = dict(words='"lambat"', from_day="2026-10-01", to_day="2026-11-30", agent=1)
+    plan = [row["detail"] for row in db.query("EXPLAIN QUERY PLAN " + sql, params)]
+    assert plan[:2] == ["MATERIALIZE best", "SCAN comments_fts VIRTUAL TABLE INDEX 0:M1"], plan
+    assert not [step for step in plan if "invitations USING COVERING INDEX" in step], plan

@@ -28,13 +28,14 @@ GAP_CATEGORIES = {"Cc", "Cs"}
 
 # The best matches in range (ids and bm25 scores; ties go to the newest response), found
 # before anything else is read: highlight() tokenizes a comment again, so it runs only for
-# the rows shown, not for every match.
+# the rows shown, not for every match. CROSS JOIN keeps the index first: left to itself,
+# SQLite walked a filtered agent's or team's invitations and ran the MATCH once for each.
 BEST_SQL = """
 WITH best AS (
     SELECT responses.id, bm25(comments_fts) AS score
       FROM comments_fts
-      JOIN responses ON responses.id = comments_fts.rowid
-      JOIN invitations ON invitations.id = responses.invitation_id
+     CROSS JOIN responses ON responses.id = comments_fts.rowid
+     CROSS JOIN invitations ON invitations.id = responses.invitation_id
      WHERE comments_fts MATCH :words
        AND invitations.closed_day BETWEEN :from_day AND :to_day {filters} {low}
      ORDER BY score, responses.id DESC {limit}
