@@ -228,12 +228,12 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
     page.click("form.filters button[type=submit]")
     page.wait_for_url(re.compile(r"group_by=team"))
     check_page(page)
-    caption = "table.scores >> nth=1"
+    caption = "table.scores.groups >> nth=0"
     teams = page.locator(f"{caption} >> tbody th").all_inner_texts()
     assert teams == ["Billing", "Technical"]
     chart = page.locator("img[alt^='Answers per score, CSAT']")
     before = chart.get_attribute("src")
-    monthly_before = page.locator("table.scores >> nth=0").inner_text()
+    monthly_before = page.locator("table.trend-table").inner_text()
 
     page.select_option("select[name=team]", ["Billing"])
     page.click("form.filters button[type=submit]")
@@ -241,7 +241,7 @@ def test_manager_filters_the_dashboard(browser, db, app, live_server_factory):
     check_page(page)
     assert page.locator(f"{caption} >> tbody th").all_inner_texts() == ["Billing"]
     assert chart.get_attribute("src") != before and "team=Billing" in chart.get_attribute("src")
-    assert page.locator("table.scores >> nth=0").inner_text() != monthly_before
+    assert page.locator("table.trend-table").inner_text() != monthly_before
     # Every chart drew (an image that failed to load has no natural width).
     assert page.evaluate("Array.from(document.images).every(image => image.naturalWidth > 0)")
     assert_only_local_requests(page, server)
