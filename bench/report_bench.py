@@ -1164,7 +1164,8 @@ def print_comments(puas, duck):
         f"  Themes: Puas reads the term rollups and ranks every term ({low} listed low, {high}"
         " high); DuckDB counts words and adjacent pairs per class from the raw comments"
         " (lower-cased, accents stripped, stop words dropped) but cannot run Sastrawi, so its"
-        " words are not grouped by stem. Search: Puas's FTS5 index, best 200 by bm25;"
+        " words are not grouped by stem. Search: Puas's best 200 by bm25, read in bm25's"
+        " order from its words table (one word);"
         " DuckDB's ILIKE '%word%' scan, newest 200 (it also matches inside longer words)."
     )
 

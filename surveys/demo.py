@@ -15,7 +15,7 @@ from surveys.helpdesk.calls import Call, insert_call
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.reports.business_queries import COMPANY, save_month
 from surveys.staff.accounts import create_user
-from surveys.store import terms
+from surveys.store import comment_index, terms
 from surveys.store.db import immediate
 
 DEMO_MANAGER_EMAIL = "manager@puas.example"
@@ -140,7 +140,8 @@ def _seed(db, config):
             result, _ = record_closure(db, closure, settings, source="demo")
             if mark_sent(db, result["invitation"]["id"], closed_at, rng, quality):
                 responses += 1
-    terms.store_missing(db)  # the comments' words, for /reports/themes
+    terms.store_missing(db)  # the comments' terms, for /reports/themes
+    comment_index.store_words(db)  # their words, for one-word searches
     for number in range(1, RECENT_INVITATIONS + 1):
         email, name, team, _ = AGENTS[number % len(AGENTS)]
         record_closure(

@@ -4,7 +4,9 @@ words (never a 500); the index always holds exactly the stored comments."""
 
 import csv
 import io
+import random
 import sqlite3
+from collections import Counter
 from datetime import UTC, date, datetime
 
 import pytest
@@ -13,9 +15,17 @@ from openpyxl import load_workbook
 from surveys import clock
 from surveys.errors import RangeError
 from surveys.helpdesk.closures import Closure, record_closure
-from surveys.reports.comment_search import DOWNLOAD_SQL, SEARCH_SQL, search_comments
+from surveys.reports.comment_search import (
+    DOWNLOAD_SQL,
+    SEARCH_SQL,
+    WORD_SQL,
+    marked_comment,
+    search_comments,
+    search_sql,
+)
 from surveys.reports.ranges import ReportRange
-from surveys.reports.score_queries import RESPONSE_FIELDS
+from surveys.reports.score_queries import LOW_SQL, RESPONSE_FIELDS
+from surveys.store import comment_index
 from surveys.store import db as database
 from surveys.store.migrations import migrations
 from tests.helpers import csrf_token, invite
@@ -60,6 +70,8 @@ def add_answer(db, config, ticket_ref, closed_at, agent, team, channel, answers)
     db["responses"].insert(
         dict(invitation_id=result["invitation"]["id"], created_at=now, updated_at=now, **answers)
     )
+    with database.immediate(db):
+        comment_index.store_words(db)  # as the survey's submit does
 
 
 @pytest.fixture
@@ -368,6 +380,18 @@ def assert_index_is_true(db):
     return held
 
 
+def assert_words_are_true(db):
+    """comment_words holds, for each stored comment, each word the index reads in it, the
+    times it occurs and the comment's length, counted here from a fresh index's entries."""
+    entries = recount(db)
+    times = Counter((word, doc) for word, doc, _ in entries)
+    length = Counter(doc for _, doc, _ in entries)
+    counted = sorted((word, tf, length[doc], doc) for (word, doc), tf in times.items())
+    held = db.execute("SELECT word, tf, length, response_id FROM comment_words").fetchall()
+    assert sorted(held) == counted
+    return counted
+
+
 def answer(client, token, **fields):
     form = client.get(f"/s/{token}").get_data(as_text=True)
     data = {"csrf_token": csrf_token(form), **{name: str(value) for name, value in fields.items()}}
@@ -379,17 +403,21 @@ def test_the_index_follows_submits_changes_and_erasures(app, client, db, api_hea
     first = invite(app, client, api_headers, "T-1", email=rina)
     second = invite(app, client, api_headers, "T-2", email="budi@example.com")
     answer(client, first, csat=1, comment="Pelayanan lambat, Zebulonesque")
-    answer(client, second, csat=5, comment="Cepat")
+    answer(client, second, csat=5, comment="Cepat, très CÉPAT 😀 cepat")
     assert ("zebulonesque", 1, 2) in assert_index_is_true(db)
+    assert ("cepat", 3, 4, 2) in assert_words_are_true(db)
     answer(client, first, csat=2, comment="Masih lambat sekali Zebulonesque")  # changed
     assert_index_is_true(db)
+    assert ("pelayanan", 1, 3, 1) not in assert_words_are_true(db)
     answer(client, second, csat=5)  # answered again without a comment: it goes
     assert [word for word, *_ in assert_index_is_true(db)] == sorted(
         ["masih", "lambat", "sekali", "zebulonesque"]
     )
+    assert [row[3] for row in assert_words_are_true(db)] == [1, 1, 1, 1]
     result = runner.invoke(args=["customer", "erase", rina, "--yes"])
     assert result.exit_code == 0, result.output
     assert assert_index_is_true(db) == []
+    assert assert_words_are_true(db) == []
     # Not a word of the erased comment is left in the index's pages, nor in the files.
     pages = b"".join(block for (block,) in db.execute("SELECT block FROM comments_fts_data"))
     assert b"zebulonesque" not in pages and b"masih" not in pages
@@ -410,11 +438,14 @@ def test_retention_empties_the_old_comments_from_the_index(app, client, db, api_
 
 def test_a_rollups_rebuild_rebuilds_the_index(commented, runner):
     truth = assert_index_is_true(commented)
+    words = assert_words_are_true(commented)
     commented.execute("INSERT INTO comments_fts (rowid, comment) VALUES (9999, 'hand typed')")
+    commented.execute("DELETE FROM comment_words WHERE word = 'lambat'")
     assert index_entries(commented, "comments_fts") != truth
     result = runner.invoke(args=["rollups", "rebuild"])
     assert result.exit_code == 0, result.output
     assert assert_index_is_true(commented) == truth
+    assert assert_words_are_true(commented) == words
 
 
 def test_the_migration_indexes_the_comments_already_stored(tmp_path):
@@ -446,7 +477,9 @@ def test_the_migration_indexes_the_comments_already_stored(tmp_path):
     database.migrate(path)
     db = database.connect(path)
     assert {word for word, *_ in assert_index_is_true(db)} == {"lambat", "sekali", "cafe", "tutup"}
+    assert {word for word, *_ in assert_words_are_true(db)} == {"lambat", "sekali", "cafe", "tutup"}
     assert tickets(search_comments(db, EVERYTHING, "cafe")) == {"T3"}
+    assert tickets(search_comments(db, EVERYTHING, "Lambat")) == {"T1"}
     db.close()
 
 
@@ -479,3 +512,108 @@ def test_the_search_starts_from_the_index_even_beside_an_indexed_agent(tmp_path)
     plan = [row["detail"] for row in db.query("EXPLAIN QUERY PLAN " + sql, params)]
     assert plan[:2] == ["MATERIALIZE best", "SCAN comments_fts VIRTUAL TABLE INDEX 0:M1"], plan
     assert not [step for step in plan if "invitations USING COVERING INDEX" in step], plan
+
+
+# One word: read from comment_words in bm25's order, the same rows as FTS5's own ranking
+
+WORDS = ("slow", "reply", "lambat", "sekali", "damaged", "box")
+ODD_COMMENTS = (
+    "Dámaged box, DAMAGED again",  # accents and case: not plain ASCII, marked by FTS5
+    "damaged_box damaged-box (damaged)",  # _ and - split words as the index splits them
+    "undamaged boxes, damagedx",  # a word inside a longer one is not the word
+    "<b>damaged</b> & slow 😀",  # escaped around the marks
+    "ＤＡＭＡＧＥＤ full-width",  # not ASCII, and not folded to it: another word
+)
+
+
+@pytest.fixture
+def ranked(app, db):
+    """Enough comments for every kind of tie and miss: one to three occurrences of a word,
+    short and long comments, identical comments (ties go to the newest), and the odd ones."""
+    draw = random.Random(14)
+    agents = ("ayu@example.com", "budi@example.com")
+    for number in range(160):
+        if number < len(ODD_COMMENTS):
+            comment = ODD_COMMENTS[number]
+        elif number % 9 == 0:
+            comment = "slow reply"
+        else:
+            comment = " ".join(draw.choice(WORDS) for _ in range(draw.randint(1, 9)))
+        answers = {"csat": draw.randint(1, 5), "comment": comment}
+        add_answer(
+            db,
+            app.config,
+            f"W{number}",
+            draw.choice((NOV, OCT)),
+            agents[number % 2],
+            ("Billing", "Technical")[number % 3 == 0],
+            ("email", "chat")[number % 4 == 0],
+            answers,
+        )
+    return db
+
+
+def ranked_by_fts5(db, report_range, word, low_only, limit):
+    """The rows and their marked comments as FTS5 ranks and highlights them (bm25())."""
+    rows = db.query(*search_sql(SEARCH_SQL, report_range, f'"{word}"', low_only, limit))
+    return [
+        (row["response_id"], str(marked_comment(row["marked"], row["comment"]))) for row in rows
+    ]
+
+
+@pytest.mark.parametrize("limit", [1, 3, 10, 200])
+@pytest.mark.parametrize(
+    "report_range",
+    [
+        EVERYTHING,
+        ReportRange(date(2026, 11, 1), date(2026, 11, 30), None, agents=("budi@example.com",)),
+        ReportRange(date(2026, 10, 1), date(2026, 11, 30), None, teams=("Technical",)),
+        ReportRange(date(2026, 10, 1), date(2026, 10, 31), None, channels=("chat",)),
+    ],
+    ids=["everything", "an agent in November", "a team", "a channel in October"],
+)
+def test_a_one_word_search_ranks_and_marks_as_fts5_does(ranked, report_range, limit):
+    for word in (*WORDS, "Damaged", "nothing"):
+        for low_only in (False, True):
+            found = search_comments(ranked, report_range, word, low_only=low_only, limit=limit)
+            ours = [(row["response_id"], str(row["comment_html"])) for row in found]
+            assert ours == ranked_by_fts5(ranked, report_range, word, low_only, limit), word
+
+
+def test_a_one_word_search_finds_the_odd_comments_as_fts5_does(ranked):
+    found = {
+        row["ticket_id"]: str(row["comment_html"])
+        for row in search_comments(ranked, EVERYTHING, "damaged")
+    }
+    assert found["W0"] == "<mark>Dámaged</mark> box, <mark>DAMAGED</mark> again"
+    assert found["W1"] == (
+        "<mark>damaged</mark>_box <mark>damaged</mark>-box (<mark>damaged</mark>)"
+    )
+    assert "W2" not in found
+    assert found["W3"] == "&lt;b&gt;<mark>damaged</mark>&lt;/b&gt; &amp; slow 😀"
+    assert "W4" not in found
+    # The marks of the comments that are not plain ASCII came from a scratch index: no
+    # transaction is left open on the connection, and nothing is left in it.
+    assert not ranked.conn.in_transaction
+    assert ranked.execute("SELECT count(*) FROM temp.comment_marks").fetchone() == (0,)
+
+
+def test_the_best_of_one_word_is_read_from_the_words_in_their_order(ranked):
+    sql = WORD_SQL.format(filters="AND invitations.agent_id = :agent", low=LOW_SQL)
+    params = dict(
+        word="slow",
+        tf=1,
+        from_day="2026-10-01",
+        to_day="2026-11-30",
+        agent=1,
+        limit=200,
+        average=4.0,
+        k1=1.2,
+        b=0.75,
+    )
+    plan = [row["detail"] for row in ranked.query("EXPLAIN QUERY PLAN " + sql, params)]
+    # The words in their key's order (no sort), then each row they lead to by primary key.
+    assert plan[0] == "SEARCH comment_words USING PRIMARY KEY (word=? AND tf=?)", plan
+    assert "SEARCH responses USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert "SEARCH invitations USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+    assert not [step for step in plan if "TEMP B-TREE" in step], plan

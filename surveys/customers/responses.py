@@ -8,7 +8,7 @@ from surveys import clock
 from surveys.actions.alerts import on_answer_saved, rules_for
 from surveys.config import DEFAULTS
 from surveys.customers.questions import NPS, QUESTIONS
-from surveys.store import terms
+from surveys.store import comment_index, terms
 from surveys.store.db import immediate, read_rows
 
 
@@ -77,9 +77,10 @@ def save_response(db, invitation, answers, follow_up_hours=DEFAULTS["FOLLOW_UP_H
                 "contact_ok": int(bool(answers["contact_ok"])),
             },
         )
-        # A new or changed comment's terms (a trigger removed the old ones); the triggers
-        # move unchanged ones to the class new scores give.
+        # A new or changed comment's terms and words (triggers removed the old ones); the
+        # triggers move unchanged terms to the class new scores give.
         terms.store_terms(db, invitation["id"])
+        comment_index.store_words(db, "AND invitation_id = ?", [invitation["id"]])
         on_answer_saved(db, invitation, previous, answers, follow_up_hours)
         if invitation["status"] != "sent":
             # An answer proves the mail arrived, even if the SMTP conversation ended in

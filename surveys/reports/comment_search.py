@@ -6,8 +6,16 @@ so quotes, `*`, `(`, `NEAR`, `AND`, `OR`, `NOT`, `:`, `^` and `-` are only chara
 a query can never fail to parse. Inside a string FTS5 splits a word as it split the
 comments ("can't" is the phrase "can t"); characters that are no part of a word (emoji,
 punctuation) find nothing and are left out of the match. Case and accents never matter.
+
+A query of one plain word (ASCII letters and digits: one token, whatever the tokenizer)
+skips the index's scoring: bm25 must read every match to rank them, where `comment_words`
+(surveys/store/comment_index.py) holds each comment's words keyed in bm25's own order for
+one word. The search reads the best rows there, checks the range and filters on each, and
+stops once the page is full: the same rows in the same order as FTS5's bm25 (a test holds
+them equal), at a cost that does not grow with the number of matches.
 """
 
+import re
 import unicodedata
 
 from markupsafe import Markup, escape
@@ -16,6 +24,7 @@ from surveys.errors import RangeError
 from surveys.helpdesk.ticket_links import with_ticket_urls
 from surveys.reports.comments import COMMENT_COLUMNS, COMMENT_JOINS
 from surveys.reports.score_queries import LOW_SQL, RESPONSE_COLUMNS
+from surveys.store.comment_index import TOKENIZE
 
 MAX_QUERY_LENGTH = 500
 # FTS5's highlight() wraps each matched word in these two characters; the page turns them
@@ -64,6 +73,39 @@ SELECT {RESPONSE_COLUMNS}
   JOIN responses ON responses.id = best.id {COMMENT_JOINS}
  ORDER BY best.score, best.id DESC
 """  # noqa: S608 (fixed columns and joins)
+)
+
+
+# FTS5's bm25 constants (k1 and b), and its record of the indexed rows and their total
+# length in words (the 'averages' row of the index's data table).
+BM25_K1, BM25_B = 1.2, 0.75
+AVERAGES_SQL = "SELECT block FROM comments_fts_data WHERE id = 1"
+NEXT_TF_SQL = "SELECT min(tf) FROM comment_words WHERE word = ? AND tf > ?"
+# One word's matches occurring `tf` times in their comment, best first: shortest comment,
+# then newest (the key's order, so no sort), each checked against the range and filters
+# as it is read. CROSS JOIN keeps comment_words first, so the read stops at the page.
+# The first column is bm25's weight for the word in the comment, computed as FTS5 computes
+# it; FTS5's score is minus the word's idf times it, and idf is the same for every match
+# of a one-word query, so the weight alone orders them.
+WORD_SQL = f"""
+SELECT (:tf * (:k1 + 1.0)) / (:tf + :k1 * (1 - :b + :b * comment_words.length / :average)),
+       comment_words.response_id, {COMMENT_COLUMNS}
+  FROM comment_words
+ CROSS JOIN responses ON responses.id = comment_words.response_id {COMMENT_JOINS}
+ WHERE comment_words.word = :word AND comment_words.tf = :tf
+   AND invitations.closed_day BETWEEN :from_day AND :to_day {{filters}} {{low}}
+ ORDER BY comment_words.length, comment_words.response_id DESC
+ LIMIT :limit
+"""  # noqa: S608 (fixed columns and joins)
+# A private index for marking the shown comments that are not plain ASCII (the others are
+# marked by a pattern): a TEMP table, this connection's own, never written to the file.
+MARKER_SQL = (
+    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.comment_marks "
+    f"USING fts5(comment, tokenize = '{TOKENIZE}')",
+)
+MARKS_SQL = (
+    "SELECT rowid, highlight(comment_marks, 0, char(2), char(3)) "
+    "FROM temp.comment_marks WHERE comment_marks MATCH ?"
 )
 
 
@@ -121,6 +163,11 @@ def search_comments(db, report_range, q, low_only=False, limit=200):
     first, at most `limit`: the rows of comments.comment_rows, each with its `ticket_url`
     and `comment_html` (the comment escaped, matched words in <mark>). Low ratings only
     when asked; an empty list when `q` holds no word; RangeError when `q` is too long."""
+    q = checked_query(q)
+    word = q.lower()
+    if limit and word.isascii() and word.isalnum():
+        rows = best_of_word(db, report_range, word, low_only, limit)
+        return with_ticket_urls(db, with_marked_word(db, rows, word))
     query = search_sql(SEARCH_SQL, report_range, q, low_only, limit)
     if query is None:
         return []
@@ -129,6 +176,104 @@ def search_comments(db, report_range, q, low_only=False, limit=200):
         marked = row.pop("marked")
         rows.append(dict(row, comment_html=marked_comment(marked, row["comment"])))
     return with_ticket_urls(db, rows)
+
+
+def average_length(db):
+    """The indexed comments' average length in words, as bm25 reads it; None when none is
+    indexed. The record is FTS5's: the row count, then the words, as SQLite varints."""
+    record = db.conn.execute(AVERAGES_SQL).fetchone()
+    if record is None or not record[0]:
+        return None
+    rows, at = read_varint(record[0], 0)
+    words, _ = read_varint(record[0], at)
+    return words / rows if rows else None
+
+
+def read_varint(data, at):
+    """The SQLite varint at `at` in `data` (big-endian, 7 bits a byte, the ninth byte
+    whole), and the offset after it."""
+    value = 0
+    for place in range(9):
+        byte = data[at]
+        at += 1
+        if place == 8:
+            return (value << 8) | byte, at
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value, at
+    raise AssertionError("unreachable")  # pragma: no cover (the loop returns by place 8)
+
+
+def best_of_word(db, report_range, word, low_only, limit):
+    """The best `limit` comments in range holding `word` (a folded token), in bm25 order,
+    ties to the newest: each tf's best rows in turn, merged, each list read only while
+    it can still beat the page's last row."""
+    average = average_length(db)
+    if average is None:
+        return []
+    filters, params = report_range.filter_sql("invitations")
+    params.update(
+        word=word,
+        from_day=report_range.from_day.isoformat(),
+        to_day=report_range.to_day.isoformat(),
+        limit=int(limit),
+        average=average,
+        k1=BM25_K1,
+        b=BM25_B,
+    )
+    sql = WORD_SQL.format(filters=filters, low=LOW_SQL if low_only else "")
+    best, tf, names = [], 0, None
+    while (tf := db.conn.execute(NEXT_TF_SQL, [word, tf]).fetchone()[0]) is not None:
+        # The page's last row so far, which this tf's rows must beat (None: room is left).
+        last = best[-1][0] if len(best) == limit else None
+        cursor = db.conn.execute(sql, {**params, "tf": tf})
+        names = [column[0] for column in cursor.description]
+        for values in cursor:
+            # (the weight, then the id, both negated: the best row has the smallest order)
+            order = (-values[0], -values[1])
+            if last is not None and order >= last:
+                break  # this tf's rows only get worse from here
+            best.append((order, values))
+        best.sort(key=lambda ranked: ranked[0])
+        del best[limit:]
+    return [dict(zip(names[2:], values[2:], strict=True)) for _, values in best]
+
+
+def with_marked_word(db, rows, word):
+    """The rows, each with `comment_html`, its occurrences of `word` in <mark>. In a plain
+    ASCII comment a word is a run of ASCII letters and digits, as FTS5 splits it, so a
+    pattern finds it; any other comment is marked by FTS5's highlight()."""
+    alone = re.compile(rf"(?<![A-Za-z0-9]){word}(?![A-Za-z0-9])", re.IGNORECASE | re.ASCII)
+    others = [(row["response_id"], row["comment"]) for row in rows if not row["comment"].isascii()]
+    marked = highlighted(db, others, word) if others else {}
+    for row in rows:
+        comment = row["comment"]
+        if comment.isascii():
+            marked[row["response_id"]] = alone.sub(mark_found, comment)
+        row["comment_html"] = marked_comment(marked.get(row["response_id"], comment), comment)
+    return rows
+
+
+def mark_found(found):
+    """A pattern's match between the marks."""
+    return MARK_OPEN + found[0] + MARK_CLOSE
+
+
+def highlighted(db, comments, word):
+    """{response id: its comment with `word` between the marks}, by FTS5's highlight() on
+    a private TEMP index of these comments alone (the shared index would look each one up
+    among all the word's matches)."""
+    # In a transaction of its own (or a savepoint of the caller's) that leaves the table
+    # empty: nothing is kept, and no transaction stays open on the connection.
+    with db.atomic():
+        for statement in MARKER_SQL:
+            db.execute(statement)
+        db.conn.executemany(
+            "INSERT INTO temp.comment_marks (rowid, comment) VALUES (?, ?)", comments
+        )
+        marked = dict(db.conn.execute(MARKS_SQL, [f'"{word}"']).fetchall())
+        db.execute("DELETE FROM temp.comment_marks")
+    return marked
 
 
 def search_response_rows(db, report_range, q):

@@ -127,3 +127,9 @@ def m017_business_months(db):
 def m018_calls(db):
     """Phone calls, their CSV imports, and the call rollups kept by a trigger."""
     run_frozen(db, frozen.m018_calls)
+
+
+@migrations()
+def m019_comment_words(db):
+    """Each comment's words in bm25's order, for one-word searches that stop early."""
+    run_frozen(db, frozen.m019_comment_words)

@@ -717,6 +717,26 @@ CREATE TABLE call_wait_rollups (
         ) STRICT, WITHOUT ROWID
     ;
 
+CREATE TABLE comment_words (
+            word TEXT NOT NULL,
+            tf INTEGER NOT NULL CHECK (tf > 0),
+            length INTEGER NOT NULL CHECK (length >= tf),
+            response_id INTEGER NOT NULL REFERENCES responses(id),
+            PRIMARY KEY (word, tf, length, response_id DESC)
+        ) STRICT, WITHOUT ROWID
+    ;
+
+CREATE INDEX comment_words_response ON comment_words (response_id);
+
+CREATE TRIGGER responses_words_comment AFTER UPDATE OF comment ON responses
+        WHEN OLD.comment IS NOT NEW.comment BEGIN
+            DELETE FROM comment_words WHERE response_id = NEW.id;
+        END;
+
+CREATE TRIGGER responses_words_delete BEFORE DELETE ON responses BEGIN
+            DELETE FROM comment_words WHERE response_id = OLD.id;
+        END;
+
 CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
     
     INSERT INTO ticket_rollups (day, agent_id, team_id, channel, tickets, frt_n, frt_seconds, resolution_n, resolution_seconds, contacts_n, first_contact, escalated_n, escalations, reopened_n, reopens, repeats, handle_n, handle_seconds)

@@ -32,6 +32,7 @@ from surveys.store.frozen import (
     m016_comment_terms,
     m017_business_months,
     m018_calls,
+    m019_comment_words,
 )
 
 __all__ = [
@@ -53,4 +54,5 @@ __all__ = [
     "m016_comment_terms",
     "m017_business_months",
     "m018_calls",
+    "m019_comment_words",
 ]
