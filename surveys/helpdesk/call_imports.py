@@ -7,14 +7,13 @@ Row by row, as tickets are: a row with a problem is reported and left out, the o
 are stored. A call whose id is stored already (imported before, or reported by the API)
 counts as a duplicate, so importing the same file twice adds nothing.
 
-An uploaded file is kept (table call_imports) until it is imported, once, with its outcome.
+An uploaded file is kept (table call_imports, through imports.UPLOADS) until it is imported,
+once, with its outcome.
 """
 
-import json
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from surveys import clock
 from surveys.helpdesk import imports
 from surveys.helpdesk.calls import insert_call, parse_call
 from surveys.store.db import immediate
@@ -53,7 +52,6 @@ OUTCOME_WORDS = {
     "dropped": "failed",
     "congestion": "failed",
 }
-PAST_IMPORTS = 50
 
 
 def _time(value, timezone_name):
@@ -104,13 +102,7 @@ def _calls(table, mapping, timezone_name):
 
 def preview(table, mapping, timezone_name, rows=imports.PREVIEW_ROWS):
     """The first rows as calls would be stored, with each row's errors; writes nothing."""
-    outcome = imports.Outcome()
-    for number, call, errors in _calls(table, mapping, timezone_name):
-        if len(outcome.previews) < rows:
-            outcome.previews.append((number, call, errors))
-        if errors:
-            outcome.errors.append((number, errors))
-    return outcome
+    return imports.preview_parsed(_calls(table, mapping, timezone_name), rows)
 
 
 def import_rows(db, table, mapping, settings):
@@ -133,58 +125,10 @@ def import_rows(db, table, mapping, settings):
     return outcome
 
 
-def store_upload(db, filename, content, created_by=None):
-    """Keep an uploaded call log until it is imported; returns its id."""
-    with immediate(db):
-        return db.execute(
-            "INSERT INTO call_imports (filename, content, created_at, created_by)"
-            " VALUES (?, ?, ?, ?)",
-            [(filename or "calls.csv")[:200], content, clock.to_iso(clock.now()), created_by],
-        ).lastrowid
-
-
-def past_imports(db, limit=PAST_IMPORTS):
-    """The latest call logs uploaded, newest first, with what importing each one gave."""
-    return list(
-        db.query(
-            "SELECT id, filename, created_at, imported_at, created, duplicates "
-            "FROM call_imports ORDER BY id DESC LIMIT ?",
-            [limit],
-        )
-    )
-
-
-def stored_import(db, import_id):
-    """The uploaded call log and its outcome, or None."""
-    return next(db.query("SELECT * FROM call_imports WHERE id = ?", [import_id]), None)
-
-
 def run_import(db, import_id, table, mapping, settings):
-    """Import an uploaded call log's rows once and keep the outcome on it; returns the
-    Outcome, or None when it was imported (or is being imported) already."""
-    # Claim the file first, so a second click (or tab) cannot import it again.
-    with immediate(db):
-        claimed = db.execute(
-            "UPDATE call_imports SET imported_at = ? WHERE id = ? AND imported_at IS NULL",
-            [clock.to_iso(clock.now()), import_id],
-        ).rowcount
-    if not claimed:
-        return None
-    try:
-        outcome = import_rows(db, table, mapping, settings)
-    except Exception:
-        # Let it be run again: the batches stored so far count as duplicates then.
-        with immediate(db):
-            db.execute("UPDATE call_imports SET imported_at = NULL WHERE id = ?", [import_id])
-        raise
-    with immediate(db):
-        db.execute(
-            "UPDATE call_imports SET created = ?, duplicates = ?, errors = ? WHERE id = ?",
-            [
-                outcome.created,
-                outcome.duplicates,
-                json.dumps(outcome.errors[: imports.ERRORS_KEPT]),
-                import_id,
-            ],
-        )
-    return outcome
+    """Import an uploaded call log's rows once and keep the outcome on it (as a ticket
+    import does); returns the Outcome, or None when it was imported (or is being imported)
+    already."""
+    return imports.run_once(
+        db, "calls", import_id, lambda: import_rows(db, table, mapping, settings)
+    )

@@ -103,6 +103,29 @@ TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
 
 
+@dataclass(frozen=True)
+class Upload:
+    """Where one kind of uploaded file is kept until it is imported."""
+
+    table: str
+    default_filename: str  # for a file sent without a name
+    listed: str  # the columns past_imports lists (not the content)
+
+
+# The tables of uploaded files: the only names the functions below put into their SQL, and
+# always looked up by a fixed key (never by anything a request sends).
+UPLOADS = {
+    "tickets": Upload(
+        "ticket_imports",
+        "tickets.csv",
+        "id, filename, created_at, imported_at, created, duplicates, surveyed",
+    ),
+    "calls": Upload(
+        "call_imports", "calls.csv", "id, filename, created_at, imported_at, created, duplicates"
+    ),
+}
+
+
 class ImportFileError(Exception):
     """A file that cannot be read as a CSV of tickets."""
 
@@ -251,10 +274,16 @@ def _closures(table, mapping, timezone_name):
 
 def preview(table, mapping, timezone_name, rows=PREVIEW_ROWS):
     """The first rows as closures would be stored, with each row's errors; writes nothing."""
+    return preview_parsed(_closures(table, mapping, timezone_name), rows)
+
+
+def preview_parsed(parsed, rows=PREVIEW_ROWS):
+    """An Outcome of the first `rows` of `parsed` ((line number, what would be stored or
+    None, errors) per row) and every row's errors; writes nothing."""
     outcome = Outcome()
-    for number, closure, errors in _closures(table, mapping, timezone_name):
+    for number, stored, errors in parsed:
         if len(outcome.previews) < rows:
-            outcome.previews.append((number, closure, errors))
+            outcome.previews.append((number, stored, errors))
         if errors:
             outcome.errors.append((number, errors))
     return outcome
@@ -314,30 +343,38 @@ def stored_elsewhere(db, closure, sources):
     )
 
 
-def store_upload(db, filename, content, created_by=None):
-    """Keep an uploaded file until it is imported; returns its id."""
+def store_upload(db, kind, filename, content, created_by=None):
+    """Keep an uploaded file of `kind` (a key of UPLOADS) until it is imported; returns its
+    id."""
+    upload = UPLOADS[kind]
     with immediate(db):
         return db.execute(
-            "INSERT INTO ticket_imports (filename, content, created_at, created_by)"
+            f"INSERT INTO {upload.table} (filename, content, created_at, created_by)"  # noqa: S608
             " VALUES (?, ?, ?, ?)",
-            [(filename or "tickets.csv")[:200], content, clock.to_iso(clock.now()), created_by],
+            [
+                (filename or upload.default_filename)[:200],
+                content,
+                clock.to_iso(clock.now()),
+                created_by,
+            ],
         ).lastrowid
 
 
-def past_imports(db, limit=PAST_IMPORTS):
-    """The latest uploads, newest first, with what importing each one gave."""
+def past_imports(db, kind, limit=PAST_IMPORTS):
+    """The latest uploads of `kind`, newest first, with what importing each one gave."""
+    upload = UPLOADS[kind]
     return list(
         db.query(
-            "SELECT id, filename, created_at, imported_at, created, duplicates, "
-            "surveyed FROM ticket_imports ORDER BY id DESC LIMIT ?",
+            f"SELECT {upload.listed} FROM {upload.table} ORDER BY id DESC LIMIT ?",  # noqa: S608
             [limit],
         )
     )
 
 
-def stored_import(db, import_id):
-    """The uploaded file and its outcome, or None."""
-    return next(db.query("SELECT * FROM ticket_imports WHERE id = ?", [import_id]), None)
+def stored_import(db, kind, import_id):
+    """The uploaded file of `kind` and its outcome, or None."""
+    table = UPLOADS[kind].table
+    return next(db.query(f"SELECT * FROM {table} WHERE id = ?", [import_id]), None)  # noqa: S608
 
 
 def kept_errors(stored):
@@ -348,28 +385,42 @@ def kept_errors(stored):
 def run_import(db, import_id, table, mapping, settings, survey=False):
     """Import an uploaded file's rows once and keep the outcome on it; returns the Outcome,
     or None when the file was imported (or is being imported) already."""
+    return run_once(
+        db,
+        "tickets",
+        import_id,
+        lambda: import_rows(db, table, mapping, settings, survey=survey),
+        surveyed=int(survey),
+    )
+
+
+def run_once(db, kind, import_id, import_file, surveyed=None):
+    """Run import_file() (returning an Outcome) once for an upload of `kind` and keep the
+    outcome on it; returns the Outcome, or None when the file was imported (or is being
+    imported) already. `surveyed` (tickets only) is kept on the upload as it is claimed."""
+    table = UPLOADS[kind].table
+    # Only the ticket uploads say whether their customers were surveyed.
+    marks = "imported_at = ?" if surveyed is None else "imported_at = ?, surveyed = ?"
+    unmarks = "imported_at = NULL" if surveyed is None else "imported_at = NULL, surveyed = NULL"
+    claim = [clock.to_iso(clock.now())] + ([] if surveyed is None else [surveyed])
     # Claim the file first, so a second click (or tab) cannot import it again.
     with immediate(db):
         claimed = db.execute(
-            "UPDATE ticket_imports SET imported_at = ?, surveyed = ? "
-            "WHERE id = ? AND imported_at IS NULL",
-            [clock.to_iso(clock.now()), int(survey), import_id],
+            f"UPDATE {table} SET {marks} WHERE id = ? AND imported_at IS NULL",  # noqa: S608
+            [*claim, import_id],
         ).rowcount
     if not claimed:
         return None
     try:
-        outcome = import_rows(db, table, mapping, settings, survey=survey)
+        outcome = import_file()
     except Exception:
         # Let it be run again: the batches stored so far count as duplicates then.
         with immediate(db):
-            db.execute(
-                "UPDATE ticket_imports SET imported_at = NULL, surveyed = NULL WHERE id = ?",
-                [import_id],
-            )
+            db.execute(f"UPDATE {table} SET {unmarks} WHERE id = ?", [import_id])  # noqa: S608
         raise
     with immediate(db):
         db.execute(
-            "UPDATE ticket_imports SET created = ?, duplicates = ?, errors = ? WHERE id = ?",
+            f"UPDATE {table} SET created = ?, duplicates = ?, errors = ? WHERE id = ?",  # noqa: S608
             [
                 outcome.created,
                 outcome.duplicates,

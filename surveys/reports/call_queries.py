@@ -4,12 +4,19 @@
 
 from dataclasses import replace
 
+from surveys.reports import kpi_queries
 from surveys.reports.call_kpis import call_figures
-from surveys.reports.kpi_queries import difference, kpi_sql, rounded
+from surveys.reports.kpi_queries import (
+    changes,
+    compare_fields,
+    compared_figures,
+    kpi_sql,
+    range_params,
+    rounded,
+)
 from surveys.reports.kpis import merge_histograms
 from surveys.reports.ranges import AGENT_FIELDS, agent_names, in_order
 from surveys.store.call_rollups import CALL_COUNTS, wait_middle
-from surveys.store.rollups import histogram_spans
 
 # The public ROW of /api/v1/call-kpis and /reports/call-kpis.csv, in order.
 ROW_FIELDS = (
@@ -26,10 +33,8 @@ ROW_FIELDS = (
     "service_level_pct",
 )
 # Compared, every figure but the standard gains its previous value and its change.
-COMPARED_FIGURES = tuple(field for field in ROW_FIELDS if field not in ("group", "service_level_s"))
-COMPARE_FIELDS = tuple(
-    f"{name}{suffix}" for name in COMPARED_FIGURES for suffix in ("_prev", "_change")
-)
+COMPARED_FIGURES = compared_figures(ROW_FIELDS, "service_level_s")
+COMPARE_FIELDS = compare_fields(COMPARED_FIGURES)
 NO_CALLS = dict.fromkeys(CALL_COUNTS, 0)
 
 COUNTS_SQL = f"""
@@ -66,21 +71,6 @@ SELECT {name} AS grp, bucket, sum(n) AS n
 """
 
 
-def range_params(report_range):
-    """The days, and the months and days either side the histograms are read from."""
-    months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
-    return {
-        "from_day": report_range.from_day.isoformat(),
-        "to_day": report_range.to_day.isoformat(),
-        "first_month": months[0],
-        "last_month": months[1],
-        "head_from": head[0],
-        "head_to": head[1],
-        "tail_from": tail[0],
-        "tail_to": tail[1],
-    }
-
-
 def call_sums(db, report_range):
     """The call rollups summed for a range: ({group: counts}, {group: [(bucket, n)]})."""
     grouping = report_range.group_by
@@ -114,12 +104,7 @@ def figures(counts, buckets, service_level_s):
 
 def row_fields(report_range):
     """The fields of this report's call ROWs, in order (as the ticket KPIs' are)."""
-    fields = list(ROW_FIELDS)
-    if report_range.group_by == "agent":
-        fields[1:1] = AGENT_FIELDS
-    if report_range.compare:
-        fields.extend(COMPARE_FIELDS)
-    return tuple(fields)
+    return kpi_queries.row_fields(report_range, ROW_FIELDS, COMPARE_FIELDS)
 
 
 def comparison_sums(db, report_range):
@@ -155,9 +140,7 @@ def call_groups(db, report_range, service_level_s):
         values = {"group": group, **current, **names.get(group, dict.fromkeys(AGENT_FIELDS))}
         if report_range.compare:
             before = figures(*(previous or (NO_CALLS, [])), service_level_s)
-            for name in COMPARED_FIGURES:
-                values[f"{name}_prev"] = before[name]
-                values[f"{name}_change"] = difference(current[name], before[name])
+            values.update(changes(current, before, COMPARED_FIGURES))
         return rounded({field: values[field] for field in fields})
 
     overall = row("all", now_overall, then_overall)

@@ -57,12 +57,22 @@ ROW_FIELDS = (
     "aht_min",
 )
 
+
+def compared_figures(row_fields, standard):
+    """The figures of a ROW a comparison adds a previous value and a change to: all but
+    `group` and the standard (`standard`, a field) they are judged by."""
+    return tuple(field for field in row_fields if field not in ("group", standard))
+
+
+def compare_fields(figures):
+    """The fields a compared ROW gains after its own: each figure's _prev and _change."""
+    return tuple(f"{name}{suffix}" for name in figures for suffix in ("_prev", "_change"))
+
+
 # Compared, every figure (not the standard it is judged by) gains its value in the
 # comparison period and its change, after the ROW's own fields.
-COMPARED_FIGURES = tuple(field for field in ROW_FIELDS if field not in ("group", "frt_target_h"))
-COMPARE_FIELDS = tuple(
-    f"{name}{suffix}" for name in COMPARED_FIGURES for suffix in ("_prev", "_change")
-)
+COMPARED_FIGURES = compared_figures(ROW_FIELDS, "frt_target_h")
+COMPARE_FIELDS = compare_fields(COMPARED_FIGURES)
 
 # `agents`: the agents who closed any of a group's tickets. Each key's agents are distinct
 # from another key's of the same name (names are unique but for agents shown alike, whose
@@ -175,15 +185,15 @@ def _median_hours(buckets):
     return None if middle is None else middle / 3600
 
 
-def row_fields(report_range):
-    """The fields of this report's KPI ROWs, in order: the agent's after `group` when
-    grouped by agent, and each figure's previous value and change at the end when
-    compared."""
-    fields = list(ROW_FIELDS)
+def row_fields(report_range, own=ROW_FIELDS, compared=COMPARE_FIELDS):
+    """The fields of this report's KPI ROWs (`own`, ticket KPIs unless named), in order:
+    the agent's after `group` when grouped by agent, and each figure's previous value and
+    change (`compared`) at the end when compared."""
+    fields = list(own)
     if report_range.group_by == "agent":
         fields[1:1] = AGENT_FIELDS
     if report_range.compare:
-        fields.extend(COMPARE_FIELDS)
+        fields.extend(compared)
     return tuple(fields)
 
 
@@ -202,6 +212,21 @@ def working_days(report_range, group, weekdays):
     return clock.count_weekdays(first, last, weekdays)
 
 
+def range_params(report_range):
+    """The days, and the months and days either side the histograms are read from."""
+    months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
+    return {
+        "from_day": report_range.from_day.isoformat(),
+        "to_day": report_range.to_day.isoformat(),
+        "first_month": months[0],
+        "last_month": months[1],
+        "head_from": head[0],
+        "head_to": head[1],
+        "tail_from": tail[0],
+        "tail_to": tail[1],
+    }
+
+
 def kpi_sums(db, report_range, weekdays=WORKING_WEEKDAYS):
     """The rollups summed for a range: (counts per group, histograms per group, agents).
 
@@ -210,20 +235,7 @@ def kpi_sums(db, report_range, weekdays=WORKING_WEEKDAYS):
     range (all groups together).
     """
     grouping = report_range.group_by
-    params = {
-        "from_day": report_range.from_day.isoformat(),
-        "to_day": report_range.to_day.isoformat(),
-    }
-    months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
-    params.update(
-        first_month=months[0],
-        last_month=months[1],
-        head_from=head[0],
-        head_to=head[1],
-        tail_from=tail[0],
-        tail_to=tail[1],
-    )
-
+    params = range_params(report_range)
     filters, filter_params = report_range.filter_sql("ticket_rollups")
     params.update(filter_params)
     counts = {
@@ -317,9 +329,7 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None, weekdays=
         values = {"group": group, **figures, **names.get(group, dict.fromkeys(AGENT_FIELDS))}
         if report_range.compare:
             before = kpi_figures(*(previous or (NO_TICKETS, {})), target)
-            for name in COMPARED_FIGURES:
-                values[f"{name}_prev"] = before[name]
-                values[f"{name}_change"] = difference(figures[name], before[name])
+            values.update(changes(figures, before, COMPARED_FIGURES))
         return rounded({field: values[field] for field in fields})
 
     overall = row("all", now_overall, then_overall, frt_target_h)
@@ -337,6 +347,15 @@ def kpi_groups(db, report_range, frt_target_h, group_frt_targets=None, weekdays=
         else [overall]
     )
     return groups, overall, tickets_per_agent(overall["tickets"], agents)
+
+
+def changes(now, then, figures):
+    """Each of `figures` in the comparison period (`then`), and its change since."""
+    values = {}
+    for name in figures:
+        values[f"{name}_prev"] = then[name]
+        values[f"{name}_change"] = difference(now[name], then[name])
+    return values
 
 
 def difference(now, then):

@@ -147,13 +147,10 @@ def month(month):
 def download_months(kind):
     """The ROWs of GET /api/v1/business as CSV or Excel (same parameters)."""
     db = get_db()
-    team_id, failure = api_team(db)
+    span, failure = api_span(db)
     if failure:
         return failure
-    try:
-        first, last = read_months(request.args, this_month())
-    except BusinessError as error:
-        return error_response(422, "the report parameters are not valid", errors=error.errors)
+    team_id, first, last = span
     rows = month_rows(db, team_id, first, last)
     return download(lambda: rows, ROW_FIELDS, f"puas-business-{first}-{last}.{kind}", kind)
 
@@ -166,6 +163,19 @@ def api_team(db):
             422, "the team is not known", errors={"team": "is not a team Puas knows"}
         )
     return team_id, None
+
+
+def api_span(db):
+    """((team id, first month, last month), None) from ?team=, ?from= and ?to=; or
+    (None, the 422 response) for an unknown team or months that are not valid."""
+    team_id, failure = api_team(db)
+    if failure:
+        return None, failure
+    try:
+        first, last = read_months(request.args, this_month())
+    except BusinessError as error:
+        return None, error_response(422, "the report parameters are not valid", errors=error.errors)
+    return (team_id, first, last), None
 
 
 @api_bp.route("/months/<month>", methods=["PUT"])
@@ -203,11 +213,8 @@ def put_month(month):
 def business():
     """The business figures of a range of months, one ROW per month (docs/api.md)."""
     db = get_db()
-    team_id, failure = api_team(db)
+    span, failure = api_span(db)
     if failure:
         return failure
-    try:
-        first, last = read_months(request.args, this_month())
-    except BusinessError as error:
-        return error_response(422, "the report parameters are not valid", errors=error.errors)
+    team_id, first, last = span
     return jsonify({"from": first, "to": last, "months": month_rows(db, team_id, first, last)})
