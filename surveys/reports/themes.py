@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from surveys.errors import RangeError
-from surveys.store.rollups import histogram_spans
+from surveys.reports.kpi_queries import range_params
 
 Z_LISTED = 1.96  # |z| at which a term is listed: 95 % two-sided
 LISTED = 25  # terms listed on each side at most
@@ -113,16 +113,7 @@ def term_counts(db, report_range, min_count):
     """(totals, counts): every term in range summed, and the TermCount of each term that
     occurs at least `min_count` times in low and high comments together."""
     sql, params = themes_sql(report_range)
-    months, head, tail = histogram_spans(report_range.from_day, report_range.to_day)
-    params.update(
-        first_month=months[0],
-        last_month=months[1],
-        head_from=head[0],
-        head_to=head[1],
-        tail_from=tail[0],
-        tail_to=tail[1],
-        min_count=min_count,
-    )
+    params.update(range_params(report_range), min_count=min_count)
     [totals, *counts] = (TermCount(*row) for row in db.execute(sql, params))
     return totals, counts
 
