@@ -43,7 +43,7 @@ from surveys.staff.accounts import create_api_key  # noqa: E402
 from surveys.store import db as puas_db  # noqa: E402
 
 SURVEYS = 50
-CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 LINK = re.compile(r"/s/([A-Za-z0-9_-]{43})")
 
 

@@ -104,7 +104,10 @@ def remember_switch(response):
     if not for_customer():
         return response
     response.vary.update(("Accept-Language", "Cookie"))
-    response.headers.setdefault("Content-Language", current_language())
+    # A redirect carries no page to speak of (and working out the language costs a submit
+    # a twentieth of its time): only pages say theirs.
+    if not 300 <= response.status_code < 400:
+        response.headers.setdefault("Content-Language", current_language())
     switch = language_of(request.args.get("lang"))
     if switch and request.cookies.get(LANGUAGE_COOKIE) != switch:
         response.set_cookie(

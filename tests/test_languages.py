@@ -520,3 +520,17 @@ def test_the_unsubscribe_footer_and_pages_speak_the_tickets_language(app, client
     assert "Kami tidak dapat menemukan tautan berhenti berlangganan ini" in unknown.get_data(
         as_text=True
     )
+
+
+def test_pages_say_their_language_and_redirects_none(client, indonesian_token):
+    page = client.get(f"/s/{indonesian_token}")
+    sent = client.post(
+        f"/s/{indonesian_token}",
+        data={"csrf_token": csrf_token(page.get_data(as_text=True)), "csat": "5"},
+    )
+    assert sent.status_code == 303
+    assert "Content-Language" not in sent.headers
+    assert "Accept-Language" in sent.headers["Vary"]
+    thanks = client.get(sent.headers["Location"])
+    assert thanks.status_code == 200
+    assert thanks.headers["Content-Language"] == "id"
