@@ -56,8 +56,9 @@ REFILL_SQL = (
 
 def rebuild(db):
     """Index every stored comment afresh and count its words again (after hand-made
-    changes); run it inside a write transaction. FTS5's own 'rebuild' would index the responses without a comment too,
-    which the triggers never do; emptying and refilling keeps one shape either way."""
+    changes); run it inside a write transaction. FTS5's own 'rebuild' would index the
+    responses without a comment too, which the triggers never do; emptying and refilling
+    keeps one shape either way."""
     db.execute("INSERT INTO comments_fts (comments_fts) VALUES ('delete-all')")
     db.execute(REFILL_SQL)
     db.execute("DELETE FROM comment_words")
