@@ -66,10 +66,12 @@ class Outgoing:
 class _NotesData:
     """Notes when a message's DATA begins. A failure before it means the server never took
     the message, so sending it again on a new connection cannot make a second copy. Calls
-    `on_data` first, if set: it may hold the DATA back, or call the message off."""
+    `on_data` first, if set: it may hold the DATA back, or call the message off; and
+    `on_text_sent`, if set, once the message's text has gone (the server reads it now)."""
 
     data_begun = False
     on_data = None
+    on_text_sent = None
 
     def data(self, msg):
         """DATA, noted first."""
@@ -77,6 +79,13 @@ class _NotesData:
         if self.on_data is not None:
             self.on_data()
         return super().data(msg)
+
+    def send(self, s):
+        """Send a command or, after DATA, the message's text; note when the text has gone."""
+        super().send(s)
+        # smtplib sends its commands as str and only the message's text as bytes.
+        if self.data_begun and isinstance(s, bytes) and self.on_text_sent is not None:
+            self.on_text_sent()
 
 
 class _Smtp(_NotesData, smtplib.SMTP):
@@ -116,6 +125,7 @@ class SmtpSender:
         self.begun_on_connection = 0
         self.tls_context = None
         self.on_data = None  # called (on the sending thread) as each message's DATA is to begin
+        self.on_text_sent = None  # called (on the sending thread) once its text has gone
 
     def __enter__(self):
         self.keeping = True
@@ -150,6 +160,7 @@ class SmtpSender:
         connection = self.connection
         connection.data_begun = False
         connection.on_data = self.on_data
+        connection.on_text_sent = self.on_text_sent
         self.begun_on_connection += 1
         try:
             if isinstance(message, Outgoing):

@@ -8,10 +8,10 @@ the record is written (its Handover), so, as when the worker sent without a thre
 most one message is ever taken by the server and not yet recorded. The database stays
 with the worker's thread: no write transaction is open while SMTP talks.
 
-The worker builds the next message once this one's DATA has begun: from there the SMTP
-thread mostly waits for the server to read the message, and needs no Python. Built
-earlier, the next message would hold the interpreter (the GIL) while the short MAIL and
-RCPT replies wait to be read.
+The worker builds the next message once this one's text has gone to the server: from
+there the SMTP thread only waits for the server to read it and answer, and needs no
+Python. Built earlier, the next message would hold the interpreter (the GIL) while a
+reply (MAIL's, RCPT's, or DATA's 354) waits to be read, and the text would wait for it.
 """
 
 import threading
@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from surveys import clock
 
-# How long the worker waits for a message's DATA to begin before it builds the next one
+# How long the worker waits for a message's text to go before it builds the next one
 # anyway (a slow server): the wait saves time, nothing depends on it.
 HAND_OVER_SECONDS = 1
 # How long a message waits at its DATA for the worker to record the message before (its
@@ -37,14 +37,14 @@ class Handover:
 
     def __init__(self):
         self.may_begin = threading.Event()
-        self.begun = threading.Event()
+        self.text_sent = threading.Event()
         self.called_off = False
 
     def allow(self):
-        """Let the DATA begin (the message before is recorded); return once it has begun,
-        or the sending ended (or HAND_OVER_SECONDS passed)."""
+        """Let the DATA begin (the message before is recorded); return once the message's
+        text has gone to the server, or the sending ended (or HAND_OVER_SECONDS passed)."""
         self.may_begin.set()
-        self.begun.wait(timeout=HAND_OVER_SECONDS)
+        self.text_sent.wait(timeout=HAND_OVER_SECONDS)
 
     def call_off(self):
         """The message is not to be sent, if its DATA has not begun."""
@@ -56,7 +56,6 @@ class Handover:
         message was called off."""
         if not self.may_begin.wait(timeout=RECORD_WAIT_SECONDS) or self.called_off:
             raise TooLate()
-        self.begun.set()
 
 
 def send_in_turn(sender, message, deadline, handover):
@@ -65,6 +64,7 @@ def send_in_turn(sender, message, deadline, handover):
     if handover.called_off or clock.now() > deadline:
         raise TooLate()
     sender.on_data = handover.before_data  # the SMTP sender calls it as DATA is to begin
+    sender.on_text_sent = handover.text_sent.set  # and this once the text has gone
     sender.send(message)
 
 
@@ -83,7 +83,7 @@ class Wire:
         if exc_type is not None and self.last is not None:
             self.last.call_off()  # after an error, a message not begun is not sent
         self.thread.shutdown(wait=True)
-        self.sender.on_data = None  # the sender may serve another pass
+        self.sender.on_data = self.sender.on_text_sent = None  # it may serve another pass
 
     def send(self, message, deadline):
         """Queue a message behind the one being sent: its MAIL and RCPT go once that one is
@@ -91,6 +91,6 @@ class Wire:
         ends when its sending does, with the exception the send raised, or TooLate."""
         handover = Handover()
         future = self.thread.submit(send_in_turn, self.sender, message, deadline, handover)
-        future.add_done_callback(lambda _: handover.begun.set())
+        future.add_done_callback(lambda _: handover.text_sent.set())
         self.last = handover
         return future, handover
