@@ -20,6 +20,7 @@ from surveys.reports.comment_search import (
     SEARCH_SQL,
     WORD_SQL,
     marked_comment,
+    marked_plain,
     search_comments,
     search_sql,
 )
@@ -523,6 +524,7 @@ ODD_COMMENTS = (
     "undamaged boxes, damagedx",  # a word inside a longer one is not the word
     "<b>damaged</b> & slow 😀",  # escaped around the marks
     "ＤＡＭＡＧＥＤ full-width",  # not ASCII, and not folded to it: another word
+    "damaged \x02box\x03",  # a stored comment holding the marks themselves: never marked
 )
 
 
@@ -592,6 +594,7 @@ def test_a_one_word_search_finds_the_odd_comments_as_fts5_does(ranked):
     assert "W2" not in found
     assert found["W3"] == "&lt;b&gt;<mark>damaged</mark>&lt;/b&gt; &amp; slow 😀"
     assert "W4" not in found
+    assert found["W5"] == "damaged \x02box\x03"
     # The marks of the comments that are not plain ASCII came from a scratch index: no
     # transaction is left open on the connection, and nothing is left in it.
     assert not ranked.conn.in_transaction
@@ -617,3 +620,21 @@ def test_the_best_of_one_word_is_read_from_the_words_in_their_order(ranked):
     assert "SEARCH responses USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert "SEARCH invitations USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
     assert not [step for step in plan if "TEMP B-TREE" in step], plan
+
+
+def test_plain_comments_are_marked_together_or_each_alone():
+    together = ["Damaged box", "<b>damaged</b>", "undamaged", ""]
+    assert [str(html) for html in marked_plain(together, "damaged")] == [
+        "<mark>Damaged</mark> box",
+        "&lt;b&gt;<mark>damaged</mark>&lt;/b&gt;",
+        "undamaged",
+        "",
+    ]
+    # A comment holding the joiner (never sent by a customer) cannot be joined: each is
+    # marked on its own, the same way.
+    alone = ["damaged\x00box", "box damaged"]
+    assert [str(html) for html in marked_plain(alone, "damaged")] == [
+        "<mark>damaged</mark>\x00box",
+        "box <mark>damaged</mark>",
+    ]
+    assert marked_plain([], "damaged") == []

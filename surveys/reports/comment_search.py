@@ -31,6 +31,9 @@ MAX_QUERY_LENGTH = 500
 # into <mark> after escaping the text. Customers cannot send control characters (text.py),
 # and a comment that holds one anyway is shown unmarked rather than misread.
 MARK_OPEN, MARK_CLOSE = "\x02", "\x03"
+# Joins a page's plain comments so one pattern pass and one escape mark them all; it is no
+# word character, and customers cannot send it either.
+JOINER = "\x00"
 # Control characters and lone surrogates in a query are gaps between words: FTS5 stops
 # reading a string at NUL, and a lone surrogate cannot be sent to SQLite.
 GAP_CATEGORIES = {"Cc", "Cs"}
@@ -134,8 +137,12 @@ def marked_comment(marked, comment):
     if MARK_OPEN in comment or MARK_CLOSE in comment:
         return escape(comment)
     # escape() leaves the two marks alone, and they can only be highlight()'s own.
-    html = str(escape(marked)).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
-    return Markup(html)  # noqa: S704 (built from escaped text and our own tags)
+    return Markup(html_with_marks(marked))  # noqa: S704 (escaped text and our own tags)
+
+
+def html_with_marks(marked):
+    """Text holding highlight()'s marks, escaped, each mark turned into a <mark> tag."""
+    return str(escape(marked)).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
 
 
 def search_sql(sql, report_range, q, low_only, limit):
@@ -236,27 +243,50 @@ def best_of_word(db, report_range, word, low_only, limit):
             best.append((order, values))
         best.sort(key=lambda ranked: ranked[0])
         del best[limit:]
-    return [dict(zip(names[2:], values[2:], strict=True)) for _, values in best]
+    # (names and values come from one cursor: zip's strict check would only cost time)
+    return [dict(zip(names[2:], values[2:], strict=False)) for _, values in best]
 
 
 def with_marked_word(db, rows, word):
-    """The rows, each with `comment_html`, its occurrences of `word` in <mark>. In a plain
-    ASCII comment a word is a run of ASCII letters and digits, as FTS5 splits it, so a
-    pattern finds it; any other comment is marked by FTS5's highlight()."""
-    alone = re.compile(rf"(?<![A-Za-z0-9]){word}(?![A-Za-z0-9])", re.IGNORECASE | re.ASCII)
-    others = [(row["response_id"], row["comment"]) for row in rows if not row["comment"].isascii()]
-    marked = highlighted(db, others, word) if others else {}
-    for row in rows:
-        comment = row["comment"]
-        if comment.isascii():
-            marked[row["response_id"]] = alone.sub(mark_found, comment)
-        row["comment_html"] = marked_comment(marked.get(row["response_id"], comment), comment)
+    """The rows, each with `comment_html`, its occurrences of `word` in <mark>: the plain
+    ASCII comments by a pattern, any other by FTS5's highlight()."""
+    plain = [row for row in rows if row["comment"].isascii()]
+    others = [row for row in rows if not row["comment"].isascii()]
+    for row, html in zip(plain, marked_plain([row["comment"] for row in plain], word), strict=True):
+        row["comment_html"] = html
+    if others:
+        marked = highlighted(db, [(row["response_id"], row["comment"]) for row in others], word)
+        for row in others:
+            comment = row["comment"]
+            row["comment_html"] = marked_comment(marked.get(row["response_id"], comment), comment)
     return rows
 
 
-def mark_found(found):
-    """A pattern's match between the marks."""
-    return MARK_OPEN + found[0] + MARK_CLOSE
+def marked_plain(comments, word):
+    """Plain ASCII comments as safe HTML, each occurrence of `word` in <mark>. In such text
+    a word is a run of ASCII letters and digits, as FTS5 splits it, so a pattern finds it.
+    The comments are joined, so one pattern pass and one escape serve the page."""
+    # On the lower-cased text; the word first, so the pattern skips ahead to it.
+    alone = re.compile(rf"{word}(?<![a-z0-9]{word})(?![a-z0-9])")
+    joined = JOINER.join(comments)
+    if joined.count(JOINER) >= len(comments) or MARK_OPEN in joined or MARK_CLOSE in joined:
+        # A comment holds the joiner or a mark itself (customers cannot send them): each
+        # is marked on its own, as marked_comment decides.
+        return [marked_comment(with_marks(comment, alone), comment) for comment in comments]
+    html = html_with_marks(with_marks(joined, alone))
+    return [Markup(part) for part in html.split(JOINER)]  # noqa: S704 (escaped, our tags)
+
+
+def with_marks(text, alone):
+    """ASCII `text` with each match of `alone` in its lower-cased copy between the marks
+    (lower-casing ASCII keeps every character in its place)."""
+    pieces, at = [], 0
+    for found in alone.finditer(text.lower()):
+        start, end = found.span()
+        pieces += (text[at:start], MARK_OPEN, text[start:end], MARK_CLOSE)
+        at = end
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 def highlighted(db, comments, word):
