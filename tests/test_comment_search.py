@@ -28,6 +28,7 @@ from surveys.reports.ranges import ReportRange
 from surveys.reports.score_queries import LOW_SQL, RESPONSE_FIELDS
 from surveys.store import comment_index
 from surveys.store import db as database
+from surveys.store.comment_index import TOKENIZE
 from surveys.store.migrations import migrations
 from tests.helpers import csrf_token, invite
 
@@ -638,3 +639,27 @@ def test_plain_comments_are_marked_together_or_each_alone():
         "box <mark>damaged</mark>",
     ]
     assert marked_plain([], "damaged") == []
+
+
+def test_plain_ascii_is_split_into_words_as_the_index_splits_it():
+    # Every ASCII character but NUL, in random runs: the words the write path counts are
+    # the fresh index's own, word for word.
+    draw = random.Random(16)
+    alphabet = [chr(code) for code in range(1, 128)]
+    comments = [
+        "".join(draw.choice(alphabet) for _ in range(draw.randint(0, 40))) for _ in range(300)
+    ]
+    comments += ["can't", "e-mail", "A_B", "x2y 3.14 1,000", "CAPS caps Caps", "'quoted'"]
+    fresh = sqlite3.connect(":memory:")
+    fresh.execute(f"CREATE VIRTUAL TABLE fresh USING fts5(comment, tokenize = '{TOKENIZE}')")
+    fresh.executemany("INSERT INTO fresh (rowid, comment) VALUES (?, ?)", enumerate(comments))
+    entries = index_entries(fresh, "fresh")
+    times = Counter((word, doc) for word, doc, _ in entries)
+    length = Counter(doc for _, doc, _ in entries)
+    expected = sorted((word, tf, length[doc], doc) for (word, doc), tf in times.items())
+    split = sorted(
+        (word, tf, words, number)
+        for number, comment in enumerate(comments)
+        for word, tf, words in comment_index.ascii_words(comment)
+    )
+    assert split == expected
