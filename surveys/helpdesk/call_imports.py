@@ -11,9 +11,6 @@ An uploaded file is kept (table call_imports, through imports.UPLOADS) until it 
 once, with its outcome.
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from surveys.helpdesk import imports
 from surveys.helpdesk.calls import insert_call, parse_call
 from surveys.store.db import immediate
@@ -54,28 +51,10 @@ OUTCOME_WORDS = {
 }
 
 
-def _time(value, timezone_name):
-    """ISO 8601 text with an offset; a time without one is read in the business's zone
-    (as a ticket import reads it)."""
-    try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        return value  # parse_call explains what it wants
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=ZoneInfo(timezone_name))
-    return instant.isoformat()
-
-
 def row_body(row, mapping, timezone_name):
-    """The body of POST /api/v1/calls for one row; empty cells are absent."""
-    cells = {
-        name: row[index].strip()
-        for name, index in mapping.items()
-        if index is not None and row[index].strip()
-    }
-    for name in TIME_FIELDS:
-        if name in cells:
-            cells[name] = _time(cells[name], timezone_name)
+    """The body of POST /api/v1/calls for one row; empty cells are absent, and times
+    without an offset are read in the business's zone, as a ticket import reads them."""
+    cells = imports.row_cells(row, mapping, TIME_FIELDS, timezone_name)
     if "outcome" in cells:
         lowered = cells["outcome"].lower()
         cells["outcome"] = OUTCOME_WORDS.get(lowered, lowered)

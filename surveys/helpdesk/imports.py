@@ -207,10 +207,24 @@ def _time(value, timezone_name):
     try:
         instant = datetime.fromisoformat(value)  # also "2026-11-20 10:00"
     except ValueError:
-        return value  # parse_closure explains what it wants
+        return value  # the API's parsing explains what it wants
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(timezone_name))
     return instant.isoformat()
+
+
+def row_cells(row, mapping, time_fields, timezone_name):
+    """{field: stripped cell} of one row's non-empty mapped cells, the `time_fields` read
+    as _time reads them: what a ticket's or a call's API body is built from."""
+    cells = {
+        name: row[index].strip()
+        for name, index in mapping.items()
+        if index is not None and row[index].strip()
+    }
+    for name in time_fields:
+        if name in cells:
+            cells[name] = _time(cells[name], timezone_name)
+    return cells
 
 
 def _flag(value):
@@ -228,14 +242,7 @@ def _count(value, digits=6):
 
 def row_body(row, mapping, timezone_name):
     """The body of POST /api/v1/tickets/closed for one row; empty cells are absent."""
-    cells = {
-        name: row[index].strip()
-        for name, index in mapping.items()
-        if index is not None and row[index].strip()
-    }
-    for name in TIME_FIELDS:
-        if name in cells:
-            cells[name] = _time(cells[name], timezone_name)
+    cells = row_cells(row, mapping, TIME_FIELDS, timezone_name)
     body = {
         key: cells[key]
         for key in ("ticket_id", "closed_at", "team", "channel", "opened_at", "first_response_at")
