@@ -208,17 +208,22 @@ def integration_revoke(name):
     revoke_named("integrations", name, "integration")
 
 
-@click.command("import-tickets")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option(
+# The options both CSV imports take.
+map_option = click.option(
     "--map",
     "overrides",
     multiple=True,
     metavar="FIELD=COLUMN",
     help="Read FIELD from the column named COLUMN (repeatable); others are guessed.",
 )
+dry_run_option = click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
+
+
+@click.command("import-tickets")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@map_option
 @click.option("--survey", is_flag=True, help="Survey the customers (default: reports only).")
-@click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
+@dry_run_option
 @with_appcontext
 def import_tickets_command(file, overrides, survey, dry_run):
     """Import closed tickets from a help desk's CSV export; the same file twice adds nothing."""
@@ -273,14 +278,8 @@ def echo_progress(counts):
 
 @click.command("import-calls")
 @click.argument("file", type=click.File("rb"))
-@click.option(
-    "--map",
-    "overrides",
-    multiple=True,
-    metavar="FIELD=COLUMN",
-    help="Read FIELD from the column named COLUMN (repeatable); others are guessed.",
-)
-@click.option("--dry-run", is_flag=True, help="Check every row and store nothing.")
+@map_option
+@dry_run_option
 @with_appcontext
 def import_calls_command(file, overrides, dry_run):
     """Import calls from a phone system's call log (CSV); the same file twice adds nothing."""
@@ -309,10 +308,7 @@ def import_calls_command(file, overrides, dry_run):
         with command_db() as db:
             outcome = call_imports.import_rows(db, table, mapping, current_app.config)
     for line, errors in outcome.errors:
-        click.echo(
-            f"line {line}: " + "; ".join(f"{name} {message}" for name, message in errors.items()),
-            err=True,
-        )
+        echo_refused(line, errors)
     if dry_run:
         click.echo(
             f"{len(table.rows) - len(outcome.errors)} rows can be imported, "
