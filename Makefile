@@ -9,6 +9,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+THREADS ?= 4
 
 # Customers' languages: the .po catalogues are the source; `make` compiles each to its .mo.
 CATALOGUES := $(wildcard surveys/translations/*/LC_MESSAGES/messages.po)
@@ -66,7 +67,7 @@ run: install translations
 	       FLASK_OUTBOX_POLL_SECONDS=$${FLASK_OUTBOX_POLL_SECONDS:-2} \
 	       FLASK_BASE_URL=$${FLASK_BASE_URL:-http://$(HOST):$(PORT)}; \
 	$(BIN)/flask outbox run & \
-	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) $(BIN)/gunicorn --config gunicorn.conf.py
 
 # Puas with Litestream shipping the database's WAL to REPLICA_URL (a folder by default; any
 # URL Litestream takes, such as s3://bucket/puas). On a standby with no database yet, the
@@ -85,7 +86,7 @@ replicate: install-replicate translations
 	       FLASK_DATABASE=$(DATABASE_PATH); \
 	$(BIN)/litestream replicate -config litestream.yml & \
 	$(BIN)/flask outbox run & \
-	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) $(BIN)/gunicorn --config gunicorn.conf.py
+	HOST=$(HOST) PORT=$(PORT) WORKERS=$(WORKERS) THREADS=$(THREADS) $(BIN)/gunicorn --config gunicorn.conf.py
 
 test: install-test translations
 	$(BIN)/python -m pytest

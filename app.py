@@ -31,10 +31,12 @@ def register_config(app, test_config):
 
 
 def register_database(app):
-    """A kept connection per thread, left with no transaction open after each request."""
-    from surveys.store import db
+    """A kept connection per thread, left with no transaction open after each request, and
+    a writer thread per process whose commits the hot writes share."""
+    from surveys.store import db, group_commit
 
     db.init_app(app)
+    group_commit.init_app(app)
 
 
 def register_security(app):

@@ -1,6 +1,6 @@
 """gunicorn's settings for Puas, read by `make run`, the docs' deployment and the tests.
 
-`HOST`, `PORT` and `WORKERS` come from the environment (the Makefile passes its own).
+`HOST`, `PORT`, `WORKERS` and `THREADS` come from the environment (the Makefile passes its own).
 """
 
 import os
@@ -8,6 +8,11 @@ import os
 wsgi_app = "app:create_app()"
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
+# Threaded workers: a process serves THREADS requests at once, and the writes they make at
+# one moment share a COMMIT (surveys/store/group_commit.py), which is what a durable write
+# waits for. More threads than this add no throughput on the hot writes (bench/).
+worker_class = "gthread"
+threads = int(os.environ.get("THREADS", "4"))
 
 # A request waits up to 5 s for its write turn, then up to 25 s to keep a closure in the
 # inbox (surveys/helpdesk/inbox.py): the worker timeout stays above both, so a help desk

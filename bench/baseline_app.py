@@ -1,10 +1,11 @@
 """The benchmark's baseline: the strongest simple Flask + SQLite app for Puas's two writes.
 
 What a careful developer writes when a write endpoint must be fast and durable, and nothing
-more: each gunicorn worker opens one `sqlite3` connection on its first request (after the
-fork, never before) and keeps it; the database is in WAL mode with `synchronous = FULL`
-(the same durability as Puas: a committed row survives a power cut) and a 30 s busy
-timeout; each request parses its body and commits one row in `BEGIN IMMEDIATE … COMMIT`.
+more: each gunicorn worker (each thread of a threaded worker) opens one `sqlite3`
+connection on its first request (after the fork, never before) and keeps it; the database
+is in WAL mode with `synchronous = FULL` (the same durability as Puas: a committed row
+survives a power cut) and a 30 s busy timeout; each request parses its body and commits
+one row in `BEGIN IMMEDIATE … COMMIT`.
 
 Its routes have Puas's paths, so the benchmark sends both apps the very same requests:
 
@@ -22,6 +23,7 @@ of Puas to it is what Puas's guarantees cost (bench/README.md).
 
 import os
 import sqlite3
+import threading
 from datetime import UTC, datetime
 
 from flask import Flask, abort, jsonify, redirect, request
@@ -58,20 +60,20 @@ def connect(path):
 
 
 class KeptConnection:
-    """This process's connection, opened on first use: gunicorn forks its workers after
-    loading the app, and an SQLite connection must not cross a fork."""
+    """This thread's connection, opened on first use: gunicorn forks its workers after
+    loading the app, an SQLite connection must not cross a fork, and sqlite3 wants each
+    connection used by the thread that opened it (threaded workers)."""
 
     def __init__(self, path):
         self.path = path
-        self.pid = None
-        self.connection = None
+        self.kept = threading.local()
 
     def get(self):
-        """The connection of the current process."""
-        if self.pid != os.getpid():
-            self.connection = connect(self.path)
-            self.pid = os.getpid()
-        return self.connection
+        """The connection of the current process and thread."""
+        if getattr(self.kept, "pid", None) != os.getpid():
+            self.kept.connection = connect(self.path)
+            self.kept.pid = os.getpid()
+        return self.kept.connection
 
 
 def write_one_row(connection, statement, values):

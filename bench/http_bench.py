@@ -1,13 +1,15 @@
 """HTTP benchmark: Puas's two write endpoints against the strongest simple Flask + SQLite app.
 
-Starts gunicorn twice on 127.0.0.1 (Puas, and bench/baseline_app.py with the same
-settings), sends each app the very same requests with wrk for the same time and
-connections, one endpoint after another, and prints requests/s and p99 beside the
-baseline's, with the targets: ticket ingest at >= 0.8x and survey submit at >= 0.9x the
-baseline's requests/s, p99 <= 3x its p99, no errors.
+Starts gunicorn on 127.0.0.1 three times: Puas with its own gunicorn.conf.py (threaded
+workers), and bench/baseline_app.py twice with the same number of workers, once with
+gunicorn's sync workers and once with the same threaded workers as Puas. It sends each app
+the very same requests with wrk for the same time and connections, one endpoint after
+another, and prints requests/s and p99 beside the stronger baseline's (the higher
+requests/s of the two), with the targets: ticket ingest at >= 0.8x and survey submit at
+>= 0.9x the baseline's requests/s, p99 <= 3x its p99, no errors.
 
     .venv/bin/python bench/http_bench.py [--duration 10] [--connections 16] [--workers 4]
-                                         [--rounds 1] [--json]
+                                         [--worker-threads 4] [--rounds 1] [--json]
 
 A benchmark, not a test: it exits 0 whatever the figures (2 when it cannot run at all).
 """
@@ -59,7 +61,13 @@ def parse_args():
     parser.add_argument("--warmup", type=int, default=3, help="seconds of load before each")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (both apps)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (every app)")
+    parser.add_argument(
+        "--worker-threads",
+        type=int,
+        default=4,
+        help="threads per threaded worker (Puas, and the threaded baseline)",
+    )
     parser.add_argument(
         "--rounds",
         type=int,
@@ -103,7 +111,7 @@ def free_port():
 class Gunicorn:
     """One gunicorn master we started, on 127.0.0.1, logging to a file."""
 
-    def __init__(self, name, app_spec, chdir, env, workers, log_dir, port):
+    def __init__(self, name, app_spec, chdir, env, workers, log_dir, port, options=()):
         self.name = name
         self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
@@ -116,6 +124,7 @@ class Gunicorn:
             f"127.0.0.1:{self.port}",
             "--chdir",
             str(chdir),
+            *options,
             app_spec,
         ]
         self.env = env
@@ -429,19 +438,25 @@ def print_table(results):
     """Each endpoint's baseline and Puas rows, the ratios, the targets and status counts."""
     header = ["endpoint", "app", "req/s", "p50 ms", "p99 ms", "errors", "req/s", "p99", "result"]
     rows, notes = [], []
-    for endpoint, baseline, puas in results:
+    for endpoint, baselines, puas in results:
+        baseline = strongest(baselines)
         rps_ratio, p99_ratio, failures = verdict(endpoint, puas, baseline)
-        for app, measurement, ratios in (
-            ("baseline", baseline, ["", "", ""]),
+        for number, (app, measurement, ratios) in enumerate(
             (
-                "Puas",
-                puas,
-                [f"{rps_ratio:.2f}x", f"{p99_ratio:.2f}x", "FAIL" if failures else "PASS"],
-            ),
+                *(
+                    (name + (" *" if measured is baseline else ""), measured, ["", "", ""])
+                    for name, measured in baselines.items()
+                ),
+                (
+                    "Puas",
+                    puas,
+                    [f"{rps_ratio:.2f}x", f"{p99_ratio:.2f}x", "FAIL" if failures else "PASS"],
+                ),
+            )
         ):
             rows.append(
                 [
-                    endpoint.name if app == "baseline" else "",
+                    endpoint.name if number == 0 else "",
                     app,
                     f"{measurement.requests_per_second:.0f}",
                     f"{measurement.p50_ms:.1f}",
@@ -466,12 +481,15 @@ def print_table(results):
     for row in rows:
         print(line(row))
     print()
-    print("The ratios are Puas's figure over the baseline's for the same endpoint. Targets:")
+    print(
+        "The ratios are Puas's figure over the stronger baseline's (marked *) for the same "
+        "endpoint. Targets:"
+    )
     for endpoint in ENDPOINTS:
         print(f"  {endpoint.name}: {target_text(endpoint)}")
     print("An error is a status outside 2xx/3xx, a socket error or a timeout.")
-    for endpoint, baseline, puas in results:
-        for app, measurement in (("baseline", baseline), ("Puas", puas)):
+    for endpoint, baselines, puas in results:
+        for app, measurement in (*baselines.items(), ("Puas", puas)):
             statuses = ", ".join(
                 f"{status}: {count}" for status, count in sorted(measurement.statuses.items())
             )
@@ -485,7 +503,8 @@ def print_table(results):
 
 def print_json(results):
     """One JSON object per endpoint, in the shape bench/run_all.py collects."""
-    for endpoint, baseline, puas in results:
+    for endpoint, baselines, puas in results:
+        baseline = strongest(baselines)
         rps_ratio, p99_ratio, failures = verdict(endpoint, puas, baseline)
         print(
             json.dumps(
@@ -503,6 +522,11 @@ def print_json(results):
                         "p99_ratio": round(p99_ratio, 2),
                         "puas_errors": puas.errors,
                         "baseline_errors": baseline.errors,
+                        "baseline_server": baseline.name.rsplit(" ", 1)[-1],
+                        "baselines_rps": {
+                            name: round(measured.requests_per_second, 1)
+                            for name, measured in baselines.items()
+                        },
                         "failures": failures,
                     },
                 }
@@ -549,7 +573,7 @@ def main():
 
 
 def start_servers(args, workdir, servers):
-    """Both apps' databases, then both gunicorns; (baseline, puas, puas_env, api_key)."""
+    """The apps' databases, then their gunicorns; (baselines, puas, puas_env, api_key)."""
     puas_database = workdir / "puas.db"
     puas_db.migrate(str(puas_database))
     connection = puas_db.connect(str(puas_database))
@@ -558,16 +582,24 @@ def start_servers(args, workdir, servers):
     finally:
         connection.close()
     init_baseline_db(str(workdir / "baseline.db"))
-
-    baseline = Gunicorn(
-        "baseline",
-        "baseline_app:create_app()",
-        BENCH_DIR,
-        {**os.environ, "BASELINE_DATABASE": str(workdir / "baseline.db")},
-        args.workers,
-        workdir,
-        free_port(),
-    )
+    threaded = ["--worker-class", "gthread", "--threads", str(args.worker_threads)]
+    baselines = [
+        Gunicorn(
+            name,
+            "baseline_app:create_app()",
+            BENCH_DIR,
+            {**os.environ, "BASELINE_DATABASE": str(workdir / "baseline.db")},
+            args.workers,
+            workdir,
+            free_port(),
+            options,
+        )
+        # gunicorn reads ./gunicorn.conf.py (Puas's, threaded) when run from the repository.
+        for name, options in (
+            ("baseline-sync", ["--worker-class", "sync"]),
+            ("baseline-threads", threaded),
+        )
+    ]
     puas_port = free_port()
     puas_env = {
         **os.environ,
@@ -578,13 +610,23 @@ def start_servers(args, workdir, servers):
         "FLASK_THROTTLE_DAYS": "0",
         "FLASK_BASE_URL": f"http://127.0.0.1:{puas_port}",
     }
-    puas = Gunicorn("puas", "app:create_app()", ROOT, puas_env, args.workers, workdir, puas_port)
-    for server in (baseline, puas):
+    # Puas as it ships (gunicorn.conf.py: threaded workers), with the benchmark's counts.
+    puas = Gunicorn(
+        "Puas",
+        "app:create_app()",
+        ROOT,
+        puas_env,
+        args.workers,
+        workdir,
+        puas_port,
+        ["--config", str(ROOT / "gunicorn.conf.py"), "--threads", str(args.worker_threads)],
+    )
+    for server in (*baselines, puas):
         servers.append(server)
         server.start()
-    for server in (baseline, puas):
+    for server in (*baselines, puas):
         server.wait_ready()
-    return baseline, puas, puas_env, api_key
+    return baselines, puas, puas_env, api_key
 
 
 def prepare_surveys(args, workdir, puas, puas_env, api_key, closed_at):
@@ -612,21 +654,21 @@ def prepare_surveys(args, workdir, puas, puas_env, api_key, closed_at):
     return targets_path
 
 
-def measure_rounds(args, baseline, puas, script_args):
-    """Every endpoint on both apps, `--rounds` times; [(endpoint, baseline, puas)] medians.
+def measure_rounds(args, baselines, puas, script_args):
+    """Every endpoint on every app, `--rounds` times; [(endpoint, {baseline: median},
+    puas median)].
 
-    The app measured first alternates from round to round, so that neither always meets a
-    database the other has just grown.
+    The order of the apps turns from round to round, so that none always meets a database
+    another has just grown (both baselines write the same file).
     """
-    measured = {(endpoint.name, app): [] for endpoint in ENDPOINTS for app in ("b", "p")}
+    servers = [*baselines, puas]
+    measured = {(endpoint.name, server.name): [] for endpoint in ENDPOINTS for server in servers}
     for number in range(1, args.rounds + 1):
         for endpoint in ENDPOINTS:
-            order = [("b", baseline), ("p", puas)]
-            if number % 2 == 0:
-                order.reverse()
-            for app, server in order:
+            shift = (number - 1) % len(servers)
+            for server in servers[shift:] + servers[:shift]:
                 print(f"Round {number}/{args.rounds}: {endpoint.name} on {server.name}...")
-                measured[(endpoint.name, app)].append(
+                measured[(endpoint.name, server.name)].append(
                     measure(
                         f"{endpoint.name} {server.name}",
                         server.url + endpoint.path,
@@ -635,30 +677,45 @@ def measure_rounds(args, baseline, puas, script_args):
                         args,
                     )
                 )
+    results = [
+        (
+            endpoint,
+            {server.name: combine(measured[(endpoint.name, server.name)]) for server in baselines},
+            combine(measured[(endpoint.name, puas.name)]),
+        )
+        for endpoint in ENDPOINTS
+    ]
     if args.rounds > 1:
-        print(f"\nMedians over {args.rounds} rounds; each round's ratios:")
+        print(f"\nMedians over {args.rounds} rounds; each round's ratios to the stronger baseline:")
         for index in range(args.rounds):
             ratios = ", ".join(
                 f"{endpoint.name} "
                 + "{:.2f}x req/s {:.2f}x p99".format(
                     *verdict(
                         endpoint,
-                        measured[(endpoint.name, "p")][index],
-                        measured[(endpoint.name, "b")][index],
+                        measured[(endpoint.name, puas.name)][index],
+                        strongest(
+                            {
+                                server.name: measured[(endpoint.name, server.name)][index]
+                                for server in baselines
+                            }
+                        ),
                     )[:2]
                 )
                 for endpoint in ENDPOINTS
             )
             print(f"  round {index + 1}: {ratios}")
-    return [
-        (endpoint, combine(measured[(endpoint.name, "b")]), combine(measured[(endpoint.name, "p")]))
-        for endpoint in ENDPOINTS
-    ]
+    return results
+
+
+def strongest(baselines):
+    """The baseline measurement with the most requests per second."""
+    return max(baselines.values(), key=lambda measurement: measurement.requests_per_second)
 
 
 def run(args, workdir, servers):
     """Set up both apps, prepare the survey submissions, measure, print."""
-    baseline, puas, puas_env, api_key = start_servers(args, workdir, servers)
+    baselines, puas, puas_env, api_key = start_servers(args, workdir, servers)
     closed_at = (datetime.now(UTC) - timedelta(hours=2)).isoformat(timespec="seconds")
     targets_path = prepare_surveys(args, workdir, puas, puas_env, api_key, closed_at)
     # Read back what each app's own connection sets, rather than trust the docstrings.
@@ -675,7 +732,8 @@ def run(args, workdir, servers):
         )
         connection.close()
     print(
-        f"gunicorn: {args.workers} sync workers per app; wrk: {args.threads} threads, "
+        f"gunicorn: {args.workers} workers per app (sync for baseline-sync, "
+        f"{args.worker_threads} threads each for the others); wrk: {args.threads} threads, "
         f"{args.connections} connections, {args.warmup} s warm-up + {args.duration} s "
         f"per endpoint and app, {args.rounds} round(s); {os.cpu_count()} CPUs; "
         f"SQLite {sqlite3.sqlite_version}; journal_mode and synchronous (2 = FULL): "
@@ -686,7 +744,7 @@ def run(args, workdir, servers):
         "tickets.lua": lambda label: [api_key, label, closed_at],
         "survey.lua": lambda label: [str(targets_path)],
     }
-    results = measure_rounds(args, baseline, puas, script_args)
+    results = measure_rounds(args, baselines, puas, script_args)
     print_table(results)
     warn_if_busy("after measuring")
     print(

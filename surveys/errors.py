@@ -6,6 +6,8 @@ from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
+from surveys.store.db import WriteTurnTimeout
+
 
 class TokenUnknown(Exception):
     """The survey link matches no invitation (mistyped, tampered or never issued)."""
@@ -123,7 +125,12 @@ def init_app(app):  # noqa: C901 (one small handler per error, nested to registe
         # Waited out the 30 s busy timeout: tell the client to come back, don't blame it.
         if "locked" not in str(error) and "busy" not in str(error):
             return unexpected(error)
-        app.logger.warning("database busy on %s %s: %s", request.method, request.path, error)
+        return busy(error)
+
+    @app.errorhandler(WriteTurnTimeout)
+    def busy(error):
+        # No write turn within the request's wait (a long rebuild holds the lock, say).
+        app.logger.warning("database busy on %s %s: %r", request.method, request.path, error)
         body, status = error_response(503, "the database is busy; please retry shortly")
         return body, status, {"Retry-After": "5"}
 

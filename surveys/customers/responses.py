@@ -9,7 +9,7 @@ from surveys.actions.alerts import on_answer_saved, rules_for
 from surveys.config import DEFAULTS
 from surveys.customers.questions import NPS, QUESTIONS
 from surveys.store import comment_index, terms
-from surveys.store.db import immediate, read_rows
+from surveys.store.db import read_rows, write
 
 
 def asked_questions(invitation):
@@ -58,7 +58,8 @@ def save_response(db, invitation, answers, follow_up_hours=DEFAULTS["FOLLOW_UP_H
     answer that newly crosses the alert rules opens its follow-up and queues its alerts."""
     now = clock.to_iso(clock.now())
     answers = {"contact_ok": False, **answers}
-    with immediate(db):
+
+    def store(db):  # on the group writer's connection (surveys.store.db.write)
         previous = current_answers(db, invitation["id"])
         # The UNIQUE invitation_id and ON CONFLICT keep one row per invitation whatever
         # the interleaving of concurrent submits; the last submit wins.
@@ -90,3 +91,5 @@ def save_response(db, invitation, answers, follow_up_hours=DEFAULTS["FOLLOW_UP_H
                 "sent_at = coalesce(sent_at, ?) WHERE id = ?",
                 [now, invitation["id"]],
             )
+
+    write(db, store)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from surveys import clock
 from surveys.customers.distribution import current_rules, recent_invitations, sampled_in
 from surveys.customers.suppression import address_suppression
-from surveys.store.db import immediate
+from surveys.store.db import write
 from surveys.text import clean_email, clean_text
 
 MAX_TEXT = 200
@@ -324,7 +324,8 @@ def record_closure(db, closure, settings, source="api", suppress=None):
     early_reason = suppress or address_reason(db, closure)
     # '' stands for no address: the columns are NOT NULL, and '' matches no customer.
     customer_email = closure.customer_email or ""
-    with immediate(db):
+
+    def store(db):  # on the group writer's connection (surveys.store.db.write)
         agent_id = agent_id_for(db, closure.agent_email, closure.agent_name)
         team_id = team_id_for(db, closure.team)
         # The unique index on (source, ticket_ref, closed_at) settles a race with another
@@ -402,4 +403,6 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                     clock.to_iso(now),
                 ],
             )
-    return result_body(closure.ticket_ref, closed_at, invitation), True
+        return result_body(closure.ticket_ref, closed_at, invitation), True
+
+    return write(db, store)

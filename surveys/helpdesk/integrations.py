@@ -15,7 +15,7 @@ from surveys import clock
 from surveys.helpdesk import payloads
 from surveys.helpdesk.closures import parse_closure, record_closure
 from surveys.helpdesk.imports import SOURCE as IMPORT_SOURCE
-from surveys.store.db import immediate
+from surveys.store.db import immediate, write
 from surveys.text import clean_text
 
 RECENT_DELIVERIES = 50  # listed on the Integrations page
@@ -153,12 +153,14 @@ def store_closure(db, settings, integration_id, delivery_id, event, closure, dro
     notes = [event.reason] if event.outcome == "skipped" else []
     notes += [f"left out: {', '.join(dropped)}"] if dropped else []
     reason = "; ".join(notes) or None
-    with immediate(db):
+
+    def store(db):  # on the group writer's connection (surveys.store.db.write)
+        stored = closure
         if not event.closed_at_known:
             if closed_before_arrival(db, source, closure.ticket_ref, received_at):
                 return Answer(200, "duplicate", "the same ticket was reported lately")
-            closure = replace(closure, dated_on_arrival=True)
-        result, created = record_closure(db, closure, settings, source=source)
+            stored = replace(closure, dated_on_arrival=True)
+        result, created = record_closure(db, stored, settings, source=source)
         if not created:
             return Answer(200, "duplicate", result=result)
         ticket_id = db.execute(
@@ -166,9 +168,11 @@ def store_closure(db, settings, integration_id, delivery_id, event, closure, dro
         ).fetchone()[0]
         outcome = "created" if event.outcome == "closure" else "skipped"
         record_event(db, integration_id, delivery_id, event, outcome, reason, ticket_id)
-    if outcome == "skipped":
-        return Answer(202, "skipped", reason, result)
-    return Answer(201, "created", reason, result)
+        if outcome == "skipped":
+            return Answer(202, "skipped", reason, result)
+        return Answer(201, "created", reason, result)
+
+    return write(db, store)
 
 
 def integration_rows(db):
@@ -225,6 +229,6 @@ def handle_event(db, settings, integration_id, kind, delivery_id, payload, recei
             return store_closure(
                 db, settings, integration_id, delivery_id, event, closure, dropped, received_at
             )
-    with immediate(db):  # skipped or ignored: listed on the page
-        record_event(db, integration_id, delivery_id, event)
+    # Skipped or ignored: listed on the page.
+    write(db, lambda db: record_event(db, integration_id, delivery_id, event))
     return Answer(202, event.outcome, event.reason)

@@ -159,6 +159,7 @@ def get_db():
         kept.db = connect(current_app.config["DATABASE"])
         kept.db.execute("PRAGMA wal_autocheckpoint = 0")
         kept.db.changes_at_checkpoint = 0
+        kept.db.group_writer = current_app.extensions.get("puas.group_writer")
         kept.pid = os.getpid()
     return kept.db
 
@@ -171,11 +172,14 @@ def end_request(exception=None):
 
 
 def checkpoint_after_response(response):
-    """When the kept connection is due a checkpoint, run it after the response is sent."""
+    """When the kept connection, or the group writer's, is due a checkpoint, run it on the
+    kept connection after the response is sent (a checkpoint copies every commit)."""
     kept = current_app.extensions["puas.db"]
-    if (
-        getattr(kept, "pid", None) == os.getpid()
-        and kept.db.conn.total_changes - kept.db.changes_at_checkpoint >= CHECKPOINT_EVERY_CHANGES
+    if getattr(kept, "pid", None) != os.getpid():
+        return response
+    writer = kept.db.group_writer
+    if kept.db.conn.total_changes - kept.db.changes_at_checkpoint >= CHECKPOINT_EVERY_CHANGES or (
+        writer is not None and writer.claim_checkpoint()
     ):
         response.call_on_close(lambda db=kept.db: checkpoint(db))
     return response
@@ -213,6 +217,21 @@ def immediate(db):
         except BaseException:
             db.rollback()
             raise
+
+
+def write(db, work):
+    """work(db) in a write transaction; its result once committed.
+
+    A request's kept connection hands the work to its process's group writer
+    (surveys/store/group_commit.py), where it shares one COMMIT with the other requests
+    writing at that moment: the work must use the connection it is given, not the
+    caller's. Any other connection, or one inside a transaction, runs it in immediate().
+    """
+    writer = getattr(db, "group_writer", None)
+    if writer is None or db.conn.in_transaction:
+        with immediate(db):
+            return work(db)
+    return writer.run(work, getattr(db, "write_wait", None))
 
 
 def begin_immediate(db):

@@ -1,0 +1,199 @@
+"""Group commit: the writes a process's request threads make at one moment share a COMMIT.
+
+With `synchronous = FULL` a COMMIT returns only once the disk holds the WAL (an
+fdatasync), and that wait is most of a write request's time under the database's single
+write lock: a closure's SQL takes about 0.2 ms, its COMMIT about 0.4 ms more, and every
+other writer waits for both. gunicorn's threaded workers (gunicorn.conf.py) serve several
+requests at once in each process. Each hands its write (a function of a connection) to the
+process's writer thread, which takes the write turn once for every write waiting by then,
+runs each in a savepoint of one transaction, and commits them with one fsync.
+
+Nothing is promised earlier than before: a request answers only after its own write is
+on disk, and a write that fails rolls back to its savepoint without touching the others.
+A write that did not get its turn within its wait is never run (the API keeps the closure
+in the inbox instead). Measured by bench/http_bench.py (docs/development.md).
+"""
+
+import os
+import sqlite3
+import threading
+from collections import deque
+
+from surveys.store import db as store_db
+from surveys.store.db import BUSY_TIMEOUT_SECONDS, WriteTurnTimeout, connect, writer_turn
+
+# The most writes one COMMIT carries: a batch holds the write lock for about 0.2 ms a write.
+MAX_BATCH = 64
+# A writer thread with nothing to do for this long closes its connection and ends; the next
+# write starts another (about 2 ms: the connection reads the schema again).
+IDLE_SECONDS = 5.0
+# Once its batch has begun, a write ends with the batch's COMMIT; a stuck disk is the only
+# reason to wait this long.
+FINISH_SECONDS = BUSY_TIMEOUT_SECONDS
+
+
+class Write:
+    """One request's write: the function to run, and what it gave."""
+
+    def __init__(self, work):
+        self.work = work
+        self.begun = False
+        self.finished = threading.Event()
+        self.result = None
+        self.error = None
+
+
+class GroupWriter:
+    """One process's writer thread for one database, started when a write comes."""
+
+    def __init__(self, path):
+        self.path = path
+        self.condition = threading.Condition()
+        self.waiting = deque()
+        self.serving = False
+        self.pid = os.getpid()
+        # How many batches were committed, and the largest (read by tests and benchmarks).
+        self.batches = 0
+        self.largest_batch = 0
+        self.changes_since_checkpoint = 0
+
+    def run(self, work, wait_seconds=None):
+        """work(db) on the writer's connection, in a transaction shared with this
+        process's other writes; its result once COMMIT is on disk, or its exception.
+
+        WriteTurnTimeout when the write turn did not come within `wait_seconds` (the busy
+        timeout when None); the work then never runs.
+        """
+        write = Write(work)
+        with self.condition:
+            if self.pid != os.getpid():  # a forked child: the parent's thread is not here
+                self.waiting.clear()
+                self.serving = False
+                self.pid = os.getpid()
+            self.waiting.append(write)
+            if self.serving:
+                self.condition.notify()
+            else:
+                self.serving = True
+                threading.Thread(target=self.serve, name="puas-group-writer", daemon=True).start()
+        turn_wait = BUSY_TIMEOUT_SECONDS if wait_seconds is None else wait_seconds
+        if not write.finished.wait(turn_wait):
+            with self.condition:
+                if not write.begun:
+                    self.waiting.remove(write)
+                    raise WriteTurnTimeout()
+            if not write.finished.wait(FINISH_SECONDS):
+                raise WriteTurnTimeout()
+        if write.error is not None:
+            raise write.error
+        return write.result
+
+    def serve(self):
+        """The writer thread: batches while writes come, then ends after IDLE_SECONDS."""
+        try:
+            db = connect(self.path)
+        except BaseException as error:
+            self.fail_waiting(error)
+            raise
+        try:
+            # Checkpoints come after a response instead (claim_checkpoint, and get_db's).
+            db.execute("PRAGMA wal_autocheckpoint = 0")
+            while self.work_waits():
+                self.commit_batch(db)
+        except BaseException as error:
+            self.fail_waiting(error)
+            raise
+        finally:
+            db.close()
+
+    def claim_checkpoint(self):
+        """True, once, when the writes committed since the last claim changed
+        CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response
+        (surveys.store.db.checkpoint_after_response), so the writer thread goes on
+        committing while the WAL is copied into the database file."""
+        with self.condition:
+            if self.changes_since_checkpoint < store_db.CHECKPOINT_EVERY_CHANGES:
+                return False
+            self.changes_since_checkpoint = 0
+            return True
+
+    def work_waits(self):
+        """True once a write waits; False after IDLE_SECONDS without one (the thread ends)."""
+        with self.condition:
+            if self.condition.wait_for(lambda: self.waiting, IDLE_SECONDS):
+                return True
+            self.serving = False
+            return False
+
+    def fail_waiting(self, error):
+        """The thread cannot go on: every waiting write gets its error, and the next write
+        starts a new thread."""
+        with self.condition:
+            while self.waiting:
+                write = self.waiting.popleft()
+                write.error = error
+                write.finished.set()
+            self.serving = False
+
+    def commit_batch(self, db):
+        """Take the write turn, then run every write waiting by then (up to MAX_BATCH),
+        each in its own savepoint, and COMMIT them together."""
+        with writer_turn(db):
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                if "locked" in str(error) or "busy" in str(error):
+                    # A writer outside Puas (a shell, say) held SQLite's lock past the busy
+                    # timeout: no write has begun, and each keeps its own deadline.
+                    return
+                raise
+            batch = self.take_batch()
+            try:
+                changes_before = db.conn.total_changes
+                for write in batch:
+                    run_in_savepoint(db, write)
+                db.execute("COMMIT")
+                with self.condition:
+                    self.changes_since_checkpoint += db.conn.total_changes - changes_before
+            except BaseException as error:
+                # The transaction is lost (COMMIT failed, or an error SQLite answers by
+                # rolling everything back): no write of the batch is stored.
+                db.rollback()
+                for write in batch:
+                    write.result, write.error = None, write.error or error
+            finally:
+                for write in batch:
+                    write.finished.set()
+
+    def take_batch(self):
+        """The writes waiting now (up to MAX_BATCH), marked begun: past their turn wait."""
+        with self.condition:
+            batch = [self.waiting.popleft() for _ in range(min(MAX_BATCH, len(self.waiting)))]
+            for write in batch:
+                write.begun = True
+        if batch:
+            self.batches += 1
+            self.largest_batch = max(self.largest_batch, len(batch))
+        return batch
+
+
+def run_in_savepoint(db, write):
+    """One write in a savepoint: its error rolls back its own changes only.
+
+    Should SQLite have ended the whole transaction (a full disk, say), the error goes up
+    and fails the batch, since the writes before it are gone too.
+    """
+    db.execute("SAVEPOINT puas_write")
+    try:
+        write.result = write.work(db)
+    except Exception as error:
+        if not db.conn.in_transaction:
+            raise
+        db.execute("ROLLBACK TO puas_write")
+        write.error = error
+    db.execute("RELEASE puas_write")
+
+
+def init_app(app):
+    """Give the app its group writer; get_db hands it to each request thread's connection."""
+    app.extensions["puas.group_writer"] = GroupWriter(app.config["DATABASE"])

@@ -1,0 +1,168 @@
+"""The writes a process's request threads make at one moment share one COMMIT; each still
+answers only once its own write is on disk, fails alone, and never runs past its wait."""
+
+import threading
+import time
+
+import pytest
+
+from surveys.store import group_commit
+from surveys.store.db import WriteTurnTimeout, connect
+from tests.helpers import csrf_token, invite
+from tests.test_inbox import HeldLock
+
+DEADLINE_SECONDS = 10
+
+
+def wait_until(condition, what):
+    """Poll `condition` until it holds, for at most DEADLINE_SECONDS."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+def team_names(path):
+    """The teams stored, as another connection reads them."""
+    db = connect(path)
+    try:
+        return sorted(row[0] for row in db.execute("SELECT name FROM teams"))
+    finally:
+        db.close()
+
+
+def add_team(name, fail=False):
+    """A write: add a team, then say how many teams this transaction sees (or fail)."""
+
+    def work(db):
+        db.execute("INSERT INTO teams (name) VALUES (?)", [name])
+        if fail:
+            raise ValueError(f"{name} fails after its insert")
+        return db.execute("SELECT count(*) FROM teams").fetchone()[0]
+
+    return work
+
+
+class Writers:
+    """Threads that each hand one write to the group writer, and what each got back."""
+
+    def __init__(self, writer):
+        self.writer = writer
+        self.outcomes = {}
+        self.threads = []
+
+    def start(self, name, work, wait_seconds=None):
+        def run():
+            try:
+                self.outcomes[name] = self.writer.run(work, wait_seconds)
+            except Exception as error:  # the test reads the error itself
+                self.outcomes[name] = error
+
+        thread = threading.Thread(target=run)
+        self.threads.append(thread)
+        thread.start()
+
+    def join(self):
+        for thread in self.threads:
+            thread.join(DEADLINE_SECONDS)
+            assert not thread.is_alive()
+        return self.outcomes
+
+
+@pytest.fixture
+def path(app):
+    return app.config["DATABASE"]
+
+
+@pytest.fixture
+def writer(path):
+    return group_commit.GroupWriter(path)
+
+
+def test_writes_waiting_together_share_one_commit_and_answer_after_it(path, writer):
+    lock = HeldLock(path)  # as another process's batch holds the write turn
+    writers = Writers(writer)
+    try:
+        for number in range(8):
+            writers.start(f"team {number}", add_team(f"team {number}"))
+        wait_until(lambda: len(writer.waiting) == 8, "eight waiting writes")
+        assert writers.outcomes == {}  # nobody answered before a COMMIT
+    finally:
+        lock.release()
+    outcomes = writers.join()
+    # One transaction: each write saw the ones before it, in the order they came.
+    assert sorted(outcomes.values()) == list(range(1, 9))
+    assert (writer.batches, writer.largest_batch) == (1, 8)
+    assert team_names(path) == [f"team {number}" for number in range(8)]
+
+
+def test_a_failing_write_rolls_back_alone(path, writer):
+    lock = HeldLock(path)
+    writers = Writers(writer)
+    try:
+        writers.start("first", add_team("first"))
+        wait_until(lambda: len(writer.waiting) == 1, "the first write")
+        writers.start("failing", add_team("failing", fail=True))
+        wait_until(lambda: len(writer.waiting) == 2, "the failing write")
+        writers.start("last", add_team("last"))
+        wait_until(lambda: len(writer.waiting) == 3, "the last write")
+    finally:
+        lock.release()
+    outcomes = writers.join()
+    assert outcomes["first"] == 1
+    assert isinstance(outcomes["failing"], ValueError)
+    assert outcomes["last"] == 2  # the failing write's row was gone before it ran
+    assert writer.largest_batch == 3
+    assert team_names(path) == ["first", "last"]
+
+
+def test_a_write_without_its_turn_in_time_never_runs(path, writer):
+    ran = threading.Event()
+
+    def work(db):
+        ran.set()
+        return add_team("late")(db)
+
+    lock = HeldLock(path)
+    try:
+        with pytest.raises(WriteTurnTimeout):
+            writer.run(work, wait_seconds=0.2)
+        assert not writer.waiting
+    finally:
+        lock.release()
+    assert writer.run(add_team("after")) == 1  # the writer goes on with the next write
+    assert not ran.is_set()
+    assert team_names(path) == ["after"]
+
+
+def test_the_writer_thread_closes_its_connection_and_ends_when_idle(path, writer, monkeypatch):
+    monkeypatch.setattr(group_commit, "IDLE_SECONDS", 0.1)
+    assert writer.run(add_team("one")) == 1
+    wait_until(lambda: not writer.serving, "the idle writer to end")
+    wait_until(
+        lambda: not any(thread.name == "puas-group-writer" for thread in threading.enumerate()),
+        "the writer thread to exit",
+    )
+    assert writer.run(add_team("two")) == 2  # a new thread for the next write
+    assert team_names(path) == ["one", "two"]
+
+
+def test_a_survey_answer_without_a_write_turn_is_503_and_nothing_is_stored(
+    app, client, db, api_headers, monkeypatch
+):
+    token = invite(app, client, api_headers)
+    monkeypatch.setattr(group_commit, "BUSY_TIMEOUT_SECONDS", 0.2)
+    page = client.get(f"/s/{token}")
+    assert page.status_code == 200
+    lock = HeldLock(app.config["DATABASE"])
+    try:
+        answered = client.post(
+            f"/s/{token}",
+            data={"csrf_token": csrf_token(page.text), "csat": "2", "ces": "3", "nps": "4"},
+        )
+    finally:
+        lock.release()
+    assert answered.status_code == 503
+    assert answered.headers["Retry-After"] == "5"
+    assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
