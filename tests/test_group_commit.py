@@ -86,7 +86,7 @@ def test_writes_waiting_together_share_one_commit_and_answer_after_it(path, writ
     try:
         for number in range(8):
             writers.start(f"team {number}", add_team(f"team {number}"))
-        wait_until(lambda: len(writer.waiting) == 8, "eight waiting writes")
+        wait_until(lambda: writer.pending == 8, "eight waiting writes")
         assert writers.outcomes == {}  # nobody answered before a COMMIT
     finally:
         lock.release()
@@ -102,11 +102,11 @@ def test_a_failing_write_rolls_back_alone(path, writer):
     writers = Writers(writer)
     try:
         writers.start("first", add_team("first"))
-        wait_until(lambda: len(writer.waiting) == 1, "the first write")
+        wait_until(lambda: writer.pending == 1, "the first write")
         writers.start("failing", add_team("failing", fail=True))
-        wait_until(lambda: len(writer.waiting) == 2, "the failing write")
+        wait_until(lambda: writer.pending == 2, "the failing write")
         writers.start("last", add_team("last"))
-        wait_until(lambda: len(writer.waiting) == 3, "the last write")
+        wait_until(lambda: writer.pending == 3, "the last write")
     finally:
         lock.release()
     outcomes = writers.join()
@@ -128,7 +128,7 @@ def test_a_write_without_its_turn_in_time_never_runs(path, writer):
     try:
         with pytest.raises(WriteTurnTimeout):
             writer.run(work, wait_seconds=0.2)
-        assert not writer.waiting
+        assert writer.pending == 0
     finally:
         lock.release()
     assert writer.run(add_team("after")) == 1  # the writer goes on with the next write

@@ -15,9 +15,9 @@ in the inbox instead). Measured by bench/http_bench.py (docs/development.md).
 """
 
 import os
+import queue
 import sqlite3
 import threading
-from collections import deque
 
 from surveys.store import db as store_db
 from surveys.store.db import BUSY_TIMEOUT_SECONDS, WriteTurnTimeout, connect, writer_turn
@@ -35,10 +35,16 @@ FINISH_SECONDS = BUSY_TIMEOUT_SECONDS
 class Write:
     """One request's write: the function to run, and what it gave."""
 
+    __slots__ = ("work", "begun", "abandoned", "done", "result", "error")
+
     def __init__(self, work):
         self.work = work
-        self.begun = False
-        self.finished = threading.Event()
+        self.begun = False  # taken into a batch: it will end with the batch's COMMIT
+        self.abandoned = False  # its request stopped waiting first: never run
+        # Held until the write has ended; the request waits to acquire it. A plain lock is
+        # the cheapest hand-off Python has (an Event is a Condition and a lock).
+        self.done = threading.Lock()
+        self.done.acquire()
         self.result = None
         self.error = None
 
@@ -48,9 +54,11 @@ class GroupWriter:
 
     def __init__(self, path):
         self.path = path
-        self.condition = threading.Condition()
-        self.waiting = deque()
+        self.queue = queue.SimpleQueue()
+        # Guards `serving`, `pending` and each write's begun/abandoned.
+        self.state = threading.Lock()
         self.serving = False
+        self.pending = 0  # writes handed over and not yet begun or abandoned
         self.pid = os.getpid()
         # How many batches were committed, and the largest (read by tests and benchmarks).
         self.batches = 0
@@ -65,24 +73,25 @@ class GroupWriter:
         timeout when None); the work then never runs.
         """
         write = Write(work)
-        with self.condition:
+        with self.state:
             if self.pid != os.getpid():  # a forked child: the parent's thread is not here
-                self.waiting.clear()
+                self.queue = queue.SimpleQueue()
                 self.serving = False
+                self.pending = 0
                 self.pid = os.getpid()
-            self.waiting.append(write)
-            if self.serving:
-                self.condition.notify()
-            else:
+            self.queue.put(write)
+            self.pending += 1
+            if not self.serving:
                 self.serving = True
                 threading.Thread(target=self.serve, name="puas-group-writer", daemon=True).start()
         turn_wait = BUSY_TIMEOUT_SECONDS if wait_seconds is None else wait_seconds
-        if not write.finished.wait(turn_wait):
-            with self.condition:
+        if not write.done.acquire(timeout=turn_wait):
+            with self.state:
                 if not write.begun:
-                    self.waiting.remove(write)
+                    write.abandoned = True
+                    self.pending -= 1
                     raise WriteTurnTimeout()
-            if not write.finished.wait(FINISH_SECONDS):
+            if not write.done.acquire(timeout=FINISH_SECONDS):
                 raise WriteTurnTimeout()
         if write.error is not None:
             raise write.error
@@ -98,46 +107,49 @@ class GroupWriter:
         try:
             # Checkpoints come after a response instead (claim_checkpoint, and get_db's).
             db.execute("PRAGMA wal_autocheckpoint = 0")
-            while self.work_waits():
-                self.commit_batch(db)
+            while (first := self.next_write()) is not None:
+                self.commit_batch(db, first)
         except BaseException as error:
             self.fail_waiting(error)
             raise
         finally:
             db.close()
 
+    def next_write(self):
+        """The next write handed over; None after IDLE_SECONDS without one (the thread ends)."""
+        while True:
+            try:
+                return self.queue.get(timeout=IDLE_SECONDS)
+            except queue.Empty:
+                with self.state:  # run() hands over under this lock: none slips past
+                    if self.queue.empty():
+                        self.serving = False
+                        return None
+
     def claim_checkpoint(self):
         """True, once, when the writes committed since the last claim changed
         CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response
         (surveys.store.db.checkpoint_after_response), so the writer thread goes on
         committing while the WAL is copied into the database file."""
-        with self.condition:
+        with self.state:
             if self.changes_since_checkpoint < store_db.CHECKPOINT_EVERY_CHANGES:
                 return False
             self.changes_since_checkpoint = 0
             return True
 
-    def work_waits(self):
-        """True once a write waits; False after IDLE_SECONDS without one (the thread ends)."""
-        with self.condition:
-            if self.condition.wait_for(lambda: self.waiting, IDLE_SECONDS):
-                return True
-            self.serving = False
-            return False
-
     def fail_waiting(self, error):
         """The thread cannot go on: every waiting write gets its error, and the next write
         starts a new thread."""
-        with self.condition:
-            while self.waiting:
-                write = self.waiting.popleft()
-                write.error = error
-                write.finished.set()
+        with self.state:
+            while not self.queue.empty():
+                end(self.queue.get_nowait(), error=error)
+            self.pending = 0
             self.serving = False
 
-    def commit_batch(self, db):
-        """Take the write turn, then run every write waiting by then (up to MAX_BATCH),
-        each in its own savepoint, and COMMIT them together."""
+    def commit_batch(self, db, first):
+        """Take the write turn, then run `first` and every write handed over by then (up
+        to MAX_BATCH), each in its own savepoint, and COMMIT them together."""
+        waiting = [first]
         with writer_turn(db):
             try:
                 db.execute("BEGIN IMMEDIATE")
@@ -145,15 +157,17 @@ class GroupWriter:
                 if "locked" in str(error) or "busy" in str(error):
                     # A writer outside Puas (a shell, say) held SQLite's lock past the busy
                     # timeout: no write has begun, and each keeps its own deadline.
+                    self.put_back(waiting)
                     return
+                self.put_back(waiting)
                 raise
-            batch = self.take_batch()
+            batch = self.take_batch(waiting)
             try:
                 changes_before = db.conn.total_changes
                 for write in batch:
                     run_in_savepoint(db, write)
                 db.execute("COMMIT")
-                with self.condition:
+                with self.state:
                     self.changes_since_checkpoint += db.conn.total_changes - changes_before
             except BaseException as error:
                 # The transaction is lost (COMMIT failed, or an error SQLite answers by
@@ -163,18 +177,37 @@ class GroupWriter:
                     write.result, write.error = None, write.error or error
             finally:
                 for write in batch:
-                    write.finished.set()
+                    end(write)
 
-    def take_batch(self):
-        """The writes waiting now (up to MAX_BATCH), marked begun: past their turn wait."""
-        with self.condition:
-            batch = [self.waiting.popleft() for _ in range(min(MAX_BATCH, len(self.waiting)))]
+    def put_back(self, writes):
+        """Writes taken from the queue that did not begin: back in it, to wait their turn."""
+        for write in writes:
+            self.queue.put(write)
+
+    def take_batch(self, waiting):
+        """`waiting` and the writes handed over since (up to MAX_BATCH), marked begun: past
+        their turn wait. Writes whose requests stopped waiting are dropped."""
+        while len(waiting) < MAX_BATCH:
+            try:
+                waiting.append(self.queue.get_nowait())
+            except queue.Empty:
+                break
+        with self.state:
+            batch = [write for write in waiting if not write.abandoned]
             for write in batch:
                 write.begun = True
+            self.pending -= len(batch)
         if batch:
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
         return batch
+
+
+def end(write, error=None):
+    """The write has ended: its request stops waiting (with `error`, if given)."""
+    if error is not None:
+        write.error = error
+    write.done.release()
 
 
 def run_in_savepoint(db, write):
