@@ -239,6 +239,10 @@ def notes(rows):
                 for ratio, passed in row["runs"]
             )
             lines.append(f"- {row['path']}: each run {each}")
+        rates = row.get("extra", {}).get("baselines_rps")
+        if rates:
+            each = ", ".join(f"{name} {rate:,.0f} req/s" for name, rate in rates.items())
+            lines.append(f"- {row['path']}: the baseline is the stronger of {each}")
         failures = row.get("extra", {}).get("failures")
         if failures:
             lines.append(f"- {row['path']}: {'; '.join(failures)}")
