@@ -10,7 +10,7 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 workers = int(os.environ.get("WORKERS", "2"))
 # Threaded workers: a process serves THREADS requests at once, and the writes they make at
 # one moment share a COMMIT (surveys/store/group_commit.py), which is what a durable write
-# waits for. More threads than this add no throughput on the hot writes (bench/).
+# waits for (docs/internals.md, "Group commit").
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
 

@@ -1,6 +1,7 @@
 """The writes a process's request threads make at one moment share one COMMIT; each still
 answers only once its own write is on disk, fails alone, and never runs past its wait."""
 
+import sqlite3
 import threading
 import time
 
@@ -166,3 +167,23 @@ def test_a_survey_answer_without_a_write_turn_is_503_and_nothing_is_stored(
     assert answered.status_code == 503
     assert answered.headers["Retry-After"] == "5"
     assert db.execute("SELECT count(*) FROM responses").fetchone() == (0,)
+
+
+def test_a_write_behind_a_writer_outside_puas_times_out_and_never_runs(path, writer):
+    ran = threading.Event()
+
+    def work(db):
+        ran.set()
+        return add_team("late")(db)
+
+    shell = sqlite3.connect(path, isolation_level=None)  # holds SQLite's lock, not Puas's flock
+    shell.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(WriteTurnTimeout):
+            writer.run(work, wait_seconds=0.2)
+    finally:
+        shell.execute("ROLLBACK")
+        shell.close()
+    assert writer.run(add_team("after")) == 1
+    assert not ran.is_set()
+    assert team_names(path) == ["after"]

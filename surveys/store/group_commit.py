@@ -2,11 +2,12 @@
 
 With `synchronous = FULL` a COMMIT returns only once the disk holds the WAL (an
 fdatasync), and that wait is most of a write request's time under the database's single
-write lock: a closure's SQL takes about 0.2 ms, its COMMIT about 0.4 ms more, and every
-other writer waits for both. gunicorn's threaded workers (gunicorn.conf.py) serve several
-requests at once in each process. Each hands its write (a function of a connection) to the
-process's writer thread, which takes the write turn once for every write waiting by then,
-runs each in a savepoint of one transaction, and commits them with one fsync.
+write lock: in one process, a closure's SQL takes about 0.15 ms and its COMMIT 0.25 ms more
+(bench/profile_writes.py), both longer under load, and every other writer waits for both.
+gunicorn's threaded workers (gunicorn.conf.py) serve several requests at once in each
+process. Each hands its write (a function of a connection) to the process's writer thread,
+which takes the write turn once for every write waiting by then, runs each in a savepoint
+of one transaction, and commits them with one fsync.
 
 Nothing is promised earlier than before: a request answers only after its own write is
 on disk, and a write that fails rolls back to its savepoint without touching the others.
@@ -150,34 +151,36 @@ class GroupWriter:
         """Take the write turn, then run `first` and every write handed over by then (up
         to MAX_BATCH), each in its own savepoint, and COMMIT them together."""
         waiting = [first]
-        with writer_turn(db):
-            try:
-                db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                if "locked" in str(error) or "busy" in str(error):
-                    # A writer outside Puas (a shell, say) held SQLite's lock past the busy
-                    # timeout: no write has begun, and each keeps its own deadline.
-                    self.put_back(waiting)
+        try:
+            with writer_turn(db):
+                if not begin(db):
                     return
-                self.put_back(waiting)
-                raise
-            batch = self.take_batch(waiting)
-            try:
-                changes_before = db.conn.total_changes
-                for write in batch:
-                    run_in_savepoint(db, write)
-                db.execute("COMMIT")
-                with self.state:
-                    self.changes_since_checkpoint += db.conn.total_changes - changes_before
-            except BaseException as error:
-                # The transaction is lost (COMMIT failed, or an error SQLite answers by
-                # rolling everything back): no write of the batch is stored.
-                db.rollback()
-                for write in batch:
-                    write.result, write.error = None, write.error or error
-            finally:
-                for write in batch:
-                    end(write)
+                batch = self.take_batch(waiting)
+                waiting = []
+                self.commit(db, batch)
+        finally:
+            # Writes that did not begin wait their turn again, each with its own deadline
+            # (or get the thread's error from fail_waiting).
+            self.put_back(waiting)
+
+    def commit(self, db, batch):
+        """Run the batch's writes in the open transaction and COMMIT; end every write."""
+        try:
+            changes_before = db.conn.total_changes
+            for write in batch:
+                run_in_savepoint(db, write)
+            db.execute("COMMIT")
+            with self.state:
+                self.changes_since_checkpoint += db.conn.total_changes - changes_before
+        except BaseException as error:
+            # The transaction is lost (COMMIT failed, or an error SQLite answers by rolling
+            # everything back): no write of the batch is stored.
+            db.rollback()
+            for write in batch:
+                write.result, write.error = None, write.error or error
+        finally:
+            for write in batch:
+                end(write)
 
     def put_back(self, writes):
         """Writes taken from the queue that did not begin: back in it, to wait their turn."""
@@ -201,6 +204,18 @@ class GroupWriter:
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
         return batch
+
+
+def begin(db):
+    """BEGIN IMMEDIATE; False when a writer outside Puas (a shell, say) held SQLite's lock
+    past the busy timeout."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as error:
+        if "locked" in str(error) or "busy" in str(error):
+            return False
+        raise
+    return True
 
 
 def end(write, error=None):
