@@ -205,32 +205,61 @@ def immediate(db):
         with db.atomic():
             yield db
         return
-    with writer_turn(db):
-        begin_immediate(db)
+    with writer_turn(db), transaction(db):
+        yield db
+
+
+@contextmanager
+def transaction(db):
+    """BEGIN IMMEDIATE … COMMIT, for a connection that holds the writer's turn; ROLLBACK
+    when the block or the COMMIT fails."""
+    begin_immediate(db)
+    try:
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    try:
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+@contextmanager
+def turn_if_free(db):
+    """The writer's turn when nobody holds it now (yields True), else False at once."""
+    descriptor = os.open(db.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
         try:
-            yield db
-        except BaseException:
-            db.rollback()
-            raise
-        try:
-            db.execute("COMMIT")
-        except BaseException:
-            db.rollback()
-            raise
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+        else:
+            yield True
+    finally:
+        os.close(descriptor)
 
 
 def write(db, work):
     """work(db) in a write transaction; its result once committed.
 
-    A request's kept connection hands the work to its process's group writer
-    (surveys/store/group_commit.py), where it shares one COMMIT with the other requests
-    writing at that moment: the work must use the connection it is given, not the
-    caller's. Any other connection, or one inside a transaction, runs it in immediate().
+    On a request's kept connection, a write that finds the writer's turn free commits at
+    once, on that connection. One that finds it taken goes to its process's group writer
+    (surveys/store/group_commit.py), to share one COMMIT with the other writes waiting by
+    then: handing a write to another thread costs 0.15 to 0.3 ms of CPU, worth paying only
+    when there is a wait to share. So the work must use the connection it is given, not
+    the caller's. Any other connection, or one inside a transaction, runs it in
+    immediate().
     """
     writer = getattr(db, "group_writer", None)
     if writer is None or db.conn.in_transaction:
         with immediate(db):
             return work(db)
+    with turn_if_free(db) as turn:
+        if turn:
+            with transaction(db):
+                return work(db)
     return writer.run(work, getattr(db, "write_wait", None))
 
 
