@@ -127,8 +127,14 @@ class GroupWriter:
                         self.serving = False
                         return None
 
+    def count_changes(self, rows):
+        """Rows a committed write of this process changed (here or on a request's own
+        connection), towards the next checkpoint."""
+        with self.state:
+            self.changes_since_checkpoint += rows
+
     def claim_checkpoint(self):
-        """True, once, when the writes committed since the last claim changed
+        """True, once, when the writes this process committed since the last claim changed
         CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response
         (surveys.store.db.checkpoint_after_response), so the writer thread goes on
         committing while the WAL is copied into the database file."""
@@ -170,8 +176,7 @@ class GroupWriter:
             for write in batch:
                 run_in_savepoint(db, write)
             db.execute("COMMIT")
-            with self.state:
-                self.changes_since_checkpoint += db.conn.total_changes - changes_before
+            self.count_changes(db.conn.total_changes - changes_before)
         except BaseException as error:
             # The transaction is lost (COMMIT failed, or an error SQLite answers by rolling
             # everything back): no write of the batch is stored.
