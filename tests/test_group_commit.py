@@ -1,9 +1,6 @@
-"""A request's write commits at once when the writer's turn is free; when it is taken, the
-writes a process's threads make at that moment share one COMMIT. Each still answers only
-once its own write is on disk, fails alone, and never runs past its wait."""
+"""The writes a process's request threads make at one moment share one COMMIT; each still
+answers only once its own write is on disk, fails alone, and never runs past its wait."""
 
-import fcntl
-import os
 import sqlite3
 import threading
 import time
@@ -193,34 +190,14 @@ def test_a_write_behind_a_writer_outside_puas_times_out_and_never_runs(path, wri
     assert team_names(path) == ["after"]
 
 
-def connection_used(kept):
-    """A write that says whether it ran on the request's own connection."""
-
-    def work(db):
-        db.execute("INSERT INTO teams (name) VALUES (?)", [f"team {time.monotonic_ns()}"])
-        return db is kept
-
-    return work
-
-
-def test_a_write_that_finds_the_turn_free_commits_at_once_on_its_own_connection(app, path):
+def test_a_requests_write_runs_in_the_writer_threads_transaction(app, path):
     with app.app_context():
         kept = store_db.get_db()
-        assert store_db.write(kept, connection_used(kept)) is True
-        assert kept.group_writer.batches == 0  # no hand-off to the writer thread
-    assert len(team_names(path)) == 1
 
+        def work(db):
+            db.execute("INSERT INTO teams (name) VALUES ('by the writer')")
+            return db is kept
 
-def test_a_write_that_finds_the_turn_taken_shares_the_writer_threads_commit(app, path):
-    turn = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(turn, fcntl.LOCK_EX)  # another writer's turn, as another process holds it
-    release = threading.Timer(0.3, lambda: os.close(turn))
-    release.start()
-    try:
-        with app.app_context():
-            kept = store_db.get_db()
-            assert store_db.write(kept, connection_used(kept)) is False
-            assert kept.group_writer.batches == 1
-    finally:
-        release.join(DEADLINE_SECONDS)
-    assert len(team_names(path)) == 1
+        assert store_db.write(kept, work) is False  # the writer thread's own connection
+        assert kept.group_writer.batches == 1
+    assert team_names(path) == ["by the writer"]

@@ -238,45 +238,18 @@ def transaction(db):
         raise
 
 
-@contextmanager
-def turn_if_free(db):
-    """The writer's turn when nobody holds it now (yields True), else False at once."""
-    descriptor = os.open(db.writer_lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-        else:
-            yield True
-    finally:
-        os.close(descriptor)
-
-
 def write(db, work):
     """work(db) in a write transaction; its result once committed.
 
-    On a request's kept connection, a write that finds the writer's turn free commits at
-    once, on that connection. One that finds it taken goes to its process's group writer
-    (surveys/store/group_commit.py), to share one COMMIT with the other writes waiting by
-    then: handing a write to another thread costs 0.15 to 0.3 ms of CPU, worth paying only
-    when there is a wait to share. So the work must use the connection it is given, not
-    the caller's. Any other connection, or one inside a transaction, runs it in
-    immediate().
+    A request's kept connection hands the work to its process's group writer
+    (surveys/store/group_commit.py), where it shares one COMMIT with the other requests
+    writing at that moment: the work must use the connection it is given, not the
+    caller's. Any other connection, or one inside a transaction, runs it in immediate().
     """
     writer = getattr(db, "group_writer", None)
     if writer is None or db.conn.in_transaction:
         with immediate(db):
             return work(db)
-    with turn_if_free(db) as turn:
-        if turn:
-            changes_before = db.conn.total_changes
-            with transaction(db):
-                result = work(db)
-            # Counted with the writer thread's, so the process checkpoints every
-            # CHECKPOINT_EVERY_CHANGES rows however its threads' writes were committed.
-            writer.count_changes(db.conn.total_changes - changes_before)
-            return result
     return writer.run(work, getattr(db, "write_wait", None))
 
 
