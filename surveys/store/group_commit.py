@@ -128,16 +128,14 @@ class GroupWriter:
                         return None
 
     def count_changes(self, rows):
-        """Rows a committed write of this process changed (here or on a request's own
-        connection), towards the next checkpoint."""
+        """Rows a committed batch changed, towards the next checkpoint."""
         with self.state:
             self.changes_since_checkpoint += rows
 
     def claim_checkpoint(self):
         """True, once, when the writes this process committed since the last claim changed
-        CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response
-        (surveys.store.db.checkpoint_after_response), so the writer thread goes on
-        committing while the WAL is copied into the database file."""
+        CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response,
+        on its own thread and connection (surveys.store.db.checkpoint_after_response)."""
         with self.state:
             if self.changes_since_checkpoint < store_db.CHECKPOINT_EVERY_CHANGES:
                 return False
