@@ -21,10 +21,6 @@ STATEMENT_CACHE = 512  # prepared statements kept per connection (sqlite3 keeps 
 # A kept connection checkpoints the WAL itself once it has changed this many rows (see
 # get_db): about 100 closures, each a ticket, an invitation, an outbox row and a rollup.
 CHECKPOINT_EVERY_CHANGES = 500
-# How long a checkpoint waits, in the writer's turn, for reads of older snapshots to end so
-# that the WAL can start again from its beginning; a long read (an export) makes it give up
-# and leave the WAL to grow until the next checkpoint, rather than hold every writer.
-RESTART_WAIT_MS = 100
 
 
 def connect(path):
@@ -156,9 +152,8 @@ def get_db():
     for it, and a closure writes 13 to 14 pages (rows and index entries in five tables),
     so it came every 70 closures. Instead, once it (or its process's group writer) has
     changed CHECKPOINT_EVERY_CHANGES rows, it checkpoints after the response has gone
-    (`checkpoint_after_response`). That checkpoint is a RESTART in the writer's turn: a
-    PASSIVE one beside busy readers never finished, so the WAL never started again from
-    its beginning and grew by every closure (500 MB in 11 s of load, 8 MB with RESTART).
+    (`checkpoint_after_response`), beside the next writers: a PASSIVE checkpoint takes no
+    write lock.
     """
     kept = current_app.extensions["puas.db"]
     if getattr(kept, "pid", None) != os.getpid():
@@ -192,15 +187,9 @@ def checkpoint_after_response(response):
 
 
 def checkpoint(db):
-    """Copy the WAL's committed pages into the database file, and have the next writer
-    start the WAL again from its beginning."""
+    """Copy the WAL's committed pages into the database file, beside other writers."""
     if not db.conn.in_transaction:
-        with writer_turn(db):
-            db.conn.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
-            try:
-                db.conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
-            finally:
-                db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         db.changes_at_checkpoint = db.conn.total_changes
 
 
