@@ -6,7 +6,7 @@ from flask import current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
-from surveys.store.db import WriteTurnTimeout
+from surveys.store.db import WriteTurnTimeout, is_busy
 
 
 class TokenUnknown(Exception):
@@ -123,7 +123,7 @@ def init_app(app):  # noqa: C901 (one small handler per error, nested to registe
     @app.errorhandler(sqlite3.OperationalError)
     def database_busy(error):
         # Waited out the 30 s busy timeout: tell the client to come back, don't blame it.
-        if "locked" not in str(error) and "busy" not in str(error):
+        if not is_busy(error):
             return unexpected(error)
         return busy(error)
 

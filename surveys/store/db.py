@@ -51,6 +51,12 @@ def read_rows(db, sql, params=()):
     return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
+def is_busy(error):
+    """True when an sqlite3.OperationalError says another connection held the lock past
+    the busy timeout ("database is locked", SQLITE_BUSY)."""
+    return "locked" in str(error) or "busy" in str(error)
+
+
 class WriteTurnTimeout(Exception):
     """The write lock did not come within the wait a request allows itself."""
 
@@ -206,25 +212,18 @@ def immediate(db):
         with db.atomic():
             yield db
         return
-    with writer_turn(db), transaction(db):
-        yield db
-
-
-@contextmanager
-def transaction(db):
-    """BEGIN IMMEDIATE … COMMIT, for a connection that holds the writer's turn; ROLLBACK
-    when the block or the COMMIT fails."""
-    begin_immediate(db)
-    try:
-        yield db
-    except BaseException:
-        db.rollback()
-        raise
-    try:
-        db.execute("COMMIT")
-    except BaseException:
-        db.rollback()
-        raise
+    with writer_turn(db):
+        begin_immediate(db)
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        try:
+            db.execute("COMMIT")
+        except BaseException:
+            db.rollback()
+            raise
 
 
 def write(db, work):
@@ -253,7 +252,7 @@ def begin_immediate(db):
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
+        if is_busy(error):
             raise WriteTurnTimeout() from error
         raise
     finally:

@@ -21,7 +21,13 @@ import sqlite3
 import threading
 
 from surveys.store import db as store_db
-from surveys.store.db import BUSY_TIMEOUT_SECONDS, WriteTurnTimeout, connect, writer_turn
+from surveys.store.db import (
+    BUSY_TIMEOUT_SECONDS,
+    WriteTurnTimeout,
+    connect,
+    is_busy,
+    writer_turn,
+)
 
 # The most writes one COMMIT carries: a batch holds the write lock for about 0.2 ms a write.
 MAX_BATCH = 64
@@ -215,7 +221,7 @@ def begin(db):
     try:
         db.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
-        if "locked" in str(error) or "busy" in str(error):
+        if is_busy(error):
             return False
         raise
     return True
