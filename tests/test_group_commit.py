@@ -1,6 +1,8 @@
 """The writes a process's request threads make at one moment share one COMMIT; each still
 answers only once its own write is on disk, fails alone, and never runs past its wait."""
 
+import fcntl
+import os
 import sqlite3
 import threading
 import time
@@ -201,3 +203,41 @@ def test_a_requests_write_runs_in_the_writer_threads_transaction(app, path):
         assert store_db.write(kept, work) is False  # the writer thread's own connection
         assert kept.group_writer.batches == 1
     assert team_names(path) == ["by the writer"]
+
+
+def test_the_writer_checkpoints_in_its_turn_and_copies_the_whole_wal(path, writer, monkeypatch):
+    monkeypatch.setattr(store_db, "CHECKPOINT_EVERY_CHANGES", 10)
+    checkpoints = []
+    real_checkpoint = store_db.checkpoint
+
+    def checkpoint(db):
+        probe = os.open(db.writer_lock_path, os.O_RDWR)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            turn_held = False
+        except BlockingIOError:
+            turn_held = True
+        finally:
+            os.close(probe)
+        checkpoints.append((turn_held, real_checkpoint(db)))
+
+    monkeypatch.setattr(store_db, "checkpoint", checkpoint)
+
+    # Four threads write without pause, as a busy server's requests do: a checkpoint that
+    # ran beside them would find new frames appended behind it.
+    def steady(thread):
+        for number in range(40):
+            writer.run(add_team(f"team {thread}-{number}"))
+
+    threads = [threading.Thread(target=steady, args=(thread,)) for thread in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(DEADLINE_SECONDS)
+        assert not thread.is_alive()
+    assert len(team_names(path)) == 160
+    assert len(checkpoints) >= 10  # one every 10 changed rows, a batch at a time
+    for turn_held, (busy, frames, copied) in checkpoints:
+        assert turn_held
+        assert busy == 0
+        assert copied == frames  # every frame: the next write starts the WAL again

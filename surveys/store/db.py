@@ -18,8 +18,9 @@ from surveys.store.migrations import migrations
 
 BUSY_TIMEOUT_SECONDS = 30
 STATEMENT_CACHE = 512  # prepared statements kept per connection (sqlite3 keeps 128)
-# A kept connection checkpoints the WAL itself once it has changed this many rows (see
-# get_db): about 100 closures, each a ticket, an invitation, an outbox row and a rollup.
+# A kept connection, or a group writer, checkpoints the WAL once it has changed this many
+# rows (see get_db): about 100 closures, each a ticket, an invitation, an outbox row and a
+# rollup.
 CHECKPOINT_EVERY_CHANGES = 500
 
 
@@ -156,10 +157,10 @@ def get_db():
     A kept connection does not checkpoint inside COMMIT, as SQLite does by default every
     1,000 WAL pages: that runs inside the writer's turn, where every other writer waits
     for it, and a closure writes 13 to 14 pages (rows and index entries in five tables),
-    so it came every 70 closures. Instead, once it (or its process's group writer) has
-    changed CHECKPOINT_EVERY_CHANGES rows, it checkpoints after the response has gone
-    (`checkpoint_after_response`), beside the next writers: a PASSIVE checkpoint takes no
-    write lock.
+    so it came every 70 closures. Instead, once it has changed CHECKPOINT_EVERY_CHANGES
+    rows, it checkpoints after the response has gone (`checkpoint_after_response`). The
+    hot writes go through the group writer, which checkpoints in its own turn, after its
+    batch's requests have their answers (surveys/store/group_commit.py).
     """
     kept = current_app.extensions["puas.db"]
     if getattr(kept, "pid", None) != os.getpid():
@@ -179,24 +180,25 @@ def end_request(exception=None):
 
 
 def checkpoint_after_response(response):
-    """When the kept connection, or the group writer's, is due a checkpoint, run it on the
-    kept connection after the response is sent (a checkpoint copies every commit)."""
+    """When the kept connection is due a checkpoint, run it after the response is sent.
+    (The group writer checkpoints in its own turn: surveys/store/group_commit.py.)"""
     kept = current_app.extensions["puas.db"]
     if getattr(kept, "pid", None) != os.getpid():
         return response
-    writer = kept.db.group_writer
-    if kept.db.conn.total_changes - kept.db.changes_at_checkpoint >= CHECKPOINT_EVERY_CHANGES or (
-        writer is not None and writer.claim_checkpoint()
-    ):
+    if kept.db.conn.total_changes - kept.db.changes_at_checkpoint >= CHECKPOINT_EVERY_CHANGES:
         response.call_on_close(lambda db=kept.db: checkpoint(db))
     return response
 
 
 def checkpoint(db):
-    """Copy the WAL's committed pages into the database file, beside other writers."""
-    if not db.conn.in_transaction:
-        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        db.changes_at_checkpoint = db.conn.total_changes
+    """Copy the WAL's committed pages into the database file (PASSIVE: it waits for no
+    reader or writer); SQLite's (busy, frames in the WAL, frames copied), or None inside a
+    transaction."""
+    if db.conn.in_transaction:
+        return None
+    result = db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    db.changes_at_checkpoint = db.conn.total_changes
+    return tuple(result)
 
 
 @contextmanager

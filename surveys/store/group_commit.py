@@ -70,7 +70,7 @@ class GroupWriter:
         # How many batches were committed, and the largest (read by tests and benchmarks).
         self.batches = 0
         self.largest_batch = 0
-        self.changes_since_checkpoint = 0
+        self.changes_since_checkpoint = 0  # the writer thread's own count
 
     def run(self, work, wait_seconds=None):
         """work(db) on the writer's connection, in a transaction shared with this
@@ -112,7 +112,7 @@ class GroupWriter:
             self.fail_waiting(error)
             raise
         try:
-            # Checkpoints come after a response instead (claim_checkpoint, and get_db's).
+            # The thread checkpoints in its own turn instead (commit_batch).
             db.execute("PRAGMA wal_autocheckpoint = 0")
             while (first := self.next_write()) is not None:
                 self.commit_batch(db, first)
@@ -133,21 +133,6 @@ class GroupWriter:
                         self.serving = False
                         return None
 
-    def count_changes(self, rows):
-        """Rows a committed batch changed, towards the next checkpoint."""
-        with self.state:
-            self.changes_since_checkpoint += rows
-
-    def claim_checkpoint(self):
-        """True, once, when the writes this process committed since the last claim changed
-        CHECKPOINT_EVERY_CHANGES rows: the caller then checkpoints after its response,
-        on its own thread and connection (surveys.store.db.checkpoint_after_response)."""
-        with self.state:
-            if self.changes_since_checkpoint < store_db.CHECKPOINT_EVERY_CHANGES:
-                return False
-            self.changes_since_checkpoint = 0
-            return True
-
     def fail_waiting(self, error):
         """The thread cannot go on: every waiting write gets its error, and the next write
         starts a new thread."""
@@ -159,7 +144,14 @@ class GroupWriter:
 
     def commit_batch(self, db, first):
         """Take the write turn, then run `first` and every write handed over by then (up
-        to MAX_BATCH), each in its own savepoint, and COMMIT them together."""
+        to MAX_BATCH), each in its own savepoint, and COMMIT them together.
+
+        Once the batches since the last checkpoint changed CHECKPOINT_EVERY_CHANGES rows, a
+        PASSIVE checkpoint follows, still in the turn (the batch's requests have their
+        answers already). No Puas writer appends to the WAL meanwhile, so it copies every
+        frame and the next write starts the WAL again from its beginning: checkpoints run
+        beside the writers never caught up under steady load, and the WAL grew without end.
+        """
         waiting = [first]
         try:
             with writer_turn(db):
@@ -168,6 +160,9 @@ class GroupWriter:
                 batch = self.take_batch(waiting)
                 waiting = []
                 self.commit(db, batch)
+                if self.changes_since_checkpoint >= store_db.CHECKPOINT_EVERY_CHANGES:
+                    store_db.checkpoint(db)
+                    self.changes_since_checkpoint = 0
         finally:
             # Writes that did not begin wait their turn again, each with its own deadline
             # (or get the thread's error from fail_waiting).
@@ -180,7 +175,7 @@ class GroupWriter:
             for write in batch:
                 run_in_savepoint(db, write)
             db.execute("COMMIT")
-            self.count_changes(db.conn.total_changes - changes_before)
+            self.changes_since_checkpoint += db.conn.total_changes - changes_before
         except BaseException as error:
             # The transaction is lost (COMMIT failed, or an error SQLite answers by rolling
             # everything back): no write of the batch is stored.
