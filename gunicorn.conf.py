@@ -13,6 +13,12 @@ workers = int(os.environ.get("WORKERS", "2"))
 # waits for (docs/internals.md, "Group commit").
 worker_class = "gthread"
 threads = int(os.environ.get("THREADS", "4"))
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket the first worker to wake took most of them
+# (12 of a benchmark's 16 keep-alive connections went to one worker of four), and that
+# worker's single GIL served most of the load while the others idled: ingest ran at 1,079
+# req/s against 1,385 with this (docs/development.md, "The latest figures").
+reuse_port = True
 
 # A request waits up to 5 s for its write turn, then up to 25 s to keep a closure in the
 # inbox (surveys/helpdesk/inbox.py): the worker timeout stays above both, so a help desk

@@ -102,10 +102,16 @@ def test_writes_waiting_together_share_one_commit_and_answer_after_it(path, writ
 
 
 def test_a_failing_write_rolls_back_alone(path, writer):
+    runs = []
+
+    def first(db):
+        runs.append("first")
+        return add_team("first")(db)
+
     lock = HeldLock(path)
     writers = Writers(writer)
     try:
-        writers.start("first", add_team("first"))
+        writers.start("first", first)
         wait_until(lambda: writer.pending == 1, "the first write")
         writers.start("failing", add_team("failing", fail=True))
         wait_until(lambda: writer.pending == 2, "the failing write")
@@ -119,6 +125,31 @@ def test_a_failing_write_rolls_back_alone(path, writer):
     assert outcomes["last"] == 2  # the failing write's row was gone before it ran
     assert writer.largest_batch == 3
     assert team_names(path) == ["first", "last"]
+    # The batch ran in one savepoint: the write before the failing one ran again, once.
+    assert runs == ["first", "first"]
+
+
+def test_a_write_after_a_failing_one_may_fail_alone_too(path, writer):
+    lock = HeldLock(path)
+    writers = Writers(writer)
+    try:
+        for number, fail in enumerate([False, True, False, True, False]):
+            name = f"team {number}"
+            writers.start(name, add_team(name, fail=fail))
+            wait_until(lambda number=number: writer.pending == number + 1, name)
+    finally:
+        lock.release()
+    outcomes = writers.join()
+    assert [type(outcomes[f"team {number}"]) for number in range(5)] == [
+        int,
+        ValueError,
+        int,
+        ValueError,
+        int,
+    ]
+    assert [outcomes[f"team {number}"] for number in (0, 2, 4)] == [1, 2, 3]
+    assert writer.largest_batch == 5
+    assert team_names(path) == ["team 0", "team 2", "team 4"]
 
 
 def test_a_write_without_its_turn_in_time_never_runs(path, writer):
