@@ -272,3 +272,24 @@ def test_the_writer_checkpoints_in_its_turn_and_copies_the_whole_wal(path, write
         assert turn_held
         assert busy == 0
         assert copied == frames  # every frame: the next write starts the WAL again
+
+
+def test_a_failing_checkpoint_fails_no_write(path, writer, monkeypatch, caplog):
+    monkeypatch.setattr(store_db, "CHECKPOINT_EVERY_CHANGES", 1)
+    in_checkpoint, second_waiting = threading.Event(), threading.Event()
+
+    def checkpoint(db):
+        in_checkpoint.set()
+        second_waiting.wait(DEADLINE_SECONDS)  # a write is queued behind the checkpoint
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store_db, "checkpoint", checkpoint)
+    writers = Writers(writer)
+    writers.start("first", add_team("first"))
+    assert in_checkpoint.wait(DEADLINE_SECONDS)
+    writers.start("second", add_team("second"))
+    wait_until(lambda: writer.pending == 1, "the second write to queue")
+    second_waiting.set()
+    assert writers.join() == {"first": 1, "second": 2}
+    assert team_names(path) == ["first", "second"]
+    assert caplog.text.count("WAL checkpoint failed") == 2

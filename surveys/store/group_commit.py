@@ -15,6 +15,7 @@ A write that did not get its turn within its wait is never run (the API keeps th
 in the inbox instead). Measured by bench/http_bench.py (docs/development.md).
 """
 
+import logging
 import os
 import queue
 import sqlite3
@@ -28,6 +29,8 @@ from surveys.store.db import (
     is_busy,
     writer_turn,
 )
+
+log = logging.getLogger(__name__)
 
 # The most writes one COMMIT carries: a batch holds the write lock for about 0.2 ms a write.
 MAX_BATCH = 64
@@ -161,8 +164,8 @@ class GroupWriter:
                 waiting = []
                 self.commit(db, batch)
                 if self.changes_since_checkpoint >= store_db.CHECKPOINT_EVERY_CHANGES:
-                    store_db.checkpoint(db)
                     self.changes_since_checkpoint = 0
+                    checkpoint(db)
         finally:
             # Writes that did not begin wait their turn again, each with its own deadline
             # (or get the thread's error from fail_waiting).
@@ -207,6 +210,16 @@ class GroupWriter:
             self.batches += 1
             self.largest_batch = max(self.largest_batch, len(batch))
         return batch
+
+
+def checkpoint(db):
+    """The in-turn checkpoint. One that fails (a full disk, say) loses nothing, since the
+    WAL still holds every commit: it is logged, the next one tries again, and the writes
+    waiting behind it go on."""
+    try:
+        store_db.checkpoint(db)
+    except sqlite3.Error:
+        log.warning("WAL checkpoint failed; the next one tries again", exc_info=True)
 
 
 def begin(db):
