@@ -17,7 +17,8 @@ threads = int(os.environ.get("THREADS", "4"))
 # connections over them. On one shared socket the first worker to wake took most of them
 # (12 of a benchmark's 16 keep-alive connections went to one worker of four), and that
 # worker's single GIL served most of the load while the others idled: ingest ran at 1,079
-# req/s against 1,385 with this (docs/development.md, "The latest figures").
+# req/s against 1,385 with this (Puas alone under wrk, medians of three alternating runs).
+# A worker that restarts drops the connections still queued on its socket.
 reuse_port = True
 
 # A request waits up to 5 s for its write turn, then up to 25 s to keep a closure in the

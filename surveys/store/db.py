@@ -234,7 +234,9 @@ def write(db, work):
     A request's kept connection hands the work to its process's group writer
     (surveys/store/group_commit.py), where it shares one COMMIT with the other requests
     writing at that moment: the work must use the connection it is given, not the
-    caller's. Any other connection, or one inside a transaction, runs it in immediate().
+    caller's, and touch nothing else, since it may run twice (when another write of its
+    batch fails: group_commit.run_batch). Any other connection, or one inside a
+    transaction, runs it in immediate().
     """
     writer = getattr(db, "group_writer", None)
     if writer is None or db.conn.in_transaction:

@@ -30,6 +30,7 @@ from surveys.store.db import (
     writer_turn,
 )
 
+# The writer thread has no app context, so no app.logger: a module logger.
 log = logging.getLogger(__name__)
 
 # The most writes one COMMIT carries: a batch holds the write lock for about 0.2 ms a write.
@@ -152,8 +153,10 @@ class GroupWriter:
         Once the batches since the last checkpoint changed CHECKPOINT_EVERY_CHANGES rows, a
         PASSIVE checkpoint follows, still in the turn (the batch's requests have their
         answers already). No Puas writer appends to the WAL meanwhile, so it copies every
-        frame and the next write starts the WAL again from its beginning: checkpoints run
-        beside the writers never caught up under steady load, and the WAL grew without end.
+        frame no reader still needs, and when no reader holds an older snapshot (Litestream
+        keeps one while it copies) the next write starts the WAL again from its beginning:
+        checkpoints run beside the writers never caught up under steady load, and the WAL
+        grew without end.
         """
         waiting = [first]
         try:
@@ -165,7 +168,7 @@ class GroupWriter:
                 self.commit(db, batch)
                 if self.changes_since_checkpoint >= store_db.CHECKPOINT_EVERY_CHANGES:
                     self.changes_since_checkpoint = 0
-                    checkpoint(db)
+                    checkpoint_in_turn(db)
         finally:
             # Writes that did not begin wait their turn again, each with its own deadline
             # (or get the thread's error from fail_waiting).
@@ -212,7 +215,7 @@ class GroupWriter:
         return batch
 
 
-def checkpoint(db):
+def checkpoint_in_turn(db):
     """The in-turn checkpoint. One that fails (a full disk, say) loses nothing, since the
     WAL still holds every commit: it is logged, the next one tries again, and the writes
     waiting behind it go on."""
