@@ -255,36 +255,33 @@ def run_batch(db, batch):
     (docs/internals.md). So a write's work must touch nothing but its connection: it may
     run twice.
     """
-    db.execute("SAVEPOINT puas_batch")
-    for index, write in enumerate(batch):
-        try:
-            write.result = write.work(db)
-        except Exception as error:
-            if not db.conn.in_transaction:
-                raise
-            db.execute("ROLLBACK TO puas_batch")
-            write.result, write.error = None, error
-            for other in batch[:index] + batch[index + 1 :]:
-                run_in_savepoint(db, other)
-            break
-    db.execute("RELEASE puas_batch")
+    failed = run_in_savepoint(db, batch)
+    if failed is not None:
+        for other in batch[:failed] + batch[failed + 1 :]:
+            run_in_savepoint(db, [other])
 
 
-def run_in_savepoint(db, write):
-    """One write in a savepoint: its error rolls back its own changes only.
+def run_in_savepoint(db, writes):
+    """Run writes one after another in one savepoint. The first that raises keeps its
+    error, the savepoint is rolled back (with the changes of the writes before it), and its
+    position is returned; None when every write ran.
 
     Should SQLite have ended the whole transaction (a full disk, say), the error goes up
     and fails the batch, since the writes before it are gone too.
     """
     db.execute("SAVEPOINT puas_write")
-    try:
-        write.result = write.work(db)
-    except Exception as error:
-        if not db.conn.in_transaction:
-            raise
-        db.execute("ROLLBACK TO puas_write")
-        write.error = error
+    for index, write in enumerate(writes):
+        try:
+            write.result = write.work(db)
+        except Exception as error:
+            if not db.conn.in_transaction:
+                raise
+            db.execute("ROLLBACK TO puas_write")
+            db.execute("RELEASE puas_write")
+            write.result, write.error = None, error
+            return index
     db.execute("RELEASE puas_write")
+    return None
 
 
 def init_app(app):
