@@ -8,9 +8,26 @@ import os
 from flask import Flask
 
 
+class Puas(Flask):
+    """Flask, asking once per function whether it is a coroutine: Flask asks inspect
+    before it calls each hook and the view, on every request (40 of the 1,100 Python
+    calls an API request made, bench/profile_writes.py)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sync_functions = {}
+
+    def ensure_sync(self, func):
+        try:
+            return self.sync_functions[func]
+        except KeyError:
+            self.sync_functions[func] = made_sync = super().ensure_sync(func)
+            return made_sync
+
+
 def create_app(test_config=None):
     """Build a Puas application: config, then each part registered by name."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Puas(__name__, instance_relative_config=True)
     os.makedirs(app.instance_path, exist_ok=True)
     register_config(app, test_config)
     register_database(app)

@@ -2,6 +2,7 @@
 
 import hashlib
 
+from flask import Response as FlaskResponse
 from flask import g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
@@ -15,6 +16,13 @@ csrf = CSRFProtect()
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
+)
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    # Survey URLs carry a token: never send them to another site in a Referer. Same-origin
+    # referrers stay, because Flask-WTF's CSRF check requires one on every HTTPS POST.
+    ("Referrer-Policy", "same-origin"),
 )
 
 
@@ -30,8 +38,36 @@ def sha256_hex(secret):
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
+class Response(FlaskResponse):
+    """Flask's response, made with the headers every Puas page carries: keep Puas pages
+    out of frames, other hosts' assets and Referer headers. A view that sets its own
+    Content-Security-Policy replaces this one.
+
+    Added once here, when the response starts with no headers, rather than by setdefault
+    after each request: werkzeug's setdefault reads every header already set, for each
+    header it sets. A response made with headers of its own (a download, or the test
+    client's copy of an answer) gets them after the request instead (set_security_headers).
+    """
+
+    def __init__(self, response=None, status=None, headers=None, *args, **kwargs):
+        super().__init__(response, status, headers, *args, **kwargs)
+        if headers is None:
+            self.headers.extend(SECURITY_HEADERS)
+            # A response Flask converted to this class has not run __init__: no flag.
+            self.has_security_headers = True
+
+
 class SessionInterface(SecureCookieSessionInterface):
-    """Signed cookie sessions, marked Secure whenever the request came over HTTPS."""
+    """Signed cookie sessions, marked Secure whenever the request came over HTTPS.
+
+    A request that authenticates with an API key (`Authorization: Bearer`) is a machine's:
+    it gets no session, so no cookie is read, signed or set for it.
+    """
+
+    def open_session(self, app, request):
+        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
@@ -47,12 +83,11 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def set_security_headers(response):
-    """Keep Puas pages out of frames, other hosts' assets and Referer headers."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    # Survey URLs carry a token: never send them to another site in a Referer. Same-origin
-    # referrers stay, because Flask-WTF's CSRF check requires one on every HTTPS POST.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
+    """The security headers on a response this module's class did not make (werkzeug's
+    own, for an HTTP error no handler turned into a page), and HSTS over HTTPS."""
+    if not getattr(response, "has_security_headers", False):
+        for name, value in SECURITY_HEADERS:
+            response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
@@ -65,7 +100,7 @@ def refuse_repeated_fields():
     are exempt from it), before any view runs; 422 names the field."""
     if not g.get("csrf_valid"):
         return None
-    repeated = sorted(name for name in request.form if len(request.form.getlist(name)) > 1)
+    repeated = sorted(name for name, values in request.form.lists() if len(values) > 1)
     if not repeated:
         return None
     return error_response(422, f"The field {repeated[0][:100]!r} was sent more than once.")
@@ -80,4 +115,5 @@ def init_app(app):
         # so cookies are marked Secure and HTTPS is recognised.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
     app.session_interface = SessionInterface()
+    app.response_class = Response
     app.after_request(set_security_headers)

@@ -152,6 +152,15 @@ def test_a_write_after_a_failing_one_may_fail_alone_too(path, writer):
     assert team_names(path) == ["team 0", "team 2", "team 4"]
 
 
+def test_a_lone_failing_write_stores_nothing_and_the_next_one_goes_on(path, writer):
+    # A batch of one runs without a savepoint: its failure ends the whole transaction.
+    with pytest.raises(ValueError, match="fails after its insert"):
+        writer.run(add_team("lonely", fail=True))
+    assert writer.run(add_team("next")) == 1
+    assert (writer.batches, writer.largest_batch) == (2, 1)
+    assert team_names(path) == ["next"]
+
+
 def test_a_write_without_its_turn_in_time_never_runs(path, writer):
     ran = threading.Event()
 

@@ -40,7 +40,9 @@ def score_field(question):
     return ScaleField(
         question.text,
         scale=frozenset(scale),
-        choices={str(score): str(score) for score in scale},
+        # Made when first read (to render the page): a submit never reads them, and
+        # WTForms checks and copies choices given as a dict for every field it builds.
+        choices=lambda: {str(score): str(score) for score in scale},
         coerce=scale_value,
         validators=[Optional()],
         invalid_value_message=message,

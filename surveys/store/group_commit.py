@@ -179,7 +179,7 @@ class GroupWriter:
         try:
             changes_before = db.conn.total_changes
             run_batch(db, batch)
-            db.execute("COMMIT")
+            db.conn.execute("COMMIT")
             self.changes_since_checkpoint += db.conn.total_changes - changes_before
         except BaseException as error:
             # The transaction is lost (COMMIT failed, or an error SQLite answers by rolling
@@ -229,7 +229,9 @@ def begin(db):
     """BEGIN IMMEDIATE; False when a writer outside Puas (a shell, say) held SQLite's lock
     past the busy timeout."""
     try:
-        db.execute("BEGIN IMMEDIATE")
+        # The writer's transaction statements go to sqlite3 directly: sqlite-utils' execute
+        # looks at each to see whether it opened a transaction it should commit.
+        db.conn.execute("BEGIN IMMEDIATE")
     except sqlite3.OperationalError as error:
         if is_busy(error):
             return False
@@ -252,9 +254,13 @@ def run_batch(db, batch):
     the failing one keeps its error. Two statements a write (SAVEPOINT and RELEASE) are
     then paid only when a write fails: in the writer's turn each statement gives up the GIL
     and may wait for it, and under load a batch ran 12 to 18 % faster without them
-    (docs/internals.md). So a write's work must touch nothing but its connection: it may
-    run twice.
+    (docs/internals.md). A batch of one write needs no savepoint at all. So a write's work
+    must touch nothing but its connection: it may run twice.
     """
+    if len(batch) == 1:
+        # Alone in its transaction, a write that fails is rolled back with it (commit).
+        batch[0].result = batch[0].work(db)
+        return
     failed = run_in_savepoint(db, batch)
     if failed is not None:
         for other in batch[:failed] + batch[failed + 1 :]:
@@ -269,18 +275,18 @@ def run_in_savepoint(db, writes):
     Should SQLite have ended the whole transaction (a full disk, say), the error goes up
     and fails the batch, since the writes before it are gone too.
     """
-    db.execute("SAVEPOINT puas_write")
+    db.conn.execute("SAVEPOINT puas_write")
     for index, write in enumerate(writes):
         try:
             write.result = write.work(db)
         except Exception as error:
             if not db.conn.in_transaction:
                 raise
-            db.execute("ROLLBACK TO puas_write")
-            db.execute("RELEASE puas_write")
+            db.conn.execute("ROLLBACK TO puas_write")
+            db.conn.execute("RELEASE puas_write")
             write.result, write.error = None, error
             return index
-    db.execute("RELEASE puas_write")
+    db.conn.execute("RELEASE puas_write")
     return None
 
 

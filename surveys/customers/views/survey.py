@@ -32,9 +32,10 @@ def speak_ticket_language(db, invitation):
 
 def posted_answers(invitation):
     """The posted form, without an NPS answer when this invitation does not ask NPS."""
+    if invitation["nps_asked"]:
+        return request.form
     formdata = request.form.copy()
-    if not invitation["nps_asked"]:
-        formdata.pop(NPS.name, None)
+    formdata.pop(NPS.name, None)
     return formdata
 
 
