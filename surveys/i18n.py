@@ -103,7 +103,10 @@ def remember_switch(response):
     """Keep the customer's pick from the switch in a cookie; say what the page varies by."""
     if not for_customer():
         return response
-    response.vary.update(("Accept-Language", "Cookie"))
+    if "Vary" in response.headers:
+        response.vary.update(("Accept-Language", "Cookie"))
+    else:  # the usual case, without parsing and writing back a header set
+        response.headers["Vary"] = "Accept-Language, Cookie"
     # A redirect carries no page to speak of (and working out the language costs a submit
     # a twentieth of its time): only pages say theirs.
     if not 300 <= response.status_code < 400:

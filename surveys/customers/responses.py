@@ -17,14 +17,6 @@ def asked_questions(invitation):
     return [question for question in QUESTIONS if question is not NPS or invitation["nps_asked"]]
 
 
-def ticket_locale(db, invitation):
-    """The customer's locale on the ticket an invitation surveys (None when not given)."""
-    [(locale,)] = db.execute(
-        "SELECT customer_locale FROM tickets WHERE id = ?", [invitation["ticket_id"]]
-    ).fetchall()
-    return locale
-
-
 def current_answers(db, invitation_id):
     """The stored response of an invitation, or None."""
     rows = read_rows(

@@ -40,13 +40,17 @@ def issue_link(db, invitation_id, ttl_days, issued_at=None):
 
 
 def find_invitation(db, token):
-    """The invitation a live link belongs to; TokenUnknown or TokenExpired otherwise."""
+    """The invitation a live link belongs to, with its link's expiry (link_expires_at) and
+    the customer's locale on its ticket (ticket_locale, None when not given); TokenUnknown
+    or TokenExpired otherwise."""
     if not isinstance(token, str) or not TOKEN_PATTERN.fullmatch(token):
         raise TokenUnknown()
     rows = read_rows(
         db,
-        """SELECT invitations.*, survey_links.expires_at AS link_expires_at
+        """SELECT invitations.*, survey_links.expires_at AS link_expires_at,
+                  tickets.customer_locale AS ticket_locale
              FROM survey_links JOIN invitations ON invitations.id = survey_links.invitation_id
+                  JOIN tickets ON tickets.id = invitations.ticket_id
             WHERE survey_links.token_hash = ?""",
         [hash_token(token)],
     )

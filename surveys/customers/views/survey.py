@@ -15,7 +15,6 @@ from surveys.customers.responses import (
     current_answers,
     is_promoter,
     save_response,
-    ticket_locale,
     will_be_contacted,
 )
 from surveys.customers.tokens import find_invitation
@@ -25,9 +24,9 @@ from surveys.store.db import get_db
 bp = Blueprint("survey", __name__, url_prefix="/s")
 
 
-def speak_ticket_language(db, invitation):
+def speak_ticket_language(invitation):
     """The rest of this request speaks the ticket's locale, unless the customer chose one."""
-    use_ticket_locale(ticket_locale(db, invitation))
+    use_ticket_locale(invitation["ticket_locale"])
 
 
 def posted_answers(invitation):
@@ -58,7 +57,7 @@ def answer(token):
     """Show the survey (never writing), or record the answers posted from it."""
     db = get_db()
     invitation = find_invitation(db, token)
-    speak_ticket_language(db, invitation)
+    speak_ticket_language(invitation)
     form = SurveyForm(formdata=posted_answers(invitation) if request.method == "POST" else None)
     previous = None
     if request.method == "POST":
@@ -90,7 +89,7 @@ def thanks(token):
     offered the review link, an unhappy customer who consented told someone will call."""
     db = get_db()
     invitation = find_invitation(db, token)
-    speak_ticket_language(db, invitation)
+    speak_ticket_language(invitation)
     answers = current_answers(db, invitation["id"])
     if answers is None:  # nothing to thank for yet
         return redirect(url_for("survey.answer", token=token))
