@@ -49,6 +49,8 @@ RANDOM_PARTS = [
     (re.compile(rb"chart-[0-9a-f\-]{36}"), rb"chart-ID"),
     (re.compile(rb"(Generated with pygal [0-9.]+ \(etree\) .{0,40} on )[0-9\-]{10}"), rb"\1DAY"),
     (re.compile(rb"(boundary=\"?|--)=+[0-9]+=+"), rb"\1BOUNDARY"),
+    # The logo's Content-ID in a mail: make_msgid's time, process id and random number.
+    (re.compile(rb"([<:])[0-9]+\.[0-9]+\.[0-9]+\.(logo@)"), rb"\1ID.\2"),
 ]
 
 
