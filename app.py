@@ -4,6 +4,7 @@
 """
 
 import os
+import weakref
 
 from flask import Flask
 
@@ -15,14 +16,21 @@ class Puas(Flask):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sync_functions = {}
+        # Held weakly: a function made for one request (a class-based view's bound method,
+        # an after_this_request callback) leaves the set when it goes.
+        self.plain_functions = weakref.WeakSet()
 
     def ensure_sync(self, func):
-        try:
-            return self.sync_functions[func]
-        except KeyError:
-            self.sync_functions[func] = made_sync = super().ensure_sync(func)
-            return made_sync
+        """The function itself when known to be plain; else Flask's answer (plain: noted)."""
+        if func in self.plain_functions:
+            return func
+        made_sync = super().ensure_sync(func)
+        if made_sync is func:
+            try:
+                self.plain_functions.add(func)
+            except TypeError:  # no weak reference to it: asked every time
+                pass
+        return made_sync
 
 
 def create_app(test_config=None):

@@ -50,6 +50,7 @@ class Response(FlaskResponse):
     """
 
     def __init__(self, response=None, status=None, headers=None, *args, **kwargs):
+        """Flask's response; the security headers too when made without headers."""
         super().__init__(response, status, headers, *args, **kwargs)
         if headers is None:
             self.headers.extend(SECURITY_HEADERS)
@@ -60,12 +61,14 @@ class Response(FlaskResponse):
 class SessionInterface(SecureCookieSessionInterface):
     """Signed cookie sessions, marked Secure whenever the request came over HTTPS.
 
-    A request that authenticates with an API key (`Authorization: Bearer`) is a machine's:
-    it gets no session, so no cookie is read, signed or set for it.
+    A call to the API with a key (`Authorization: Bearer`) is a machine's: it gets no
+    session, so no cookie is read, signed or set for it. Pages keep theirs whatever the
+    request sends (a proxy in front may pass its own Bearer token on every request).
     """
 
     def open_session(self, app, request):
-        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        """A null session for an API call with a key; Flask's signed cookie otherwise."""
+        if request.path.startswith("/api/") and is_bearer(request):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
@@ -80,6 +83,11 @@ class SessionInterface(SecureCookieSessionInterface):
         if kept is None or kept[0] != keys:
             kept = self._kept_serializer = (keys, super().get_signing_serializer(app))
         return kept[1]
+
+
+def is_bearer(request):
+    """True when the request authenticates with `Authorization: Bearer …`."""
+    return request.headers.get("Authorization", "")[:7].lower() == "bearer "
 
 
 def set_security_headers(response):

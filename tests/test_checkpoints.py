@@ -1,8 +1,11 @@
 """A server's kept connection copies the WAL into the database file itself, after the response
 has gone, rather than inside a COMMIT while other writers wait for their turn."""
 
+import fcntl
+import os
 import shutil
 import sqlite3
+import time
 
 import pytest
 
@@ -20,6 +23,23 @@ def tickets_in_the_database_file(path, tmp_path):
     finally:
         connection.close()
         copy.unlink()
+
+
+def wait_for_the_write_turn(path, seconds=10):
+    """Take and give back the write turn: the group writer checkpoints inside its turn,
+    after its batch has answered, so this waits for a checkpoint in progress to end."""
+    descriptor = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the write turn was never free"
+                time.sleep(0.001)
+    finally:
+        os.close(descriptor)
 
 
 @pytest.fixture
@@ -50,6 +70,7 @@ def test_closures_reach_the_database_file_once_enough_rows_changed(
         )
         assert response.status_code == 201
         response.close()  # as a server does once the body is sent
+        wait_for_the_write_turn(config["DATABASE"])
         in_file.append(tickets_in_the_database_file(config["DATABASE"], tmp_path))
     # Each closure changes at least three rows (its ticket, invitation and outbox row), so
     # the 20 changes come within seven closures; SQLite alone would wait for 1,000 pages.

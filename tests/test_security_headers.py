@@ -68,10 +68,20 @@ def test_a_request_with_an_api_key_gets_no_session_cookie(client, db, api_header
     assert "Cookie" not in response.headers.get("Vary", "")
 
 
-def test_a_request_with_an_api_key_is_not_signed_in_by_its_cookie(client, db):
-    # A Bearer request is judged by its key alone: a manager's cookie beside a bad key
-    # does not let it through.
+def test_an_api_call_with_a_bearer_header_is_not_signed_in_by_its_cookie(client, db):
+    # A call that sends a Bearer header is judged by its key alone: a manager's cookie
+    # beside an empty key does not let it through.
     signed_in(client, db, MANAGER_EMAIL, "manager")
     assert client.get("/api/v1/scores").status_code == 200  # the browser's own way in
-    refused = client.get("/api/v1/scores", headers={"Authorization": "Bearer not-a-key"})
+    refused = client.get("/api/v1/scores", headers={"Authorization": "Bearer "})
     assert refused.status_code == 401
+    assert "Set-Cookie" not in refused.headers
+
+
+@pytest.mark.parametrize(("path", "status"), [("/login", 200), ("/reports", 302)])
+def test_pages_keep_their_session_whatever_authorization_a_proxy_sends(client, path, status):
+    # A proxy in front may pass its own Bearer token on every request; pages still sign
+    # their CSRF token and flash into the session.
+    response = client.get(path, headers={"Authorization": "Bearer proxy-token"})
+    assert response.status_code == status
+    assert "session=" in response.headers["Set-Cookie"]

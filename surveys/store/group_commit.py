@@ -254,11 +254,11 @@ def run_batch(db, batch):
     the failing one keeps its error. Two statements a write (SAVEPOINT and RELEASE) are
     then paid only when a write fails: in the writer's turn each statement gives up the GIL
     and may wait for it, and under load a batch ran 12 to 18 % faster without them
-    (docs/internals.md). A batch of one write needs no savepoint at all. So a write's work
-    must touch nothing but its connection: it may run twice.
+    (docs/internals.md). So a write's work must touch nothing but its connection: it may
+    run twice. A batch of one write needs no savepoint at all: should it raise, the whole
+    transaction is rolled back (GroupWriter.commit).
     """
     if len(batch) == 1:
-        # Alone in its transaction, a write that fails is rolled back with it (commit).
         batch[0].result = batch[0].work(db)
         return
     failed = run_in_savepoint(db, batch)
