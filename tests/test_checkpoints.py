@@ -1,11 +1,8 @@
 """A server's kept connection copies the WAL into the database file itself, after the response
 has gone, rather than inside a COMMIT while other writers wait for their turn."""
 
-import fcntl
-import os
 import shutil
 import sqlite3
-import time
 
 import pytest
 
@@ -26,20 +23,15 @@ def tickets_in_the_database_file(path, tmp_path):
 
 
 def wait_for_the_write_turn(path, seconds=10):
-    """Take and give back the write turn: the group writer checkpoints inside its turn,
-    after its batch has answered, so this waits for a checkpoint in progress to end."""
-    descriptor = os.open(f"{path}-writer", os.O_RDWR | os.O_CREAT, 0o600)
-    deadline = time.monotonic() + seconds
+    """Take and give back the write turn, as a writer takes it: the group writer
+    checkpoints inside its turn, after its batch has answered, so this waits for a
+    checkpoint in progress to end (WriteTurnTimeout after `seconds`)."""
+    db = database.connect(path)
     try:
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return
-            except BlockingIOError:
-                assert time.monotonic() < deadline, "the write turn was never free"
-                time.sleep(0.001)
+        with database.write_wait(db, seconds), database.writer_turn(db):
+            pass
     finally:
-        os.close(descriptor)
+        db.close()
 
 
 @pytest.fixture
