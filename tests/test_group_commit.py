@@ -101,6 +101,53 @@ def test_writes_waiting_together_share_one_commit_and_answer_after_it(path, writ
     assert team_names(path) == [f"team {number}" for number in range(8)]
 
 
+def temporary_files():
+    """The temporary files SQLite has open in this process (it deletes each as it opens
+    it, so only /proc still names them)."""
+    folder = "/proc/self/fd"
+    names = []
+    for descriptor in os.listdir(folder):
+        try:
+            names.append(os.readlink(os.path.join(folder, descriptor)))
+        except FileNotFoundError:  # closed since the listing
+            continue
+    return [name for name in names if os.path.basename(name).startswith("etilqs_")]
+
+
+def test_a_batchs_statement_journal_stays_in_memory(path, writer):
+    # Forty rows of a page each, stored before the batch: the batch rewrites all of them,
+    # so its savepoint keeps forty original pages (160 KiB, past SQLite's 64 KiB spill).
+    db = connect(path)
+    try:
+        db.execute("CREATE TABLE pages (id INTEGER PRIMARY KEY, filler TEXT)")
+        with store_db.immediate(db):
+            for number in range(40):
+                db.execute("INSERT INTO pages (id, filler) VALUES (?, ?)", [number, "a" * 3000])
+    finally:
+        db.close()
+
+    def rewrite(first):
+        def work(db):
+            for number in range(first, first + 10):
+                db.execute("UPDATE pages SET filler = ? WHERE id = ?", ["b" * 3000, number])
+
+        return work
+
+    lock = HeldLock(path)
+    writers = Writers(writer)
+    try:
+        for first in range(0, 40, 10):
+            writers.start(f"rows from {first}", rewrite(first))
+        wait_until(lambda: writer.pending == 4, "four waiting writes")
+        writers.start("look", lambda db: temporary_files())
+        wait_until(lambda: writer.pending == 5, "the fifth write")
+    finally:
+        lock.release()
+    outcomes = writers.join()
+    assert (writer.batches, writer.largest_batch) == (1, 5)
+    assert outcomes["look"] == []
+
+
 def test_a_failing_write_rolls_back_alone(path, writer):
     runs = []
 
