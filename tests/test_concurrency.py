@@ -49,6 +49,10 @@ def open_survey(base_url, token):
     session = requests.Session()
     page = session.get(f"{base_url}/s/{token}", timeout=REQUEST_TIMEOUT)
     assert page.status_code == 200, page.text[:500]
+    # The submit comes after every page is open, past gunicorn's 2 s keep-alive: a kept
+    # connection could be closed by the server just as the POST goes out on it, which a
+    # browser retries on a new connection and requests does not. The cookie stays.
+    session.close()
     return session, csrf_token(page.text)
 
 
