@@ -226,10 +226,16 @@ def test_racing_attempts_try_at_most_five_passwords(live_server_factory, people)
     server = live_server_factory(workers=2)
     racers = 12
     browsers = [requests.Session() for _ in range(racers)]
-    tokens = [
-        csrf_token(browser.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT).text)
-        for browser in browsers
-    ]
+
+    def open_login(browser):
+        """The page's CSRF token; the connection closed and the cookie kept, since a kept
+        connection idle past gunicorn's 2 s keep-alive may close just as the POST goes out
+        (a browser would resend it on a new one; requests does not)."""
+        token = csrf_token(browser.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT).text)
+        browser.close()
+        return token
+
+    tokens = [open_login(browser) for browser in browsers]
     barrier = threading.Barrier(racers)
 
     def race(browser, token):
