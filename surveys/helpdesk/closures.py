@@ -313,6 +313,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
     closure without surveying it (past tickets imported for reports).
     """
     now = clock.now()
+    now_iso = clock.to_iso(now)
     closed_at = clock.to_iso(closure.closed_at)
     # Help desks retry: answer a closure seen before without taking the write lock.
     known = find_closure(db, source, closure.ticket_ref, closed_at)
@@ -356,7 +357,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                 "contacts": closure.contacts,
                 "escalated": _flag(closure.escalated),
                 "reopened": _flag(closure.reopened),
-                "now": clock.to_iso(now),
+                "now": now_iso,
                 "dated_on_arrival": int(closure.dated_on_arrival),
                 "handle_seconds": closure.handle_seconds,
             },
@@ -389,7 +390,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                 reason,
                 invitation["send_at"],
                 int(nps_asked),
-                clock.to_iso(now),
+                now_iso,
             ],
         ).lastrowid
         if not reason:
@@ -400,7 +401,7 @@ def record_closure(db, closure, settings, source="api", suppress=None):
                     invitation["id"],
                     closure.customer_email,
                     invitation["send_at"],
-                    clock.to_iso(now),
+                    now_iso,
                 ],
             )
         return result_body(closure.ticket_ref, closed_at, invitation), True
