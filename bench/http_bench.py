@@ -9,6 +9,11 @@ endpoint after another, and prints requests/s and p99 beside the stronger baseli
 requests/s of the two), with the targets: ticket ingest at >= 0.8x and survey submit at
 >= 0.9x the baseline's requests/s, p99 <= 3x its p99, no errors.
 
+Beside each figure it prints where the machine went: the CPU the app's gunicorn (master and
+workers, every thread, user and system) used per request, and how busy both CPUs were (wrk
+included). An app that uses more CPU per request while the machine is fully busy is bound
+by its own work; one that leaves CPU idle waits on the disk or a lock (docs/development.md).
+
     .venv/bin/python bench/http_bench.py [--duration 10] [--connections 16] [--workers 4]
                                          [--worker-threads 4] [--rounds 1] [--json]
 
@@ -51,6 +56,7 @@ from surveys.staff.accounts import create_api_key  # noqa: E402
 from surveys.store import db as puas_db  # noqa: E402
 
 TARGET_P99_RATIO = 3.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STARTUP_SECONDS = 30
 SURVEY_ANSWERS = {"csat": "4", "ces": "6", "nps": "9", "comment": "Quick and friendly, thank you."}
 
@@ -157,6 +163,26 @@ class Gunicorn:
             f"{self.name} did not start; see {self.log_path}:\n" + self.log_path.read_text()[-2000:]
         )
 
+    def cpu_seconds(self):
+        """The CPU time (user and system, every thread) the master and its current workers
+        have used so far, from /proc. A worker that died takes its time with it."""
+        master = self.process.pid
+        pids = [master]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if parent_pid(entry) == master:
+                        pids.append(int(entry.name))
+                except OSError:  # ended while we looked
+                    continue
+        total = 0.0
+        for pid in pids:
+            try:
+                total += process_cpu_seconds(pid)
+            except OSError:
+                continue
+        return total
+
     def stop(self):
         """SIGTERM to the master (it stops its workers); SIGKILL to the group if it hangs."""
         if self.process is None or self.process.poll() is not None:
@@ -167,6 +193,30 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+def proc_stat_fields(pid):
+    """/proc/<pid>/stat's fields after the command's name (which may hold spaces)."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    return text.rsplit(")", 1)[1].split()
+
+
+def parent_pid(proc_entry):
+    """The parent's pid of the process behind a /proc entry."""
+    return int(proc_stat_fields(proc_entry.name)[1])
+
+
+def process_cpu_seconds(pid):
+    """A process's user and system time so far, all its threads (utime + stime)."""
+    fields = proc_stat_fields(pid)
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def machine_times():
+    """(busy, idle) clock ticks of all CPUs since boot, from /proc/stat."""
+    values = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle and iowait
+    return sum(values[:8]) - idle, idle
 
 
 # Preparing the survey submissions, as a customer's browser would
@@ -314,6 +364,8 @@ class Measurement:
     bad_status: int
     socket_errors: int
     statuses: dict
+    cpu_ms_per_request: float  # the server's CPU (all its processes and threads)
+    machine_busy: float  # the share of all CPUs busy during the run, wrk's included
 
     @property
     def errors(self):
@@ -354,10 +406,15 @@ def run_wrk(url, script, script_args, seconds, args):
     return figures
 
 
-def measure(name, url, script, script_args, args):
+def measure(name, server, path, script, script_args, args):
     """Warm up, then measure; script_args is a function of the run's label."""
+    url = server.url + path
     run_wrk(url, script, script_args(f"warm{time.monotonic_ns()}"), args.warmup, args)
+    cpu_before, machine_before = server.cpu_seconds(), machine_times()
     figures = run_wrk(url, script, script_args(f"run{time.monotonic_ns()}"), args.duration, args)
+    cpu_used = server.cpu_seconds() - cpu_before
+    (busy_after, idle_after), (busy_before, idle_before) = machine_times(), machine_before
+    busy, idle = busy_after - busy_before, idle_after - idle_before
     statuses = {
         int(key.removeprefix("status_")): int(value)
         for key, value in figures.items()
@@ -372,6 +429,8 @@ def measure(name, url, script, script_args, args):
         bad_status=int(figures["bad_status"]),
         socket_errors=int(figures["socket_errors"]),
         statuses=statuses,
+        cpu_ms_per_request=cpu_used * 1000 / max(figures["requests"], 1),
+        machine_busy=busy / max(busy + idle, 1),
     )
 
 
@@ -392,6 +451,8 @@ def combine(measurements):
         bad_status=sum(m.bad_status for m in measurements),
         socket_errors=sum(m.socket_errors for m in measurements),
         statuses=statuses,
+        cpu_ms_per_request=median(m.cpu_ms_per_request for m in measurements),
+        machine_busy=median(m.machine_busy for m in measurements),
     )
 
 
@@ -437,7 +498,19 @@ def verdict(endpoint, measurement, baseline):
 
 def print_table(results):
     """Each endpoint's baseline and Puas rows, the ratios, the targets and status counts."""
-    header = ["endpoint", "app", "req/s", "p50 ms", "p99 ms", "errors", "req/s", "p99", "result"]
+    header = [
+        "endpoint",
+        "app",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "errors",
+        "CPU ms/req",
+        "busy",
+        "req/s",
+        "p99",
+        "result",
+    ]
     rows, notes = [], []
     for endpoint, baselines, puas in results:
         baseline = strongest(baselines)
@@ -463,6 +536,8 @@ def print_table(results):
                     f"{measurement.p50_ms:.1f}",
                     f"{measurement.p99_ms:.1f}",
                     str(measurement.errors),
+                    f"{measurement.cpu_ms_per_request:.2f}",
+                    f"{measurement.machine_busy:.0%}",
                     *ratios,
                 ]
             )
@@ -484,7 +559,8 @@ def print_table(results):
     print()
     print(
         "The ratios are Puas's figure over the stronger baseline's (marked *) for the same "
-        "endpoint. Targets:"
+        "endpoint. CPU ms/req: the app's gunicorn (every process and thread, user and "
+        "system) per request; busy: both CPUs, wrk's share included. Targets:"
     )
     for endpoint in ENDPOINTS:
         print(f"  {endpoint.name}: {target_text(endpoint)}")
@@ -523,6 +599,10 @@ def print_json(results):
                         "p99_ratio": round(p99_ratio, 2),
                         "puas_errors": puas.errors,
                         "baseline_errors": baseline.errors,
+                        "puas_cpu_ms_per_request": round(puas.cpu_ms_per_request, 3),
+                        "baseline_cpu_ms_per_request": round(baseline.cpu_ms_per_request, 3),
+                        "puas_machine_busy": round(puas.machine_busy, 3),
+                        "baseline_machine_busy": round(baseline.machine_busy, 3),
                         "baseline_server": baseline.name.rsplit(" ", 1)[-1],
                         "baselines_rps": {
                             name: round(measured.requests_per_second, 1)
@@ -673,7 +753,8 @@ def measure_rounds(args, baselines, puas, script_args):
                 measured[(endpoint.name, server.name)].append(
                     measure(
                         f"{endpoint.name} {server.name}",
-                        server.url + endpoint.path,
+                        server,
+                        endpoint.path,
                         BENCH_DIR / "lua" / endpoint.script,
                         lambda label, endpoint=endpoint: script_args[endpoint.script](label),
                         args,

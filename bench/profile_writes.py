@@ -7,22 +7,27 @@ endpoint
 
 1. the CPU time per request (user + system, so the fsync's own work counts) of the
    baseline and of Puas, over the same requests, medians of three rounds;
-2. Puas's time per SQL statement (the statements each request runs, and how often);
+2. Puas's time per SQL statement on the request's own connection (the statements it runs,
+   and how often; the group writer's are in that thread's CPU);
 3. cProfile over Puas's requests: the functions that take the most time.
 
     .venv/bin/python bench/profile_writes.py [--requests 2000] [--endpoint tickets survey]
                                              [--synchronous FULL] [--top 30]
 
-`--synchronous OFF` leaves the fsync out, to see the CPU alone. A benchmark's companion,
+`--synchronous OFF` leaves the fsync out, to see the CPU alone (on the request's kept
+connection and on the group writer's). Puas's CPU is also split by thread: the request's
+own, and the group writer's, which runs the request's SQL. A benchmark's companion,
 not a test: the lead's figures come from http_bench.py under wrk.
 """
 
 import argparse
 import cProfile
+import os
 import pstats
 import re
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
@@ -41,6 +46,7 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 from app import create_app  # noqa: E402
 from surveys.staff.accounts import create_api_key  # noqa: E402
 from surveys.store import db as puas_db  # noqa: E402
+from surveys.store import group_commit  # noqa: E402
 
 SURVEYS = 50
 CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -80,10 +86,38 @@ class TimedConnection:
         return cursor
 
 
+def writer_connections_with(synchronous):
+    """The group writer opens a connection of its own (surveys/store/group_commit.py): give
+    it the synchronous the kept connections get, before its thread starts."""
+    opened = group_commit.connect
+
+    def connect(path):
+        db = opened(path)
+        db.execute(f"PRAGMA synchronous = {synchronous}")
+        return db
+
+    group_commit.connect = connect
+
+
+def thread_cpu_seconds():
+    """{thread name: CPU seconds so far} for this process's Python threads, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for thread in threading.enumerate():
+        try:
+            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        seconds[thread.name] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
 class Setup:
     """Both apps on fresh databases, an API key, and prepared survey submissions."""
 
     def __init__(self, workdir, synchronous):
+        writer_connections_with(synchronous)
         path = str(Path(workdir) / "puas.db")
         puas_db.migrate(path)
         connection = puas_db.connect(path)
@@ -194,22 +228,34 @@ class Setup:
 
 
 def cpu_per_request(setup, app, endpoint, count):
-    """CPU milliseconds per request over `count` requests (after they were built)."""
+    """CPU milliseconds per request over `count` requests (after they were built), and
+    {thread name: milliseconds per request} for the threads that used any."""
     environs = setup.environs(endpoint, count)
+    threads_before = thread_cpu_seconds()
     started = time.process_time()
     statuses = Counter(setup.call(app, environ)[:3] for environ in environs)
     elapsed = time.process_time() - started
+    threads = {
+        name: (seconds - threads_before.get(name, 0.0)) / count * 1000
+        for name, seconds in thread_cpu_seconds().items()
+    }
     if set(statuses) - {"201", "303"}:
         raise RuntimeError(f"unexpected statuses: {statuses}")
-    return elapsed / count * 1000
+    return elapsed / count * 1000, {name: ms for name, ms in threads.items() if ms > 0}
 
 
 def profile_endpoint(setup, endpoint, args):
     """Print the CPU per request of both apps, Puas's SQL, and Puas's hottest functions."""
     rounds = {"baseline": [], "Puas": []}
+    puas_threads = defaultdict(list)
     for _ in range(3):
-        rounds["baseline"].append(cpu_per_request(setup, setup.baseline, endpoint, args.requests))
-        rounds["Puas"].append(cpu_per_request(setup, setup.puas, endpoint, args.requests))
+        rounds["baseline"].append(
+            cpu_per_request(setup, setup.baseline, endpoint, args.requests)[0]
+        )
+        puas_ms, threads = cpu_per_request(setup, setup.puas, endpoint, args.requests)
+        rounds["Puas"].append(puas_ms)
+        for name, ms in threads.items():
+            puas_threads[name].append(ms)
     baseline_ms, puas_ms = median(rounds["baseline"]), median(rounds["Puas"])
     print(f"\n== {endpoint}, synchronous={args.synchronous}, {args.requests} requests x 3")
     print(
@@ -217,6 +263,13 @@ def profile_endpoint(setup, endpoint, args):
         f"({puas_ms / baseline_ms:.2f}x); rounds: "
         + ", ".join(
             f"{name} {' '.join(f'{v:.3f}' for v in values)}" for name, values in rounds.items()
+        )
+    )
+    print(
+        "Puas's CPU by thread (median of 3): "
+        + ", ".join(
+            f"{name} {median(values):.3f} ms"
+            for name, values in sorted(puas_threads.items(), key=lambda item: -median(item[1]))
         )
     )
     with setup.puas.app_context():
@@ -229,7 +282,7 @@ def profile_endpoint(setup, endpoint, args):
     finally:
         kept.conn = timed._connection
     total = sum(timed.seconds.values()) / args.requests * 1000
-    print(f"Puas's SQL per request: {total:.3f} ms")
+    print(f"Puas's SQL per request, on the request's own connection: {total:.3f} ms")
     for key, seconds in sorted(timed.seconds.items(), key=lambda item: -item[1]):
         print(
             f"  {seconds / args.requests * 1000:7.4f} ms  x{timed.calls[key] / args.requests:.1f}"

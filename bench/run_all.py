@@ -243,7 +243,15 @@ def notes(rows):
         if rates:
             each = ", ".join(f"{name} {rate:,.0f} req/s" for name, rate in rates.items())
             lines.append(f"- {row['path']}: the baseline is the stronger of {each}")
-        failures = row.get("extra", {}).get("failures")
+        extra = row.get("extra", {})
+        if "puas_cpu_ms_per_request" in extra:
+            lines.append(
+                f"- {row['path']}: server CPU {extra['puas_cpu_ms_per_request']:.2f} ms a "
+                f"request with the machine {extra['puas_machine_busy']:.0%} busy (Puas), "
+                f"{extra['baseline_cpu_ms_per_request']:.2f} ms with it "
+                f"{extra['baseline_machine_busy']:.0%} busy (baseline)"
+            )
+        failures = extra.get("failures")
         if failures:
             lines.append(f"- {row['path']}: {'; '.join(failures)}")
     return lines
