@@ -18,8 +18,8 @@ def to_iso(instant):
     """Store an aware datetime as sortable UTC text, e.g. 2026-11-23T09:30:00Z (ISO_FORMAT).
 
     isoformat writes what strftime would for the years 1000 to 9999, in a third of the
-    time: a closure stores seven of these, six in the write turn every other writer waits
-    for, and an import three for each row.
+    time: a closure from the API formats five instants, three of them in the write turn
+    every other writer waits for, and an import three for each row.
     """
     return instant.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
