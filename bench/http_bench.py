@@ -178,7 +178,7 @@ class Gunicorn:
         total = 0.0
         for pid in pids:
             try:
-                total += process_cpu_seconds(pid)
+                total += stat_cpu_seconds(f"/proc/{pid}/stat")
             except OSError:
                 continue
         return total
@@ -195,20 +195,21 @@ class Gunicorn:
             self.process.wait(timeout=5)
 
 
-def proc_stat_fields(pid):
-    """/proc/<pid>/stat's fields after the command's name (which may hold spaces)."""
-    text = Path(f"/proc/{pid}/stat").read_text()
-    return text.rsplit(")", 1)[1].split()
+def proc_stat_fields(stat_path):
+    """The fields of a /proc stat file (a process's or a thread's) after the command's
+    name, which may hold spaces."""
+    return Path(stat_path).read_text().rsplit(")", 1)[1].split()
 
 
 def parent_pid(proc_entry):
     """The parent's pid of the process behind a /proc entry."""
-    return int(proc_stat_fields(proc_entry.name)[1])
+    return int(proc_stat_fields(proc_entry / "stat")[1])
 
 
-def process_cpu_seconds(pid):
-    """A process's user and system time so far, all its threads (utime + stime)."""
-    fields = proc_stat_fields(pid)
+def stat_cpu_seconds(stat_path):
+    """User and system time so far (utime + stime) from a /proc stat file: a process's
+    counts all its threads, /proc/<pid>/task/<tid>/stat one thread's."""
+    fields = proc_stat_fields(stat_path)
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 

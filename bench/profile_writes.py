@@ -22,7 +22,6 @@ not a test: the lead's figures come from http_bench.py under wrk.
 
 import argparse
 import cProfile
-import os
 import pstats
 import re
 import sys
@@ -41,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH_DIR))
 
 import baseline_app  # noqa: E402
+from http_bench import stat_cpu_seconds  # noqa: E402
 from werkzeug.test import EnvironBuilder  # noqa: E402
 
 from app import create_app  # noqa: E402
@@ -101,15 +101,12 @@ def writer_connections_with(synchronous):
 
 def thread_cpu_seconds():
     """{thread name: CPU seconds so far} for this process's Python threads, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
     seconds = {}
     for thread in threading.enumerate():
         try:
-            stat = Path(f"/proc/self/task/{thread.native_id}/stat").read_text()
+            seconds[thread.name] = stat_cpu_seconds(f"/proc/self/task/{thread.native_id}/stat")
         except OSError:  # ended meanwhile
             continue
-        fields = stat.rsplit(")", 1)[1].split()
-        seconds[thread.name] = (int(fields[11]) + int(fields[12])) / ticks
     return seconds
 
 
