@@ -234,7 +234,7 @@ def best_of_word(db, report_range, word, low_only, limit):
         # The page's last row so far, which this tf's rows must beat (None: room is left).
         last = best[-1][0] if len(best) == limit else None
         cursor = db.conn.execute(sql, {**params, "tf": tf})
-        names = [column[0] for column in cursor.description]
+        names = [column[0] for column in cursor.description][2:]  # past the weight and id
         for values in cursor:
             # (the weight, then the id, both negated: the best row has the smallest order)
             order = (-values[0], -values[1])
@@ -243,8 +243,9 @@ def best_of_word(db, report_range, word, low_only, limit):
             best.append((order, values))
         best.sort(key=lambda ranked: ranked[0])
         del best[limit:]
-    # (names and values come from one cursor: zip's strict check would only cost time)
-    return [dict(zip(names[2:], values[2:], strict=False)) for _, values in best]
+    # (names and values come from one cursor: zip's strict check, even a keyword saying
+    # strict=False, would only cost time)
+    return [dict(zip(names, values[2:])) for _, values in best]  # noqa: B905
 
 
 def with_marked_word(db, rows, word):

@@ -8,12 +8,14 @@ are the download's; these rows carry what a page needs besides (ids, the ticket'
 from surveys.helpdesk.ticket_links import with_ticket_urls
 from surveys.reports.score_queries import LOW_SQL
 
-# A page's response row; the comment search (comment_search.py) reads the same columns.
+# A page's response row: what the low ratings page, the search and an agent's page show, and
+# the ids and source their links need; nothing more, since the search converts 200 such rows
+# to Python values and every column costs (bench/report_bench.py). The comment search
+# (comment_search.py) reads the same columns.
 COMMENT_COLUMNS = """
-       responses.id AS response_id, responses.updated_at AS answered_at,
-       invitations.closed_day, tickets.ticket_ref AS ticket_id, tickets.source,
-       invitations.agent_id, agents.name AS agent_name, agents.email AS agent_email,
-       teams.name AS team, invitations.channel, responses.csat, responses.ces,
+       responses.id AS response_id, invitations.closed_day, tickets.ticket_ref AS ticket_id,
+       tickets.source, invitations.agent_id, agents.name AS agent_name,
+       agents.email AS agent_email, teams.name AS team, responses.csat, responses.ces,
        responses.nps, responses.comment"""
 # The tables a row's columns come from, joined to `responses`.
 COMMENT_JOINS = """
