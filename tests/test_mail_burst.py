@@ -5,6 +5,7 @@ a refused recipient loses no other, a killed worker sends nothing twice."""
 import asyncio
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -354,3 +355,141 @@ def wait_for(condition):
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.05)
+
+
+class StalledServer:
+    """A TCP server that accepts connections and then never completes a greeting: it says
+    nothing, or (with `greeting`) sends that line again every `every` seconds without end
+    (a `220-` continuation never followed by a last line), or says it once and waits."""
+
+    def __init__(self, greeting=None, every=0.2, repeat=True):
+        self.greeting = greeting
+        self.every = every
+        self.repeat = repeat
+        self.accepted = 0
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.threads = [threading.Thread(target=self.accept, daemon=True)]
+        self.threads[0].start()
+
+    def accept(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            thread = threading.Thread(target=self.talk, args=[connection], daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def talk(self, connection):
+        with connection:
+            while not self.stopped.is_set():
+                if self.greeting is not None:
+                    try:
+                        connection.sendall(self.greeting)
+                    except OSError:
+                        return  # the client hung up
+                    if not self.repeat:
+                        self.greeting = None
+                self.stopped.wait(self.every)
+
+    def stop(self):
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=DEADLINE_SECONDS)
+        self.listener.close()
+
+
+@pytest.fixture
+def start_stalled():
+    servers = []
+
+    def start(**behaviour):
+        servers.append(StalledServer(**behaviour))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def deliver_within_deadline(app):
+    """One pass, as deliver() runs it, failing the test rather than hanging when it hangs."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(deliver(app)), daemon=True)
+    thread.start()
+    thread.join(timeout=DEADLINE_SECONDS)
+    assert not thread.is_alive(), "the pass did not end"
+    return result[0]
+
+
+@pytest.mark.parametrize(
+    "behaviour",
+    [{}, {"greeting": b"220-still here\r\n"}],
+    ids=["says-nothing", "never-ends-its-greeting"],
+)
+def test_a_server_that_never_greets_costs_one_connection_and_the_rest_wait_untried(
+    make_app, db, api_headers, start_stalled, behaviour
+):
+    server = start_stalled(**behaviour)
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=1)
+    recipients = close_tickets(app, api_headers, 20)
+
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "untried": 19}
+
+    assert server.accepted == 1  # not one connection's time for every message
+    rows = db.query("SELECT recipient, status, attempts, last_error FROM outbox ORDER BY id")
+    [first, *others] = list(rows)
+    assert (first["recipient"], first["status"], first["attempts"]) == (recipients[0], "pending", 1)
+    assert first["last_error"] == "SMTP server unreachable: not greeted and ready within 1 s"
+    # Given back untried: due again at once, no attempt counted, nothing recorded against them.
+    assert [(row["status"], row["attempts"], row["last_error"]) for row in others] == [
+        ("pending", 0, None)
+    ] * 19
+
+
+def test_a_server_refusing_service_in_its_greeting_fails_no_message_for_good(
+    make_app, db, api_headers, start_stalled
+):
+    server = start_stalled(greeting=b"554 5.3.2 No service for you\r\n", repeat=False)
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=5)
+    close_tickets(app, api_headers, 3)
+
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "untried": 2}
+
+    assert server.accepted == 1
+    errors = [row["last_error"] for row in db.query("SELECT last_error FROM outbox ORDER BY id")]
+    assert errors == ["SMTP server unreachable: 554 5.3.2 No service for you", None, None]
+
+
+def test_the_running_worker_stops_at_sigterm_while_the_server_does_not_answer(
+    make_app, config, db, api_headers, start_stalled
+):
+    server = start_stalled()
+    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=3)
+    close_tickets(app, api_headers, 10)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "flask", "outbox", "run"],
+        cwd=ROOT,
+        env=dict(os.environ, **flask_env(config)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: server.accepted == 1)
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=DEADLINE_SECONDS)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=DEADLINE_SECONDS)
+    assert worker.returncode == 0, output.decode()
+    assert server.accepted == 1  # no message was tried after the signal
+    assert b"0 sent, 1 retry, 0 failed, 9 untried" in output
+    assert [tuple(row) for row in db.execute("SELECT status, attempts FROM outbox")] == [
+        ("pending", 1)
+    ] + [("pending", 0)] * 9

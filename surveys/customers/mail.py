@@ -6,7 +6,9 @@ import hmac
 import os
 import re
 import smtplib
+import socket
 import ssl
+import threading
 from dataclasses import dataclass
 
 from surveys import clock
@@ -24,6 +26,12 @@ class PermanentDeliveryError(DeliveryError):
 
 class RecipientRefused(PermanentDeliveryError):
     """The server refused the recipient's address for good: later mail to it is suppressed."""
+
+
+class ServerUnreachable(DeliveryError):
+    """No connection to the SMTP server: it could not be reached, did not greet, or refused
+    the TLS or the login, within SMTP_TIMEOUT_SECONDS in all. Nothing was given to it, and
+    a burst tries no other message until its next pass (surveys/customers/wire.py)."""
 
 
 # An enhanced status code 5.1.x (RFC 3463) names a bad destination address, even when a
@@ -63,15 +71,70 @@ class Outgoing:
     message_id: str
 
 
+class _ConnectDeadline:
+    """Hangs up a connection that has not been greeted, secured and logged in within its
+    time in all. smtplib's timeout bounds each read alone: a server that never ends its
+    greeting (a `220-` line every few seconds) would hold the worker for ever."""
+
+    def __init__(self, seconds):
+        self.lock = threading.Lock()
+        self.expired = False
+        self.ended = False
+        self.sock = None
+        self.timer = threading.Timer(seconds, self.expire)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def adopt(self, sock):
+        """The connection's socket, as soon as it exists; closed at once when too late."""
+        with self.lock:
+            if self.expired:
+                sock.close()
+                raise TimeoutError("the connection took too long")
+            self.sock = sock
+        return sock
+
+    def expire(self):
+        """On the timer's thread: the time is up; a socket still connecting is shut down, so
+        the read waiting on it ends at once."""
+        with self.lock:
+            if self.ended:
+                return
+            self.expired = True
+            if self.sock is not None:
+                try:
+                    # socket's own shutdown, also for TLS: SSLSocket's would drop its state
+                    # under the reading thread.
+                    socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed already
+
+    def end(self):
+        """The connecting is over: the timer stops; True when the time ran out first."""
+        self.timer.cancel()
+        with self.lock:
+            self.ended = True
+            return self.expired
+
+
 class _NotesData:
     """Notes when a message's DATA begins. A failure before it means the server never took
     the message, so sending it again on a new connection cannot make a second copy. Calls
     `on_data` first, if set: it may hold the DATA back, or call the message off; and
-    `on_text_sent`, if set, once the message's text has gone (the server reads it now)."""
+    `on_text_sent`, if set, once the message's text has gone (the server reads it now).
+    Its socket is handed to `deadline` (a _ConnectDeadline), if set, as soon as it exists."""
 
     data_begun = False
     on_data = None
     on_text_sent = None
+
+    def __init__(self, *args, deadline=None, **kwargs):
+        self.deadline = deadline
+        super().__init__(*args, **kwargs)  # with a host, connects and reads the greeting
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        return sock if self.deadline is None else self.deadline.adopt(sock)
 
     def data(self, msg):
         """DATA, noted first."""
@@ -194,21 +257,38 @@ class SmtpSender:
         return False
 
     def _connect(self):
+        """A new connection, greeted, secured and logged in within SMTP_TIMEOUT_SECONDS in
+        all; ServerUnreachable when it is not."""
         if self.security != "none" and self.tls_context is None:
             self.tls_context = ssl.create_default_context()
-        if self.security == "ssl":
-            connection = _SmtpSsl(
-                self.host, self.port, timeout=self.timeout, context=self.tls_context
-            )
-        else:
-            connection = _Smtp(self.host, self.port, timeout=self.timeout)
+        deadline = _ConnectDeadline(self.timeout)
+        connection = None
         try:
+            if self.security == "ssl":
+                connection = _SmtpSsl(
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    context=self.tls_context,
+                    deadline=deadline,
+                )
+            else:
+                connection = _Smtp(self.host, self.port, timeout=self.timeout, deadline=deadline)
             if self.security == "starttls":
                 connection.starttls(context=self.tls_context)
             if self.username:
                 connection.login(self.username, self.password or "")
-        except BaseException:
-            connection.close()
+            if deadline.end():
+                raise TimeoutError("the time ran out as the login ended")
+        except BaseException as error:
+            if connection is not None:
+                connection.close()
+            if deadline.end():
+                raise ServerUnreachable(
+                    f"SMTP server unreachable: not greeted and ready within {self.timeout} s"
+                ) from error
+            if isinstance(error, smtplib.SMTPException | OSError):
+                raise connect_error(error) from error
             raise
         return connection
 
@@ -228,12 +308,20 @@ def _went_away_before_data(connection, error):
     return False
 
 
-def delivery_error(error):
-    """The DeliveryError an SMTP failure stands for: RecipientRefused or
-    PermanentDeliveryError for a 5xx refusal, DeliveryError (try again) otherwise."""
+def connect_error(error):
+    """The ServerUnreachable a failure to connect, secure or log in stands for."""
     if isinstance(error, smtplib.SMTPAuthenticationError):
         # Wrong credentials are our configuration, not the recipient: keep retrying.
-        return DeliveryError(f"SMTP login refused: {error.smtp_code} {_text(error)}")
+        return ServerUnreachable(f"SMTP login refused: {error.smtp_code} {_text(error)}")
+    if isinstance(error, smtplib.SMTPResponseException):
+        return ServerUnreachable(f"SMTP server unreachable: {error.smtp_code} {_text(error)}")
+    return ServerUnreachable(f"SMTP server unreachable: {error}")
+
+
+def delivery_error(error):
+    """The DeliveryError an SMTP failure stands for: RecipientRefused or
+    PermanentDeliveryError for a 5xx refusal, DeliveryError (try again) otherwise.
+    (Failures to connect are connect_error's.)"""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in error.recipients.values()]
         detail = "; ".join(f"{code} {_decode(reply)}" for code, reply in error.recipients.values())

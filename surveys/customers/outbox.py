@@ -38,7 +38,7 @@ from surveys.customers.suppression import (
     suppress,
 )
 from surveys.customers.tokens import issue_link
-from surveys.customers.wire import TooLate, Wire
+from surveys.customers.wire import NotTried, TooLate, Wire
 from surveys.helpdesk import inbox, outbound
 from surveys.i18n import mail_language
 from surveys.store import backups
@@ -237,12 +237,15 @@ def record_attempt(db, entry, config, rules, error=None):
 class Burst:
     """One pass's sending: lease a batch; for each message, build it while the one before
     is with the server, queue it (its MAIL and RCPT go as soon as that one is answered),
-    record that one, then let its DATA go; until nothing is due."""
+    record that one, then let its DATA go; until nothing is due, the server is found
+    unreachable, or `stopping` (a list a signal handler appends to) fills. Messages leased
+    and not tried then are given back, due again at once ('untried')."""
 
-    def __init__(self, db, config, sender):
+    def __init__(self, db, config, sender, stopping=()):
         self.db = db
         self.config = config
         self.sender = sender
+        self.stopping = stopping
         self.rules = current_rules(db, config)  # once a pass: a change applies from the next
         self.mail = InvitationMail(config, current_brand(db))
         self.outcomes = {"sent": 0, "retry": 0, "failed": 0}
@@ -253,7 +256,7 @@ class Burst:
         taken = 0
         with Wire(self.sender) as wire:
             try:
-                while limit is None or taken < limit:
+                while (limit is None or taken < limit) and not self.ending(wire):
                     size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - taken)
                     batch, skipped = lease_batch(self.db, self.rules, size)
                     if not batch and not skipped:
@@ -261,7 +264,10 @@ class Burst:
                     taken += len(batch) + skipped
                     self.count("skipped", skipped)
                     for leased in batch:
-                        self.send(wire, leased)
+                        if self.ending(wire):
+                            self.give_back(leased)
+                        else:
+                            self.send(wire, leased)
             finally:
                 ended, self.on_wire = self.on_wire, None
                 if ended is not None:
@@ -293,11 +299,22 @@ class Burst:
         handover.allow()
         self.on_wire = (leased, future)
 
+    def ending(self, wire):
+        """True once the pass must try no more messages."""
+        return wire.unreachable or bool(self.stopping)
+
+    def give_back(self, leased):
+        """Give a leased message back untried: due again at once, no attempt counted."""
+        record_attempt(self.db, leased.entry, self.config, self.rules, TooLate())
+        self.count("untried")
+
     def record(self, ended):
-        """Wait for a handed-over message's sending to end, and record its outcome."""
+        """Wait for a handed-over message's sending to end, and record its outcome (one that
+        came after the server was found unreachable was given back untried)."""
         leased, future = ended
         error = future.exception()
-        self.count(record_attempt(self.db, leased.entry, self.config, self.rules, error))
+        outcome = record_attempt(self.db, leased.entry, self.config, self.rules, error)
+        self.count("untried" if isinstance(error, NotTried) else outcome)
 
     def count(self, outcome, number=1):
         """Count an outcome ('skipped' appears once one happens; None is not counted)."""
@@ -305,17 +322,18 @@ class Burst:
             self.outcomes[outcome] = self.outcomes.get(outcome, 0) + number
 
 
-def send_due(config, limit=None, sender=None):
-    """One pass: deliver every message due now; returns counts per outcome ('skipped'
-    only when a message was skipped). A given sender is left open for the next pass."""
+def send_due(config, limit=None, sender=None, stopping=()):
+    """One pass: deliver every message due now; returns counts per outcome ('skipped' and
+    'untried' only when a message was skipped, or given back untried because the server
+    was unreachable or `stopping` filled). A given sender is left open for the next pass."""
     db = connect(config["DATABASE"])
     try:
         # Closures kept while the write lock was held for long, applied first, in order.
         inbox.apply_waiting(db, config)
         if sender is not None:
-            return Burst(db, config, sender).run(limit)
+            return Burst(db, config, sender, stopping).run(limit)
         with sender_for(config) as own_sender:
-            return Burst(db, config, own_sender).run(limit)
+            return Burst(db, config, own_sender, stopping).run(limit)
     finally:
         db.close()
 
@@ -382,7 +400,7 @@ def keep_delivering(config, echo, sender, stopping):
     retention_due_at = clock.now()
     while not stopping:
         try:
-            outcomes = send_due(config, sender=sender)
+            outcomes = send_due(config, sender=sender, stopping=stopping)
             posted = outbound.send_due_pass(config)
         except Exception:  # e.g. the database stayed locked: log, wait, try again
             current_app.logger.exception("outbox pass failed; trying again")

@@ -8,6 +8,10 @@ the record is written (its Handover), so, as when the worker sent without a thre
 most one message is ever taken by the server and not yet recorded. The database stays
 with the worker's thread: no write transaction is open while SMTP talks.
 
+A server that cannot be reached ends the pass's sending: the message that found it so is
+retried later, and the ones queued after it are given back untried (NotTried), each due
+again at the next pass, rather than each waiting out its own connection's time.
+
 The worker builds the next message once this one's text has gone to the server: from
 there the SMTP thread only waits for the server to read it and answer, and needs no
 Python. Built earlier, the next message would hold the interpreter (the GIL) while a
@@ -18,6 +22,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from surveys import clock
+from surveys.customers.mail import ServerUnreachable
 
 # How long the worker waits for a message's text to go before it builds the next one
 # anyway (a slow server): the wait saves time, nothing depends on it.
@@ -30,6 +35,10 @@ RECORD_WAIT_SECONDS = 120
 class TooLate(Exception):
     """A message whose sending had not begun by its deadline, or was called off before its
     DATA: it was not sent."""
+
+
+class NotTried(TooLate):
+    """A message queued after the server was found unreachable: it was not sent."""
 
 
 class Handover:
@@ -58,16 +67,6 @@ class Handover:
             raise TooLate()
 
 
-def send_in_turn(sender, message, deadline, handover):
-    """On the SMTP thread: send a message, its DATA held by its handover; TooLate when its
-    deadline (a datetime) has passed or it was called off."""
-    if handover.called_off or clock.now() > deadline:
-        raise TooLate()
-    sender.on_data = handover.before_data  # the SMTP sender calls it as DATA is to begin
-    sender.on_text_sent = handover.text_sent.set  # and this once the text has gone
-    sender.send(message)
-
-
 class Wire:
     """One sender's SMTP thread, and the messages queued for it."""
 
@@ -75,6 +74,7 @@ class Wire:
         self.sender = sender
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="puas-smtp")
         self.last = None  # the handover of the message queued last
+        self.unreachable = False  # set on the SMTP thread; no message is tried after it
 
     def __enter__(self):
         return self
@@ -90,7 +90,23 @@ class Wire:
         answered, its DATA once its handover allows. Returns (future, handover); the future
         ends when its sending does, with the exception the send raised, or TooLate."""
         handover = Handover()
-        future = self.thread.submit(send_in_turn, self.sender, message, deadline, handover)
+        future = self.thread.submit(self.send_in_turn, message, deadline, handover)
         future.add_done_callback(lambda _: handover.text_sent.set())
         self.last = handover
         return future, handover
+
+    def send_in_turn(self, message, deadline, handover):
+        """On the SMTP thread: send a message, its DATA held by its handover; TooLate when
+        its deadline (a datetime) has passed or it was called off, NotTried when the server
+        was found unreachable."""
+        if self.unreachable:
+            raise NotTried()
+        if handover.called_off or clock.now() > deadline:
+            raise TooLate()
+        self.sender.on_data = handover.before_data  # the sender calls it as DATA is to begin
+        self.sender.on_text_sent = handover.text_sent.set  # and this once the text has gone
+        try:
+            self.sender.send(message)
+        except ServerUnreachable:
+            self.unreachable = True
+            raise
