@@ -5,6 +5,8 @@ import secrets
 import time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import click
+
 from surveys import clock
 from surveys.store.call_rollups import wait_bucket
 
@@ -97,8 +99,10 @@ FLASK_SETTINGS = {
 }
 
 
-class ConfigError(Exception):
-    """A configuration value that Puas cannot work with."""
+class ConfigError(click.ClickException):
+    """A configuration value that Puas cannot work with. A click exception, as Flask's own
+    NoAppException is: every `flask` command then says `Error:` and the setting's problem
+    in one line, not a traceback."""
 
 
 def apply_config(app, test_config=None):
@@ -240,6 +244,10 @@ def check_config(config):  # noqa: C901 (one flat check per setting, read top to
         value = config[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(f"{key} must be a whole number of at least 0, not {value!r}")
+    if not 1 <= config["SMTP_PORT"] <= 65535:
+        raise ConfigError(
+            f"SMTP_PORT must be a TCP port from 1 to 65535, not {config['SMTP_PORT']!r}"
+        )
     window = config["REPEAT_WINDOW_DAYS"]
     if not 1 <= window <= 365:  # the stored repeat flags are kept for such a window
         raise ConfigError(f"REPEAT_WINDOW_DAYS must be from 1 to 365 days, not {window!r}")

@@ -493,3 +493,37 @@ def test_the_running_worker_stops_at_sigterm_while_the_server_does_not_answer(
     assert [tuple(row) for row in db.execute("SELECT status, attempts FROM outbox")] == [
         ("pending", 1)
     ] + [("pending", 0)] * 9
+
+
+@pytest.mark.parametrize("value", [0, 65536, 99999])
+def test_an_smtp_port_outside_1_to_65535_is_refused(tmp_path, value):
+    from flask import Flask
+
+    app = Flask(__name__, instance_path=str(tmp_path))
+    with pytest.raises(ConfigError, match="SMTP_PORT must be a TCP port from 1 to 65535"):
+        apply_config(app, {"SECRET_KEY": "x", "SMTP_PORT": value})
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "said"),
+    [
+        ("FLASK_SMTP_PORT", "abc", "SMTP_PORT must be a whole number of at least 0, not 'abc'"),
+        ("FLASK_SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of none, starttls, ssl"),
+    ],
+)
+def test_a_bad_setting_stops_every_command_with_one_line_not_a_traceback(
+    config, variable, value, said
+):
+    environment = dict(os.environ, **flask_env(config), **{variable: value})
+    ran = subprocess.run(
+        [sys.executable, "-m", "flask", "outbox", "send-due"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+    assert ran.returncode == 1
+    [line] = ran.stderr.strip().splitlines()  # one line: no traceback
+    assert line.startswith(f"Error: {said}")
+    assert ran.stdout == ""
