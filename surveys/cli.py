@@ -240,18 +240,30 @@ def import_tickets_command(file, overrides, survey, dry_run):
     )
     click.echo(f"{export.rows:,} rows to read.", err=True)
     if dry_run:
-        counts = import_stream.check_rows(
-            export, mapping, current_app.config["TIMEZONE"], echo_refused, echo_progress
-        )
+        try:
+            counts = import_stream.check_rows(
+                export, mapping, current_app.config["TIMEZONE"], echo_refused, echo_progress
+            )
+        except imports.ImportFileError as error:
+            raise click.ClickException(str(error)) from error
         click.echo(
             f"{counts.valid:,} rows can be imported, {counts.refused:,} have problems; "
             "nothing stored (--dry-run)."
         )
         return
-    with command_db() as db:
-        counts = import_stream.import_rows(
-            db, export, mapping, current_app.config, echo_refused, echo_progress, survey=survey
-        )
+    try:
+        with command_db() as db:
+            counts = import_stream.import_rows(
+                db, export, mapping, current_app.config, echo_refused, echo_progress, survey
+            )
+    except import_stream.ImportStopped as stopped:
+        counts = stopped.counts
+        raise click.ClickException(
+            f"{stopped}. {counts.created:,} rows stored before it stopped ({counts.read:,} "
+            f"read: {counts.created:,} new, {counts.duplicates:,} already stored, "
+            f"{counts.refused:,} refused); running the import again is safe: the rows "
+            "stored are recognised, and the rest are stored."
+        ) from stopped
     click.echo(
         f"{counts.created:,} new, {counts.duplicates:,} already stored, "
         f"{counts.refused:,} refused; "

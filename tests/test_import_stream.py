@@ -1,21 +1,25 @@
 """`flask import-tickets` streams a file of any length: the upload's rules, in batches,
 every refused row named by its line, killed and run again without storing anything twice."""
 
+import codecs
 import os
 import queue
 import random
 import re
 import signal
+import sqlite3
 import string
 import subprocess
 import sys
 import threading
 import time
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
+from surveys import cli
 from surveys.helpdesk import import_stream, imports
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.store import db as database
@@ -287,6 +291,14 @@ def test_a_surveyed_import_schedules_invitations_by_the_usual_rules(runner, db, 
     assert db["outbox"].count == 7
 
 
+# A UTF-8 export with one damaged line: "café" on line 2, a byte that is not UTF-8 on 3.
+DAMAGED_UTF8 = (
+    b"ticket_id,closed_at,customer_email,customer_name\n"
+    b"U2,2026-01-05 10:00,a@example.com,caf\xc3\xa9\n"
+    b"U3,2026-01-05 10:00,b@example.com,bad \xc3\x28\n"
+)
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -301,6 +313,12 @@ def test_a_surveyed_import_schedules_invitations_by_the_usual_rules(runner, db, 
         ),
         (b"\n\n", "empty"),
         (",".join(f"c{number}" for number in range(201)).encode() + b"\n1\n", "more than 200"),
+        (DAMAGED_UTF8, "line 3 is not valid UTF-8; save the file as UTF-8"),
+        (codecs.BOM_UTF8 + DAMAGED_UTF8, "line 3 is not valid UTF-8; save the file as UTF-8"),
+        (
+            b"Ticket ID,Closed at,Email,email\nT-1,2026-03-01T10:00:00Z,a@example.com,\n",
+            "the header names the same column twice: 'Email' (column 3) and 'email' (column 4)",
+        ),
     ],
 )
 def test_a_file_that_is_not_a_csv_of_tickets_is_refused_whole(runner, db, tmp_path, data, message):
@@ -461,6 +479,197 @@ def test_a_run_that_fails_half_way_keeps_whole_batches_and_can_be_run_again(app,
         db.execute("SELECT max(CAST(substr(ticket_ref, 2) AS INTEGER)) FROM tickets").fetchone()[0]
         < 3_000
     )
+    counts = import_stream.import_rows(db, export, mapping, app.config, ignore, ignore)
+    assert (counts.created, counts.duplicates, counts.refused) == (
+        rows - invalid - stored,
+        stored + repeated,
+        len(refused),
+    )
+    assert stored_counts(db) == (rows - invalid, rows - invalid, rows - invalid)
+
+
+def write_long_line_export(path, characters):
+    """An export of three valid rows, then a line of `characters` without a break, then a
+    valid row; returns the long line's number."""
+    with open(path, "w", encoding="utf-8", newline="") as export:
+        export.write("Ticket ID,Closed at,Email\n")
+        for number in range(3):
+            export.write(f"T{number},2020-01-01T10:00:00Z,c{number}@example.com\n")
+        export.write("x" * characters + "\n")
+        export.write("T9,2020-01-01T10:00:00Z,c9@example.com\n")
+    return 5
+
+
+def test_a_line_over_the_cap_refuses_the_whole_file_before_anything_is_stored(runner, db, tmp_path):
+    path = tmp_path / "export.csv"
+    line = write_long_line_export(path, 3 * imports.MAX_LINE_CHARACTERS)
+
+    result = runner.invoke(args=["import-tickets", str(path)])
+
+    assert result.exit_code == 1
+    assert (
+        f"Error: line {line} is longer than 1,048,576 characters (is the file a CSV export?)"
+        in result.output
+    )
+    assert db["tickets"].count == 0
+
+
+def test_a_line_over_the_cap_is_refused_without_being_read_whole(tmp_path):
+    path = tmp_path / "export.csv"
+    write_long_line_export(path, 4 * imports.MAX_LINE_CHARACTERS)
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(imports.ImportFileError, match="line 5 is longer than"):
+            import_stream.check_export(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 3 * imports.MAX_LINE_CHARACTERS  # the line alone would be 4
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused_and_the_rest_imported(
+    runner, db, tmp_path
+):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Ticket ID,Closed at,Email,Name,Team\n"
+        "T-1,2026-03-01 10:00,rina@example.com,Rina,Billing\n"
+        "T-2,2026-03-01 11:00,budi@example.com,Sastro, Budi,Billing,Sales\n"
+        "T-3,2026-03-01 12:00,dewi@example.com\n"
+        "T-4,yesterday,eko@example.com,Eko,Billing\n"
+    )
+
+    result = runner.invoke(args=["import-tickets", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert last_line(result.stdout) == (2, 0, 2)
+    assert "line 3: row has 7 cells; the header has 5\n" in result.stderr
+    assert (
+        "line 5: closed_at must be an ISO 8601 date and time, such as 2026-11-20 16:30 "
+        "(read in the business's time zone) or 2026-11-20T16:30:00+07:00\n" in result.stderr
+    )
+    assert db.execute("SELECT ticket_ref, customer_name FROM tickets ORDER BY id").fetchall() == [
+        ("T-1", "Rina"),
+        ("T-3", None),
+    ]
+
+
+def test_a_pipe_is_refused_with_a_clean_error(config, db):
+    process = subprocess.run(
+        [sys.executable, "-m", "flask", "import-tickets", "/dev/stdin"],
+        cwd=ROOT,
+        env=dict(os.environ, **flask_env(config)),
+        input=EXPORT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert process.returncode == 1
+    assert process.stderr == (
+        "Error: /dev/stdin is not a regular file: the import reads the file twice (to check "
+        "it, then to store it), so save the export to a file first\n"
+    )
+    assert db["tickets"].count == 0
+
+
+STOPPED = re.compile(r"\. ([\d,]+) rows stored before it stopped \(")
+AGAIN = (
+    "; running the import again is safe: the rows stored are recognised, and the rest are stored."
+)
+
+
+def test_a_file_that_grows_while_it_is_imported_stops_saying_what_it_stored(
+    runner, db, tmp_path, monkeypatch
+):
+    rows = 5_000
+    path = tmp_path / "export.csv"
+    refused, repeated = write_export(path, rows)
+    invalid = len(range(0, rows, INVALID_EVERY))
+    echo_refused = cli.echo_refused
+
+    def append_then_echo(line, errors):
+        if line == refused[4]:  # in the fifth batch, the reader a batch or two ahead
+            with open(path, "a", encoding="utf-8") as export:
+                export.write("T-late,2020-06-01T10:00:00Z,late@example.com\n")
+        echo_refused(line, errors)
+
+    monkeypatch.setattr(cli, "echo_refused", append_then_echo)
+    result = runner.invoke(args=["import-tickets", str(path)])
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert (
+        f"Error: the file changed after it was checked: it holds more than the "
+        f"{rows + len(range(0, rows, REPEATED_EVERY)):,} rows it held. " in result.stderr
+    )
+    assert result.stderr.rstrip().endswith(AGAIN)
+    [stored] = STOPPED.findall(result.stderr)
+    assert 0 < int(stored.replace(",", "")) == db["tickets"].count < rows - invalid
+    monkeypatch.undo()
+    again = runner.invoke(args=["import-tickets", str(path)])
+    assert again.exit_code == 0, again.output
+    assert stored_counts(db) == (rows - invalid + 1,) * 3
+
+
+def hold_write_lock(path):
+    """Another process's connection in a write transaction, as a shell's BEGIN IMMEDIATE."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_database_locked_past_the_busy_timeout_stops_the_import_cleanly(
+    runner, app, db, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)
+    path = tmp_path / "export.csv"
+    path.write_text(EXPORT)
+    holder = hold_write_lock(app.config["DATABASE"])
+
+    result = runner.invoke(args=["import-tickets", str(path)])
+
+    holder.rollback()
+    holder.close()
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.splitlines()[-1] == (
+        "Error: the database stayed busy: another process held its write lock longer than "
+        "the busy timeout. 0 rows stored before it stopped (0 read: 0 new, 0 already stored, "
+        "0 refused)" + AGAIN
+    )
+    assert db["tickets"].count == 0
+    again = runner.invoke(args=["import-tickets", str(path)])
+    assert last_line(again.stdout) == (7, 1, 1)
+
+
+def test_an_import_stopped_by_a_locked_database_keeps_whole_batches_and_runs_again(
+    app, db, tmp_path
+):
+    rows = 5_000
+    path = tmp_path / "export.csv"
+    refused, repeated = write_export(path, rows)
+    invalid = len(range(0, rows, INVALID_EVERY))
+    export = import_stream.check_export(path)
+    mapping = import_stream.column_mapping(export.header, [])
+    db.execute("PRAGMA busy_timeout = 200")
+    holders = []
+
+    def lock_in_the_third_batch(line, errors):
+        if line > 2_000 and not holders:
+            holders.append(hold_write_lock(app.config["DATABASE"]))
+
+    with pytest.raises(import_stream.ImportStopped, match="the database stayed busy") as stopped:
+        import_stream.import_rows(db, export, mapping, app.config, lock_in_the_third_batch, ignore)
+
+    [holder] = holders
+    holder.rollback()
+    holder.close()
+    stored, references, invitations = stored_counts(db)
+    assert stopped.value.counts.created == stored == references == invitations
+    assert 0 < stored < rows - invalid
     counts = import_stream.import_rows(db, export, mapping, app.config, ignore, ignore)
     assert (counts.created, counts.duplicates, counts.refused) == (
         rows - invalid - stored,

@@ -1,7 +1,10 @@
 """Closed tickets imported from a help desk's CSV export: map, preview, import, once."""
 
+import codecs
+import html
 import io
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -17,6 +20,7 @@ EXPORT = (
     ";;;;;;;;\r\n"
     "1003;not-an-address;Sari;yesterday;;Ayu;Billing;email;maybe\r\n"
 ).encode()
+YEARS = "must be between the years 2000 and 2999"
 
 
 def test_read_table_copes_with_bom_semicolons_and_blank_lines():
@@ -300,3 +304,129 @@ def test_an_import_that_fails_midway_can_be_run_again(manager_client, db, monkey
     monkeypatch.undo()
     import_with(manager_client, location)
     assert "2 new closures" in manager_client.get(location).get_data(as_text=True)
+
+
+# A UTF-8 export with one damaged line: "café" on line 2, a byte that is not UTF-8 on 3.
+DAMAGED_UTF8 = (
+    b"ticket_id,closed_at,customer_email,customer_name\n"
+    b"U2,2026-01-05 10:00,a@example.com,caf\xc3\xa9\n"
+    b"U3,2026-01-05 10:00,b@example.com,bad \xc3\x28\n"
+)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        DAMAGED_UTF8,
+        codecs.BOM_UTF8 + DAMAGED_UTF8,
+        codecs.BOM_UTF8 + DAMAGED_UTF8.replace(b"caf\xc3\xa9", b"cafe"),  # the BOM says UTF-8
+    ],
+    ids=["utf-8", "utf-8 with a BOM", "only a BOM"],
+)
+def test_an_upload_of_damaged_utf8_is_422_naming_the_first_bad_line(manager_client, db, data):
+    response = upload(manager_client, data)
+
+    assert response.status_code == 422
+    assert "line 3 is not valid UTF-8; save the file as UTF-8" in response.get_data(as_text=True)
+    assert db["ticket_imports"].count == 0
+
+
+def test_an_export_with_no_utf8_character_is_read_as_windows_1252():
+    data = "Ticket ID,Closed at,Email,Name\nT-1,2026-01-05 10:00,a@example.com,Café Müller\n"
+
+    table = imports.read_table(data.encode("cp1252"))
+
+    assert table.header == ["Ticket ID", "Closed at", "Email", "Name"]
+    assert table.rows == [["T-1", "2026-01-05 10:00", "a@example.com", "Café Müller"]]
+
+
+def test_a_row_with_more_cells_than_the_header_is_refused_with_its_line(manager_client, db):
+    export = (
+        b"Ticket ID,Closed at,Email,Name,Team\n"
+        b"T-1,2026-11-02 10:00,rina@example.com,Rina,Billing\n"
+        b"T-2,2026-11-02 11:00,budi@example.com,Sastro, Budi,Billing,Sales\n"  # 7 cells
+        b"T-3,2026-11-02 12:00,dewi@example.com\n"  # 3 cells: the missing ones are empty
+    )
+    location = upload(manager_client, export).headers["Location"]
+
+    import_with(manager_client, location)
+
+    result = manager_client.get(location).get_data(as_text=True)
+    assert "2 new closures, 0 already stored" in result
+    assert "Line 3: row has 7 cells; the header has 5" in result
+    stored = db.execute(
+        "SELECT ticket_ref, customer_email, customer_name, teams.name FROM tickets "
+        "LEFT JOIN teams ON teams.id = tickets.team_id ORDER BY tickets.id"
+    ).fetchall()
+    assert stored == [
+        ("T-1", "rina@example.com", "Rina", "Billing"),
+        ("T-3", "dewi@example.com", None, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("Ticket ID,Closed at,Email,Email", "'Email' (column 3) and 'Email' (column 4)"),
+        (
+            "Ticket ID,Closed at,customer_email,Customer Email",
+            "'customer_email' (column 3) and 'Customer Email' (column 4)",
+        ),
+    ],
+)
+def test_an_upload_whose_header_names_a_column_twice_is_422(manager_client, db, header, message):
+    data = f"{header}\nT-1,2026-11-02 10:00,a@example.com,b@example.com\n".encode()
+
+    response = upload(manager_client, data)
+
+    assert response.status_code == 422
+    assert (
+        f"the header names the same column twice: {message}; rename or remove one"
+        in html.unescape(response.get_data(as_text=True))
+    )
+    assert db["ticket_imports"].count == 0
+
+
+def test_an_upload_with_an_unclosed_quote_is_422_naming_its_line(manager_client, db):
+    data = (
+        b"Ticket ID,Closed at,Email\nT-1,2026-11-02 10:00,a@example.com\n"
+        b'T-2,"2026-11-02 10:00,b@example.com\n'
+    )
+
+    response = upload(manager_client, data)
+
+    assert response.status_code == 422
+    assert "the file is not valid CSV: unexpected end of data (line 3)" in response.get_data(
+        as_text=True
+    )
+    assert db["ticket_imports"].count == 0
+
+
+@pytest.mark.parametrize(
+    ("closed_at", "errors", "stored_at"),
+    [
+        (
+            "yesterday",
+            {
+                "closed_at": "must be an ISO 8601 date and time, such as 2026-11-20 16:30 (read "
+                "in the business's time zone) or 2026-11-20T16:30:00+07:00"
+            },
+            None,
+        ),
+        # The years allowed are those of the instant in UTC, as it is stored.
+        ("2000-01-01T00:00:00+14:00", {"closed_at": YEARS}, None),
+        ("2000-01-01 05:00", {"closed_at": YEARS}, None),  # 1999-12-31T22:00Z in Jakarta
+        ("1999-12-31T20:00:00-05:00", {}, datetime(2000, 1, 1, 1, tzinfo=UTC)),
+        ("2999-12-31T20:00:00-05:00", {"closed_at": YEARS}, None),
+    ],
+)
+def test_times_in_a_file_are_checked_by_the_file_rule(closed_at, errors, stored_at):
+    table = imports.read_table(
+        f"Ticket ID,Closed at,Email\nT-1,{closed_at},a@example.com\n".encode()
+    )
+
+    outcome = imports.preview(table, imports.guess_mapping(table.header), "Asia/Jakarta")
+
+    [(line, closure, row_errors)] = outcome.previews
+    assert (line, row_errors) == (2, errors)
+    assert (closure and closure.closed_at) == stored_at

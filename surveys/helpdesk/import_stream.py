@@ -4,12 +4,14 @@ memory.
 The file is read twice, a row at a time, never whole: once to choose its encoding and
 dialect and to refuse it before anything is stored when it is not a CSV of tickets (the
 same checks and messages as an upload, surveys.helpdesk.imports.read_table, without the
-upload's row limit); then to import it. Each row goes through the same validation as
-an upload (row_body, then parse_closure) and the valid ones are stored in batches of
-BATCH_ROWS, each its own short write transaction, with the same "already stored" rules:
-a closure this source or a reporting source (the API, a webhook) holds already counts
-as a duplicate. A run that fails or is killed leaves whole batches behind, and running
-it again stores the rest and nothing twice.
+upload's row limit); then to import it. Reading it twice needs a regular file: a pipe is
+refused. Each row goes through the same validation as an upload (imports.parse_row) and
+the valid ones are stored in batches of BATCH_ROWS, each its own short write transaction,
+with the same "already stored" rules: a closure this source or a reporting source (the
+API, a webhook) holds already counts as a duplicate. A run that fails or is killed leaves
+whole batches behind, and running it again stores the rest and nothing twice; one that
+stops because the file changed after the check or the database stayed locked says so
+(ImportStopped) with what it stored.
 
 A thread checks the next batch while this one stores the last (surveys.helpdesk.
 import_batches): unsurveyed closures (the default: history for the reports) a batch per
@@ -18,8 +20,10 @@ the rollup triggers still count each row, so the rollups equal a rebuild. Survey
 closures take the live path (record_closure), one at a time, for the distribution rules.
 """
 
-import csv
+import os
 import queue
+import sqlite3
+import stat
 import sys
 import threading
 from contextlib import closing, contextmanager
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from surveys import clock
-from surveys.helpdesk.closures import parse_closure, record_closure
+from surveys.helpdesk.closures import record_closure
 from surveys.helpdesk.import_batches import (
     closure_columns,
     not_stored,
@@ -36,13 +40,20 @@ from surveys.helpdesk.import_batches import (
 )
 from surveys.helpdesk.imports import (
     FIELDS,
-    MAX_COLUMNS,
     SOURCE,
     ImportFileError,
+    Utf8Check,
+    checked_header,
+    csv_reader,
     guess_mapping,
-    row_body,
+    numbered_rows,
+    opened_text,
+    parse_row,
+    read_header,
+    sniffed_dialect,
+    text_lines,
 )
-from surveys.store.db import immediate
+from surveys.store.db import immediate, is_busy
 
 # Rows per write transaction: about a tenth of a second under the write lock, so the
 # API's and the survey pages' writers wait little, while the commits stay few.
@@ -50,11 +61,18 @@ BATCH_ROWS = 1000
 PROGRESS_ROWS = 10_000  # a progress line after each such number of rows
 CHECKED_AHEAD = 2  # batches checked and waiting to be stored
 SWITCH_SECONDS = 0.0005  # how long the storing thread may wait for Python's lock
-SNIFF_CHARACTERS = 4096  # as read_table: the dialect is guessed from the file's start
 # While importing: SQLite checkpoints the WAL every this many pages (160 MiB of 4 KiB
 # pages; SQLite's default is 1,000) and keeps up to this many KiB of pages in memory.
 IMPORT_CHECKPOINT_PAGES = 40_000
 IMPORT_CACHE_KIB = 32 * 1024
+
+
+class ImportStopped(Exception):
+    """An import that stopped part way: `counts` says what it stored, in whole batches."""
+
+    def __init__(self, reason, counts):
+        super().__init__(reason)
+        self.counts = counts
 
 
 @dataclass
@@ -69,11 +87,22 @@ class Export:
     rows: int
 
     def numbered_rows(self):
-        """(line the row starts on, row as long as the header), read from the file."""
-        with _opened(self.path, self.encoding) as text:
-            reader = _reader(text, self.dialect)
-            next(reader)  # the header, checked already
-            yield from _numbered_rows(reader, len(self.header))
+        """(line the row starts on, row at least as long as the header), read from the
+        file again; ImportFileError when the file is no longer as it was checked."""
+        # Known to be UTF-8 now, so the first byte that is not is refused at once.
+        utf8 = Utf8Check(multibyte=True) if self.encoding == "utf-8-sig" else None
+        errors = "replace" if utf8 is None else "surrogateescape"
+        with open(self.path, encoding=self.encoding, errors=errors, newline="") as text:
+            reader = csv_reader(text_lines(text, utf8), self.dialect)
+            try:
+                next(reader)  # the header, checked already
+                rows = numbered_rows(reader, len(self.header))
+                for count, numbered in enumerate(rows, 1):
+                    if count > self.rows:
+                        raise ImportFileError(f"it holds more than the {self.rows:,} rows it held")
+                    yield numbered
+            except ImportFileError as error:
+                raise ImportFileError(f"the file changed after it was checked: {error}") from error
 
 
 @dataclass
@@ -95,73 +124,21 @@ class Counts:
 
 def check_export(path):
     """The Export at `path`, or ImportFileError saying why it is not a CSV of tickets."""
+    # A pipe (cat f.csv | flask import-tickets /dev/stdin) or a device cannot be read twice.
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise ImportFileError(
+            f"{path} is not a regular file: the import reads the file twice (to check it, "
+            "then to store it), so save the export to a file first"
+        )
     with open(path, "rb") as raw:
-        start = raw.read(2)
-    if start in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text"
-        return _checked(path, "utf-16")
-    try:
-        return _checked(path, "utf-8-sig")
-    except UnicodeDecodeError:
-        return _checked(path, "cp1252")
-
-
-def _opened(path, encoding):
-    """The file as text; UTF-8 strictly, so that a file in another encoding is noticed."""
-    errors = "strict" if encoding == "utf-8-sig" else "replace"
-    return open(path, encoding=encoding, errors=errors, newline="")  # noqa: SIM115
-
-
-def _checked(path, encoding):
-    """Read the whole file once in `encoding`; UnicodeDecodeError when it is not."""
-    with _opened(path, encoding) as text:
-        try:
-            dialect = csv.Sniffer().sniff(text.read(SNIFF_CHARACTERS), delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        text.seek(0)
-        reader = _reader(text, dialect)
-        header = _header(reader)
-        rows = sum(1 for _ in _numbered_rows(reader, len(header)))
-    return Export(path, encoding, dialect, header, rows)
-
-
-def _reader(text, dialect):
-    # strict: an unclosed quote is an error, not a cell that swallows the rest of the line
-    return csv.reader(_text_lines(text), dialect, strict=True)
-
-
-def _text_lines(text):
-    for line in text:
-        if "\x00" in line:
-            raise ImportFileError("the file is not text (save it as CSV)")
-        yield line
-
-
-def _header(reader):
-    try:
-        header = [name.strip() for name in next(reader, [])]
-    except csv.Error as error:
-        raise ImportFileError(f"the file is not valid CSV: {error}") from error
-    if not any(header):
-        raise ImportFileError("the file is empty: the first line must name the columns")
-    if len(header) > MAX_COLUMNS:
-        raise ImportFileError(f"the file has more than {MAX_COLUMNS} columns")
-    return header
-
-
-def _numbered_rows(reader, width):
-    """(line, row) for each row that is not blank, padded or cut to the header's width."""
-    line = reader.line_num + 1
-    try:
-        for row in reader:
-            starts_on, line = line, reader.line_num + 1
-            if not "".join(row).strip():
-                continue
-            if len(row) != width:
-                row = (row + [""] * width)[:width]
-            yield starts_on, row
-    except csv.Error as error:
-        raise ImportFileError(f"the file is not valid CSV: {error} (line {line})") from error
+        text, utf8 = opened_text(raw)
+        with text:
+            dialect = sniffed_dialect(text)
+            reader = csv_reader(text_lines(text, utf8), dialect)
+            header = read_header(reader)
+            rows = sum(1 for _ in numbered_rows(reader, len(header)))
+    encoding = "utf-16" if utf8 is None else utf8.encoding
+    return Export(path, encoding, dialect, checked_header(header, encoding), rows)
 
 
 def column_mapping(header, overrides):
@@ -197,11 +174,12 @@ class Checked:
 def _checked_batches(export, mapping, timezone_name, on_refused, ticket_fields=None):
     """Each batch of the file, checked; every invalid row goes to on_refused(line, errors)
     as it is met. With `ticket_fields`, the valid closures come Prepared for storing."""
+    width = len(export.header)
     for batch in _batches(export.numbered_rows()):
         now = clock.now()
         closures, refused = [], 0
         for line, row in batch:
-            closure, errors = parse_closure(row_body(row, mapping, timezone_name), now=now)
+            closure, errors = parse_row(row, width, mapping, timezone_name, now=now)
             if errors:
                 refused += 1
                 on_refused(line, errors)
@@ -280,7 +258,9 @@ def check_rows(export, mapping, timezone_name, on_refused, on_progress):
 def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=False):
     """Store every valid row of the file as a closure, a batch per transaction; returns
     the Counts. Invalid rows go to on_refused(line, errors) as they are met; on_progress
-    (counts) is called every PROGRESS_ROWS rows, once their batch is stored.
+    (counts) is called every PROGRESS_ROWS rows, once their batch is stored. ImportStopped
+    when the file changed since it was checked or the database stayed locked: the batches
+    stored before stay, and running the import again stores the rest.
 
     With `survey`, invitations are scheduled by the usual rules; without, each closure's
     invitation is stored as not sent, with the reason NOT_SURVEYED (as an upload does).
@@ -292,18 +272,31 @@ def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=F
     # half the import's system time. In memory it is at most a batch's pages.
     db.execute("PRAGMA temp_store = MEMORY")
     batches = _checked_batches(export, mapping, settings["TIMEZONE"], on_refused, ticket_fields)
-    with closing(_checked_ahead(batches)) as checked_batches, _bulk_writing(db):
-        for checked in checked_batches:
-            with immediate(db):
-                new = not_stored(db, checked.closures)
-                if survey:
-                    created = sum(
-                        record_closure(db, row.closure, settings, source=SOURCE)[1] for row in new
-                    )
-                else:
-                    created = store_unsurveyed(db, new, ticket_fields)
-            _count(counts, checked, created, on_progress)
+    try:
+        with closing(_checked_ahead(batches)) as checked_batches, _bulk_writing(db):
+            for checked in checked_batches:
+                created = _store(db, checked, settings, survey, ticket_fields)
+                _count(counts, checked, created, on_progress)
+    except ImportFileError as error:  # the file changed since check_export read it
+        raise ImportStopped(str(error), counts) from error
+    except sqlite3.OperationalError as error:
+        if not is_busy(error):
+            raise
+        raise ImportStopped(
+            "the database stayed busy: another process held its write lock longer than "
+            "the busy timeout",
+            counts,
+        ) from error
     return counts
+
+
+def _store(db, checked, settings, survey, ticket_fields):
+    """Store a Checked batch in one write transaction; returns how many closures are new."""
+    with immediate(db):
+        new = not_stored(db, checked.closures)
+        if survey:
+            return sum(record_closure(db, row.closure, settings, source=SOURCE)[1] for row in new)
+        return store_unsurveyed(db, new, ticket_fields)
 
 
 @contextmanager

@@ -10,11 +10,13 @@ An uploaded file is kept (table ticket_imports) until it is imported, once, with
 outcome, so the Imports page can show what each import did.
 """
 
+import codecs
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from surveys import clock
@@ -26,6 +28,10 @@ SOURCE = "import"
 NOT_SURVEYED = "imported without survey"
 MAX_ROWS = 100_000
 MAX_COLUMNS = 200  # every row is padded to the header's width: bound it
+# A line is read at most this long, then refused: no help desk's row comes near it (a
+# ticket's cells are short texts), and a file without line breaks then costs no memory.
+MAX_LINE_CHARACTERS = 1024 * 1024
+SNIFF_CHARACTERS = 4096  # the separator and quoting are guessed from the file's start
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
 PREVIEW_ROWS = 10
 ERRORS_KEPT = 1000  # per import, for the page; the counts stay exact
@@ -99,6 +105,15 @@ FIELDS = {
 }
 REQUIRED = ("ticket_id", "closed_at", "customer_email")
 TIME_FIELDS = ("closed_at", "opened_at", "first_response_at")
+# What a time's cell must be, said as the CSV rule is (the API's wording asks for an offset).
+TIME_MESSAGE = (
+    "must be an ISO 8601 date and time, such as 2026-11-20 16:30 (read in the business's "
+    "time zone) or 2026-11-20T16:30:00+07:00"
+)
+# Read with errors="surrogateescape", a byte that is not UTF-8 is a lone surrogate; any
+# other character past ASCII is one that UTF-8 spells in several bytes.
+NOT_UTF8 = re.compile("[\udc80-\udcff]")
+UTF8_CHARACTER = re.compile("[^\x00-\x7f\udc80-\udcff]")
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
 
@@ -132,8 +147,9 @@ class ImportFileError(Exception):
 
 @dataclass
 class Table:
-    """A CSV file read into text: its header, its rows (each as long as the header), and
-    the line of the file each row starts on (as a spreadsheet numbers them)."""
+    """A CSV file read into text: its header, its rows (each at least as long as the
+    header; a longer one is refused when imported), and the line of the file each row
+    starts on (as a spreadsheet numbers them)."""
 
     header: list
     rows: list
@@ -150,48 +166,171 @@ class Outcome:
     previews: list = field(default_factory=list)  # (line number, body or None, errors)
 
 
-def read_table(data):  # noqa: C901 (one branch per encoding and dialect a help desk exports)
-    """The header and rows of CSV bytes (UTF-8, with or without BOM; else Windows-1252)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
-        text = data.decode("utf-16", errors="replace")
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-    if "\x00" in text:
-        raise ImportFileError("the file is not text (save it as CSV)")
+@dataclass
+class Utf8Check:
+    """What reading a file as UTF-8 met so far: a character spelled in several bytes (or
+    a byte-order mark), and the first line with a byte that is not UTF-8.
+
+    A file with no such character and some such bytes is an export in Windows-1252. A
+    file with both is UTF-8 with a damaged line: read as Windows-1252 it would store
+    every accented letter garbled (é as Ã©), so it is refused, naming that line.
+    """
+
+    multibyte: bool = False
+    first_bad_line: int | None = None
+
+    def note(self, number, line):
+        """Look at line `number`, read with errors="surrogateescape"; ImportFileError
+        once the file is known to be damaged UTF-8."""
+        if self.first_bad_line is None and NOT_UTF8.search(line):
+            self.first_bad_line = number
+        self.multibyte = self.multibyte or UTF8_CHARACTER.search(line) is not None
+        if self.multibyte and self.first_bad_line is not None:
+            raise ImportFileError(
+                f"line {self.first_bad_line} is not valid UTF-8; save the file as UTF-8"
+            )
+
+    @property
+    def encoding(self):
+        """How to read the whole file, once it was read through."""
+        return "utf-8-sig" if self.first_bad_line is None else "cp1252"
+
+
+def opened_text(raw):
+    """The binary file `raw` (at its start, seekable) as text for the csv module, and the
+    Utf8Check to give text_lines (None for UTF-16).
+
+    A file that is not UTF-16 is read as UTF-8, an invalid byte standing for itself (as
+    surrogateescape does), until text_lines has met every line; the header and rows are
+    then as_cp1252 when Utf8Check.encoding says so.
+    """
+    start = raw.read(3)
+    raw.seek(0)
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+        return io.TextIOWrapper(raw, "utf-16", errors="replace", newline=""), None
+    text = io.TextIOWrapper(raw, "utf-8-sig", errors="surrogateescape", newline="")
+    return text, Utf8Check(multibyte=start == codecs.BOM_UTF8)
+
+
+def as_cp1252(text):
+    """Text read by opened_text as it reads in Windows-1252."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogateescape").decode("cp1252", errors="replace")
+
+
+def sniffed_dialect(text):
+    """The separator and quoting of `text`, guessed from its start; `text` then rewound."""
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(text.read(SNIFF_CHARACTERS), delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    # strict: an unclosed quote is an error, not a cell that swallows the rest of the line
-    reader = csv.reader(io.StringIO(text, newline=""), dialect, strict=True)
+    text.seek(0)
+    return dialect
+
+
+def text_lines(text, utf8=None):
+    """The lines of `text`, read one at a time and never longer than MAX_LINE_CHARACTERS
+    (a longer one is refused before it is whole, so a file without line breaks costs no
+    memory); ImportFileError for such a line, for a NUL, or when `utf8` (a Utf8Check)
+    finds damaged UTF-8."""
+    number = 0
+    while line := text.readline(MAX_LINE_CHARACTERS + 1):
+        number += 1
+        if len(line) > MAX_LINE_CHARACTERS:
+            raise ImportFileError(
+                f"line {number} is longer than {MAX_LINE_CHARACTERS:,} characters "
+                "(is the file a CSV export?)"
+            )
+        if "\x00" in line:
+            raise ImportFileError("the file is not text (save it as CSV)")
+        if utf8 is not None and not line.isascii():
+            utf8.note(number, line)
+        yield line
+
+
+def csv_reader(lines, dialect):
+    """csv's reader of `lines`; strict: an unclosed quote is an error, not a cell that
+    swallows the rest of the file."""
+    return csv.reader(lines, dialect, strict=True)
+
+
+def read_header(reader):
+    """The first row's names, trimmed; ImportFileError when it names no column or too many."""
     try:
         header = [name.strip() for name in next(reader, [])]
-        if not any(header):
-            raise ImportFileError("the file is empty: the first line must name the columns")
-        if len(header) > MAX_COLUMNS:
-            raise ImportFileError(f"the file has more than {MAX_COLUMNS} columns")
-        rows, lines = [], []
-        line = reader.line_num + 1
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not valid CSV: {error} (line 1)") from error
+    if not any(header):
+        raise ImportFileError("the file is empty: the first line must name the columns")
+    if len(header) > MAX_COLUMNS:
+        raise ImportFileError(f"the file has more than {MAX_COLUMNS} columns")
+    return header
+
+
+def checked_header(header, encoding):
+    """The header in the file's `encoding` (as_cp1252 for Windows-1252); ImportFileError
+    when two columns have the same name as guess_mapping compares them: the mapping by
+    name would read one and ignore the other."""
+    if encoding == "cp1252":
+        header = [as_cp1252(name).strip() for name in header]
+    seen = {}
+    for number, name in enumerate(header, 1):
+        key = header_key(name)
+        if key and key in seen:
+            first = seen[key]
+            raise ImportFileError(
+                f"the header names the same column twice: {header[first - 1]!r} (column "
+                f"{first}) and {name!r} (column {number}); rename or remove one"
+            )
+        seen.setdefault(key, number)
+    return header
+
+
+def numbered_rows(reader, width):
+    """(line the row starts on, row padded to the header's `width`) for each row that is
+    not blank; ImportFileError, with the line, for a row that is not valid CSV."""
+    line = reader.line_num + 1
+    try:
         for row in reader:
             starts_on, line = line, reader.line_num + 1
-            if not any(cell.strip() for cell in row):
+            if not "".join(row).strip():
                 continue
+            if len(row) < width:
+                row += [""] * (width - len(row))
+            yield starts_on, row
+    except csv.Error as error:
+        raise ImportFileError(f"the file is not valid CSV: {error} (line {line})") from error
+
+
+def read_table(data):
+    """The header and rows of CSV bytes: UTF-8, with or without BOM; else Windows-1252
+    (Utf8Check says when); UTF-16 with its BOM."""
+    with io.BytesIO(data) as raw:
+        text, utf8 = opened_text(raw)
+        reader = csv_reader(text_lines(text, utf8), sniffed_dialect(text))
+        header = read_header(reader)
+        rows, lines = [], []
+        for starts_on, row in numbered_rows(reader, len(header)):
             if len(rows) >= MAX_ROWS:
                 raise ImportFileError(f"the file has more than {MAX_ROWS:,} rows")
-            rows.append((row + [""] * len(header))[: len(header)])
+            rows.append(row)
             lines.append(starts_on)
-    except csv.Error as error:
-        raise ImportFileError(f"the file is not valid CSV: {error}") from error
-    return Table(header, rows, lines)
+    encoding = "utf-16" if utf8 is None else utf8.encoding
+    if encoding == "cp1252":
+        rows = [[as_cp1252(cell) for cell in row] for row in rows]
+    return Table(checked_header(header, encoding), rows, lines)
+
+
+def header_key(name):
+    """A column's name as the mapping compares it: case and "_" versus space aside."""
+    return name.strip().lower().replace("_", " ")
 
 
 def guess_mapping(header, fields=FIELDS):
     """{field: column index} for the columns whose names say what they hold (`fields`: each
     field's header names, FIELDS for tickets)."""
-    names = [name.strip().lower().replace("_", " ") for name in header]
+    names = [header_key(name) for name in header]
     mapping = {}
     for field_name, synonyms in fields.items():
         for synonym in synonyms:
@@ -207,10 +346,17 @@ def _time(value, timezone_name):
     try:
         instant = datetime.fromisoformat(value)  # also "2026-11-20 10:00"
     except ValueError:
-        return value  # the API's parsing explains what it wants
+        return value  # the API's parsing refuses it (parse_row words the CSV rule)
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(timezone_name))
-    return instant.isoformat()
+    try:
+        in_utc = instant.astimezone(UTC)
+    except OverflowError:  # years 1 and 9999, refused for their year all the same
+        return instant.isoformat()
+    # The years allowed (clock.EARLIEST_YEAR to LATEST_YEAR) are those of the instant as
+    # it is stored, in UTC: when the file's calendar says another year, the UTC text lets
+    # the API's check see that year.
+    return (instant if in_utc.year == instant.year else in_utc).isoformat()
 
 
 def row_cells(row, mapping, time_fields, timezone_name):
@@ -272,10 +418,24 @@ def missing_required(mapping):
     return [name for name in REQUIRED if mapping.get(name) is None]
 
 
+def parse_row(row, width, mapping, timezone_name, now=None):
+    """(closure, {}) or (None, errors) for one row of a file whose header has `width`
+    columns: the API's checks of its body, and the file's own."""
+    if len(row) > width:
+        # A separator inside an unquoted value: every cell after it sits one column on.
+        return None, {"row": f"has {len(row)} cells; the header has {width}"}
+    closure, errors = parse_closure(row_body(row, mapping, timezone_name), now=now)
+    for name in TIME_FIELDS:
+        if "offset" in errors.get(name, ""):  # in a file, an offset is optional
+            errors[name] = TIME_MESSAGE
+    return closure, errors
+
+
 def _closures(table, mapping, timezone_name):
     """(line number, closure or None, errors) per row; line 1 is the header."""
+    width = len(table.header)
     for number, row in zip(table.lines, table.rows, strict=True):
-        closure, errors = parse_closure(row_body(row, mapping, timezone_name))
+        closure, errors = parse_row(row, width, mapping, timezone_name)
         yield number, closure, errors
 
 
