@@ -4,10 +4,11 @@ import codecs
 import html
 import io
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from surveys import clock
 from surveys.helpdesk import imports
 from tests.helpers import csrf_token, ticket_payload
 
@@ -430,3 +431,56 @@ def test_times_in_a_file_are_checked_by_the_file_rule(closed_at, errors, stored_
     [(line, closure, row_errors)] = outcome.previews
     assert (line, row_errors) == (2, errors)
     assert (closure and closure.closed_at) == stored_at
+
+
+def claimed_minutes_ago(db, minutes):
+    """The upload was claimed `minutes` ago and has no outcome: its import is running, or
+    its process died (a deploy, a crash) before it finished."""
+    db.execute(
+        "UPDATE ticket_imports SET imported_at = ?, surveyed = 0, created = NULL",
+        [clock.to_iso(clock.now() - timedelta(minutes=minutes))],
+    )
+
+
+def test_an_import_still_running_is_shown_as_such_and_not_run_twice(manager_client, db):
+    location = upload(manager_client).headers["Location"]
+    page = manager_client.get(location).get_data(as_text=True)
+    claimed_minutes_ago(db, 1)
+
+    shown = manager_client.get(location)
+    assert shown.status_code == 200
+    assert "export.csv is being imported" in shown.get_data(as_text=True)
+    assert "None" not in shown.get_data(as_text=True)
+    fields = dict(re.findall(r'<input type="hidden" name="(map_\w+)" value="(\d+)">', page))
+    again = manager_client.post(location, data={"csrf_token": csrf_token(page), **fields})
+    assert again.status_code == 303
+    assert db["tickets"].count == 0  # the running import is left to finish alone
+
+
+def test_an_import_interrupted_with_its_server_can_be_run_again_storing_nothing_twice(
+    manager_client, db
+):
+    location = upload(manager_client).headers["Location"]
+    import_with(manager_client, location)
+    assert db["tickets"].count == 2
+    # As if the process had died after storing the rows and before keeping the outcome.
+    claimed_minutes_ago(db, imports.CLAIM_SECONDS // 60 + 1)
+
+    page = manager_client.get(location)
+    assert page.status_code == 200
+    assert "did not finish (the server stopped while it ran)" in page.get_data(as_text=True)
+    assert import_with(manager_client, location).status_code == 303
+
+    assert "0 new closures, 2 already stored" in manager_client.get(location).get_data(as_text=True)
+    assert db["tickets"].count == db["invitations"].count == 2
+    [stored] = db.query("SELECT created, duplicates FROM ticket_imports")
+    assert dict(stored) == {"created": 0, "duplicates": 2}
+
+
+def test_an_upload_kept_from_before_a_format_rule_is_refused_with_the_rule(manager_client, db):
+    imports.store_upload(db, "tickets", "old.csv", b"Ticket ID,Email,email\nT-1,a@x.com,\n")
+
+    response = manager_client.get("/imports/1")
+
+    assert response.status_code == 422
+    assert "the header names the same column twice" in response.get_data(as_text=True)

@@ -16,7 +16,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from surveys import clock
@@ -35,6 +35,10 @@ SNIFF_CHARACTERS = 4096  # the separator and quoting are guessed from the file's
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
 PREVIEW_ROWS = 10
 ERRORS_KEPT = 1000  # per import, for the page; the counts stay exact
+# An upload's import (at most MAX_ROWS rows) takes a minute or two, surveyed a few. A claim
+# this old without an outcome was interrupted (its process died: a deploy, a crash), and the
+# file may be imported again: the rows it stored then count as already stored.
+CLAIM_SECONDS = 15 * 60
 PAST_IMPORTS = 50  # listed on the Imports page
 
 # The fields a column can fill, with the header names help desks commonly use for them.
@@ -544,6 +548,24 @@ def stored_import(db, kind, import_id):
     return next(db.query(f"SELECT * FROM {table} WHERE id = ?", [import_id]), None)  # noqa: S608
 
 
+def import_state(stored, now=None):
+    """Where an upload's import is: 'waiting' (not begun), 'importing' (claimed, no outcome
+    yet), 'interrupted' (claimed over CLAIM_SECONDS ago, no outcome: it may run again) or
+    'done'."""
+    if stored["imported_at"] is None:
+        return "waiting"
+    if stored["created"] is not None:
+        return "done"
+    if stored["imported_at"] < claim_expired_before(now):
+        return "interrupted"
+    return "importing"
+
+
+def claim_expired_before(now=None):
+    """The claim time (stored text) before which a claim without an outcome has expired."""
+    return clock.to_iso((now or clock.now()) - timedelta(seconds=CLAIM_SECONDS))
+
+
 def kept_errors(stored):
     """The invalid rows kept on an imported file: [line number, {field: message}] pairs."""
     return json.loads(stored["errors"] or "[]")
@@ -564,17 +586,20 @@ def run_import(db, import_id, table, mapping, settings, survey=False):
 def run_once(db, kind, import_id, import_file, surveyed=None):
     """Run import_file() (returning an Outcome) once for an upload of `kind` and keep the
     outcome on it; returns the Outcome, or None when the file was imported (or is being
-    imported) already. `surveyed` (tickets only) is kept on the upload as it is claimed."""
+    imported) already. `surveyed` (tickets only) is kept on the upload as it is claimed.
+    An import interrupted with its process (import_state) may be claimed again."""
     table = UPLOADS[kind].table
     # Only the ticket uploads say whether their customers were surveyed.
     marks = "imported_at = ?" if surveyed is None else "imported_at = ?, surveyed = ?"
     unmarks = "imported_at = NULL" if surveyed is None else "imported_at = NULL, surveyed = NULL"
-    claim = [clock.to_iso(clock.now())] + ([] if surveyed is None else [surveyed])
+    now = clock.now()
+    claim = [clock.to_iso(now)] + ([] if surveyed is None else [surveyed])
     # Claim the file first, so a second click (or tab) cannot import it again.
     with immediate(db):
         claimed = db.execute(
-            f"UPDATE {table} SET {marks} WHERE id = ? AND imported_at IS NULL",  # noqa: S608
-            [*claim, import_id],
+            f"UPDATE {table} SET {marks} WHERE id = ? AND (imported_at IS NULL"  # noqa: S608
+            " OR (created IS NULL AND imported_at < ?))",
+            [*claim, import_id, claim_expired_before(now)],
         ).rowcount
     if not claimed:
         return None
