@@ -1,7 +1,9 @@
 """The `flask` commands: users, API keys, integrations, the outbox, digests, rollups, demo
 data."""
 
+import functools
 import json
+import sqlite3
 import sys
 from contextlib import contextmanager
 
@@ -31,7 +33,8 @@ from surveys.helpdesk import payloads as integrations
 from surveys.reports import business_queries
 from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
 from surveys.store import backups, rollups, terms
-from surveys.store.db import connect, immediate
+from surveys.store import db as store_db
+from surveys.store.db import connect, immediate, is_busy
 from surveys.text import clean_email
 
 api_key_cli = AppGroup("api-key", help="Create, list and revoke API keys for help desks.")
@@ -523,17 +526,48 @@ def import_months_command(file, team):
 
 def init_app(app):
     """Register the commands."""
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(api_key_cli)
-    app.cli.add_command(outbox_cli)
-    app.cli.add_command(rollups_cli)
-    app.cli.add_command(digest_cli)
-    app.cli.add_command(integration_cli)
-    app.cli.add_command(import_tickets_command)
-    app.cli.add_command(import_months_command)
-    app.cli.add_command(import_calls_command)
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(backup_command)
-    app.cli.add_command(customer_cli)
-    app.cli.add_command(retention_cli)
-    app.cli.add_command(restore_command)
+    for command in (
+        create_user_command,
+        api_key_cli,
+        outbox_cli,
+        rollups_cli,
+        digest_cli,
+        integration_cli,
+        import_tickets_command,
+        import_months_command,
+        import_calls_command,
+        seed_demo_command,
+        backup_command,
+        customer_cli,
+        retention_cli,
+        restore_command,
+    ):
+        app.cli.add_command(stopping_cleanly_when_busy(command))
+
+
+def stopping_cleanly_when_busy(command):
+    """The command (each of a group's) ending with one `Error:` line, not a traceback, when
+    the database stays locked past its busy timeout (another process holding a write
+    transaction: a rollups rebuild, a restore, a long import)."""
+    if isinstance(command, click.Group):
+        for each in command.commands.values():
+            stopping_cleanly_when_busy(each)
+        return command
+    callback = command.callback
+
+    @functools.wraps(callback)
+    def guarded(*args, **kwargs):
+        try:
+            return callback(*args, **kwargs)
+        except sqlite3.OperationalError as error:
+            if not is_busy(error):
+                raise
+            raise click.ClickException(
+                "the database stayed busy: another process held its write lock for over "
+                f"{store_db.BUSY_TIMEOUT_SECONDS:g} s, so the write this command was making "
+                "was not stored (what it finished before stays); run it again once that "
+                "process is done"
+            ) from error
+
+    command.callback = guarded
+    return command

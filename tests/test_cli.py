@@ -1,6 +1,11 @@
 """The flask commands, run as a manager would run them."""
 
+import sqlite3
+
+import pytest
+
 from surveys.staff.accounts import api_key_is_valid, authenticate
+from surveys.store import db as database
 from surveys.store.db import connect
 from surveys.store.migrations import migrations
 
@@ -148,3 +153,32 @@ def test_api_key_names_are_trimmed_and_plain(runner, db):
     refused = runner.invoke(args=["api-key", "create", "two\nlines"])
     assert refused.exit_code == 1 and "control characters" in refused.output
     assert db["api_keys"].count == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["outbox", "send-due"], ["api-key", "create", "zendesk"], ["rollups", "rebuild"]],
+    ids=" ".join,
+)
+def test_a_command_meeting_a_locked_database_stops_with_one_line(
+    runner, app, db, monkeypatch, args
+):
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)
+    db.execute("PRAGMA busy_timeout = 200")
+    # Another process's write transaction, as a shell's BEGIN IMMEDIATE holds it.
+    holder = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = runner.invoke(args=args)
+    finally:
+        holder.rollback()
+        holder.close()
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stderr.splitlines()[-1] == (
+        "Error: the database stayed busy: another process held its write lock for over 0.2 s, "
+        "so the write this command was making was not stored (what it finished before "
+        "stays); run it again once that process is done"
+    )
+    assert db["api_keys"].count == 0
