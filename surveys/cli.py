@@ -33,7 +33,7 @@ from surveys.helpdesk import payloads as integrations
 from surveys.reports import business_queries
 from surveys.staff.accounts import ROLES, UserError, create_api_key, create_user
 from surveys.store import backups, rollups, terms
-from surveys.store import db as store_db
+from surveys.store import db as store_db  # its BUSY_TIMEOUT_SECONDS, read when it is said
 from surveys.store.db import connect, immediate, is_busy
 from surveys.text import clean_email
 
@@ -542,18 +542,23 @@ def init_app(app):
         retention_cli,
         restore_command,
     ):
-        app.cli.add_command(stopping_cleanly_when_busy(command))
+        app.cli.add_command(command)
+    for command in app.cli.commands.values():  # init-db too (surveys.store.db)
+        stop_cleanly_when_busy(command)
 
 
-def stopping_cleanly_when_busy(command):
-    """The command (each of a group's) ending with one `Error:` line, not a traceback, when
-    the database stays locked past its busy timeout (another process holding a write
-    transaction: a rollups rebuild, a restore, a long import)."""
+def stop_cleanly_when_busy(command):
+    """Make the command (each of a group's) end with one `Error:` line, not a traceback,
+    when the database stays locked past its busy timeout (another process holding a write
+    transaction: a rollups rebuild, a restore, a long import). Commands are module-level
+    objects that every app shares: each is wrapped once, however many apps are made."""
     if isinstance(command, click.Group):
         for each in command.commands.values():
-            stopping_cleanly_when_busy(each)
-        return command
+            stop_cleanly_when_busy(each)
+        return
     callback = command.callback
+    if getattr(callback, "stops_cleanly_when_busy", False):
+        return
 
     @functools.wraps(callback)
     def guarded(*args, **kwargs):
@@ -569,5 +574,5 @@ def stopping_cleanly_when_busy(command):
                 "process is done"
             ) from error
 
+    guarded.stops_cleanly_when_busy = True
     command.callback = guarded
-    return command

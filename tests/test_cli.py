@@ -164,7 +164,6 @@ def test_a_command_meeting_a_locked_database_stops_with_one_line(
     runner, app, db, monkeypatch, args
 ):
     monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0.2)
-    db.execute("PRAGMA busy_timeout = 200")
     # Another process's write transaction, as a shell's BEGIN IMMEDIATE holds it.
     holder = sqlite3.connect(app.config["DATABASE"], isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
@@ -182,3 +181,14 @@ def test_a_command_meeting_a_locked_database_stops_with_one_line(
         "stays); run it again once that process is done"
     )
     assert db["api_keys"].count == 0
+
+
+def test_commands_are_wrapped_once_however_many_apps_are_made(runner, app):
+    from app import create_app
+
+    for _ in range(3):
+        create_app(app.config)
+    command = app.cli.commands["init-db"]
+    assert command.callback.stops_cleanly_when_busy
+    # One wrapper: the wrapped function is the command's own.
+    assert not getattr(command.callback.__wrapped__, "stops_cleanly_when_busy", False)
