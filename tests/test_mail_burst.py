@@ -101,7 +101,7 @@ def start_sink():
         controller = Controller(sink, hostname="127.0.0.1", port=free_port())
         controller.start()
         controllers.append(controller)
-        sink.port = controller.port
+        sink.port, sink.controller = controller.port, controller
         return sink
 
     yield start
@@ -334,20 +334,21 @@ def test_a_worker_killed_mid_burst_sends_nothing_twice(
     assert sink.recipients() == Counter(recipients[:119])
     rows = outbox_rows(db)
     assert {rows[recipient] for recipient in recipients[:119]} == {("sent", 1)}
-    # Its batch (rows 101 to 150) waits for the lease; the rest was never claimed.
-    assert {rows[recipient] for recipient in recipients[119:150]} == {("sending", 1)}
-    assert {rows[recipient] for recipient in recipients[150:]} == {("pending", 0)}
+    # Its batch (rows 102 to 151: the pass's first message went alone) waits for the
+    # lease; the rest was never claimed.
+    assert {rows[recipient] for recipient in recipients[119:151]} == {("sending", 1)}
+    assert {rows[recipient] for recipient in recipients[151:]} == {("pending", 0)}
 
-    assert deliver(app) == {"sent": 50, "retry": 0, "failed": 0}
+    assert deliver(app) == {"sent": 49, "retry": 0, "failed": 0}
     db.execute(
         "UPDATE outbox SET lease_until = ? WHERE status = 'sending'", ["2000-01-01T00:00:00Z"]
     )
-    assert deliver(app) == {"sent": 31, "retry": 0, "failed": 0}
+    assert deliver(app) == {"sent": 32, "retry": 0, "failed": 0}
 
     assert sink.recipients() == Counter(recipients)  # each exactly once
     rows = outbox_rows(db)
-    assert {rows[recipient] for recipient in recipients[119:150]} == {("sent", 2)}
-    assert {rows[recipient] for recipient in recipients[150:]} == {("sent", 1)}
+    assert {rows[recipient] for recipient in recipients[119:151]} == {("sent", 2)}
+    assert {rows[recipient] for recipient in recipients[151:]} == {("sent", 1)}
 
 
 def wait_for(condition):
@@ -358,11 +359,13 @@ def wait_for(condition):
 
 
 class StalledServer:
-    """A TCP server that accepts connections and then never completes a greeting: it says
+    """A TCP server that accepts connections and then never completes a reply: it says
     nothing, or (with `greeting`) sends that line again every `every` seconds without end
-    (a `220-` continuation never followed by a last line), or says it once and waits."""
+    (a `220-` continuation never followed by a last line; after `first`, a whole greeting,
+    a `250-` that never ends EHLO's reply), or says it once and waits."""
 
-    def __init__(self, greeting=None, every=0.2, repeat=True):
+    def __init__(self, greeting=None, every=0.2, repeat=True, first=None):
+        self.first = first  # a line said once before the greeting (a whole 220, say)
         self.greeting = greeting
         self.every = every
         self.repeat = repeat
@@ -387,6 +390,8 @@ class StalledServer:
 
     def talk(self, connection):
         with connection:
+            if self.first is not None:
+                connection.sendall(self.first)
             while not self.stopped.is_set():
                 if self.greeting is not None:
                     try:
@@ -429,27 +434,32 @@ def deliver_within_deadline(app):
 
 @pytest.mark.parametrize(
     "behaviour",
-    [{}, {"greeting": b"220-still here\r\n"}],
-    ids=["says-nothing", "never-ends-its-greeting"],
+    [
+        {},
+        {"greeting": b"220-still here\r\n"},
+        {"first": b"220 ready\r\n", "greeting": b"250-still here\r\n"},
+    ],
+    ids=["says-nothing", "never-ends-its-greeting", "never-ends-its-ehlo-reply"],
 )
-def test_a_server_that_never_greets_costs_one_connection_and_the_rest_wait_untried(
+def test_a_server_that_never_greets_costs_one_message_s_attempt_and_no_other(
     make_app, db, api_headers, start_stalled, behaviour
 ):
     server = start_stalled(**behaviour)
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=1)
     recipients = close_tickets(app, api_headers, 20)
 
-    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "untried": 19}
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0}
 
     assert server.accepted == 1  # not one connection's time for every message
     rows = db.query("SELECT recipient, status, attempts, last_error FROM outbox ORDER BY id")
     [first, *others] = list(rows)
     assert (first["recipient"], first["status"], first["attempts"]) == (recipients[0], "pending", 1)
     assert first["last_error"] == "SMTP server unreachable: not greeted and ready within 1 s"
-    # Given back untried: due again at once, no attempt counted, nothing recorded against them.
+    # The others were never claimed: no attempt, no error, and no links issued for them.
     assert [(row["status"], row["attempts"], row["last_error"]) for row in others] == [
         ("pending", 0, None)
     ] * 19
+    assert db["survey_links"].count == 1
 
 
 def test_a_server_refusing_service_in_its_greeting_fails_no_message_for_good(
@@ -459,19 +469,56 @@ def test_a_server_refusing_service_in_its_greeting_fails_no_message_for_good(
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=5)
     close_tickets(app, api_headers, 3)
 
-    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "untried": 2}
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0}
 
     assert server.accepted == 1
     errors = [row["last_error"] for row in db.query("SELECT last_error FROM outbox ORDER BY id")]
     assert errors == ["SMTP server unreachable: 554 5.3.2 No service for you", None, None]
 
 
-def test_the_running_worker_stops_at_sigterm_while_the_server_does_not_answer(
-    make_app, config, db, api_headers, start_stalled
+def test_a_server_going_down_mid_burst_leaves_the_rest_of_the_batch_untried(
+    make_app, db, api_headers, start_sink
 ):
-    server = start_stalled()
-    app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=3)
-    close_tickets(app, api_headers, 10)
+    sink = start_sink(hang_up_every=5)
+    app = app_sending_to(make_app, sink, SMTP_TIMEOUT_SECONDS=2)
+    recipients = close_tickets(app, api_headers, 20)
+    first = sink.handle_DATA
+
+    async def then_go_away(server, session, envelope):
+        reply = await first(server, session, envelope)
+        if len(sink.messages) == 5:
+            # The fifth message is accepted, then the server hangs up and goes away.
+            asyncio.get_running_loop().call_soon(sink.controller.server.close)
+        return reply
+
+    sink.handle_DATA = then_go_away
+
+    outcomes = deliver_within_deadline(app)
+
+    assert sink.recipients() == Counter(recipients[:5])
+    assert outcomes == {"sent": 5, "retry": 1, "failed": 0, "untried": 14}
+    rows = outbox_rows(db)
+    assert rows[recipients[5]] == ("pending", 1)
+    assert {rows[recipient] for recipient in recipients[6:]} == {("pending", 0)}
+
+
+def test_the_running_worker_stops_at_sigterm_after_the_message_on_the_wire(
+    make_app, config, db, api_headers, start_sink
+):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink)
+    recipients = close_tickets(app, api_headers, 10)
+    first = sink.handle_DATA
+
+    async def hold_the_third(server, session, envelope):
+        if len(sink.messages) == 2:  # the third message's text is in; its reply waits
+            sink.held.set()
+            await asyncio.get_running_loop().run_in_executor(
+                None, sink.let_go.wait, DEADLINE_SECONDS
+            )
+        return await first(server, session, envelope)
+
+    sink.handle_DATA = hold_the_third
     worker = subprocess.Popen(
         [sys.executable, "-m", "flask", "outbox", "run"],
         cwd=ROOT,
@@ -480,19 +527,24 @@ def test_the_running_worker_stops_at_sigterm_while_the_server_does_not_answer(
         stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: server.accepted == 1)
+        # The third message is on the wire, the fourth queued behind it, its MAIL and RCPT
+        # waiting for the third's reply.
+        assert sink.held.wait(timeout=DEADLINE_SECONDS)
         worker.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # the worker's handler notes the signal (its main thread waits)
+        sink.let_go.set()
         output, _ = worker.communicate(timeout=DEADLINE_SECONDS)
     finally:
+        sink.let_go.set()
         if worker.poll() is None:
             worker.kill()
             worker.wait(timeout=DEADLINE_SECONDS)
     assert worker.returncode == 0, output.decode()
-    assert server.accepted == 1  # no message was tried after the signal
-    assert b"0 sent, 1 retry, 0 failed, 9 untried" in output
-    assert [tuple(row) for row in db.execute("SELECT status, attempts FROM outbox")] == [
-        ("pending", 1)
-    ] + [("pending", 0)] * 9
+    assert sink.recipients() == Counter(recipients[:3])  # none after the one on the wire
+    assert b"3 sent, 0 retry, 0 failed, 7 untried" in output
+    rows = outbox_rows(db)
+    assert {rows[recipient] for recipient in recipients[:3]} == {("sent", 1)}
+    assert {rows[recipient] for recipient in recipients[3:]} == {("pending", 0)}
 
 
 @pytest.mark.parametrize("value", [0, 65536, 99999])

@@ -72,9 +72,10 @@ class Outgoing:
 
 
 class _ConnectDeadline:
-    """Hangs up a connection that has not been greeted, secured and logged in within its
-    time in all. smtplib's timeout bounds each read alone: a server that never ends its
-    greeting (a `220-` line every few seconds) would hold the worker for ever."""
+    """Hangs up a connection that has not been greeted, secured, introduced (EHLO) and
+    logged in within its time in all. smtplib's timeout bounds each read alone: a server
+    that never ends its greeting (a `220-` line every few seconds) would hold the worker
+    for ever."""
 
     def __init__(self, seconds):
         self.lock = threading.Lock()
@@ -86,26 +87,27 @@ class _ConnectDeadline:
         self.timer.start()
 
     def adopt(self, sock):
-        """The connection's socket, as soon as it exists; closed at once when too late."""
+        """Watch the connection's plain socket, as soon as it exists (before any TLS); it is
+        closed at once when too late."""
         with self.lock:
             if self.expired:
                 sock.close()
                 raise TimeoutError("the connection took too long")
-            self.sock = sock
+            # A duplicate of its descriptor: TLS (STARTTLS) detaches the socket it wraps,
+            # and a shutdown through either descriptor ends the one connection.
+            self.sock = sock.dup()
         return sock
 
     def expire(self):
-        """On the timer's thread: the time is up; a socket still connecting is shut down, so
-        the read waiting on it ends at once."""
+        """On the timer's thread: the time is up; the connection is shut down, so the read
+        waiting on it (TLS's included) ends at once."""
         with self.lock:
             if self.ended:
                 return
             self.expired = True
             if self.sock is not None:
                 try:
-                    # socket's own shutdown, also for TLS: SSLSocket's would drop its state
-                    # under the reading thread.
-                    socket.socket.shutdown(self.sock, socket.SHUT_RDWR)
+                    self.sock.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass  # closed already
 
@@ -114,6 +116,9 @@ class _ConnectDeadline:
         self.timer.cancel()
         with self.lock:
             self.ended = True
+            if self.sock is not None:
+                self.sock.close()
+                self.sock = None
             return self.expired
 
 
@@ -157,6 +162,13 @@ class _Smtp(_NotesData, smtplib.SMTP):
 
 class _SmtpSsl(_NotesData, smtplib.SMTP_SSL):
     """smtplib.SMTP_SSL, noting when DATA begins."""
+
+    def _get_socket(self, host, port, timeout):
+        # SMTP_SSL's own, but the deadline watches the plain socket before its handshake.
+        sock = smtplib.SMTP._get_socket(self, host, port, timeout)
+        if self.deadline is not None:
+            sock = self.deadline.adopt(sock)
+        return self.context.wrap_socket(sock, server_hostname=self._host)
 
 
 class _ServerWentAway(Exception):
@@ -257,8 +269,8 @@ class SmtpSender:
         return False
 
     def _connect(self):
-        """A new connection, greeted, secured and logged in within SMTP_TIMEOUT_SECONDS in
-        all; ServerUnreachable when it is not."""
+        """A new connection, greeted, secured, introduced and logged in within
+        SMTP_TIMEOUT_SECONDS in all; ServerUnreachable when it is not."""
         if self.security != "none" and self.tls_context is None:
             self.tls_context = ssl.create_default_context()
         deadline = _ConnectDeadline(self.timeout)
@@ -278,6 +290,7 @@ class SmtpSender:
                 connection.starttls(context=self.tls_context)
             if self.username:
                 connection.login(self.username, self.password or "")
+            connection.ehlo_or_helo_if_needed()  # done by login already, else here
             if deadline.end():
                 raise TimeoutError("the time ran out as the login ended")
         except BaseException as error:
@@ -335,7 +348,7 @@ def delivery_error(error):
         if error.smtp_code >= 500:
             return PermanentDeliveryError(f"message refused: {detail}")
         return DeliveryError(f"message deferred: {detail}")
-    return DeliveryError(f"SMTP server unreachable: {error}")
+    return DeliveryError(f"SMTP conversation failed: {error}")
 
 
 class MailboxSender:

@@ -38,7 +38,7 @@ from surveys.customers.suppression import (
     suppress,
 )
 from surveys.customers.tokens import issue_link
-from surveys.customers.wire import NotTried, TooLate, Wire
+from surveys.customers.wire import TooLate, Wire
 from surveys.helpdesk import inbox, outbound
 from surveys.i18n import mail_language
 from surveys.store import backups
@@ -239,7 +239,10 @@ class Burst:
     is with the server, queue it (its MAIL and RCPT go as soon as that one is answered),
     record that one, then let its DATA go; until nothing is due, the server is found
     unreachable, or `stopping` (a list a signal handler appends to) fills. Messages leased
-    and not tried then are given back, due again at once ('untried')."""
+    and not sent then are given back, due again at once ('untried').
+
+    The pass's first message goes alone, and is recorded before more are leased: when the
+    server is down, a pass costs one attempt and one message's links, not a batch's."""
 
     def __init__(self, db, config, sender, stopping=()):
         self.db = db
@@ -250,31 +253,35 @@ class Burst:
         self.mail = InvitationMail(config, current_brand(db))
         self.outcomes = {"sent": 0, "retry": 0, "failed": 0}
         self.on_wire = None  # (leased, future) of the message handed over last
+        self.wire = None
 
     def run(self, limit=None):
         """Deliver every message due (at most `limit`); counts per outcome."""
-        taken = 0
-        with Wire(self.sender) as wire:
+        taken, tried_the_server = 0, False
+        with Wire(self.sender) as self.wire:
             try:
-                while (limit is None or taken < limit) and not self.ending(wire):
+                while (limit is None or taken < limit) and not self.ending():
                     size = BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - taken)
+                    if not tried_the_server:
+                        size = 1  # the first message alone (see the class's note)
                     batch, skipped = lease_batch(self.db, self.rules, size)
                     if not batch and not skipped:
                         break
                     taken += len(batch) + skipped
                     self.count("skipped", skipped)
                     for leased in batch:
-                        if self.ending(wire):
-                            self.give_back(leased)
+                        if self.ending():
+                            self.give_back(leased.entry)
                         else:
-                            self.send(wire, leased)
+                            self.send(leased)
+                    if batch and not tried_the_server:
+                        tried_the_server = True
+                        self.record_on_wire()
             finally:
-                ended, self.on_wire = self.on_wire, None
-                if ended is not None:
-                    self.record(ended)
+                self.record_on_wire()
         return self.outcomes
 
-    def send(self, wire, leased):
+    def send(self, leased):
         """Send a leased row's message (a message that cannot be built is recorded as a
         failed attempt at once)."""
         problem = leased.problem
@@ -287,34 +294,39 @@ class Burst:
             self.count(record_attempt(self.db, leased.entry, self.config, self.rules, problem))
             return
         # Queued behind the one on the wire: its MAIL and RCPT go while that one is recorded.
-        future, handover = wire.send(message, leased.send_by)
-        ended = self.on_wire
+        future, handover = self.wire.send(message, leased.send_by)
         try:
-            if ended is not None:
-                self.record(ended)
-                self.on_wire = None
+            self.record_on_wire()
         except BaseException:
             handover.call_off()  # not recorded, the message before stays the one in doubt
             raise
-        handover.allow()
+        if self.ending():
+            handover.call_off()  # its DATA never begins: given back untried
+        else:
+            handover.allow()
         self.on_wire = (leased, future)
 
-    def ending(self, wire):
-        """True once the pass must try no more messages."""
-        return wire.unreachable or bool(self.stopping)
+    def ending(self):
+        """True once the pass must send no more messages."""
+        return self.wire.unreachable or bool(self.stopping)
 
-    def give_back(self, leased):
+    def give_back(self, entry):
         """Give a leased message back untried: due again at once, no attempt counted."""
-        record_attempt(self.db, leased.entry, self.config, self.rules, TooLate())
+        with immediate(self.db):
+            QUEUE.release(self.db, entry)
         self.count("untried")
 
-    def record(self, ended):
-        """Wait for a handed-over message's sending to end, and record its outcome (one that
-        came after the server was found unreachable was given back untried)."""
-        leased, future = ended
+    def record_on_wire(self):
+        """Wait for the message handed over last to end, and record its outcome (one given
+        back because the pass was ending counts as untried)."""
+        if self.on_wire is None:
+            return
+        (leased, future), self.on_wire = self.on_wire, None
         error = future.exception()
         outcome = record_attempt(self.db, leased.entry, self.config, self.rules, error)
-        self.count("untried" if isinstance(error, NotTried) else outcome)
+        if isinstance(error, TooLate) and self.ending():
+            outcome = "untried"
+        self.count(outcome)
 
     def count(self, outcome, number=1):
         """Count an outcome ('skipped' appears once one happens; None is not counted)."""

@@ -9,7 +9,7 @@ most one message is ever taken by the server and not yet recorded. The database 
 with the worker's thread: no write transaction is open while SMTP talks.
 
 A server that cannot be reached ends the pass's sending: the message that found it so is
-retried later, and the ones queued after it are given back untried (NotTried), each due
+retried later, and the ones queued after it are given back untried (TooLate), each due
 again at the next pass, rather than each waiting out its own connection's time.
 
 The worker builds the next message once this one's text has gone to the server: from
@@ -33,12 +33,8 @@ RECORD_WAIT_SECONDS = 120
 
 
 class TooLate(Exception):
-    """A message whose sending had not begun by its deadline, or was called off before its
-    DATA: it was not sent."""
-
-
-class NotTried(TooLate):
-    """A message queued after the server was found unreachable: it was not sent."""
+    """A message whose sending had not begun by its deadline, was called off before its
+    DATA, or was queued after the server was found unreachable: it was not sent."""
 
 
 class Handover:
@@ -97,11 +93,9 @@ class Wire:
 
     def send_in_turn(self, message, deadline, handover):
         """On the SMTP thread: send a message, its DATA held by its handover; TooLate when
-        its deadline (a datetime) has passed or it was called off, NotTried when the server
-        was found unreachable."""
-        if self.unreachable:
-            raise NotTried()
-        if handover.called_off or clock.now() > deadline:
+        its deadline (a datetime) has passed, it was called off, or the server was found
+        unreachable."""
+        if self.unreachable or handover.called_off or clock.now() > deadline:
             raise TooLate()
         self.sender.on_data = handover.before_data  # the sender calls it as DATA is to begin
         self.sender.on_text_sent = handover.text_sent.set  # and this once the text has gone
