@@ -455,6 +455,7 @@ def test_an_import_still_running_is_shown_as_such_and_not_run_twice(manager_clie
     again = manager_client.post(location, data={"csrf_token": csrf_token(page), **fields})
     assert again.status_code == 303
     assert db["tickets"].count == 0  # the running import is left to finish alone
+    assert "(not finished)" in manager_client.get("/imports/").get_data(as_text=True)
 
 
 def test_an_import_interrupted_with_its_server_can_be_run_again_storing_nothing_twice(
@@ -468,7 +469,7 @@ def test_an_import_interrupted_with_its_server_can_be_run_again_storing_nothing_
 
     page = manager_client.get(location)
     assert page.status_code == 200
-    assert "did not finish (the server stopped while it ran)" in page.get_data(as_text=True)
+    assert "has not finished 15 minutes later" in page.get_data(as_text=True)
     assert import_with(manager_client, location).status_code == 303
 
     assert "0 new closures, 2 already stored" in manager_client.get(location).get_data(as_text=True)
@@ -484,3 +485,20 @@ def test_an_upload_kept_from_before_a_format_rule_is_refused_with_the_rule(manag
 
     assert response.status_code == 422
     assert "the header names the same column twice" in response.get_data(as_text=True)
+
+
+def test_a_run_that_outlived_its_claim_leaves_the_next_run_s_outcome(db, fake_clock):
+    import_id = imports.store_upload(db, "tickets", "slow.csv", EXPORT)
+    again = []
+
+    def slow_run():
+        # So slow that its claim expired, and the file was imported again meanwhile.
+        fake_clock.advance(seconds=imports.CLAIM_SECONDS + 60)
+        again.append(imports.run_once(db, "tickets", import_id, lambda: imports.Outcome(created=2)))
+        return imports.Outcome(created=0, duplicates=2)
+
+    assert imports.run_once(db, "tickets", import_id, slow_run) == imports.Outcome(duplicates=2)
+
+    assert again == [imports.Outcome(created=2)]
+    [stored] = db.query("SELECT created, duplicates FROM ticket_imports")
+    assert dict(stored) == {"created": 2, "duplicates": 0}  # the second run's, kept

@@ -14,6 +14,7 @@ import codecs
 import csv
 import io
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -23,6 +24,8 @@ from surveys import clock
 from surveys.helpdesk.closures import parse_closure, record_closure
 from surveys.helpdesk.payloads import ARRIVAL_WINDOW
 from surveys.store.db import immediate
+
+log = logging.getLogger(__name__)
 
 SOURCE = "import"
 NOT_SURVEYED = "imported without survey"
@@ -603,21 +606,27 @@ def run_once(db, kind, import_id, import_file, surveyed=None):
         ).rowcount
     if not claimed:
         return None
+    # Each write below holds only while this run's claim does: a run taken for interrupted
+    # after CLAIM_SECONDS (a very slow one) must not undo or overwrite the run after it.
+    mine = "WHERE id = ? AND imported_at = ?"
     try:
         outcome = import_file()
     except Exception:
         # Let it be run again: the batches stored so far count as duplicates then.
         with immediate(db):
-            db.execute(f"UPDATE {table} SET {unmarks} WHERE id = ?", [import_id])  # noqa: S608
+            db.execute(f"UPDATE {table} SET {unmarks} {mine}", [import_id, claim[0]])  # noqa: S608
         raise
     with immediate(db):
-        db.execute(
-            f"UPDATE {table} SET created = ?, duplicates = ?, errors = ? WHERE id = ?",  # noqa: S608
+        kept = db.execute(
+            f"UPDATE {table} SET created = ?, duplicates = ?, errors = ? {mine}",  # noqa: S608
             [
                 outcome.created,
                 outcome.duplicates,
                 json.dumps(outcome.errors[:ERRORS_KEPT]),
                 import_id,
+                claim[0],
             ],
-        )
+        ).rowcount
+    if not kept:
+        log.warning("upload %s: an import that outlived its claim kept no outcome", import_id)
     return outcome

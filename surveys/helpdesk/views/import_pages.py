@@ -89,7 +89,11 @@ def mapping_page(pages, import_id):
         if request.method == "POST":  # a second click: show what the first one did
             return _to_mapping(pages, import_id)
         if state == "importing":
-            return render_template("helpdesk/imports/importing.html", stored=stored)
+            return render_template(
+                "helpdesk/imports/importing.html",
+                stored=stored,
+                claim_minutes=imports.CLAIM_SECONDS // 60,
+            )
         return render_template(
             pages.done_template, stored=stored, errors=imports.kept_errors(stored)
         )
@@ -119,6 +123,7 @@ def mapping_page(pages, import_id):
     return render_template(
         pages.mapping_template,
         interrupted=state == "interrupted",
+        claim_minutes=imports.CLAIM_SECONDS // 60,
         stored=stored,
         table=table,
         form=form,
