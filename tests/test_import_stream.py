@@ -636,8 +636,8 @@ def test_a_database_locked_past_the_busy_timeout_stops_the_import_cleanly(
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert result.stderr.splitlines()[-1] == (
-        "Error: the database stayed busy: another process held its write lock longer than "
-        "the busy timeout. 0 rows stored before it stopped (0 read: 0 new, 0 already stored, "
+        "Error: the database stayed busy: another process held its write lock for over "
+        "0.2 s. 0 rows stored before it stopped (0 read: 0 new, 0 already stored, "
         "0 refused)" + AGAIN
     )
     assert db["tickets"].count == 0

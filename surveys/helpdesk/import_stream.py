@@ -53,6 +53,7 @@ from surveys.helpdesk.imports import (
     sniffed_dialect,
     text_lines,
 )
+from surveys.store import db as store_db  # its BUSY_TIMEOUT_SECONDS, read when it is said
 from surveys.store.db import immediate, is_busy
 
 # Rows per write transaction: about a tenth of a second under the write lock, so the
@@ -283,8 +284,8 @@ def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=F
         if not is_busy(error):
             raise
         raise ImportStopped(
-            "the database stayed busy: another process held its write lock longer than "
-            "the busy timeout",
+            "the database stayed busy: another process held its write lock for over "
+            f"{store_db.BUSY_TIMEOUT_SECONDS:g} s",
             counts,
         ) from error
     return counts
