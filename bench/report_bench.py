@@ -25,6 +25,7 @@ A benchmark, not a test: it exits 0 whatever the figures (2 when DuckDB is missi
 import argparse
 import csv
 import json
+import math
 import os
 import shutil
 import signal
@@ -79,6 +80,11 @@ TARGET_SEARCH_RATIO = 0.1  # a search answers in under a tenth of DuckDB's ILIKE
 # Every comparison printed, for --json (bench/run_all.py's table).
 COMPARISONS = []
 SLOW_WARMUP_SECONDS = 120  # a warm-up slower than this is measured once, not three times
+# A measurement quicker than this is run again until its runs fill it (at most MAX_RUNS), on
+# both sides alike: the median of three runs of a 3 ms search is one scheduler's hiccup away
+# from another figure, where that of a hundred is steady.
+FILL_SECONDS = 0.5
+MAX_RUNS = 1000
 
 AGENTS = 20
 TEAMS = ("Billing", "Technical", "Accounts", "Onboarding")
@@ -406,10 +412,14 @@ def timed_steps(steps):
 
 
 def measure(steps, runs):
-    """One warm-up, then `runs` timed runs (one when the warm-up was very slow); medians."""
+    """One warm-up, then `runs` timed runs (one when the warm-up was very slow, more when
+    it was quick: as many as fill FILL_SECONDS); medians."""
     warmup, results = timed_steps(steps)
-    if sum(warmup.values()) > SLOW_WARMUP_SECONDS:
+    warm_seconds = sum(warmup.values())
+    if warm_seconds > SLOW_WARMUP_SECONDS:
         runs = 1
+    elif warm_seconds * runs < FILL_SECONDS:
+        runs = min(MAX_RUNS, math.ceil(FILL_SECONDS / max(warm_seconds, 1e-6)))
     rounds = [timed_steps(steps)[0] for _ in range(runs)]
     return Timing(
         seconds=median(sum(round_.values()) for round_ in rounds),
@@ -1158,6 +1168,17 @@ def print_comments(puas, duck):
                 for found in [len(puas[f"search_{kind}"].results["search"])]
             ),
         ],
+    )
+    keys = ["themes", *(f"search_{kind}" for kind in SEARCHED)]
+    print(
+        f"  Medians of as many runs as fill {FILL_SECONDS} s, Puas's and DuckDB's: "
+        + ", ".join(f"{key} {puas[key].runs} and {duck[key].runs}" for key in keys)
+        + "; search seconds: "
+        + ", ".join(
+            f"{puas[key].seconds * 1000:.2f} ms and {duck[key].seconds * 1000:.2f} ms"
+            for key in keys[1:]
+        )
+        + "."
     )
     low, high = (len(puas["themes"].results["themes"][side]) for side in ("low", "high"))
     print(
