@@ -34,6 +34,28 @@ def flask_env(config):
     }
 
 
+def start_flask(config, *args, **options):
+    """`flask ARGS` in a process of its own, given `config` the way a deployment gives it
+    (flask_env); `options` are subprocess.Popen's."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=dict(os.environ, **flask_env(config)),
+        **options,
+    )
+
+
+def run_flask(config, *args, **options):
+    """`flask ARGS` run to its end, as start_flask starts it; `options` are subprocess.run's
+    (a timeout among them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", *args],
+        cwd=ROOT,
+        env=dict(os.environ, **flask_env(config)),
+        **options,
+    )
+
+
 def base_config(tmp_path):
     """Settings for a test app with its own database and mail folder, and no SMTP server."""
     return {

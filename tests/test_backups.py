@@ -1,9 +1,6 @@
 """Backups and restores: `flask backup` while Puas serves, `flask restore` only when safe."""
 
-import os
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -14,7 +11,7 @@ import requests
 from app import create_app
 from surveys.config import ConfigError, apply_config
 from surveys.store import backups
-from tests.helpers import ROOT, flask_env, ticket_payload
+from tests.helpers import run_flask, ticket_payload
 
 COUNTED = ("tickets", "invitations", "responses", "users", "ratings", "outbox")
 
@@ -229,18 +226,12 @@ def test_backups_under_write_load_hold_every_write_acknowledged_before_they_bega
     writer.start()
     taken = []
     try:
-        env = dict(os.environ, **flask_env(config))
         for round_number in range(5):
             time.sleep(0.5)
             began = time.monotonic()
             target = tmp_path / f"load-{round_number}.db"
-            result = subprocess.run(
-                [sys.executable, "-m", "flask", "backup", str(target)],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
+            result = run_flask(
+                config, "backup", str(target), capture_output=True, text=True, timeout=120
             )
             assert result.returncode == 0, result.stdout + result.stderr
             taken.append((target, {ticket for at, ticket in list(acknowledged) if at < began}))

@@ -7,10 +7,8 @@ and openpyxl.
 
 import csv
 import io
-import os
 import re
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -28,10 +26,9 @@ from surveys.store.db import immediate
 from tests.helpers import (
     MANAGER_EMAIL,
     PASSWORD,
-    ROOT,
     csrf_token,
-    flask_env,
     sign_in,
+    start_flask,
 )
 
 AYU = ("ayu@example.com", "Ayu Lestari")
@@ -582,12 +579,11 @@ def test_a_refused_digest_is_retried_then_sent(smtp_app, smtp_db, smtp_server, f
 def test_two_workers_racing_send_one_digest(smtp_app, smtp_config, smtp_db, smtp_server):
     """Two `flask outbox send-due` processes at once, on the real clock: one mail."""
     manager(smtp_db, MANAGER_EMAIL, "weekly", since="2000-01-01T00:00:00Z")
-    env = dict(os.environ, **flask_env(smtp_config))
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "outbox", "send-due"],
-            cwd=ROOT,
-            env=env,
+        start_flask(
+            smtp_config,
+            "outbox",
+            "send-due",
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -2,7 +2,6 @@
 every refused row named by its line, killed and run again without storing anything twice."""
 
 import codecs
-import os
 import queue
 import random
 import re
@@ -10,7 +9,6 @@ import signal
 import sqlite3
 import string
 import subprocess
-import sys
 import threading
 import time
 import tracemalloc
@@ -25,7 +23,7 @@ from surveys.helpdesk.closures import Closure, record_closure
 from surveys.store import db as database
 from surveys.store import rollups
 from surveys.text import clean_email
-from tests.helpers import ROOT, flask_env
+from tests.helpers import run_flask, start_flask
 
 # Closures in 2020, long enough ago that no clock calls them future.
 START = datetime(2020, 1, 1, tzinfo=UTC)
@@ -36,7 +34,8 @@ LAST_LINE = re.compile(r"^([\d,]+) new, ([\d,]+) already stored, ([\d,]+) refuse
 
 def write_export(path, rows):
     """A minimal export of `rows` closures (ticket, closing time, address); returns the
-    lines of the refused rows and how many valid rows appear twice."""
+    lines of the refused rows, how many valid rows appear twice, and how many of the
+    closures are invalid (a repeated one is refused on each of its lines)."""
     refused, repeated, line = [], 0, 1
     with open(path, "w", encoding="utf-8", newline="") as export:
         export.write("Ticket ID,Closed at,Email\n")
@@ -52,7 +51,7 @@ def write_export(path, rows):
                 if invalid:
                     refused.append(line)
             repeated += (copies - 1) * (not invalid)
-    return refused, repeated
+    return refused, repeated, len(range(0, rows, INVALID_EVERY))
 
 
 def last_line(output):
@@ -112,8 +111,7 @@ def test_a_million_rows_store_every_valid_row_once_and_name_every_refused_line(
 ):
     rows = 1_000_000
     path = tmp_path / "export.csv"
-    refused, repeated = write_export(path, rows)
-    invalid = len(range(0, rows, INVALID_EVERY))
+    refused, repeated, invalid = write_export(path, rows)
 
     result = runner.invoke(args=["import-tickets", str(path)])
 
@@ -132,10 +130,10 @@ def test_a_million_rows_store_every_valid_row_once_and_name_every_refused_line(
 
 def start_import(config, path):
     """`flask import-tickets path` in its own process, and a queue of its stderr lines."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "import-tickets", str(path)],
-        cwd=ROOT,
-        env=dict(os.environ, **flask_env(config)),
+    process = start_flask(
+        config,
+        "import-tickets",
+        str(path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -170,8 +168,7 @@ def wait_for_progress(process, lines, timeout=120):
 def test_an_import_killed_halfway_and_run_again_stores_every_row_once(app, db, config, tmp_path):
     rows = 60_000
     path = tmp_path / "export.csv"
-    refused, repeated = write_export(path, rows)
-    invalid = len(range(0, rows, INVALID_EVERY))
+    refused, repeated, invalid = write_export(path, rows)
 
     process, lines = start_import(config, path)
     progress = wait_for_progress(process, lines)
@@ -185,13 +182,8 @@ def test_an_import_killed_halfway_and_run_again_stores_every_row_once(app, db, c
     assert int(stored_then.replace(",", "")) <= stored < rows - invalid
     assert invitations == stored  # whole batches: each closure with its invitation
 
-    again = subprocess.run(
-        [sys.executable, "-m", "flask", "import-tickets", str(path)],
-        cwd=ROOT,
-        env=dict(os.environ, **flask_env(config)),
-        capture_output=True,
-        text=True,
-        timeout=600,
+    again = run_flask(
+        config, "import-tickets", str(path), capture_output=True, text=True, timeout=600
     )
 
     assert again.returncode == 0, again.stderr[-2000:]
@@ -458,8 +450,7 @@ def ignore(*arguments):
 def test_a_run_that_fails_half_way_keeps_whole_batches_and_can_be_run_again(app, db, tmp_path):
     rows = 5_000
     path = tmp_path / "export.csv"
-    refused, repeated = write_export(path, rows)
-    invalid = len(range(0, rows, INVALID_EVERY))
+    refused, repeated, invalid = write_export(path, rows)
     export = import_stream.check_export(path)
     mapping = import_stream.column_mapping(export.header, [])
     met = []
@@ -557,10 +548,10 @@ def test_a_row_with_more_cells_than_the_header_is_refused_and_the_rest_imported(
 
 
 def test_a_pipe_is_refused_with_a_clean_error(config, db):
-    process = subprocess.run(
-        [sys.executable, "-m", "flask", "import-tickets", "/dev/stdin"],
-        cwd=ROOT,
-        env=dict(os.environ, **flask_env(config)),
+    process = run_flask(
+        config,
+        "import-tickets",
+        "/dev/stdin",
         input=EXPORT,
         capture_output=True,
         text=True,
@@ -586,8 +577,7 @@ def test_a_file_that_grows_while_it_is_imported_stops_saying_what_it_stored(
 ):
     rows = 5_000
     path = tmp_path / "export.csv"
-    refused, repeated = write_export(path, rows)
-    invalid = len(range(0, rows, INVALID_EVERY))
+    refused, repeated, invalid = write_export(path, rows)
     echo_refused = cli.echo_refused
 
     def append_then_echo(line, errors):
@@ -650,8 +640,7 @@ def test_an_import_stopped_by_a_locked_database_keeps_whole_batches_and_runs_aga
 ):
     rows = 5_000
     path = tmp_path / "export.csv"
-    refused, repeated = write_export(path, rows)
-    invalid = len(range(0, rows, INVALID_EVERY))
+    refused, repeated, invalid = write_export(path, rows)
     export = import_stream.check_export(path)
     mapping = import_stream.column_mapping(export.header, [])
     db.execute("PRAGMA busy_timeout = 200")

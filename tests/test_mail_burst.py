@@ -3,12 +3,10 @@ of messages, a server that hangs up or says 421 costs no invitation and duplicat
 a refused recipient loses no other, a killed worker sends nothing twice."""
 
 import asyncio
-import os
 import signal
 import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -22,7 +20,7 @@ from surveys import clock
 from surveys.config import ConfigError, apply_config
 from surveys.customers import outbox
 from surveys.customers.mail import sender_for
-from tests.helpers import ROOT, deliver, flask_env, free_port, post_ticket
+from tests.helpers import deliver, free_port, post_ticket, run_flask, start_flask
 
 DEADLINE_SECONDS = 60
 
@@ -314,12 +312,8 @@ def test_a_worker_killed_mid_burst_sends_nothing_twice(
     sink = start_sink(hold_at=120)
     app = app_sending_to(make_app, sink)
     recipients = close_tickets(app, api_headers, 200)
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "outbox", "send-due"],
-        cwd=ROOT,
-        env=dict(os.environ, **flask_env(config)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    worker = start_flask(
+        config, "outbox", "send-due", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         # The 120th message is about to begin, the 119th recorded; the worker dies there.
@@ -519,13 +513,7 @@ def test_the_running_worker_stops_at_sigterm_after_the_message_on_the_wire(
         return await first(server, session, envelope)
 
     sink.handle_DATA = hold_the_third
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "flask", "outbox", "run"],
-        cwd=ROOT,
-        env=dict(os.environ, **flask_env(config)),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    worker = start_flask(config, "outbox", "run", stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         # The third message is on the wire, the fourth queued behind it, its MAIL and RCPT
         # waiting for the third's reply.
@@ -557,20 +545,18 @@ def test_an_smtp_port_outside_1_to_65535_is_refused(tmp_path, value):
 
 
 @pytest.mark.parametrize(
-    ("variable", "value", "said"),
+    ("key", "value", "said"),
     [
-        ("FLASK_SMTP_PORT", "abc", "SMTP_PORT must be a whole number of at least 0, not 'abc'"),
-        ("FLASK_SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of none, starttls, ssl"),
+        ("SMTP_PORT", "abc", "SMTP_PORT must be a whole number of at least 0, not 'abc'"),
+        ("SMTP_SECURITY", "tls", "SMTP_SECURITY must be one of none, starttls, ssl"),
     ],
 )
-def test_a_bad_setting_stops_every_command_with_one_line_not_a_traceback(
-    config, variable, value, said
-):
-    environment = dict(os.environ, **flask_env(config), **{variable: value})
-    ran = subprocess.run(
-        [sys.executable, "-m", "flask", "outbox", "send-due"],
-        cwd=ROOT,
-        env=environment,
+def test_a_bad_setting_stops_every_command_with_one_line_not_a_traceback(config, key, value, said):
+    # (as FLASK_SMTP_PORT=abc in the environment: flask_env passes text as it is)
+    ran = run_flask(
+        {**config, key: value},
+        "outbox",
+        "send-due",
         capture_output=True,
         text=True,
         timeout=DEADLINE_SECONDS,

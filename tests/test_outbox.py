@@ -1,9 +1,7 @@
 """The outbox delivers through a real SMTP server (aiosmtpd): content, retries, refusals, races."""
 
-import os
 import sqlite3
 import subprocess
-import sys
 import threading
 from datetime import timedelta
 from email import message_from_bytes, policy
@@ -13,7 +11,7 @@ from aiosmtpd.controller import Controller
 
 from surveys import clock
 from surveys.customers.outbox import MAIL_RETRY
-from tests.helpers import LINK_PATTERN, ROOT, deliver, flask_env, free_port, post_ticket
+from tests.helpers import LINK_PATTERN, deliver, free_port, post_ticket, start_flask
 
 
 @pytest.fixture
@@ -201,12 +199,11 @@ def test_two_workers_at_once_never_send_a_message_twice(
     count = 40
     for number in range(count):
         post_ticket(smtp_client, headers, f"T-{number}", email=f"c{number}@example.com")
-    env = dict(os.environ, **flask_env(smtp_config))
     workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "outbox", "send-due"],
-            cwd=ROOT,
-            env=env,
+        start_flask(
+            smtp_config,
+            "outbox",
+            "send-due",
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -252,12 +249,8 @@ def test_a_crash_after_250_sends_one_copy_with_the_same_message_id(
     try:
         app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=controller.port)
         post_ticket(app.test_client(), api_headers)
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "flask", "outbox", "send-due"],
-            cwd=ROOT,
-            env=dict(os.environ, **flask_env(config)),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        worker = start_flask(
+            config, "outbox", "send-due", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         # The server has said 250; the worker is killed before it can record the send.
         assert handler.locked.wait(timeout=60)
