@@ -39,11 +39,16 @@ def parse_offset_datetime(text):
         raise ValueError("must be an ISO 8601 date and time with an offset") from error
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("needs a UTC offset, such as 2026-11-23T09:30:00+07:00 or ...Z")
-    # Years far from now are mistakes, and near the ends of the calendar the conversion
-    # to UTC or to the business's zone would overflow.
-    if not EARLIEST_YEAR <= instant.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
-    return instant.astimezone(UTC).replace(microsecond=0)
+    # Years far from now are mistakes. They are the years of the instant as stored, in
+    # UTC; the written year is checked first, as near the ends of the calendar the
+    # conversion would overflow.
+    years = f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+    if not EARLIEST_YEAR - 1 <= instant.year <= LATEST_YEAR + 1:
+        raise ValueError(years)
+    in_utc = instant.astimezone(UTC)
+    if not EARLIEST_YEAR <= in_utc.year <= LATEST_YEAR:
+        raise ValueError(years)
+    return in_utc.replace(microsecond=0)
 
 
 def local_day(instant, timezone_name):

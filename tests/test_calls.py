@@ -580,13 +580,16 @@ def test_the_call_log_mapping_is_guessed_and_rows_become_api_bodies():
         "agent": 5,
         "team": 6,
     }
-    assert call_imports.row_body(table.rows[1], mapping, "Asia/Jakarta") == {
-        "call_id": "L-2",
-        "queued_at": "2026-10-05T09:01:00+07:00",
-        "ended_at": "2026-10-05T09:02:10+07:00",
-        "outcome": "abandoned",
-        "team": "Billing",
-    }
+    assert call_imports.row_body(table.rows[1], mapping, "Asia/Jakarta") == (
+        {
+            "call_id": "L-2",
+            "queued_at": "2026-10-05T09:01:00+07:00",
+            "ended_at": "2026-10-05T09:02:10+07:00",
+            "outcome": "abandoned",
+            "team": "Billing",
+        },
+        {},
+    )
 
 
 def test_a_manager_uploads_previews_and_imports_a_call_log_once(make_app, db):
@@ -634,6 +637,32 @@ def test_a_call_the_api_reported_is_not_imported_again(manager_client, client, d
     result = manager_client.get(location).get_data(as_text=True)
     assert "2 new calls, 1 already stored" in result
     assert db["calls"].count == 3
+
+
+def test_a_call_row_is_checked_by_the_files_rules_as_a_ticket_row_is():
+    table = imports.read_table(
+        b"UniqueID,Start,End,Disposition\n"
+        b"L-1,2026-10-05 09:00:00,2026-10-05 09:04:00,NO ANSWER\n"
+        b"L-2,2026-10-05 09:00:00,2026-10-05 09:04:00,NO ANSWER,Ayu\n"  # a cell too many
+        b"L-3,yesterday,2026-10-05 09:04:00,NO ANSWER\n"
+        b"L-4,2000-01-01 06:00:00,2000-01-01 07:30:00,NO ANSWER\n"  # starts in 1999, UTC
+    )
+    mapping = call_imports.guess_mapping(table.header)
+
+    outcome = call_imports.preview(table, mapping, "Asia/Jakarta")
+
+    assert [(line, errors) for line, _, errors in outcome.previews] == [
+        (2, {}),
+        (3, {"row": "has 5 cells; the header has 4"}),
+        (4, {"queued_at": imports.TIME_MESSAGE}),  # the file's rule: no offset needed
+        (
+            5,
+            {
+                "queued_at": "must be between the years 2000 and 2999",
+            },
+        ),
+    ]
+    assert [call is None for _, call, _ in outcome.previews] == [False, True, True, True]
 
 
 @pytest.mark.parametrize(

@@ -27,3 +27,23 @@ def test_an_instant_is_stored_as_utc_to_the_second_with_a_z(instant, stored):
     assert clock.to_iso(instant) == stored
     assert clock.to_iso(instant) == instant.astimezone(UTC).strftime(clock.ISO_FORMAT)
     assert clock.from_iso(stored) == instant.replace(microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("2000-01-01T00:00:00Z", "2000-01-01T00:00:00Z"),
+        ("1999-12-31T20:00:00-05:00", "2000-01-01T01:00:00Z"),
+        ("3000-01-01T09:00:00+14:00", "2999-12-31T19:00:00Z"),
+        ("2000-01-01T06:00:00+07:00", None),  # 1999-12-31T23:00:00Z
+        ("2999-12-31T20:00:00-05:00", None),  # 3000-01-01T01:00:00Z
+        ("9999-12-31T23:59:59-14:00", None),  # past the calendar's end in UTC
+        ("0001-01-01T00:00:00+14:00", None),  # before its start
+    ],
+)
+def test_the_years_allowed_are_those_of_the_instant_in_utc(text, stored):
+    if stored is None:
+        with pytest.raises(ValueError, match="must be between the years 2000 and 2999"):
+            clock.parse_offset_datetime(text)
+    else:
+        assert clock.to_iso(clock.parse_offset_datetime(text)) == stored

@@ -60,7 +60,10 @@ def test_the_mapping_is_guessed_from_the_header():
 
 def test_a_row_becomes_the_api_body_with_local_times_in_the_business_zone():
     table = imports.read_table(EXPORT)
-    body = imports.row_body(table.rows[0], imports.guess_mapping(table.header), "Asia/Jakarta")
+    body, errors = imports.row_body(
+        table.rows[0], imports.guess_mapping(table.header), "Asia/Jakarta"
+    )
+    assert errors == {}
     assert body == {
         "ticket_id": "1001",
         "closed_at": "2026-11-02T10:00:00+07:00",

@@ -52,14 +52,23 @@ OUTCOME_WORDS = {
 
 
 def row_body(row, mapping, timezone_name):
-    """The body of POST /api/v1/calls for one row; empty cells are absent, and times
-    without an offset are read in the business's zone, as a ticket import reads them."""
-    cells = imports.row_cells(row, mapping, TIME_FIELDS, timezone_name)
+    """(the body of POST /api/v1/calls for one row, the file's own errors of its cells);
+    empty cells are absent, and times without an offset are read in the business's zone,
+    as a ticket import reads them."""
+    cells, errors = imports.row_cells(row, mapping, TIME_FIELDS, timezone_name)
     if "outcome" in cells:
         lowered = cells["outcome"].lower()
         cells["outcome"] = OUTCOME_WORDS.get(lowered, lowered)
-    body = {key: cells[key] for key in FIELDS if key in cells}
-    return body
+    return {key: cells[key] for key in FIELDS if key in cells}, errors
+
+
+def parse_row(row, width, mapping, timezone_name):
+    """(call, {}) or (None, errors) for one row of a file whose header has `width`
+    columns: the file's own checks (as a ticket import's), then the API's of its body."""
+    if extra := imports.too_many_cells(row, width):
+        return None, extra
+    body, file_errors = row_body(row, mapping, timezone_name)
+    return imports.with_file_errors(parse_call(body), file_errors)
 
 
 def guess_mapping(header):
@@ -74,8 +83,9 @@ def missing_required(mapping):
 
 def _calls(table, mapping, timezone_name):
     """(line number, call or None, errors) per row; line 1 is the header."""
+    width = len(table.header)
     for number, row in zip(table.lines, table.rows, strict=True):
-        call, errors = parse_call(row_body(row, mapping, timezone_name))
+        call, errors = parse_row(row, width, mapping, timezone_name)
         yield number, call, errors
 
 

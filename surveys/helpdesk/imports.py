@@ -17,7 +17,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from surveys import clock
@@ -349,35 +349,53 @@ def guess_mapping(header, fields=FIELDS):
 
 
 def _time(value, timezone_name):
-    """ISO 8601 text with an offset; a time without one is read in the business's zone."""
+    """ISO 8601 text with an offset, as the API takes it: a time without one is read in
+    the business's zone. ValueError (TIME_MESSAGE, the file's rule) when it is no time;
+    its year is the API's check, on the instant in UTC."""
     try:
         instant = datetime.fromisoformat(value)  # also "2026-11-20 10:00"
     except ValueError:
-        return value  # the API's parsing refuses it (parse_row words the CSV rule)
+        raise ValueError(TIME_MESSAGE) from None
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=ZoneInfo(timezone_name))
-    try:
-        in_utc = instant.astimezone(UTC)
-    except OverflowError:  # years 1 and 9999, refused for their year all the same
-        return instant.isoformat()
-    # The years allowed (clock.EARLIEST_YEAR to LATEST_YEAR) are those of the instant as
-    # it is stored, in UTC: when the file's calendar says another year, the UTC text lets
-    # the API's check see that year.
-    return (instant if in_utc.year == instant.year else in_utc).isoformat()
+    return instant.isoformat()
 
 
 def row_cells(row, mapping, time_fields, timezone_name):
-    """{field: stripped cell} of one row's non-empty mapped cells, the `time_fields` read
-    as _time reads them: what a ticket's or a call's API body is built from."""
+    """({field: stripped cell}, {field: error}) of one row's non-empty mapped cells, the
+    `time_fields` read as _time reads them: what a ticket's or a call's API body is built
+    from, and the file's own errors. A cell that is no time stays as written, so the API's
+    check refuses it too."""
     cells = {
         name: row[index].strip()
         for name, index in mapping.items()
         if index is not None and row[index].strip()
     }
+    errors = {}
     for name in time_fields:
         if name in cells:
-            cells[name] = _time(cells[name], timezone_name)
-    return cells
+            try:
+                cells[name] = _time(cells[name], timezone_name)
+            except ValueError as error:
+                errors[name] = str(error)
+    return cells, errors
+
+
+def too_many_cells(row, width):
+    """The error of a row with more cells than its header's `width`, or None: a separator
+    inside an unquoted value has moved every cell after it one column on."""
+    if len(row) > width:
+        return {"row": f"has {len(row)} cells; the header has {width}"}
+    return None
+
+
+def with_file_errors(parsed, file_errors):
+    """The API's (record, errors) for a row's body, with the file's own errors of its
+    cells put in (they state the file's rule where the API's would ask for an offset)."""
+    record, errors = parsed
+    if file_errors:
+        return None, errors | file_errors
+    return record, errors
 
 
 def _flag(value):
@@ -394,8 +412,9 @@ def _count(value, digits=6):
 
 
 def row_body(row, mapping, timezone_name):
-    """The body of POST /api/v1/tickets/closed for one row; empty cells are absent."""
-    cells = row_cells(row, mapping, TIME_FIELDS, timezone_name)
+    """(the body of POST /api/v1/tickets/closed for one row, the file's own errors of its
+    cells); empty cells are absent."""
+    cells, errors = row_cells(row, mapping, TIME_FIELDS, timezone_name)
     body = {
         key: cells[key]
         for key in ("ticket_id", "closed_at", "team", "channel", "opened_at", "first_response_at")
@@ -417,7 +436,7 @@ def row_body(row, mapping, timezone_name):
     for name in ("escalated", "reopened"):
         if name in cells:
             body[name] = _flag(cells[name])
-    return body
+    return body, errors
 
 
 def missing_required(mapping):
@@ -428,14 +447,10 @@ def missing_required(mapping):
 def parse_row(row, width, mapping, timezone_name, now=None):
     """(closure, {}) or (None, errors) for one row of a file whose header has `width`
     columns: the API's checks of its body, and the file's own."""
-    if len(row) > width:
-        # A separator inside an unquoted value: every cell after it sits one column on.
-        return None, {"row": f"has {len(row)} cells; the header has {width}"}
-    closure, errors = parse_closure(row_body(row, mapping, timezone_name), now=now)
-    for name in TIME_FIELDS:
-        if "offset" in errors.get(name, ""):  # in a file, an offset is optional
-            errors[name] = TIME_MESSAGE
-    return closure, errors
+    if extra := too_many_cells(row, width):
+        return None, extra
+    body, file_errors = row_body(row, mapping, timezone_name)
+    return with_file_errors(parse_closure(body, now=now), file_errors)
 
 
 def _closures(table, mapping, timezone_name):
