@@ -44,6 +44,9 @@ digest_cli = AppGroup("digest", help="Managers' weekly and monthly digests by ma
 customer_cli = AppGroup("customer", help="A customer's personal data: export it, erase it.")
 retention_cli = AppGroup("retention", help="Erase personal data older than RETENTION_MONTHS.")
 rollups_cli = AppGroup("rollups", help="The counts reports read (kept up to date by triggers).")
+# An import's exit status when it finished but refused rows: apart from 1, a failure (its
+# `Error:` line says what; nothing more was stored) and 2, a command line click refused.
+REFUSED_STATUS = 3
 
 
 @contextmanager
@@ -253,6 +256,7 @@ def import_tickets_command(file, overrides, survey, dry_run):
             f"{counts.valid:,} rows can be imported, {counts.refused:,} have problems; "
             "nothing stored (--dry-run)."
         )
+        exit_when_refused(counts.refused)
         return
     try:
         with command_db() as db:
@@ -272,6 +276,14 @@ def import_tickets_command(file, overrides, survey, dry_run):
         f"{counts.refused:,} refused; "
         f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
     )
+    exit_when_refused(counts.refused)
+
+
+def exit_when_refused(refused):
+    """End with REFUSED_STATUS when rows were refused, so a scheduled import that leaves
+    rows out is noticed (its rows are listed above, the valid ones stored)."""
+    if refused:
+        click.get_current_context().exit(REFUSED_STATUS)
 
 
 def echo_refused(line, errors):
@@ -334,6 +346,7 @@ def import_calls_command(file, overrides, dry_run):
             f"{outcome.created} new, {outcome.duplicates} already stored, "
             f"{len(outcome.errors)} with problems (not imported)."
         )
+    exit_when_refused(len(outcome.errors))
 
 
 @rollups_cli.command("rebuild")

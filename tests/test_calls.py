@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from surveys import cli
 from surveys.actions.digest_content import digest_content
 from surveys.actions.digest_periods import Period
 from surveys.config import ConfigError
@@ -706,14 +707,22 @@ def test_flask_import_calls(runner, db, tmp_path):
     path = tmp_path / "calls.csv"
     path.write_bytes(CALL_LOG)
     dry = runner.invoke(args=["import-calls", str(path), "--dry-run"])
-    assert dry.exit_code == 0, dry.output
+    assert dry.exit_code == cli.REFUSED_STATUS, dry.output
     assert "3 rows can be imported, 2 have problems" in dry.output
     assert db["calls"].count == 0
     first = runner.invoke(args=["import-calls", str(path)])
+    assert first.exit_code == cli.REFUSED_STATUS, first.output
     assert "3 new, 0 already stored, 2 with problems" in first.output
     assert "line 6: answered_at must not be before queued_at" in first.output
     second = runner.invoke(args=["import-calls", str(path)])
     assert "0 new, 3 already stored" in second.output
+    valid_only = tmp_path / "valid.csv"
+    valid_only.write_bytes(b"".join(CALL_LOG.splitlines(keepends=True)[:3]))
+    clean = runner.invoke(args=["import-calls", str(valid_only)])
+    assert clean.exit_code == 0, clean.output
+    assert (
+        clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 with problems (not imported)."
+    )
     bad = runner.invoke(args=["import-calls", str(path), "--map", "outcome=Nope"])
     assert bad.exit_code != 0 and "FIELD=COLUMN" in bad.output
     missing = tmp_path / "other.csv"

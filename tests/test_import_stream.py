@@ -115,7 +115,7 @@ def test_a_million_rows_store_every_valid_row_once_and_name_every_refused_line(
 
     result = runner.invoke(args=["import-tickets", str(path)])
 
-    assert result.exit_code == 0, result.output[-2000:]
+    assert result.exit_code == cli.REFUSED_STATUS, result.output[-2000:]
     assert last_line(result.stdout) == (rows - invalid, repeated, len(refused))
     assert refused_lines(result.stderr) == refused
     assert stored_counts(db) == (rows - invalid, rows - invalid, rows - invalid)
@@ -186,7 +186,7 @@ def test_an_import_killed_halfway_and_run_again_stores_every_row_once(app, db, c
         config, "import-tickets", str(path), capture_output=True, text=True, timeout=600
     )
 
-    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.returncode == cli.REFUSED_STATUS, again.stderr[-2000:]
     assert last_line(again.stdout) == (rows - invalid - stored, stored + repeated, len(refused))
     assert refused_lines(again.stderr) == refused
     assert stored_counts(db) == (rows - invalid, rows - invalid, rows - invalid)
@@ -251,7 +251,7 @@ def test_the_stream_stores_what_an_upload_stores(runner, app, db, tmp_path):
         uploaded, table, imports.guess_mapping(table.header), settings, survey=False
     )
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == cli.REFUSED_STATUS, result.output
     assert (outcome.created, outcome.duplicates, len(outcome.errors)) == (5, 3, 1)
     assert last_line(result.stdout) == (5, 3, 1)
     assert refused_lines(result.stderr) == [6]
@@ -368,7 +368,7 @@ def test_a_dry_run_checks_every_row_and_stores_nothing(runner, db, tmp_path):
 
     result = runner.invoke(args=["import-tickets", str(path), "--dry-run"])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == cli.REFUSED_STATUS, result.output
     assert "8 rows can be imported, 1 have problems; nothing stored (--dry-run)." in result.stdout
     assert refused_lines(result.stderr) == [6]
     assert db["tickets"].count == 0
@@ -534,7 +534,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused_and_the_rest_imported(
 
     result = runner.invoke(args=["import-tickets", str(path)])
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == cli.REFUSED_STATUS, result.output
     assert last_line(result.stdout) == (2, 0, 2)
     assert "line 3: row has 7 cells; the header has 5\n" in result.stderr
     assert (
@@ -600,7 +600,7 @@ def test_a_file_that_grows_while_it_is_imported_stops_saying_what_it_stored(
     assert 0 < int(stored.replace(",", "")) == db["tickets"].count < rows - invalid
     monkeypatch.undo()
     again = runner.invoke(args=["import-tickets", str(path)])
-    assert again.exit_code == 0, again.output
+    assert again.exit_code == cli.REFUSED_STATUS, again.output
     assert stored_counts(db) == (rows - invalid + 1,) * 3
 
 

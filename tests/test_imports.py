@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from surveys import clock
+from surveys import cli, clock
 from surveys.helpdesk import imports
 from tests.helpers import csrf_token, ticket_payload
 
@@ -201,15 +201,23 @@ def test_flask_import_tickets(runner, db, tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(EXPORT)
     dry = runner.invoke(args=["import-tickets", str(path), "--dry-run"])
-    assert dry.exit_code == 0, dry.output
+    # A row refused: the status says so (the valid rows are stored all the same).
+    assert dry.exit_code == cli.REFUSED_STATUS == 3, dry.output
     assert "2 rows can be imported, 1 have problems" in dry.output
     assert db["tickets"].count == 0
     first = runner.invoke(args=["import-tickets", str(path)])
+    assert first.exit_code == cli.REFUSED_STATUS, first.output
     assert "2 new, 0 already stored, 1 refused" in first.output
     assert "line 5:" in first.output
     second = runner.invoke(args=["import-tickets", str(path)])
+    assert second.exit_code == cli.REFUSED_STATUS, second.output
     assert "0 new, 2 already stored" in second.output
     assert db["tickets"].count == 2
+    valid_only = tmp_path / "valid.csv"
+    valid_only.write_bytes(b"\n".join(EXPORT.splitlines()[:3]) + b"\n")
+    clean = runner.invoke(args=["import-tickets", str(valid_only)])
+    assert clean.exit_code == 0, clean.output
+    assert clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 refused; nobody surveyed."
     bad = runner.invoke(args=["import-tickets", str(path), "--map", "closed_at=Nope"])
     assert bad.exit_code != 0 and "FIELD=COLUMN" in bad.output
 
