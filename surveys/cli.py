@@ -15,7 +15,7 @@ from surveys import clock
 from surveys.actions import alert_mail, digests
 from surveys.actions.digest_periods import NAMED_PERIODS
 from surveys.customers import outbox, personal_data
-from surveys.customers.mail import DeliveryError
+from surveys.customers.mail import DeliveryError, pass_summary
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -135,17 +135,31 @@ def api_key_revoke(name):
 
 @outbox_cli.command("send-due")
 def outbox_send_due():
-    """Deliver every message (and response for a hook) that is due now, once, and exit."""
+    """Deliver every message (and response for a hook) that is due now, once, and exit.
+
+    Exits with status 1 when a mail pass reports the mail server unreachable, so cron or
+    a script notices; the mail stays queued for the next run.
+    """
     outcomes = outbox.send_due(current_app.config)
-    click.echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+    click.echo(pass_summary(outcomes))
     posted = outbound.send_due_pass(current_app.config)
     if any(posted.values()):
         click.echo(
             "responses to hooks: "
             + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
         )
-    alert_mail.worker_pass(current_app.config, click.echo)
-    digests.worker_pass(current_app.config, click.echo)
+    passes = {
+        "invitations": outcomes,
+        "alerts": alert_mail.worker_pass(current_app.config, click.echo),
+        "digests": digests.worker_pass(current_app.config, click.echo),
+    }
+    # A pass that ended at a server it could not reach says so in its counts.
+    unreachable = [name for name, counts in passes.items() if counts.get("unreachable")]
+    if unreachable:
+        raise click.ClickException(
+            f"no connection to the mail server ({', '.join(unreachable)}); "
+            "the mail stays queued for the next run"
+        )
 
 
 @outbox_cli.command("run")

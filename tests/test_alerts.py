@@ -19,9 +19,12 @@ from tests.helpers import (
     base_config,
     csrf_token,
     deliver,
+    free_port,
     post_ticket,
+    run_flask,
     sign_in,
 )
+from tests.test_mail_burst import DEADLINE_SECONDS, StalledServer, within_deadline
 
 PAGE = "/settings/alerts"
 COMPANY_FORM = {
@@ -267,6 +270,131 @@ def test_a_follow_up_is_due_follow_up_hours_after_it_opened(
 def test_follow_up_hours_must_be_a_whole_number_of_hours(tmp_path, hours):
     with pytest.raises(ConfigError, match="FOLLOW_UP_HOURS"):
         create_app({**base_config(tmp_path), "FOLLOW_UP_HOURS": hours})
+
+
+# One connection a pass, and a server that is down
+
+
+def connection_of_each_message(smtp_server):
+    """From now on, the connection (aiosmtpd's session) each message arrives on, in order."""
+    handler, sessions = smtp_server.handler_ref, []
+    accept = handler.handle_DATA
+
+    async def noting_the_connection(server, session, envelope):
+        sessions.append(session)
+        return await accept(server, session, envelope)
+
+    handler.handle_DATA = noting_the_connection
+    return sessions
+
+
+def three_alerts_due(app, db, api_headers, smtp_server):
+    """An answer alerting boss@, ops@ and cs@, its three alerts due and not yet sent."""
+    store_rules(db, recipients="ops@example.com,cs@example.com,boss@example.com")
+    customer, token = invited(app, api_headers, smtp_server)
+    answer(customer, token, csat="1")
+    assert [row[2:] for row in alert_rows(db)] == [
+        ("boss@example.com", "pending"),
+        ("ops@example.com", "pending"),
+        ("cs@example.com", "pending"),
+    ]
+
+
+def alert_attempts(db):
+    return [
+        (row["recipient"], row["status"], row["attempts"], row["last_error"])
+        for row in db.query("SELECT * FROM alert_outbox ORDER BY id")
+    ]
+
+
+@pytest.fixture
+def silent_server():
+    """A mail server that takes connections, counting them, and never greets."""
+    server = StalledServer()
+    yield server
+    server.stop()
+
+
+def test_a_pass_sends_its_alerts_over_one_connection(
+    smtp_app, db, api_headers, smtp_server, people
+):
+    three_alerts_due(smtp_app, db, api_headers, smtp_server)
+    connections = connection_of_each_message(smtp_server)
+
+    assert work(smtp_app) == {"sent": 3, "retry": 0, "failed": 0}
+
+    assert len(connections) == 3
+    assert len({id(session) for session in connections}) == 1
+    assert [recipient for recipient, _ in alerts_received(smtp_server)] == [
+        "boss@example.com",
+        "ops@example.com",
+        "cs@example.com",
+    ]
+
+
+def test_a_server_that_never_greets_costs_one_alert_s_attempt_and_leaves_the_others_due(
+    smtp_app, db, api_headers, smtp_server, people, silent_server
+):
+    three_alerts_due(smtp_app, db, api_headers, smtp_server)
+    smtp_app.config.update(SMTP_PORT=silent_server.port, SMTP_TIMEOUT_SECONDS=1)
+
+    outcomes = within_deadline(lambda: work(smtp_app))
+
+    assert outcomes == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
+    assert silent_server.accepted == 1  # not one connection's time for every alert
+    [first, *others] = alert_attempts(db)
+    assert first[:3] == ("boss@example.com", "pending", 1)
+    assert first[3].startswith("SMTP server unreachable: ")
+    # Never claimed: still due, no attempt counted, no error.
+    assert others == [
+        ("ops@example.com", "pending", 0, None),
+        ("cs@example.com", "pending", 0, None),
+    ]
+
+    # The server is back: the next pass sends those two; the first waits for its retry.
+    smtp_app.config.update(SMTP_PORT=smtp_server.port)
+    assert work(smtp_app) == {"sent": 2, "retry": 0, "failed": 0}
+    assert [row[:3] for row in alert_attempts(db)] == [
+        ("boss@example.com", "pending", 1),
+        ("ops@example.com", "sent", 1),
+        ("cs@example.com", "sent", 1),
+    ]
+
+
+@pytest.mark.parametrize("server_up", [True, False], ids=["server-up", "server-down"])
+def test_flask_outbox_send_due_exits_1_when_the_alerts_found_the_server_unreachable(
+    smtp_app, smtp_config, db, api_headers, smtp_server, people, server_up
+):
+    three_alerts_due(smtp_app, db, api_headers, smtp_server)
+    port = smtp_server.port if server_up else free_port()  # nothing listens there
+
+    ran = run_flask(
+        {**smtp_config, "SMTP_PORT": port},
+        "outbox",
+        "send-due",
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+
+    if server_up:
+        assert (ran.returncode, ran.stderr) == (0, "")
+        assert "alerts: 3 sent, 0 retry, 0 failed" in ran.stdout
+        return
+    assert ran.returncode == 1
+    assert ran.stdout.splitlines()[-1] == (
+        "alerts: 0 sent, 1 retry, 0 failed; "
+        "no connection to the mail server, so the pass ended there"
+    )
+    assert ran.stderr.splitlines() == [
+        "Error: no connection to the mail server (alerts); "
+        "the mail stays queued for the next run"
+    ]
+    assert [row[1:3] for row in alert_attempts(db)] == [
+        ("pending", 1),
+        ("pending", 0),
+        ("pending", 0),
+    ]
 
 
 # The settings page

@@ -27,9 +27,12 @@ from tests.helpers import (
     MANAGER_EMAIL,
     PASSWORD,
     csrf_token,
+    free_port,
+    run_flask,
     sign_in,
     start_flask,
 )
+from tests.test_mail_burst import DEADLINE_SECONDS, StalledServer, within_deadline
 
 AYU = ("ayu@example.com", "Ayu Lestari")
 BUDI = ("budi@example.com", "Budi Santoso")
@@ -652,6 +655,177 @@ def test_flask_digest_send_says_when_nobody_chose_it(smtp_app, smtp_server):
     result = smtp_app.test_cli_runner().invoke(args=["digest", "send", "--period", "last_week"])
     assert result.exit_code == 0
     assert result.output == ("No manager chose the weekly digest; nothing sent (use --to EMAIL).\n")
+
+
+# One connection a pass, and a server that is down
+
+
+def connection_of_each_message(smtp_server):
+    """From now on, the connection (aiosmtpd's session) each message arrives on, in order."""
+    handler, sessions = smtp_server.handler_ref, []
+    accept = handler.handle_DATA
+
+    async def noting_the_connection(server, session, envelope):
+        sessions.append(session)
+        return await accept(server, session, envelope)
+
+    handler.handle_DATA = noting_the_connection
+    return sessions
+
+
+THREE_MANAGERS = ["a@example.com", "b@example.com", "c@example.com"]
+
+
+def digest_attempts(db):
+    return [
+        (row["email"], row["status"], row["attempts"], row["last_error"])
+        for row in db.query(
+            "SELECT users.email, status, attempts, last_error "
+            "FROM digest_outbox JOIN users ON users.id = digest_outbox.user_id "
+            "ORDER BY digest_outbox.id"
+        )
+    ]
+
+
+@pytest.fixture
+def silent_server():
+    """A mail server that takes connections, counting them, and never greets."""
+    server = StalledServer()
+    yield server
+    server.stop()
+
+
+def test_a_pass_sends_its_digests_over_one_connection(smtp_app, smtp_db, smtp_server, fake_clock):
+    for email in THREE_MANAGERS:
+        manager(smtp_db, email, "weekly")
+    fake_clock.current = at("2026-11-16T08:00:00")
+    connections = connection_of_each_message(smtp_server)
+
+    assert worker_pass(smtp_app) == {
+        "scheduled": 3,
+        "sent": 3,
+        "retry": 0,
+        "failed": 0,
+        "skipped": 0,
+    }
+
+    assert sorted(mail["To"] for mail in digest_mails(smtp_server)) == THREE_MANAGERS
+    assert len(connections) == 3
+    assert len({id(session) for session in connections}) == 1
+
+
+def test_a_server_that_never_greets_costs_one_digest_s_attempt_and_leaves_the_others_due(
+    smtp_app, smtp_db, smtp_server, fake_clock, silent_server
+):
+    for email in THREE_MANAGERS:
+        manager(smtp_db, email, "weekly")
+    fake_clock.current = at("2026-11-16T08:00:00")
+    smtp_app.config.update(SMTP_PORT=silent_server.port, SMTP_TIMEOUT_SECONDS=1)
+
+    outcomes = within_deadline(lambda: worker_pass(smtp_app))
+
+    assert outcomes == {
+        "scheduled": 3,
+        "sent": 0,
+        "retry": 1,
+        "failed": 0,
+        "skipped": 0,
+        "unreachable": 1,
+    }
+    assert silent_server.accepted == 1  # not one connection's time for every digest
+    [first, *others] = digest_attempts(smtp_db)
+    assert first[:3] == ("a@example.com", "pending", 1)
+    assert first[3].startswith("SMTP server unreachable: ")
+    # Never claimed: still due, no attempt counted, no error.
+    assert others == [
+        ("b@example.com", "pending", 0, None),
+        ("c@example.com", "pending", 0, None),
+    ]
+
+    # The server is back: the next pass sends those two; the first waits for its retry.
+    smtp_app.config.update(SMTP_PORT=smtp_server.port)
+    assert worker_pass(smtp_app)["sent"] == 2
+    assert [row[:3] for row in digest_attempts(smtp_db)] == [
+        ("a@example.com", "pending", 1),
+        ("b@example.com", "sent", 1),
+        ("c@example.com", "sent", 1),
+    ]
+
+
+def test_flask_digest_send_goes_to_every_manager_over_one_connection(
+    smtp_app, smtp_db, smtp_server, fake_clock
+):
+    for email in THREE_MANAGERS:
+        manager(smtp_db, email, "monthly")
+    fake_clock.current = at("2026-11-18T10:00:00")
+    connections = connection_of_each_message(smtp_server)
+
+    result = smtp_app.test_cli_runner().invoke(args=["digest", "send", "--period", "last_month"])
+
+    assert result.exit_code == 0, result.output
+    assert sorted(mail["To"] for mail in digest_mails(smtp_server)) == THREE_MANAGERS
+    assert len(connections) == 3
+    assert len({id(session) for session in connections}) == 1
+
+
+def test_flask_digest_send_stops_at_a_server_that_never_greets_with_one_error_line(
+    smtp_config, smtp_db, silent_server
+):
+    for email in THREE_MANAGERS:
+        manager(smtp_db, email, "monthly")
+
+    ran = run_flask(
+        {**smtp_config, "SMTP_PORT": silent_server.port, "SMTP_TIMEOUT_SECONDS": 1},
+        *["digest", "send", "--period", "last_month"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+
+    assert ran.returncode == 1
+    assert ran.stdout == ""
+    [line] = ran.stderr.splitlines()
+    assert line.startswith("Error: the digest was not sent: SMTP server unreachable: ")
+    assert silent_server.accepted == 1  # it tried no other manager's
+
+
+@pytest.mark.parametrize("server_up", [True, False], ids=["server-up", "server-down"])
+def test_flask_outbox_send_due_exits_1_when_the_digests_found_the_server_unreachable(
+    smtp_config, smtp_db, smtp_server, server_up
+):
+    # On the real clock: a weekly digest chosen long ago has a period due now.
+    manager(smtp_db, MANAGER_EMAIL, "weekly", since="2000-01-01T00:00:00Z")
+    port = smtp_server.port if server_up else free_port()  # nothing listens there
+
+    ran = run_flask(
+        {**smtp_config, "SMTP_PORT": port},
+        "outbox",
+        "send-due",
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+
+    [row] = outbox_rows(smtp_db)
+    if server_up:
+        assert (ran.returncode, ran.stderr) == (0, "")
+        assert ran.stdout.splitlines() == [
+            "0 sent, 0 retry, 0 failed",
+            "digests: 1 scheduled, 1 sent, 0 retry, 0 failed, 0 skipped",
+        ]
+        assert (row["status"], row["attempts"]) == ("sent", 1)
+        return
+    assert ran.returncode == 1
+    assert ran.stdout.splitlines() == [
+        "0 sent, 0 retry, 0 failed",
+        "digests: 1 scheduled, 0 sent, 1 retry, 0 failed, 0 skipped; "
+        "no connection to the mail server, so the pass ended there",
+    ]
+    assert ran.stderr.splitlines() == [
+        "Error: no connection to the mail server (digests); "
+        "the mail stays queued for the next run"
+    ]
+    assert (row["status"], row["attempts"]) == ("pending", 1)  # queued for the next run
 
 
 # Queries

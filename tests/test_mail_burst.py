@@ -416,14 +416,19 @@ def start_stalled():
         server.stop()
 
 
-def deliver_within_deadline(app):
-    """One pass, as deliver() runs it, failing the test rather than hanging when it hangs."""
+def within_deadline(call):
+    """call()'s result, failing the test rather than hanging when it hangs."""
     result = []
-    thread = threading.Thread(target=lambda: result.append(deliver(app)), daemon=True)
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
     thread.start()
     thread.join(timeout=DEADLINE_SECONDS)
     assert not thread.is_alive(), "the pass did not end"
     return result[0]
+
+
+def deliver_within_deadline(app):
+    """One pass, as deliver() runs it, failing the test rather than hanging when it hangs."""
+    return within_deadline(lambda: deliver(app))
 
 
 @pytest.mark.parametrize(
@@ -442,7 +447,7 @@ def test_a_server_that_never_greets_costs_one_message_s_attempt_and_no_other(
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=1)
     recipients = close_tickets(app, api_headers, 20)
 
-    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0}
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
 
     assert server.accepted == 1  # not one connection's time for every message
     rows = db.query("SELECT recipient, status, attempts, last_error FROM outbox ORDER BY id")
@@ -463,7 +468,7 @@ def test_a_server_refusing_service_in_its_greeting_fails_no_message_for_good(
     app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=5)
     close_tickets(app, api_headers, 3)
 
-    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0}
+    assert deliver_within_deadline(app) == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
 
     assert server.accepted == 1
     errors = [row["last_error"] for row in db.query("SELECT last_error FROM outbox ORDER BY id")]
@@ -490,9 +495,139 @@ def test_a_server_going_down_mid_burst_leaves_the_rest_of_the_batch_untried(
     outcomes = deliver_within_deadline(app)
 
     assert sink.recipients() == Counter(recipients[:5])
-    assert outcomes == {"sent": 5, "retry": 1, "failed": 0, "untried": 14}
+    assert outcomes == {"sent": 5, "retry": 1, "failed": 0, "untried": 14, "unreachable": 1}
     rows = outbox_rows(db)
     assert rows[recipients[5]] == ("pending", 1)
+    assert {rows[recipient] for recipient in recipients[6:]} == {("pending", 0)}
+
+
+def test_flask_outbox_send_due_exits_1_when_its_first_invitation_finds_no_server(
+    make_app, config, db, api_headers
+):
+    make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_TIMEOUT_SECONDS=2)
+    close_tickets(make_app(), api_headers, 3)
+
+    ran = run_flask(
+        config, "outbox", "send-due", capture_output=True, text=True, timeout=DEADLINE_SECONDS
+    )
+
+    assert ran.returncode == 1
+    assert ran.stdout.splitlines() == [
+        "0 sent, 1 retry, 0 failed; no connection to the mail server, so the pass ended there"
+    ]
+    assert ran.stderr.splitlines() == [
+        "Error: no connection to the mail server (invitations); "
+        "the mail stays queued for the next run"
+    ]
+    attempts = [row["attempts"] for row in db.query("SELECT attempts FROM outbox ORDER BY id")]
+    assert attempts == [1, 0, 0]
+
+
+class TricklingServer:
+    """An SMTP server that greets and answers EHLO at once, then answers MAIL FROM with a
+    `250-` line every `every` seconds, never the last line: each read is quick, the reply
+    never ends."""
+
+    def __init__(self, every=0.2):
+        self.every = every
+        self.accepted = 0
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.threads = [threading.Thread(target=self.accept, daemon=True)]
+        self.threads[0].start()
+
+    def accept(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            thread = threading.Thread(target=self.talk, args=[connection], daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def talk(self, connection):
+        with connection, connection.makefile("rb") as commands:
+            try:
+                connection.sendall(b"220 ready\r\n")
+                while not self.stopped.is_set():
+                    command = commands.readline()
+                    if not command or command.upper().startswith(b"QUIT"):
+                        return
+                    if not command.upper().startswith(b"MAIL"):
+                        connection.sendall(b"250 ok\r\n")
+                        continue
+                    while not self.stopped.wait(self.every):
+                        connection.sendall(b"250-still thinking\r\n")
+            except OSError:
+                return  # the client hung up
+
+    def stop(self):
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=DEADLINE_SECONDS)
+        self.listener.close()
+
+
+def test_a_server_that_trickles_a_reply_mid_message_is_given_up_in_bounded_time(
+    make_app, db, api_headers
+):
+    server = TricklingServer()
+    try:
+        app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=1)
+        close_tickets(app, api_headers, 2)
+
+        # Without a bound on the whole message, the pass would wait for ever: every read
+        # gets a line well within SMTP_TIMEOUT_SECONDS.
+        outcomes = deliver_within_deadline(app)
+    finally:
+        server.stop()
+
+    assert outcomes == {"sent": 0, "retry": 2, "failed": 0}  # each message tried, in time
+    rows = db.query("SELECT status, attempts, last_error FROM outbox ORDER BY id")
+    assert [tuple(row.values()) for row in rows] == [
+        (
+            "pending",
+            1,
+            "SMTP conversation failed: Connection unexpectedly closed: "
+            "the message's exchange ran out of time",
+        )
+    ] * 2
+
+
+def test_flask_outbox_send_due_exits_1_when_the_server_goes_away_mid_burst(
+    make_app, config, db, api_headers, start_sink
+):
+    sink = start_sink(hang_up_every=5)
+    app = app_sending_to(make_app, sink, SMTP_TIMEOUT_SECONDS=2)
+    recipients = close_tickets(app, api_headers, 20)
+    first = sink.handle_DATA
+
+    async def then_go_away(server, session, envelope):
+        reply = await first(server, session, envelope)
+        if len(sink.messages) == 5:
+            asyncio.get_running_loop().call_soon(sink.controller.server.close)
+        return reply
+
+    sink.handle_DATA = then_go_away
+
+    ran = run_flask(
+        config, "outbox", "send-due", capture_output=True, text=True, timeout=DEADLINE_SECONDS
+    )
+
+    assert ran.returncode == 1
+    assert ran.stdout.splitlines() == [
+        "5 sent, 1 retry, 0 failed, 14 untried; "
+        "no connection to the mail server, so the pass ended there"
+    ]
+    assert ran.stderr.splitlines() == [
+        "Error: no connection to the mail server (invitations); "
+        "the mail stays queued for the next run"
+    ]
+    rows = outbox_rows(db)
     assert {rows[recipient] for recipient in recipients[6:]} == {("pending", 0)}
 
 

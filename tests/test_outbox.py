@@ -168,10 +168,10 @@ def test_unreachable_server_is_retried_then_given_up(smtp_config, make_app, db, 
     app = make_app(SMTP_PORT=free_port(), OUTBOX_MAX_ATTEMPTS=2)
     post_ticket(app.test_client(), api_headers)
 
-    assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
+    assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
     assert "unreachable" in outbox_row(db)["last_error"]
     make_due(db)
-    assert deliver(app) == {"sent": 0, "retry": 0, "failed": 1}
+    assert deliver(app) == {"sent": 0, "retry": 0, "failed": 1, "unreachable": 1}
     row = outbox_row(db)
     assert row["status"] == "failed" and row["last_error"].startswith("gave up after 2 attempts")
 

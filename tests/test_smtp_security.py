@@ -93,7 +93,7 @@ def test_wrong_smtp_password_is_retried_not_given_up(app_for, starttls_server):
         SMTP_USERNAME=USERNAME,
         SMTP_PASSWORD="wrong",
     )
-    assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
+    assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
     row = next(db["outbox"].rows)
     assert row["status"] == "pending" and "SMTP login refused: 535" in row["last_error"]
     assert handler.messages == []
@@ -114,7 +114,7 @@ def test_starttls_refuses_a_server_it_cannot_verify(app_for, tmp_path, monkeypat
     )
     try:
         app, db = app_for(SMTP_PORT=controller.port, SMTP_SECURITY="starttls")
-        assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0}
+        assert deliver(app) == {"sent": 0, "retry": 1, "failed": 0, "unreachable": 1}
         assert "CERTIFICATE_VERIFY_FAILED" in next(db["outbox"].rows)["last_error"]
         assert handler.messages == []
     finally:

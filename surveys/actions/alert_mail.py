@@ -4,6 +4,8 @@ message each becomes, and the worker's pass that sends them.
 The mail worker (`flask outbox run`, and each `flask outbox send-due`) runs send_due_pass
 on every poll, so an alert goes out within one poll interval of the answer. A row is
 claimed, leased, retried and given up through the shared leased queue (store/queue.py).
+A pass keeps one SMTP connection, and ends at a server it cannot reach, as an invitation
+burst does (customers/wire.py).
 """
 
 import hashlib
@@ -16,7 +18,13 @@ from flask import current_app, render_template
 
 from surveys import clock
 from surveys.actions.follow_ups import find_follow_up, score_line
-from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
+from surveys.customers.mail import (
+    MAIL_RETRY,
+    DeliveryError,
+    ServerUnreachable,
+    pass_summary,
+    sender_for,
+)
 from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue
 
@@ -86,24 +94,38 @@ def _after_failure(db, entry, config, error):
 
 
 def deliver(db, entry, config, sender):
-    """Send one claimed alert and record the outcome: 'sent', 'retry' or 'failed'."""
+    """Send one claimed alert and record how it went; returns the outcome ('sent', 'retry'
+    or 'failed') and the DeliveryError, if there was one."""
     try:
         sender.send(alert_message(db, entry, config))
     except DeliveryError as error:
-        return _after_failure(db, entry, config, error)
+        return _after_failure(db, entry, config, error), error
     except Exception as error:  # a bug must not wedge the queue: retried, then given up
         current_app.logger.exception("alert %s failed unexpectedly", entry["id"])
-        return _after_failure(db, entry, config, DeliveryError(f"internal error: {error}"))
+        error = DeliveryError(f"internal error: {error}")
+        return _after_failure(db, entry, config, error), error
     _finish(db, entry, "sent")
-    return "sent"
+    return "sent", None
 
 
 def send_due(db, config):
-    """Deliver every alert due now, once; counts per outcome."""
-    sender = sender_for(config)
+    """Deliver every alert due now, once, over one SMTP connection; counts per outcome.
+
+    A server that cannot be reached ends the pass, as it ends an invitation burst: that
+    alert is retried later, and the rest stay due, never claimed and no attempt counted,
+    so a server that is down costs one SMTP_TIMEOUT_SECONDS a pass, not one per alert.
+    The counts then carry 'unreachable': 1.
+    """
     outcomes = {"sent": 0, "retry": 0, "failed": 0}
-    while (entry := QUEUE.claim_next(db, clock.now())) is not None:
-        outcomes[deliver(db, entry, config, sender)] += 1
+    with sender_for(config) as sender:
+        # Claimed one at a time, just before its send: when the server is found
+        # unreachable, no other row has been claimed, so none needs giving back.
+        while (entry := QUEUE.claim_next(db, clock.now())) is not None:
+            outcome, error = deliver(db, entry, config, sender)
+            outcomes[outcome] += 1
+            if isinstance(error, ServerUnreachable):
+                outcomes["unreachable"] = 1
+                break
     return outcomes
 
 
@@ -125,5 +147,5 @@ def worker_pass(config, echo):
         current_app.logger.exception("alert pass failed; trying again")
         return {}
     if any(outcomes.values()):
-        echo("alerts: " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+        echo("alerts: " + pass_summary(outcomes))
     return outcomes

@@ -5,7 +5,9 @@ week (Monday to Sunday) or calendar month ends, one pass inserts a digest_outbox
 manager who chose that kind before the period ended. The row's unique key (person, kind,
 first day) makes that exactly one per person and period, whatever restarts or several
 workers do; a worker that was down schedules the latest period when it starts again, never
-older ones. The leased queue (store/queue.py) then delivers each row once.
+older ones. The leased queue (store/queue.py) then delivers each row once, a pass's rows
+over one SMTP connection; a server that cannot be reached ends the pass, as it ends an
+invitation burst (customers/wire.py).
 """
 
 from flask import current_app
@@ -19,7 +21,13 @@ from surveys.actions.digest_periods import (
     latest_due,
     period_containing,
 )
-from surveys.customers.mail import MAIL_RETRY, DeliveryError, sender_for
+from surveys.customers.mail import (
+    MAIL_RETRY,
+    DeliveryError,
+    ServerUnreachable,
+    pass_summary,
+    sender_for,
+)
 from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue, error_text
 
@@ -119,12 +127,13 @@ def _after_failure(db, entry, config, error):
 
 
 def deliver(db, entry, config, sender):
-    """Send one claimed digest and record the outcome: 'sent', 'retry', 'failed', or
-    'skipped' when its manager no longer gets this kind (or is no longer a manager)."""
+    """Send one claimed digest and record how it went; returns the outcome ('sent', 'retry',
+    'failed', or 'skipped' when its manager no longer gets this kind, or is no longer a
+    manager) and the DeliveryError, if there was one."""
     recipient = db.execute(RECIPIENT_SQL, [entry["user_id"], entry["kind"]]).fetchone()
     if recipient is None:
         _finish(db, entry, "skipped", error="no longer chose this digest")
-        return "skipped"
+        return "skipped", None
     try:
         content = digest_content(db, config, period_of(entry), clock.now())
         message = digest_message(
@@ -132,27 +141,43 @@ def deliver(db, entry, config, sender):
         )
         sender.send(message)
     except DeliveryError as error:
-        return _after_failure(db, entry, config, error)
+        return _after_failure(db, entry, config, error), error
     except Exception as error:  # a bug must not wedge the queue: retried, then given up
         current_app.logger.exception("digest %s failed unexpectedly", entry["id"])
-        return _after_failure(db, entry, config, DeliveryError(f"internal error: {error}"))
+        error = DeliveryError(f"internal error: {error}")
+        return _after_failure(db, entry, config, error), error
     _finish(db, entry, "sent")
-    return "sent"
+    return "sent", None
 
 
 def send_due_pass(config, limit=None):
     """One pass of the mail worker: schedule what has fallen due, then deliver every due
-    digest; returns counts ('scheduled', then one per outcome)."""
-    db = connect(config["DATABASE"])
-    sender = sender_for(config)
+    digest (at most `limit`) over one SMTP connection; returns counts ('scheduled', then
+    one per outcome).
+
+    A server that cannot be reached ends the pass, as it ends an invitation burst: that
+    digest is retried later, and the rest stay due, never claimed and no attempt counted,
+    so a server that is down costs one SMTP_TIMEOUT_SECONDS a pass, not one per digest.
+    The counts then carry 'unreachable': 1.
+    """
     outcomes = {"scheduled": 0, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    db = connect(config["DATABASE"])
     try:
         outcomes["scheduled"] = schedule_due(db, config, clock.now())
-        while limit is None or sum(outcomes.values()) - outcomes["scheduled"] < limit:
-            entry = QUEUE.claim_next(db, clock.now())
-            if entry is None:
-                break
-            outcomes[deliver(db, entry, config, sender)] += 1
+        taken = 0
+        with sender_for(config) as sender:
+            # Claimed one at a time, just before its send: when the server is found
+            # unreachable, no other row has been claimed, so none needs giving back.
+            while limit is None or taken < limit:
+                entry = QUEUE.claim_next(db, clock.now())
+                if entry is None:
+                    break
+                taken += 1
+                outcome, error = deliver(db, entry, config, sender)
+                outcomes[outcome] += 1
+                if isinstance(error, ServerUnreachable):
+                    outcomes["unreachable"] = 1
+                    break
     finally:
         db.close()
     return outcomes
@@ -186,9 +211,11 @@ def send_now(config, named_period, to=None):
         content = digest_content(db, config, period, clock.now())
     finally:
         db.close()
-    sender = sender_for(config)
-    for email, name in recipients:
-        sender.send(digest_message(config, content, email, name))
+    # One connection for them all; the first failure (a server that cannot be reached
+    # among them) ends the sending, and is raised to the caller.
+    with sender_for(config) as sender:
+        for email, name in recipients:
+            sender.send(digest_message(config, content, email, name))
     return period, [email for email, _ in recipients]
 
 
@@ -201,5 +228,5 @@ def worker_pass(config, echo):
         current_app.logger.exception("digest pass failed; trying again")
         return {}
     if any(outcomes.values()):
-        echo("digests: " + ", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+        echo("digests: " + pass_summary(outcomes))
     return outcomes

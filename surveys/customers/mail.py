@@ -9,6 +9,7 @@ import smtplib
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass
 
 from surveys import clock
@@ -122,6 +123,65 @@ class _ConnectDeadline:
             return self.expired
 
 
+# A message's exchange (MAIL, RCPT, DATA and its text) waits for four replies: it has four
+# times SMTP_TIMEOUT_SECONDS, the wait for each, in all.
+REPLIES_A_MESSAGE_WAITS_FOR = 4
+RAN_OUT = "the message's exchange ran out of time"
+
+
+class _Replies:
+    """What smtplib reads the server's replies from (its `file`), line by line as the file
+    it would make: each read waits at most the connection's timeout, and, while a message
+    is under way, no longer than the time its exchange has left (`connection.until`, on
+    the monotonic clock). smtplib's timeout bounds each read alone: a server that trickles
+    a reply (a `250-` line every few seconds) would otherwise hold the worker for ever."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.sock = connection.sock
+        self.waits = self.sock.gettimeout()
+        self.buffer = bytearray()
+
+    def readline(self, limit):
+        """The next line (with its line end), at most `limit` bytes; b"" at the end."""
+        while True:
+            end = self.buffer.find(b"\n", 0, limit)
+            if end >= 0 or len(self.buffer) >= limit:
+                size = end + 1 if end >= 0 else limit
+                line = bytes(self.buffer[:size])
+                del self.buffer[:size]
+                return line
+            cut_short = self._wait_no_longer_than_left()
+            try:
+                received = self.sock.recv(8192)
+            except TimeoutError:
+                if cut_short:  # the message's time ran out, not one reply's
+                    raise TimeoutError(RAN_OUT) from None
+                raise
+            if not received:
+                line = bytes(self.buffer)
+                self.buffer.clear()
+                return line
+            self.buffer += received
+
+    def _wait_no_longer_than_left(self):
+        """Set the socket's timeout for the next read; True when it is the message's time
+        left, shorter than a reply's wait."""
+        waits = self.connection.timeout
+        if self.connection.until is not None:
+            left = self.connection.until - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(RAN_OUT)
+            waits = min(waits, left)
+        if waits != self.waits:  # a system call: made only when the wait changes
+            self.sock.settimeout(waits)
+            self.waits = waits
+        return waits < self.connection.timeout
+
+    def close(self):
+        """Nothing to release: the socket is the connection's, closed by it."""
+
+
 class _NotesData:
     """Notes when a message's DATA begins. A failure before it means the server never took
     the message, so sending it again on a new connection cannot make a second copy. Calls
@@ -132,6 +192,7 @@ class _NotesData:
     data_begun = False
     on_data = None
     on_text_sent = None
+    until = None  # while a message is under way, when its exchange must be done by (_Replies)
 
     def __init__(self, *args, deadline=None, **kwargs):
         self.deadline = deadline
@@ -141,11 +202,20 @@ class _NotesData:
         sock = super()._get_socket(host, port, timeout)
         return sock if self.deadline is None else self.deadline.adopt(sock)
 
+    def getreply(self):
+        """smtplib's, reading from _Replies."""
+        if self.file is None and self.sock is not None:
+            self.file = _Replies(self)
+        return super().getreply()
+
     def data(self, msg):
         """DATA, noted first."""
         self.data_begun = True
         if self.on_data is not None:
+            held_from = time.monotonic()
             self.on_data()
+            if self.until is not None:  # the time held here is not the server's
+                self.until += time.monotonic() - held_from
         return super().data(msg)
 
     def send(self, s):
@@ -237,6 +307,7 @@ class SmtpSender:
         connection.on_data = self.on_data
         connection.on_text_sent = self.on_text_sent
         self.begun_on_connection += 1
+        connection.until = time.monotonic() + self.timeout * REPLIES_A_MESSAGE_WAITS_FOR
         try:
             if isinstance(message, Outgoing):
                 connection.sendmail(message.sender, list(message.recipients), message.content)
@@ -254,6 +325,8 @@ class SmtpSender:
         except BaseException:
             self.close()  # stopped mid-conversation (on_data said no): its state is unknown
             raise
+        finally:
+            connection.until = None
 
     def _ready(self):
         """A connection for the next message; True when it is a kept one (it has carried
@@ -296,7 +369,9 @@ class SmtpSender:
         except BaseException as error:
             if connection is not None:
                 connection.close()
-            if deadline.end():
+            # The socket's own timeout may end a silent server's wait just before the
+            # deadline does: the same thing, said the same way.
+            if deadline.end() or _timed_out(error):
                 raise ServerUnreachable(
                     f"SMTP server unreachable: not greeted and ready within {self.timeout} s"
                 ) from error
@@ -304,6 +379,11 @@ class SmtpSender:
                 raise connect_error(error) from error
             raise
         return connection
+
+
+def _timed_out(error):
+    """True for a read that timed out (smtplib reports it as the server going away)."""
+    return isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError)
 
 
 def _went_away_before_data(connection, error):
@@ -385,6 +465,17 @@ class MailboxSender:
             eml_file.write(content)
         os.replace(partial_path, final_path)
         return filename
+
+
+def pass_summary(outcomes):
+    """A mail pass's counts as the worker prints them ('2 sent, 1 retry, 0 failed'), and
+    why it ended early when it did: its counts carry 'unreachable' then."""
+    counts = ", ".join(
+        f"{count} {outcome}" for outcome, count in outcomes.items() if outcome != "unreachable"
+    )
+    if outcomes.get("unreachable"):
+        counts += "; no connection to the mail server, so the pass ended there"
+    return counts
 
 
 def sender_for(config):

@@ -30,7 +30,13 @@ from surveys.customers import personal_data
 from surveys.customers.brand import current_brand
 from surveys.customers.distribution import current_rules
 from surveys.customers.invitation_mail import InvitationMail
-from surveys.customers.mail import MAIL_RETRY, DeliveryError, RecipientRefused, sender_for
+from surveys.customers.mail import (
+    MAIL_RETRY,
+    DeliveryError,
+    RecipientRefused,
+    pass_summary,
+    sender_for,
+)
 from surveys.customers.suppression import (
     address_hash,
     address_suppression,
@@ -239,7 +245,8 @@ class Burst:
     is with the server, queue it (its MAIL and RCPT go as soon as that one is answered),
     record that one, then let its DATA go; until nothing is due, the server is found
     unreachable, or `stopping` (a list a signal handler appends to) fills. Messages leased
-    and not sent then are given back, due again at once ('untried').
+    and not sent then are given back, due again at once ('untried'); an unreachable server
+    also sets the counts' 'unreachable' to 1.
 
     The pass's first message goes alone, and is recorded before more are leased: when the
     server is down, a pass costs one attempt and one message's links, not a batch's."""
@@ -279,6 +286,8 @@ class Burst:
                         self.record_on_wire()
             finally:
                 self.record_on_wire()
+        if self.wire.unreachable:
+            self.outcomes["unreachable"] = 1
         return self.outcomes
 
     def send(self, leased):
@@ -337,7 +346,8 @@ class Burst:
 def send_due(config, limit=None, sender=None, stopping=()):
     """One pass: deliver every message due now; returns counts per outcome ('skipped' and
     'untried' only when a message was skipped, or given back untried because the server
-    was unreachable or `stopping` filled). A given sender is left open for the next pass."""
+    was unreachable or `stopping` filled; 'unreachable': 1 when the server could not be
+    reached). A given sender is left open for the next pass."""
     db = connect(config["DATABASE"])
     try:
         # Closures kept while the write lock was held for long, applied first, in order.
@@ -424,7 +434,7 @@ def keep_delivering(config, echo, sender, stopping):
         alert_mail.worker_pass(config, echo)
         digests.worker_pass(config, echo)
         if any(outcomes.values()):
-            echo(", ".join(f"{count} {outcome}" for outcome, count in outcomes.items()))
+            echo(pass_summary(outcomes))
         if any(posted.values()):
             echo(
                 "responses to hooks: "
