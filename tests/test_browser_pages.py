@@ -4,16 +4,20 @@ A manager, a staff member, an admin, an agent and a customer each walk every pag
 open, at 1280 and at 390 px: each page passes axe-core with no serious or critical
 violation, its controls' borders reach 3:1, and nothing is wider than the window
 (tests/browser_helpers.py, check_page). The walk proves it missed no page the app serves;
-another test follows every link on the dashboard. Screenshots for review land in test-artifacts/.
+another test follows every link on the dashboard, and another opens the pages only some
+states of an upload reach (its import running, stopped with its server, or the file no longer
+readable). Screenshots for review land in test-artifacts/.
 """
 
 import re
+from datetime import timedelta
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 
 from surveys import clock, demo
+from surveys.helpdesk import imports
 from surveys.security import sha256_hex
 from tests.browser_helpers import (
     DESKTOP,
@@ -50,6 +54,15 @@ CALL_LOG = (
     b"PBX-1,2026-11-02 10:00:00,2026-11-02 10:00:12,2026-11-02 10:05:00,ANSWERED,Ayu,Billing\r\n"
     b"PBX-2,2026-11-02 10:01:00,,2026-11-02 10:02:00,NO ANSWER,,Billing\r\n"
 )
+
+# Uploads kept from before a rule of the format (a header naming a column twice): the mapping
+# page refuses them now, as their upload would be.
+UNREADABLE = {
+    "tickets": b"Ticket ID,Email,email\r\nT-1,rina@example.com,\r\n",
+    "calls": b"Call ID,Start,start\r\nPBX-1,2026-11-02 10:00:00,\r\n",
+}
+# Where each kind of upload is listed and mapped, and a file of that kind that reads well.
+UPLOADS = {"tickets": ("/imports", EXPORT), "calls": ("/imports/calls", CALL_LOG)}
 
 
 @pytest.fixture
@@ -332,3 +345,66 @@ def test_screenshots_for_review(browser, site):
     save_screenshot(page, "survey-390.png")
     assert_only_local_requests(page, site.server)
     phone.close()
+
+
+# The states of an upload that only time (or a server stopping) brings about, set in the
+# database as tests/test_imports.py sets them.
+
+
+def claimed_upload(db, kind, filename, content, minutes_ago):
+    """An upload whose import was claimed `minutes_ago` and kept no outcome: still running,
+    or, past imports.CLAIM_SECONDS, stopped with its server (imports.import_state)."""
+    import_id = imports.store_upload(db, kind, filename, content)
+    claimed_at = clock.to_iso(clock.now() - timedelta(minutes=minutes_ago))
+    db[imports.UPLOADS[kind].table].update(import_id, {"imported_at": claimed_at})
+    return import_id
+
+
+def heading(page):
+    """The page's one visible h1, as it reads."""
+    [text] = page.get_by_role("heading", level=1).all_inner_texts()
+    return text
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "390px"])
+@pytest.mark.parametrize("kind", ["tickets", "calls"])
+def test_an_upload_running_stopped_or_unreadable_says_so_and_passes_axe(
+    browser, site, kind, viewport
+):
+    prefix, content = UPLOADS[kind]
+    running = claimed_upload(site.db, kind, "running.csv", content, minutes_ago=1)
+    stopped_after = imports.CLAIM_SECONDS // 60 + 1
+    stopped = claimed_upload(site.db, kind, "stopped.csv", content, minutes_ago=stopped_after)
+    unreadable = imports.store_upload(site.db, kind, "old.csv", UNREADABLE[kind])
+    width = viewport["width"]
+    context = browser.new_context(viewport=viewport)
+    page = recorded_page(context)
+    sign_in(page, site.server, demo.DEMO_MANAGER_EMAIL, demo.DEMO_MANAGER_PASSWORD, r"/reports$")
+
+    visit(page, f"{site.url}{prefix}/{running}")
+    assert heading(page) == "running.csv is being imported"
+    assert page.get_by_role("status").filter(has_text="The import began at").is_visible()
+    save_screenshot(page, f"import-{kind}-running-{width}.png")
+
+    visit(page, f"{site.url}{prefix}/{stopped}")
+    assert heading(page) == "Map the columns of stopped.csv"  # to import it again
+    notice = page.get_by_role("status").filter(has_text="has not finished 15 minutes later")
+    assert notice.is_visible()
+    save_screenshot(page, f"import-{kind}-stopped-{width}.png")
+
+    visit(page, f"{site.url}{prefix}/{unreadable}", status=422)
+    assert heading(page) == "old.csv cannot be imported"
+    assert "the header names the same column twice" in page.get_by_role("alert").inner_text()
+    save_screenshot(page, f"import-{kind}-unreadable-{width}.png")
+
+    visit(page, f"{site.url}{prefix}/")
+    imported = {
+        row.locator("th").inner_text(): row.locator("td[data-label=Imported]").inner_text()
+        for row in page.locator("main table tbody tr").all()
+    }
+    assert imported["running.csv"].endswith(" (not finished)")
+    assert imported["stopped.csv"].endswith(" (not finished)")
+    assert imported["old.csv"] == "not yet"
+    save_screenshot(page, f"import-{kind}-list-{width}.png")
+    assert_only_local_requests(page, site.server)
+    context.close()

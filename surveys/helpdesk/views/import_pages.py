@@ -93,6 +93,7 @@ def mapping_page(pages, import_id):
                 "helpdesk/imports/importing.html",
                 stored=stored,
                 claim_minutes=imports.CLAIM_SECONDS // 60,
+                upload_url=url_for(f"{pages.blueprint}.index"),
             )
         return render_template(
             pages.done_template, stored=stored, errors=imports.kept_errors(stored)
@@ -101,7 +102,12 @@ def mapping_page(pages, import_id):
         table = imports.read_table(stored["content"])
     except imports.ImportFileError as error:
         # Kept from before a rule of the format was added: refused now, as its upload would be.
-        return render_template("helpdesk/imports/unreadable.html", stored=stored, error=error), 422
+        return render_template(
+            "helpdesk/imports/unreadable.html",
+            stored=stored,
+            error=error,
+            upload_url=url_for(f"{pages.blueprint}.index"),
+        ), 422
     source = request.form if request.method == "POST" else request.args
     if any(key.startswith("map_") for key in source):
         chosen, mapping_errors = read_mapping(pages, source, table.header)
