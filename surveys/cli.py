@@ -266,10 +266,7 @@ def import_tickets_command(file, overrides, survey, dry_run):
             )
         except imports.ImportFileError as error:
             raise click.ClickException(str(error)) from error
-        click.echo(
-            f"{counts.valid:,} rows can be imported, {counts.refused:,} have problems; "
-            "nothing stored (--dry-run)."
-        )
+        click.echo(dry_run_line(counts.valid, counts.refused))
         exit_when_refused(counts.refused)
         return
     try:
@@ -291,6 +288,13 @@ def import_tickets_command(file, overrides, survey, dry_run):
         f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
     )
     exit_when_refused(counts.refused)
+
+
+def dry_run_line(valid, refused):
+    """What a dry run found: '2 rows can be imported, 1 has problems; ...'."""
+    can = "1 row can" if valid == 1 else f"{valid:,} rows can"
+    has = "1 has" if refused == 1 else f"{refused:,} have"
+    return f"{can} be imported, {has} problems; nothing stored (--dry-run)."
 
 
 def exit_when_refused(refused):
@@ -351,10 +355,7 @@ def import_calls_command(file, overrides, dry_run):
     for line, errors in outcome.errors:
         echo_refused(line, errors)
     if dry_run:
-        click.echo(
-            f"{len(table.rows) - len(outcome.errors)} rows can be imported, "
-            f"{len(outcome.errors)} have problems; nothing stored (--dry-run)."
-        )
+        click.echo(dry_run_line(len(table.rows) - len(outcome.errors), len(outcome.errors)))
     else:
         click.echo(
             f"{outcome.created} new, {outcome.duplicates} already stored, "

@@ -724,7 +724,7 @@ def test_flask_import_calls(runner, db, tmp_path):
         clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 with problems (not imported)."
     )
     bad = runner.invoke(args=["import-calls", str(path), "--map", "outcome=Nope"])
-    assert bad.exit_code != 0 and "FIELD=COLUMN" in bad.output
+    assert bad.exit_code == 1 and "FIELD=COLUMN" in bad.output
     missing = tmp_path / "other.csv"
     missing.write_text("Subject,Priority\nHello,High\n")
     result = runner.invoke(args=["import-calls", str(missing)])

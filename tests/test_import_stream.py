@@ -369,7 +369,7 @@ def test_a_dry_run_checks_every_row_and_stores_nothing(runner, db, tmp_path):
     result = runner.invoke(args=["import-tickets", str(path), "--dry-run"])
 
     assert result.exit_code == cli.REFUSED_STATUS, result.output
-    assert "8 rows can be imported, 1 have problems; nothing stored (--dry-run)." in result.stdout
+    assert "8 rows can be imported, 1 has problems; nothing stored (--dry-run)." in result.stdout
     assert refused_lines(result.stderr) == [6]
     assert db["tickets"].count == 0
 

@@ -203,7 +203,7 @@ def test_flask_import_tickets(runner, db, tmp_path):
     dry = runner.invoke(args=["import-tickets", str(path), "--dry-run"])
     # A row refused: the status says so (the valid rows are stored all the same).
     assert dry.exit_code == cli.REFUSED_STATUS == 3, dry.output
-    assert "2 rows can be imported, 1 have problems" in dry.output
+    assert "2 rows can be imported, 1 has problems" in dry.output
     assert db["tickets"].count == 0
     first = runner.invoke(args=["import-tickets", str(path)])
     assert first.exit_code == cli.REFUSED_STATUS, first.output
@@ -215,18 +215,21 @@ def test_flask_import_tickets(runner, db, tmp_path):
     assert db["tickets"].count == 2
     valid_only = tmp_path / "valid.csv"
     valid_only.write_bytes(b"\n".join(EXPORT.splitlines()[:3]) + b"\n")
+    checked = runner.invoke(args=["import-tickets", str(valid_only), "--dry-run"])
+    assert checked.exit_code == 0, checked.output
+    assert "2 rows can be imported, 0 have problems" in checked.output
     clean = runner.invoke(args=["import-tickets", str(valid_only)])
     assert clean.exit_code == 0, clean.output
     assert clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 refused; nobody surveyed."
     bad = runner.invoke(args=["import-tickets", str(path), "--map", "closed_at=Nope"])
-    assert bad.exit_code != 0 and "FIELD=COLUMN" in bad.output
+    assert bad.exit_code == 1 and "FIELD=COLUMN" in bad.output
 
 
 def test_import_tickets_needs_the_required_columns(runner, tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("Subject,Status\nHello,Closed\n")
     result = runner.invoke(args=["import-tickets", str(path)])
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "no column for ticket_id, closed_at, customer_email" in result.output
 
 
