@@ -12,10 +12,10 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from surveys import clock
-from surveys.actions import alert_mail, digests
+from surveys.actions import digests
 from surveys.actions.digest_periods import NAMED_PERIODS
 from surveys.customers import outbox, personal_data
-from surveys.customers.mail import DeliveryError, pass_summary
+from surveys.customers.mail import pass_summary
 from surveys.demo import (
     DEMO_ADMIN_EMAIL,
     DEMO_ADMIN_PASSWORD,
@@ -148,11 +148,9 @@ def outbox_send_due():
             "responses to hooks: "
             + ", ".join(f"{count} {outcome}" for outcome, count in posted.items())
         )
-    passes = {
-        "invitations": outcomes,
-        "alerts": alert_mail.worker_pass(current_app.config, click.echo),
-        "digests": digests.worker_pass(current_app.config, click.echo),
-    }
+    passes = {"invitations": outcomes} | outbox.staff_mail_passes(
+        current_app.config, click.echo, unreachable=outcomes.get("unreachable")
+    )
     # A pass that ended at a server it could not reach says so in its counts.
     unreachable = [name for name, counts in passes.items() if counts.get("unreachable")]
     if unreachable:
@@ -408,8 +406,14 @@ def digest_send(named_period, to):
             raise click.ClickException(f"--to {error}") from error
     try:
         period, sent_to = digests.send_now(current_app.config, named_period, to)
-    except DeliveryError as error:
-        raise click.ClickException(f"the digest was not sent: {error}") from error
+    except digests.SendingStopped as stopped:
+        error = stopped.__cause__
+        if not stopped.sent_to:
+            raise click.ClickException(f"the digest was not sent: {error}") from error
+        raise click.ClickException(
+            f"the digest went to {', '.join(stopped.sent_to)}, then sending stopped: {error}; "
+            "the others were not sent"
+        ) from error
     if not sent_to:
         kind = NAMED_PERIODS[named_period]
         click.echo(f"No manager chose the {kind} digest; nothing sent (use --to EMAIL).")

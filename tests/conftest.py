@@ -18,6 +18,7 @@ from tests.helpers import (
     FakeClock,
     LiveServer,
     RecordingHandler,
+    StalledServer,
     base_config,
     free_port,
     signed_in,
@@ -143,3 +144,11 @@ def browser():
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+def silent_server():
+    """A mail server that takes connections, counting them, and never greets."""
+    server = StalledServer()
+    yield server
+    server.stop()

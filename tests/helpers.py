@@ -9,6 +9,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -172,6 +173,133 @@ class RecordingHandler:
             return self.replies.pop(0)
         self.messages.append(envelope)
         return "250 Message accepted for delivery"
+
+
+# Mail servers that misbehave, and waits with a deadline
+
+DEADLINE_SECONDS = 60  # how long a mail pass may take in a test before it counts as hung
+
+
+class TalkingServer:
+    """A TCP server on 127.0.0.1 that takes connections, counting them (`accepted`), and
+    talks to each in a thread of its own (`talk`, a subclass's) until it is stopped."""
+
+    def __init__(self):
+        self.accepted = 0
+        self.stopped = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
+        self.port = self.listener.getsockname()[1]
+        self.threads = [threading.Thread(target=self.accept, daemon=True)]
+        self.threads[0].start()
+
+    def accept(self):
+        while not self.stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            self.accepted += 1
+            thread = threading.Thread(target=self.talk, args=[connection], daemon=True)
+            self.threads.append(thread)
+            thread.start()
+
+    def talk(self, connection):
+        raise NotImplementedError
+
+    def stop(self):
+        self.stopped.set()
+        for thread in self.threads:
+            thread.join(timeout=DEADLINE_SECONDS)
+        self.listener.close()
+
+
+class StalledServer(TalkingServer):
+    """A TCP server that accepts connections and then never completes a reply: it says
+    nothing, or (with `greeting`) sends that line again every `every` seconds without end
+    (a `220-` continuation never followed by a last line; after `first`, a whole greeting,
+    a `250-` that never ends EHLO's reply), or says it once and waits."""
+
+    def __init__(self, greeting=None, every=0.2, repeat=True, first=None):
+        self.first = first  # a line said once before the greeting (a whole 220, say)
+        self.greeting = greeting
+        self.every = every
+        self.repeat = repeat
+        super().__init__()
+
+    def talk(self, connection):
+        with connection:
+            if self.first is not None:
+                connection.sendall(self.first)
+            while not self.stopped.is_set():
+                if self.greeting is not None:
+                    try:
+                        connection.sendall(self.greeting)
+                    except OSError:
+                        return  # the client hung up
+                    if not self.repeat:
+                        self.greeting = None
+                self.stopped.wait(self.every)
+
+
+class TricklingServer(TalkingServer):
+    """An SMTP server that greets and answers EHLO at once, then answers MAIL FROM with a
+    `250-` line every `every` seconds, never the last line: each read is quick, the reply
+    never ends. With `trickles`, only the MAIL commands of those numbers (1 is the first
+    it is sent, on any connection) trickle; it takes the other messages (`taken`)."""
+
+    def __init__(self, every=0.2, trickles=None):
+        self.every = every
+        self.trickles = trickles
+        self.mail_commands = 0
+        self.taken = 0
+        super().__init__()
+
+    def talk(self, connection):
+        with connection, connection.makefile("rb") as commands:
+            try:
+                connection.sendall(b"220 ready\r\n")
+                while not self.stopped.is_set():
+                    command = commands.readline()
+                    verb = command[:4].upper()
+                    if not command or verb == b"QUIT":
+                        return
+                    if verb == b"MAIL":
+                        self.mail_commands += 1
+                        if self.trickles is None or self.mail_commands in self.trickles:
+                            while not self.stopped.wait(self.every):
+                                connection.sendall(b"250-still thinking\r\n")
+                    if verb == b"DATA":
+                        connection.sendall(b"354 go ahead\r\n")
+                        while commands.readline() not in (b".\r\n", b""):
+                            pass
+                        self.taken += 1
+                    connection.sendall(b"250 ok\r\n")
+            except OSError:
+                return  # the client hung up
+
+
+def within_deadline(call):
+    """call()'s result, failing the test rather than hanging when it hangs."""
+    result = []
+    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
+    thread.start()
+    thread.join(timeout=DEADLINE_SECONDS)
+    assert not thread.is_alive(), "the pass did not end"
+    return result[0]
+
+
+def connection_of_each_message(smtp_server):
+    """From now on, the connection (aiosmtpd's session) each message arrives on, in order."""
+    handler, sessions = smtp_server.handler_ref, []
+    accept = handler.handle_DATA
+
+    async def noting_the_connection(server, session, envelope):
+        sessions.append(session)
+        return await accept(server, session, envelope)
+
+    handler.handle_DATA = noting_the_connection
+    return sessions
 
 
 # A real gunicorn

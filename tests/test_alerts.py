@@ -13,18 +13,20 @@ from surveys.helpdesk.integrations import create_integration
 from surveys.helpdesk.ticket_links import set_template
 from surveys.staff.accounts import create_user
 from tests.helpers import (
+    DEADLINE_SECONDS,
     LINK_PATTERN,
     MANAGER_EMAIL,
     PASSWORD,
     base_config,
+    connection_of_each_message,
     csrf_token,
     deliver,
     free_port,
     post_ticket,
     run_flask,
     sign_in,
+    within_deadline,
 )
-from tests.test_mail_burst import DEADLINE_SECONDS, StalledServer, within_deadline
 
 PAGE = "/settings/alerts"
 COMPANY_FORM = {
@@ -275,19 +277,6 @@ def test_follow_up_hours_must_be_a_whole_number_of_hours(tmp_path, hours):
 # One connection a pass, and a server that is down
 
 
-def connection_of_each_message(smtp_server):
-    """From now on, the connection (aiosmtpd's session) each message arrives on, in order."""
-    handler, sessions = smtp_server.handler_ref, []
-    accept = handler.handle_DATA
-
-    async def noting_the_connection(server, session, envelope):
-        sessions.append(session)
-        return await accept(server, session, envelope)
-
-    handler.handle_DATA = noting_the_connection
-    return sessions
-
-
 def three_alerts_due(app, db, api_headers, smtp_server):
     """An answer alerting boss@, ops@ and cs@, its three alerts due and not yet sent."""
     store_rules(db, recipients="ops@example.com,cs@example.com,boss@example.com")
@@ -305,14 +294,6 @@ def alert_attempts(db):
         (row["recipient"], row["status"], row["attempts"], row["last_error"])
         for row in db.query("SELECT * FROM alert_outbox ORDER BY id")
     ]
-
-
-@pytest.fixture
-def silent_server():
-    """A mail server that takes connections, counting them, and never greets."""
-    server = StalledServer()
-    yield server
-    server.stop()
 
 
 def test_a_pass_sends_its_alerts_over_one_connection(
@@ -387,14 +368,39 @@ def test_flask_outbox_send_due_exits_1_when_the_alerts_found_the_server_unreacha
         "no connection to the mail server, so the pass ended there"
     )
     assert ran.stderr.splitlines() == [
-        "Error: no connection to the mail server (alerts); "
-        "the mail stays queued for the next run"
+        "Error: no connection to the mail server (alerts); the mail stays queued for the next run"
     ]
     assert [row[1:3] for row in alert_attempts(db)] == [
         ("pending", 1),
         ("pending", 0),
         ("pending", 0),
     ]
+
+
+def test_after_the_invitations_find_no_server_the_alerts_wait_for_the_next_run(
+    smtp_app, smtp_config, db, api_headers, smtp_server, people
+):
+    three_alerts_due(smtp_app, db, api_headers, smtp_server)
+    post_ticket(smtp_app.test_client(), api_headers, "T-9", email="later@example.com")
+
+    ran = run_flask(
+        {**smtp_config, "SMTP_PORT": free_port()},  # nothing listens there
+        *["outbox", "send-due"],
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
+    )
+
+    assert ran.returncode == 1
+    # One wait for the server, not one for each pass: the alerts' pass did not run.
+    assert ran.stdout.splitlines() == [
+        "0 sent, 1 retry, 0 failed; no connection to the mail server, so the pass ended there"
+    ]
+    assert ran.stderr.splitlines() == [
+        "Error: no connection to the mail server (invitations); "
+        "the mail stays queued for the next run"
+    ]
+    assert {row[1:3] for row in alert_attempts(db)} == {("pending", 0)}
 
 
 # The settings page

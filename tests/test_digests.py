@@ -24,15 +24,17 @@ from surveys.helpdesk.closures import Closure, record_closure
 from surveys.staff.accounts import create_user
 from surveys.store.db import immediate
 from tests.helpers import (
+    DEADLINE_SECONDS,
     MANAGER_EMAIL,
     PASSWORD,
+    connection_of_each_message,
     csrf_token,
     free_port,
     run_flask,
     sign_in,
     start_flask,
+    within_deadline,
 )
-from tests.test_mail_burst import DEADLINE_SECONDS, StalledServer, within_deadline
 
 AYU = ("ayu@example.com", "Ayu Lestari")
 BUDI = ("budi@example.com", "Budi Santoso")
@@ -660,19 +662,6 @@ def test_flask_digest_send_says_when_nobody_chose_it(smtp_app, smtp_server):
 # One connection a pass, and a server that is down
 
 
-def connection_of_each_message(smtp_server):
-    """From now on, the connection (aiosmtpd's session) each message arrives on, in order."""
-    handler, sessions = smtp_server.handler_ref, []
-    accept = handler.handle_DATA
-
-    async def noting_the_connection(server, session, envelope):
-        sessions.append(session)
-        return await accept(server, session, envelope)
-
-    handler.handle_DATA = noting_the_connection
-    return sessions
-
-
 THREE_MANAGERS = ["a@example.com", "b@example.com", "c@example.com"]
 
 
@@ -685,14 +674,6 @@ def digest_attempts(db):
             "ORDER BY digest_outbox.id"
         )
     ]
-
-
-@pytest.fixture
-def silent_server():
-    """A mail server that takes connections, counting them, and never greets."""
-    server = StalledServer()
-    yield server
-    server.stop()
 
 
 def test_a_pass_sends_its_digests_over_one_connection(smtp_app, smtp_db, smtp_server, fake_clock):
@@ -768,6 +749,24 @@ def test_flask_digest_send_goes_to_every_manager_over_one_connection(
     assert len({id(session) for session in connections}) == 1
 
 
+def test_flask_digest_send_stopped_half_way_says_where_the_digest_went(
+    smtp_app, smtp_db, smtp_server, fake_clock
+):
+    for email in THREE_MANAGERS:
+        manager(smtp_db, email, "monthly")
+    fake_clock.current = at("2026-11-18T10:00:00")
+    smtp_server.handler_ref.replies = ["250 Message accepted", "554 5.7.1 Not today"]
+
+    result = smtp_app.test_cli_runner().invoke(args=["digest", "send", "--period", "last_month"])
+
+    first = sorted(THREE_MANAGERS)[0]
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        f"Error: the digest went to {first}, then sending stopped: "
+        "message refused: 554 5.7.1 Not today; the others were not sent"
+    ]
+
+
 def test_flask_digest_send_stops_at_a_server_that_never_greets_with_one_error_line(
     smtp_config, smtp_db, silent_server
 ):
@@ -822,8 +821,7 @@ def test_flask_outbox_send_due_exits_1_when_the_digests_found_the_server_unreach
         "no connection to the mail server, so the pass ended there",
     ]
     assert ran.stderr.splitlines() == [
-        "Error: no connection to the mail server (digests); "
-        "the mail stays queued for the next run"
+        "Error: no connection to the mail server (digests); the mail stays queued for the next run"
     ]
     assert (row["status"], row["attempts"]) == ("pending", 1)  # queued for the next run
 

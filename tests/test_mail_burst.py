@@ -4,7 +4,6 @@ a refused recipient loses no other, a killed worker sends nothing twice."""
 
 import asyncio
 import signal
-import socket
 import sqlite3
 import subprocess
 import threading
@@ -19,10 +18,18 @@ from aiosmtpd.controller import Controller
 from surveys import clock
 from surveys.config import ConfigError, apply_config
 from surveys.customers import outbox
-from surveys.customers.mail import sender_for
-from tests.helpers import deliver, free_port, post_ticket, run_flask, start_flask
-
-DEADLINE_SECONDS = 60
+from surveys.customers.mail import Outgoing, sender_for
+from tests.helpers import (
+    DEADLINE_SECONDS,
+    StalledServer,
+    TricklingServer,
+    deliver,
+    free_port,
+    post_ticket,
+    run_flask,
+    start_flask,
+    within_deadline,
+)
 
 
 class Sink:
@@ -352,57 +359,6 @@ def wait_for(condition):
         time.sleep(0.05)
 
 
-class StalledServer:
-    """A TCP server that accepts connections and then never completes a reply: it says
-    nothing, or (with `greeting`) sends that line again every `every` seconds without end
-    (a `220-` continuation never followed by a last line; after `first`, a whole greeting,
-    a `250-` that never ends EHLO's reply), or says it once and waits."""
-
-    def __init__(self, greeting=None, every=0.2, repeat=True, first=None):
-        self.first = first  # a line said once before the greeting (a whole 220, say)
-        self.greeting = greeting
-        self.every = every
-        self.repeat = repeat
-        self.accepted = 0
-        self.stopped = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.threads = [threading.Thread(target=self.accept, daemon=True)]
-        self.threads[0].start()
-
-    def accept(self):
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            thread = threading.Thread(target=self.talk, args=[connection], daemon=True)
-            self.threads.append(thread)
-            thread.start()
-
-    def talk(self, connection):
-        with connection:
-            if self.first is not None:
-                connection.sendall(self.first)
-            while not self.stopped.is_set():
-                if self.greeting is not None:
-                    try:
-                        connection.sendall(self.greeting)
-                    except OSError:
-                        return  # the client hung up
-                    if not self.repeat:
-                        self.greeting = None
-                self.stopped.wait(self.every)
-
-    def stop(self):
-        self.stopped.set()
-        for thread in self.threads:
-            thread.join(timeout=DEADLINE_SECONDS)
-        self.listener.close()
-
-
 @pytest.fixture
 def start_stalled():
     servers = []
@@ -414,16 +370,6 @@ def start_stalled():
     yield start
     for server in servers:
         server.stop()
-
-
-def within_deadline(call):
-    """call()'s result, failing the test rather than hanging when it hangs."""
-    result = []
-    thread = threading.Thread(target=lambda: result.append(call()), daemon=True)
-    thread.start()
-    thread.join(timeout=DEADLINE_SECONDS)
-    assert not thread.is_alive(), "the pass did not end"
-    return result[0]
 
 
 def deliver_within_deadline(app):
@@ -523,55 +469,6 @@ def test_flask_outbox_send_due_exits_1_when_its_first_invitation_finds_no_server
     assert attempts == [1, 0, 0]
 
 
-class TricklingServer:
-    """An SMTP server that greets and answers EHLO at once, then answers MAIL FROM with a
-    `250-` line every `every` seconds, never the last line: each read is quick, the reply
-    never ends."""
-
-    def __init__(self, every=0.2):
-        self.every = every
-        self.accepted = 0
-        self.stopped = threading.Event()
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.1)
-        self.port = self.listener.getsockname()[1]
-        self.threads = [threading.Thread(target=self.accept, daemon=True)]
-        self.threads[0].start()
-
-    def accept(self):
-        while not self.stopped.is_set():
-            try:
-                connection, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            self.accepted += 1
-            thread = threading.Thread(target=self.talk, args=[connection], daemon=True)
-            self.threads.append(thread)
-            thread.start()
-
-    def talk(self, connection):
-        with connection, connection.makefile("rb") as commands:
-            try:
-                connection.sendall(b"220 ready\r\n")
-                while not self.stopped.is_set():
-                    command = commands.readline()
-                    if not command or command.upper().startswith(b"QUIT"):
-                        return
-                    if not command.upper().startswith(b"MAIL"):
-                        connection.sendall(b"250 ok\r\n")
-                        continue
-                    while not self.stopped.wait(self.every):
-                        connection.sendall(b"250-still thinking\r\n")
-            except OSError:
-                return  # the client hung up
-
-    def stop(self):
-        self.stopped.set()
-        for thread in self.threads:
-            thread.join(timeout=DEADLINE_SECONDS)
-        self.listener.close()
-
-
 def test_a_server_that_trickles_a_reply_mid_message_is_given_up_in_bounded_time(
     make_app, db, api_headers
 ):
@@ -596,6 +493,40 @@ def test_a_server_that_trickles_a_reply_mid_message_is_given_up_in_bounded_time(
             "the message's exchange ran out of time",
         )
     ] * 2
+
+
+def test_the_time_data_waits_for_the_worker_is_not_the_servers(make_app, start_sink):
+    sink = start_sink()
+    app = app_sending_to(make_app, sink, SMTP_TIMEOUT_SECONDS=1)
+    message = Outgoing("puas@example.com", ("c@example.com",), b"Subject: hi\r\n\r\nhi\r\n", "")
+    with sender_for(app.config) as sender:
+        # Held at its DATA longer than the message's 4 s in all (as a busy database can
+        # hold the worker's record of the message before): the server was quick.
+        sender.on_data = lambda: time.sleep(5)
+
+        within_deadline(lambda: sender.send(message))
+
+    assert sink.recipients() == Counter(["c@example.com"])
+
+
+def test_a_message_out_of_time_on_a_kept_connection_is_not_sent_again_at_once(
+    make_app, db, api_headers
+):
+    server = TricklingServer(trickles={2})
+    try:
+        app = make_app(SMTP_HOST="127.0.0.1", SMTP_PORT=server.port, SMTP_TIMEOUT_SECONDS=1)
+        close_tickets(app, api_headers, 3)
+
+        outcomes = deliver_within_deadline(app)
+    finally:
+        server.stop()
+
+    # The server is there, answering too slowly: the message that ran out of time waits
+    # for its retry, rather than waiting out its time again on a new connection at once.
+    assert outcomes == {"sent": 2, "retry": 1, "failed": 0}
+    assert (server.taken, server.mail_commands, server.accepted) == (2, 3, 2)
+    statuses = [tuple(row) for row in db.execute("SELECT status, attempts FROM outbox ORDER BY id")]
+    assert statuses == [("sent", 1), ("pending", 1), ("sent", 1)]
 
 
 def test_flask_outbox_send_due_exits_1_when_the_server_goes_away_mid_burst(

@@ -21,9 +21,8 @@ from surveys.actions.follow_ups import find_follow_up, score_line
 from surveys.customers.mail import (
     MAIL_RETRY,
     DeliveryError,
-    ServerUnreachable,
     pass_summary,
-    sender_for,
+    send_claimed,
 )
 from surveys.store.db import connect, immediate
 from surveys.store.queue import Queue
@@ -109,24 +108,14 @@ def deliver(db, entry, config, sender):
 
 
 def send_due(db, config):
-    """Deliver every alert due now, once, over one SMTP connection; counts per outcome.
-
-    A server that cannot be reached ends the pass, as it ends an invitation burst: that
-    alert is retried later, and the rest stay due, never claimed and no attempt counted,
-    so a server that is down costs one SMTP_TIMEOUT_SECONDS a pass, not one per alert.
-    The counts then carry 'unreachable': 1.
-    """
-    outcomes = {"sent": 0, "retry": 0, "failed": 0}
-    with sender_for(config) as sender:
-        # Claimed one at a time, just before its send: when the server is found
-        # unreachable, no other row has been claimed, so none needs giving back.
-        while (entry := QUEUE.claim_next(db, clock.now())) is not None:
-            outcome, error = deliver(db, entry, config, sender)
-            outcomes[outcome] += 1
-            if isinstance(error, ServerUnreachable):
-                outcomes["unreachable"] = 1
-                break
-    return outcomes
+    """Deliver every alert due now, once, over one SMTP connection; counts per outcome
+    (with 'unreachable': 1 when the server could not be reached: mail.send_claimed)."""
+    return send_claimed(
+        config,
+        lambda: QUEUE.claim_next(db, clock.now()),
+        lambda entry, sender: deliver(db, entry, config, sender),
+        {"sent": 0, "retry": 0, "failed": 0},
+    )
 
 
 def send_due_pass(config):

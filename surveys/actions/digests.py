@@ -24,8 +24,8 @@ from surveys.actions.digest_periods import (
 from surveys.customers.mail import (
     MAIL_RETRY,
     DeliveryError,
-    ServerUnreachable,
     pass_summary,
+    send_claimed,
     sender_for,
 )
 from surveys.store.db import connect, immediate
@@ -153,34 +153,21 @@ def deliver(db, entry, config, sender):
 def send_due_pass(config, limit=None):
     """One pass of the mail worker: schedule what has fallen due, then deliver every due
     digest (at most `limit`) over one SMTP connection; returns counts ('scheduled', then
-    one per outcome).
-
-    A server that cannot be reached ends the pass, as it ends an invitation burst: that
-    digest is retried later, and the rest stay due, never claimed and no attempt counted,
-    so a server that is down costs one SMTP_TIMEOUT_SECONDS a pass, not one per digest.
-    The counts then carry 'unreachable': 1.
-    """
+    one per outcome, with 'unreachable': 1 when the server could not be reached:
+    mail.send_claimed)."""
     outcomes = {"scheduled": 0, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     db = connect(config["DATABASE"])
     try:
         outcomes["scheduled"] = schedule_due(db, config, clock.now())
-        taken = 0
-        with sender_for(config) as sender:
-            # Claimed one at a time, just before its send: when the server is found
-            # unreachable, no other row has been claimed, so none needs giving back.
-            while limit is None or taken < limit:
-                entry = QUEUE.claim_next(db, clock.now())
-                if entry is None:
-                    break
-                taken += 1
-                outcome, error = deliver(db, entry, config, sender)
-                outcomes[outcome] += 1
-                if isinstance(error, ServerUnreachable):
-                    outcomes["unreachable"] = 1
-                    break
+        return send_claimed(
+            config,
+            lambda: QUEUE.claim_next(db, clock.now()),
+            lambda entry, sender: deliver(db, entry, config, sender),
+            outcomes,
+            limit,
+        )
     finally:
         db.close()
-    return outcomes
 
 
 def on_demand_recipients(db, kind):
@@ -195,9 +182,19 @@ def on_demand_recipients(db, kind):
     ]
 
 
+class SendingStopped(Exception):
+    """Sending a digest on demand stopped at a failure (its DeliveryError is the cause),
+    after it had gone to the addresses in `sent_to`."""
+
+    def __init__(self, sent_to):
+        super().__init__(sent_to)
+        self.sent_to = sent_to
+
+
 def send_now(config, named_period, to=None):
     """Send the digest of the last whole week or month now (`flask digest send`), to `to`
-    or to every manager who chose that kind; returns the addresses it went to.
+    or to every manager who chose that kind; returns the period and the addresses it went
+    to. The first failure ends the sending: SendingStopped says where it had gone.
 
     Not recorded in digest_outbox: that table holds the one scheduled digest per person
     and period, and a copy on demand (perhaps to an address that is nobody's account)
@@ -211,12 +208,15 @@ def send_now(config, named_period, to=None):
         content = digest_content(db, config, period, clock.now())
     finally:
         db.close()
-    # One connection for them all; the first failure (a server that cannot be reached
-    # among them) ends the sending, and is raised to the caller.
-    with sender_for(config) as sender:
+    sent_to = []
+    with sender_for(config) as sender:  # one connection for them all
         for email, name in recipients:
-            sender.send(digest_message(config, content, email, name))
-    return period, [email for email, _ in recipients]
+            try:
+                sender.send(digest_message(config, content, email, name))
+            except DeliveryError as error:
+                raise SendingStopped(sent_to) from error
+            sent_to.append(email)
+    return period, sent_to
 
 
 def worker_pass(config, echo):

@@ -1,6 +1,7 @@
 """Mail's two ways out, SMTP or .eml files in a mailbox folder; what a failure means; the
 links and Message-ID every invitation carries. The invitation itself: invitation_mail.py."""
 
+import email.utils
 import hashlib
 import hmac
 import os
@@ -123,27 +124,41 @@ class _ConnectDeadline:
             return self.expired
 
 
-# A message's exchange (MAIL, RCPT, DATA and its text) waits for four replies: it has four
-# times SMTP_TIMEOUT_SECONDS, the wait for each, in all.
-REPLIES_A_MESSAGE_WAITS_FOR = 4
-RAN_OUT = "the message's exchange ran out of time"
+class _ExchangeRanOut(TimeoutError):
+    """A message's exchange took longer than its replies' waits in all (see _Replies)."""
+
+    def __init__(self):
+        super().__init__("the message's exchange ran out of time")
+
+
+def _replies_awaited(message):
+    """The replies a message's exchange waits for: MAIL's, each RCPT's, DATA's and its
+    text's."""
+    if isinstance(message, Outgoing):
+        recipients = len(message.recipients)
+    else:  # as smtplib's send_message finds them
+        fields = [value for name in ("To", "Cc", "Bcc") for value in message.get_all(name, [])]
+        recipients = len(email.utils.getaddresses(fields))
+    return 3 + max(1, recipients)
 
 
 class _Replies:
     """What smtplib reads the server's replies from (its `file`), line by line as the file
     it would make: each read waits at most the connection's timeout, and, while a message
     is under way, no longer than the time its exchange has left (`connection.until`, on
-    the monotonic clock). smtplib's timeout bounds each read alone: a server that trickles
-    a reply (a `250-` line every few seconds) would otherwise hold the worker for ever."""
+    the monotonic clock: SMTP_TIMEOUT_SECONDS for each reply it awaits, in all). smtplib's
+    timeout bounds each read alone: a server that trickles a reply (a `250-` line every
+    few seconds) would otherwise hold the worker for ever."""
 
     def __init__(self, connection):
         self.connection = connection
         self.sock = connection.sock
-        self.waits = self.sock.gettimeout()
+        self.timeout_set = self.sock.gettimeout()
         self.buffer = bytearray()
 
     def readline(self, limit):
-        """The next line (with its line end), at most `limit` bytes; b"" at the end."""
+        """The next line (with its line end), at most `limit` bytes (smtplib always gives
+        one); b"" at the end."""
         while True:
             end = self.buffer.find(b"\n", 0, limit)
             if end >= 0 or len(self.buffer) >= limit:
@@ -156,7 +171,7 @@ class _Replies:
                 received = self.sock.recv(8192)
             except TimeoutError:
                 if cut_short:  # the message's time ran out, not one reply's
-                    raise TimeoutError(RAN_OUT) from None
+                    raise _ExchangeRanOut() from None
                 raise
             if not received:
                 line = bytes(self.buffer)
@@ -171,12 +186,20 @@ class _Replies:
         if self.connection.until is not None:
             left = self.connection.until - time.monotonic()
             if left <= 0:
-                raise TimeoutError(RAN_OUT)
+                raise _ExchangeRanOut()
             waits = min(waits, left)
-        if waits != self.waits:  # a system call: made only when the wait changes
-            self.sock.settimeout(waits)
-            self.waits = waits
+        self._set_timeout(waits)
         return waits < self.connection.timeout
+
+    def whole_wait(self):
+        """Give the socket back its own timeout (for what is sent: the text's sendall is
+        bounded by it in all)."""
+        self._set_timeout(self.connection.timeout)
+
+    def _set_timeout(self, seconds):
+        if seconds != self.timeout_set:  # a system call: made only when the wait changes
+            self.sock.settimeout(seconds)
+            self.timeout_set = seconds
 
     def close(self):
         """Nothing to release: the socket is the connection's, closed by it."""
@@ -219,11 +242,19 @@ class _NotesData:
         return super().data(msg)
 
     def send(self, s):
-        """Send a command or, after DATA, the message's text; note when the text has gone."""
+        """Send a command or, after DATA, the message's text; note when the text has gone.
+        Sending waits at most the socket's own timeout; the time the text takes is not
+        the server's reply's, so the exchange's time grows by it."""
+        if isinstance(self.file, _Replies):
+            self.file.whole_wait()
+        sending_from = time.monotonic()
         super().send(s)
         # smtplib sends its commands as str and only the message's text as bytes.
-        if self.data_begun and isinstance(s, bytes) and self.on_text_sent is not None:
-            self.on_text_sent()
+        if self.data_begun and isinstance(s, bytes):
+            if self.until is not None:
+                self.until += time.monotonic() - sending_from
+            if self.on_text_sent is not None:
+                self.on_text_sent()
 
 
 class _Smtp(_NotesData, smtplib.SMTP):
@@ -307,7 +338,7 @@ class SmtpSender:
         connection.on_data = self.on_data
         connection.on_text_sent = self.on_text_sent
         self.begun_on_connection += 1
-        connection.until = time.monotonic() + self.timeout * REPLIES_A_MESSAGE_WAITS_FOR
+        connection.until = time.monotonic() + self.timeout * _replies_awaited(message)
         try:
             if isinstance(message, Outgoing):
                 connection.sendmail(message.sender, list(message.recipients), message.content)
@@ -391,6 +422,8 @@ def _went_away_before_data(connection, error):
     MAIL or RCPT with 421 (closing, e.g. at its limit of messages per connection)."""
     if connection.data_begun:
         return False  # it may have taken the message: only the outbox's retry may resend
+    if isinstance(error.__context__, _ExchangeRanOut):
+        return False  # it is there, answering too slowly: a new connection would wait again
     if isinstance(error, smtplib.SMTPServerDisconnected | ConnectionError):
         return True
     if isinstance(error, smtplib.SMTPSenderRefused):
@@ -465,6 +498,32 @@ class MailboxSender:
             eml_file.write(content)
         os.replace(partial_path, final_path)
         return filename
+
+
+def send_claimed(config, claim_next, deliver, outcomes, limit=None):
+    """A queue's pass (alert mail's, digests'): claim a row (`claim_next()`, None when none
+    is due) and `deliver(entry, sender)` it, one at a time over one connection, until none
+    is due or `limit` are taken; each outcome is counted in `outcomes`, which it returns.
+
+    `deliver` returns (outcome, the DeliveryError or None). A server that cannot be reached
+    ends the pass, as it ends an invitation burst: that row is retried later, and the rest
+    stay due, never claimed (so none needs giving back) and no attempt counted, so a server
+    that is down costs a pass one SMTP_TIMEOUT_SECONDS. The counts then carry
+    'unreachable': 1.
+    """
+    taken = 0
+    with sender_for(config) as sender:
+        while limit is None or taken < limit:
+            entry = claim_next()
+            if entry is None:
+                break
+            taken += 1
+            outcome, error = deliver(entry, sender)
+            outcomes[outcome] += 1
+            if isinstance(error, ServerUnreachable):
+                outcomes["unreachable"] = 1
+                break
+    return outcomes
 
 
 def pass_summary(outcomes):

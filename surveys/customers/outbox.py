@@ -395,6 +395,20 @@ def apply_retention_when_due(config, echo, due_at):
     return now + RETENTION_EVERY
 
 
+def staff_mail_passes(config, echo, unreachable=False):
+    """After the invitations' pass, the alerts' and the digests' ({name: counts}), each
+    saying what it did. Once a pass has found no connection to the mail server
+    (`unreachable`, or its counts' 'unreachable'), the rest wait for the next round: each
+    would wait out its own SMTP_TIMEOUT_SECONDS for the same server."""
+    passes = {}
+    for name, worker_pass in (("alerts", alert_mail.worker_pass), ("digests", digests.worker_pass)):
+        if unreachable:
+            break
+        passes[name] = worker_pass(config, echo)
+        unreachable = passes[name].get("unreachable")
+    return passes
+
+
 def run_forever(config, echo=print):
     """Keep delivering until SIGTERM or SIGINT; polls every OUTBOX_POLL_SECONDS."""
     stopping = []
@@ -431,8 +445,7 @@ def keep_delivering(config, echo, sender, stopping):
             sender.close()  # idle: hold no connection open on the server
         take_daily_backup(config, echo)
         retention_due_at = apply_retention_when_due(config, echo, retention_due_at)
-        alert_mail.worker_pass(config, echo)
-        digests.worker_pass(config, echo)
+        staff_mail_passes(config, echo, unreachable=outcomes.get("unreachable"))
         if any(outcomes.values()):
             echo(pass_summary(outcomes))
         if any(posted.values()):
