@@ -42,6 +42,7 @@ def create_app(test_config=None):
     register_security(app)
     register_auth(app)
     register_languages(app)
+    register_filters(app)
     register_blueprints(app)
     register_errors(app)
     register_commands(app)
@@ -83,6 +84,13 @@ def register_languages(app):
     from surveys import i18n
 
     i18n.init_app(app)
+
+
+def register_filters(app):
+    """Filters every template may use: `utc_time`, a stored instant as pages show it."""
+    from surveys import clock
+
+    app.add_template_filter(clock.shown, "utc_time")
 
 
 def register_blueprints(app):

@@ -24,6 +24,12 @@ def to_iso(instant):
     return instant.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z"
 
 
+def shown(text):
+    """A stored instant as pages show it: 2026-12-01T15:03:44Z → 2026-12-01 15:03:44 UTC
+    (the `utc_time` filter)."""
+    return text.replace("T", " ").replace("Z", " UTC")
+
+
 def from_iso(text):
     """Read back what to_iso stored."""
     return datetime.strptime(text, ISO_FORMAT).replace(tzinfo=UTC)

@@ -47,3 +47,8 @@ def test_the_years_allowed_are_those_of_the_instant_in_utc(text, stored):
             clock.parse_offset_datetime(text)
     else:
         assert clock.to_iso(clock.parse_offset_datetime(text)) == stored
+
+
+def test_pages_show_a_stored_instant_with_its_zone():
+    stored = clock.to_iso(datetime(2026, 12, 1, 15, 3, 44, tzinfo=UTC))
+    assert clock.shown(stored) == "2026-12-01 15:03:44 UTC"
