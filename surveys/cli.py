@@ -256,7 +256,7 @@ def import_tickets_command(file, overrides, survey, dry_run):
         "Columns: "
         + ", ".join(f"{name} = {export.header[index]!r}" for name, index in mapping.items())
     )
-    click.echo(f"{export.rows:,} rows to read.", err=True)
+    click.echo("1 row to read." if export.rows == 1 else f"{export.rows:,} rows to read.", err=True)
     if dry_run:
         try:
             counts = import_stream.check_rows(
@@ -407,13 +407,12 @@ def digest_send(named_period, to):
     try:
         period, sent_to = digests.send_now(current_app.config, named_period, to)
     except digests.SendingStopped as stopped:
-        error = stopped.__cause__
-        if not stopped.sent_to:
-            raise click.ClickException(f"the digest was not sent: {error}") from error
-        raise click.ClickException(
-            f"the digest went to {', '.join(stopped.sent_to)}, then sending stopped: {error}; "
-            "the others were not sent"
-        ) from error
+        said = [f"the digest to {stopped.failed_for} was not sent: {stopped.__cause__}"]
+        if stopped.sent_to:
+            said.insert(0, f"the digest went to {', '.join(stopped.sent_to)}")
+        if stopped.not_tried:
+            said.append(f"not tried: {', '.join(stopped.not_tried)}")
+        raise click.ClickException("; ".join(said)) from stopped.__cause__
     if not sent_to:
         kind = NAMED_PERIODS[named_period]
         click.echo(f"No manager chose the {kind} digest; nothing sent (use --to EMAIL).")

@@ -37,7 +37,9 @@ def from_iso(text):
 
 def parse_offset_datetime(text):
     """Parse ISO 8601 with an offset (or Z) into UTC; a time without offset is ambiguous."""
-    if not isinstance(text, str) or len(text) > 40:
+    if (
+        not isinstance(text, str) or len(text) > 64
+    ):  # the longest: 2026-11-23T09:30:00.000001+07:00:00.000001
         raise ValueError("must be an ISO 8601 date and time with an offset")
     try:
         instant = datetime.fromisoformat(text.strip())
@@ -53,7 +55,8 @@ def parse_offset_datetime(text):
         raise ValueError(years)
     in_utc = instant.astimezone(UTC)
     if not EARLIEST_YEAR <= in_utc.year <= LATEST_YEAR:
-        raise ValueError(years)
+        # The year as written is in range: say why it is not.
+        raise ValueError(f"{years} in UTC; it is {in_utc:%Y-%m-%d %H:%M} UTC")
     return in_utc.replace(microsecond=0)
 
 

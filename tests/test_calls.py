@@ -659,7 +659,8 @@ def test_a_call_row_is_checked_by_the_files_rules_as_a_ticket_row_is():
         (
             5,
             {
-                "queued_at": "must be between the years 2000 and 2999",
+                "queued_at": "must be between the years 2000 and 2999 in UTC; "
+                "it is 1999-12-31 23:00 UTC",
             },
         ),
     ]

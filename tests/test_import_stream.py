@@ -520,6 +520,23 @@ def test_a_line_over_the_cap_is_refused_without_being_read_whole(tmp_path):
     assert peak < 3 * imports.MAX_LINE_CHARACTERS  # the line alone would be 4
 
 
+def test_a_cell_as_long_as_a_line_may_be_refuses_its_row_only(runner, db, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(
+        "Ticket ID,Closed at,Email,Name\n"
+        "T-1,2026-03-01 10:00,rina@example.com,Rina\n"
+        f"T-2,2026-03-01 11:00,budi@example.com,{'B' * 500_000}\n"  # csv's own cap: 131,072
+        "T-3,2026-03-01 12:00,sari@example.com,Sari\n"
+    )
+
+    result = runner.invoke(args=["import-tickets", str(path)])
+
+    assert result.exit_code == cli.REFUSED_STATUS, result.output
+    assert "line 3: customer.name must be at most 200 characters" in result.output
+    assert result.output.splitlines()[-1].startswith("2 new, 0 already stored, 1 refused")
+    assert db["tickets"].count == 2
+
+
 def test_a_row_with_more_cells_than_the_header_is_refused_and_the_rest_imported(
     runner, db, tmp_path
 ):

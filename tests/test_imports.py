@@ -22,6 +22,7 @@ EXPORT = (
     "1003;not-an-address;Sari;yesterday;;Ayu;Billing;email;maybe\r\n"
 ).encode()
 YEARS = "must be between the years 2000 and 2999"
+AS_1999, AS_3000 = "it is 1999-12-31 10:00 UTC", "it is 3000-01-01 01:00 UTC"
 
 
 def test_read_table_copes_with_bom_semicolons_and_blank_lines():
@@ -429,10 +430,11 @@ def test_an_upload_with_an_unclosed_quote_is_422_naming_its_line(manager_client,
             None,
         ),
         # The years allowed are those of the instant in UTC, as it is stored.
-        ("2000-01-01T00:00:00+14:00", {"closed_at": YEARS}, None),
-        ("2000-01-01 05:00", {"closed_at": YEARS}, None),  # 1999-12-31T22:00Z in Jakarta
+        ("2000-01-01T00:00:00+14:00", {"closed_at": f"{YEARS} in UTC; {AS_1999}"}, None),
+        ("2000-01-01 05:00", {"closed_at": f"{YEARS} in UTC; it is 1999-12-31 22:00 UTC"}, None),
         ("1999-12-31T20:00:00-05:00", {}, datetime(2000, 1, 1, 1, tzinfo=UTC)),
-        ("2999-12-31T20:00:00-05:00", {"closed_at": YEARS}, None),
+        ("2999-12-31T20:00:00-05:00", {"closed_at": f"{YEARS} in UTC; {AS_3000}"}, None),
+        ("3001-01-01 00:00", {"closed_at": YEARS}, None),  # the year as written
     ],
 )
 def test_times_in_a_file_are_checked_by_the_file_rule(closed_at, errors, stored_at):

@@ -183,12 +183,14 @@ def on_demand_recipients(db, kind):
 
 
 class SendingStopped(Exception):
-    """Sending a digest on demand stopped at a failure (its DeliveryError is the cause),
-    after it had gone to the addresses in `sent_to`."""
+    """Sending a digest on demand stopped at a failure (its DeliveryError is the cause):
+    it had gone to `sent_to`, failed for `failed_for`, and `not_tried` were left."""
 
-    def __init__(self, sent_to):
-        super().__init__(sent_to)
+    def __init__(self, sent_to, failed_for, not_tried):
+        super().__init__(sent_to, failed_for, not_tried)
         self.sent_to = sent_to
+        self.failed_for = failed_for
+        self.not_tried = not_tried
 
 
 def send_now(config, named_period, to=None):
@@ -210,11 +212,12 @@ def send_now(config, named_period, to=None):
         db.close()
     sent_to = []
     with sender_for(config) as sender:  # one connection for them all
-        for email, name in recipients:
+        for number, (email, name) in enumerate(recipients):
             try:
                 sender.send(digest_message(config, content, email, name))
             except DeliveryError as error:
-                raise SendingStopped(sent_to) from error
+                left = [address for address, _ in recipients[number + 1 :]]
+                raise SendingStopped(sent_to, email, left) from error
             sent_to.append(email)
     return period, sent_to
 
