@@ -37,9 +37,8 @@ def from_iso(text):
 
 def parse_offset_datetime(text):
     """Parse ISO 8601 with an offset (or Z) into UTC; a time without offset is ambiguous."""
-    if (
-        not isinstance(text, str) or len(text) > 64
-    ):  # the longest: 2026-11-23T09:30:00.000001+07:00:00.000001
+    # 64 characters hold the longest there is: 2026-11-23T09:30:00.000001+07:00:00.000001
+    if not isinstance(text, str) or len(text) > 64:
         raise ValueError("must be an ISO 8601 date and time with an offset")
     try:
         instant = datetime.fromisoformat(text.strip())

@@ -36,7 +36,8 @@ MAX_COLUMNS = 200  # every row is padded to the header's width: bound it
 MAX_LINE_CHARACTERS = 1024 * 1024
 # A cell may be as long as a line (csv's own limit, 131,072, would refuse the whole file for
 # one long cell, where the row alone should be refused for its too-long value). The limit
-# is the csv module's, for the whole process: nothing else in Puas reads CSV.
+# is the csv module's, for the whole process: the months' CSV (business_queries) checks
+# each of its cells as a number or a month all the same.
 csv.field_size_limit(MAX_LINE_CHARACTERS)
 SNIFF_CHARACTERS = 4096  # the separator and quoting are guessed from the file's start
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
