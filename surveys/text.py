@@ -6,6 +6,13 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+# The longest cell of a CSV file Puas reads (a help desk's export, a call log, the months'
+# figures): as long as an import's line may be (imports.MAX_LINE_CHARACTERS). csv's own
+# limit, 131,072, would refuse a whole file for one long cell, where its row alone should
+# be refused for its too-long value. That limit is the csv module's, for the whole process:
+# each module that reads CSV sets it to this, so none depends on another being imported.
+MAX_CSV_CELL = 1024 * 1024
+
 # Bidirectional overrides and isolates can make text display as something it is not.
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Control characters, lone surrogates, and line or paragraph separators.

@@ -14,6 +14,7 @@ from surveys.actions.digest_content import digest_content, digest_message
 from surveys.actions.digest_periods import Period
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.reports.business import ROW_FIELDS
+from surveys.reports.business_queries import read_months_csv
 from surveys.reports.targets import save_targets
 from surveys.staff.accounts import create_api_key
 from surveys.store import db as database
@@ -474,9 +475,9 @@ def test_a_csv_line_is_checked_with_the_month_stored(manager_client, db, api_hea
         (b"customers_start\n100\n", "Line 1: month must be a column"),
         (b"month,cost\n2026-10,5\n", "Line 1: cost is not a column"),
         (b"month,customers_start\n2026-10\n", "Line 2: line has 1 cells, not 2."),
-        (
+        (  # a cell past csv's default limit (131,072) refuses its line, not the file
             b'month,customers_start\n2026-10,"' + b"1" * 140_000 + b'"\n',
-            "Line 2: file cannot be read as CSV: field larger than field limit",
+            "Line 2: customers_start must be a whole number",
         ),
     ],
 )
@@ -485,6 +486,17 @@ def test_a_csv_without_the_right_columns_is_refused(manager_client, db, content,
     assert response.status_code == 422
     assert message in response.text
     assert stored(db) == []
+
+
+def test_a_cell_longer_than_a_line_may_be_refuses_the_months_file():
+    content = b'month,customers_start\n2026-10,"' + b"1" * 1_100_000 + b'"\n'
+
+    outcome = read_months_csv(content, "2026-11")
+
+    assert outcome.lines == []
+    assert outcome.errors == [
+        (2, {"file": "cannot be read as CSV: field larger than field limit (1048576)"})
+    ]
 
 
 def test_flask_import_months(runner, app, db, tmp_path, fake_clock):

@@ -24,6 +24,7 @@ from surveys import clock
 from surveys.helpdesk.closures import parse_closure, record_closure
 from surveys.helpdesk.payloads import ARRIVAL_WINDOW
 from surveys.store.db import immediate
+from surveys.text import MAX_CSV_CELL
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,7 @@ MAX_COLUMNS = 200  # every row is padded to the header's width: bound it
 # A line is read at most this long, then refused: no help desk's row comes near it (a
 # ticket's cells are short texts), and a file without line breaks then costs no memory.
 MAX_LINE_CHARACTERS = 1024 * 1024
-# A cell may be as long as a line (csv's own limit, 131,072, would refuse the whole file for
-# one long cell, where the row alone should be refused for its too-long value). The limit
-# is the csv module's, for the whole process: the months' CSV (business_queries) checks
-# each of its cells as a number or a month all the same.
-csv.field_size_limit(MAX_LINE_CHARACTERS)
+csv.field_size_limit(MAX_CSV_CELL)  # a cell may be as long as a line (surveys.text)
 SNIFF_CHARACTERS = 4096  # the separator and quoting are guessed from the file's start
 BATCH_ROWS = 500  # rows per write transaction: the API's writers wait at most one batch
 PREVIEW_ROWS = 10

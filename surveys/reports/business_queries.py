@@ -22,6 +22,9 @@ from surveys.reports.business import (
     read_month,
 )
 from surveys.store.db import immediate
+from surveys.text import MAX_CSV_CELL
+
+csv.field_size_limit(MAX_CSV_CELL)  # a long cell refuses its line, not the file
 
 COMPANY = 0
 STORED_COLUMNS = ("customers_start", "customers_new", "customers_end", "support_cost_cents")
