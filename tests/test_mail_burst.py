@@ -421,22 +421,26 @@ def test_a_server_refusing_service_in_its_greeting_fails_no_message_for_good(
     assert errors == ["SMTP server unreachable: 554 5.3.2 No service for you", None, None]
 
 
+def go_away_after(sink, count):
+    """The sink accepts `count` messages, then hangs up and goes away."""
+    accept = sink.handle_DATA
+
+    async def then_go_away(server, session, envelope):
+        reply = await accept(server, session, envelope)
+        if len(sink.messages) == count:
+            asyncio.get_running_loop().call_soon(sink.controller.server.close)
+        return reply
+
+    sink.handle_DATA = then_go_away
+
+
 def test_a_server_going_down_mid_burst_leaves_the_rest_of_the_batch_untried(
     make_app, db, api_headers, start_sink
 ):
     sink = start_sink(hang_up_every=5)
     app = app_sending_to(make_app, sink, SMTP_TIMEOUT_SECONDS=2)
     recipients = close_tickets(app, api_headers, 20)
-    first = sink.handle_DATA
-
-    async def then_go_away(server, session, envelope):
-        reply = await first(server, session, envelope)
-        if len(sink.messages) == 5:
-            # The fifth message is accepted, then the server hangs up and goes away.
-            asyncio.get_running_loop().call_soon(sink.controller.server.close)
-        return reply
-
-    sink.handle_DATA = then_go_away
+    go_away_after(sink, 5)
 
     outcomes = deliver_within_deadline(app)
 
@@ -535,15 +539,7 @@ def test_flask_outbox_send_due_exits_1_when_the_server_goes_away_mid_burst(
     sink = start_sink(hang_up_every=5)
     app = app_sending_to(make_app, sink, SMTP_TIMEOUT_SECONDS=2)
     recipients = close_tickets(app, api_headers, 20)
-    first = sink.handle_DATA
-
-    async def then_go_away(server, session, envelope):
-        reply = await first(server, session, envelope)
-        if len(sink.messages) == 5:
-            asyncio.get_running_loop().call_soon(sink.controller.server.close)
-        return reply
-
-    sink.handle_DATA = then_go_away
+    go_away_after(sink, 5)
 
     ran = run_flask(
         config, "outbox", "send-due", capture_output=True, text=True, timeout=DEADLINE_SECONDS
