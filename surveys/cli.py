@@ -245,33 +245,84 @@ dry_run_option = click.option("--dry-run", is_flag=True, help="Check every row a
 @with_appcontext
 def import_tickets_command(file, overrides, survey, dry_run):
     """Import closed tickets from a help desk's CSV export; the same file twice adds nothing."""
+    export, mapping = checked_export(file, overrides, imports.FIELDS, imports.missing_required)
+    if dry_run:
+        dry_run_import(export, mapping, imports.parse_row)
+        return
+    counts = stored_import(
+        lambda db: import_stream.import_rows(
+            db, export, mapping, current_app.config, echo_refused, echo_progress, survey
+        )
+    )
+    click.echo(
+        f"{counts.created:,} new, {counts.duplicates:,} already stored, "
+        f"{counts.refused:,} refused; "
+        f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
+    )
+    exit_when_refused(counts.refused)
+
+
+@click.command("import-calls")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@map_option
+@dry_run_option
+@with_appcontext
+def import_calls_command(file, overrides, dry_run):
+    """Import calls from a phone system's call log (CSV); the same file twice adds nothing."""
+    export, mapping = checked_export(
+        file, overrides, call_imports.FIELDS, call_imports.missing_required
+    )
+    if dry_run:
+        dry_run_import(export, mapping, call_imports.parse_row)
+        return
+    counts = stored_import(
+        lambda db: import_stream.import_calls(
+            db, export, mapping, current_app.config, echo_refused, echo_progress
+        )
+    )
+    click.echo(
+        f"{counts.created:,} new, {counts.duplicates:,} already stored, {counts.refused:,} refused."
+    )
+    exit_when_refused(counts.refused)
+
+
+def checked_export(path, overrides, fields, missing_required):
+    """(the Export at `path`, its mapping to `fields`) for an import, once the file is
+    checked whole and every required field has a column; says which column each field is
+    read from, and how many rows there are to read."""
     try:
-        export = import_stream.check_export(file)
-        mapping = import_stream.column_mapping(export.header, overrides)
+        export = import_stream.check_export(path)
+        mapping = import_stream.column_mapping(export.header, overrides, fields)
     except imports.ImportFileError as error:
         raise click.ClickException(str(error)) from error
-    if missing := imports.missing_required(mapping):
+    if missing := missing_required(mapping):
         raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
     click.echo(
         "Columns: "
         + ", ".join(f"{name} = {export.header[index]!r}" for name, index in mapping.items())
     )
     click.echo("1 row to read." if export.rows == 1 else f"{export.rows:,} rows to read.", err=True)
-    if dry_run:
-        try:
-            counts = import_stream.check_rows(
-                export, mapping, current_app.config["TIMEZONE"], echo_refused, echo_progress
-            )
-        except imports.ImportFileError as error:
-            raise click.ClickException(str(error)) from error
-        click.echo(dry_run_line(counts.valid, counts.refused))
-        exit_when_refused(counts.refused)
-        return
+    return export, mapping
+
+
+def dry_run_import(export, mapping, parse):
+    """--dry-run: every row checked by `parse`, the refused ones listed, nothing stored."""
+    try:
+        counts = import_stream.check_rows(
+            export, mapping, current_app.config["TIMEZONE"], echo_refused, echo_progress, parse
+        )
+    except imports.ImportFileError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(dry_run_line(counts.valid, counts.refused))
+    exit_when_refused(counts.refused)
+
+
+def stored_import(import_file):
+    """The Counts of import_file(db), on a command connection; an import that stopped
+    part way ends the command with what it stored and that running it again is safe."""
     try:
         with command_db() as db:
-            counts = import_stream.import_rows(
-                db, export, mapping, current_app.config, echo_refused, echo_progress, survey
-            )
+            return import_file(db)
     except import_stream.ImportStopped as stopped:
         counts = stopped.counts
         raise click.ClickException(
@@ -280,12 +331,6 @@ def import_tickets_command(file, overrides, survey, dry_run):
             f"{counts.refused:,} refused); running the import again is safe: the rows "
             "stored are recognised, and the rest are stored."
         ) from stopped
-    click.echo(
-        f"{counts.created:,} new, {counts.duplicates:,} already stored, "
-        f"{counts.refused:,} refused; "
-        f"{'surveyed by the usual rules' if survey else 'nobody surveyed'}."
-    )
-    exit_when_refused(counts.refused)
 
 
 def dry_run_line(valid, refused):
@@ -317,49 +362,6 @@ def echo_progress(counts):
         f"{counts.duplicates:,} already stored, {counts.refused:,} refused",
         err=True,
     )
-
-
-@click.command("import-calls")
-@click.argument("file", type=click.File("rb"))
-@map_option
-@dry_run_option
-@with_appcontext
-def import_calls_command(file, overrides, dry_run):
-    """Import calls from a phone system's call log (CSV); the same file twice adds nothing."""
-    try:
-        table = imports.read_table(file.read())
-    except imports.ImportFileError as error:
-        raise click.ClickException(str(error)) from error
-    mapping = call_imports.guess_mapping(table.header)
-    for override in overrides:
-        name, _, column = override.partition("=")
-        if name not in call_imports.FIELDS or column not in table.header:
-            raise click.ClickException(
-                f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
-                f"{', '.join(call_imports.FIELDS)} and COLUMN a column of the file"
-            )
-        mapping[name] = table.header.index(column)
-    if missing := call_imports.missing_required(mapping):
-        raise click.ClickException(f"no column for {', '.join(missing)}: add --map FIELD=COLUMN")
-    click.echo(
-        "Columns: "
-        + ", ".join(f"{name} = {table.header[index]!r}" for name, index in mapping.items())
-    )
-    if dry_run:
-        outcome = call_imports.preview(table, mapping, current_app.config["TIMEZONE"], rows=0)
-    else:
-        with command_db() as db:
-            outcome = call_imports.import_rows(db, table, mapping, current_app.config)
-    for line, errors in outcome.errors:
-        echo_refused(line, errors)
-    if dry_run:
-        click.echo(dry_run_line(len(table.rows) - len(outcome.errors), len(outcome.errors)))
-    else:
-        click.echo(
-            f"{outcome.created} new, {outcome.duplicates} already stored, "
-            f"{len(outcome.errors)} with problems (not imported)."
-        )
-    exit_when_refused(len(outcome.errors))
 
 
 @rollups_cli.command("rebuild")

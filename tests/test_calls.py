@@ -713,7 +713,7 @@ def test_flask_import_calls(runner, db, tmp_path):
     assert db["calls"].count == 0
     first = runner.invoke(args=["import-calls", str(path)])
     assert first.exit_code == cli.REFUSED_STATUS, first.output
-    assert "3 new, 0 already stored, 2 with problems" in first.output
+    assert "3 new, 0 already stored, 2 refused." in first.output
     assert "line 6: answered_at must not be before queued_at" in first.output
     second = runner.invoke(args=["import-calls", str(path)])
     assert "0 new, 3 already stored" in second.output
@@ -721,9 +721,7 @@ def test_flask_import_calls(runner, db, tmp_path):
     valid_only.write_bytes(b"".join(CALL_LOG.splitlines(keepends=True)[:3]))
     clean = runner.invoke(args=["import-calls", str(valid_only)])
     assert clean.exit_code == 0, clean.output
-    assert (
-        clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 with problems (not imported)."
-    )
+    assert clean.output.splitlines()[-1] == "0 new, 2 already stored, 0 refused."
     bad = runner.invoke(args=["import-calls", str(path), "--map", "outcome=Nope"])
     assert bad.exit_code == 1 and "FIELD=COLUMN" in bad.output
     missing = tmp_path / "other.csv"

@@ -1,5 +1,6 @@
-"""`flask import-tickets` streams a file of any length: the upload's rules, in batches,
-every refused row named by its line, killed and run again without storing anything twice."""
+"""`flask import-tickets` (and `flask import-calls`) stream a file of any length: the
+upload's rules, in batches, every refused row named by its line, killed and run again
+without storing anything twice."""
 
 import codecs
 import queue
@@ -18,7 +19,8 @@ import pytest
 from email_validator import EmailNotValidError, validate_email
 
 from surveys import cli
-from surveys.helpdesk import import_stream, imports
+from surveys.helpdesk import call_imports, import_stream, imports
+from surveys.helpdesk.calls import record_call
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.store import db as database
 from surveys.store import rollups
@@ -683,3 +685,154 @@ def test_an_import_stopped_by_a_locked_database_keeps_whole_batches_and_runs_aga
         len(refused),
     )
     assert stored_counts(db) == (rows - invalid, rows - invalid, rows - invalid)
+
+
+# Call logs: `flask import-calls` streams them the same way.
+
+CALL_LAST_LINE = re.compile(r"^([\d,]+) new, ([\d,]+) already stored, ([\d,]+) refused\.$", re.M)
+
+
+def write_call_log(path, rows):
+    """A call log of `rows` calls (every seventh abandoned); returns the lines of the
+    refused rows (an outcome no call has) and how many valid rows appear twice."""
+    refused, repeated, line = [], 0, 1
+    with open(path, "w", encoding="utf-8", newline="") as log:
+        log.write("Call ID,Queued,Answered,Ended,Outcome,Agent,Team\n")
+        for number in range(rows):
+            queued = START + timedelta(seconds=40 * number)
+            answered = "" if number % 7 == 0 else (queued + timedelta(seconds=15)).isoformat()
+            outcome = "abandoned" if number % 7 == 0 else "answered"
+            invalid = number % INVALID_EVERY == 0
+            row = (
+                f"C{number},{queued.isoformat()},{answered},"
+                f"{(queued + timedelta(seconds=200)).isoformat()},"
+                f"{'maybe' if invalid else outcome},agent{number % 40}@example.com,"
+                f"Team {number % 5}\n"
+            )
+            copies = 2 if number % REPEATED_EVERY == 0 else 1
+            log.write(row * copies)
+            for _ in range(copies):
+                line += 1
+                if invalid:
+                    refused.append(line)
+            repeated += (copies - 1) * (not invalid)
+    return refused, repeated
+
+
+def call_last_line(output):
+    """(new, already stored, refused) from a call import's last line."""
+    [counts] = CALL_LAST_LINE.findall(output)
+    return tuple(int(count.replace(",", "")) for count in counts)
+
+
+@pytest.mark.slow  # past an upload's 100,000 rows: about ten seconds on a quiet machine
+def test_a_call_log_longer_than_an_upload_stores_every_valid_call_once(runner, db, tmp_path):
+    rows = imports.MAX_ROWS + 2_000
+    path = tmp_path / "calls.csv"
+    refused, repeated = write_call_log(path, rows)
+
+    result = runner.invoke(args=["import-calls", str(path)])
+
+    assert result.exit_code == cli.REFUSED_STATUS, result.output[-2000:]
+    valid = rows - len(range(0, rows, INVALID_EVERY))
+    assert call_last_line(result.stdout) == (valid, repeated, len(refused))
+    assert refused_lines(result.stderr) == refused
+    assert db.execute("SELECT count(*), count(DISTINCT call_ref) FROM calls").fetchone() == (
+        valid,
+        valid,
+    )
+    assert db["agents"].count == 40 and db["teams"].count == 5
+    total = rows + len(range(0, rows, REPEATED_EVERY))
+    progress = re.findall(r"^([\d,]+) of ([\d,]+) rows read: ", result.stderr, re.M)
+    assert progress == [(f"{read:,}", f"{total:,}") for read in range(10_000, total, 10_000)]
+    kept = rollup_rows(db)
+    assert any(kept["call_rollups"])
+    with database.immediate(db):
+        rollups.rebuild(db)
+    assert rollup_rows(db) == kept
+
+
+def test_a_call_import_that_fails_half_way_keeps_whole_batches_and_can_be_run_again(
+    app, db, tmp_path
+):
+    rows = 5_000
+    path = tmp_path / "calls.csv"
+    refused, repeated = write_call_log(path, rows)
+    export = import_stream.check_export(path)
+    mapping = import_stream.column_mapping(export.header, [], call_imports.FIELDS)
+
+    def refuse_then_fail(line, errors):
+        if line > 3_000:  # in the fourth batch: the file's reader is a batch ahead
+            raise RuntimeError("the disk is full")
+
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        import_stream.import_calls(db, export, mapping, app.config, refuse_then_fail, ignore)
+
+    [stored] = db.execute("SELECT count(*) FROM calls").fetchone()
+    valid = rows - len(range(0, rows, INVALID_EVERY))
+    assert 0 < stored < valid
+    lines = path.read_text().splitlines()[1:]
+    whole_batches = {
+        len({line.partition(",")[0] for line in lines[:end] if ",maybe," not in line})
+        for end in range(0, len(lines), import_stream.BATCH_ROWS)
+    }
+    assert stored in whole_batches  # the valid calls of the first batches, none half-stored
+    counts = import_stream.import_calls(db, export, mapping, app.config, ignore, ignore)
+    assert (counts.created, counts.duplicates, counts.refused) == (
+        valid - stored,
+        stored + repeated,
+        len(refused),
+    )
+    assert db.execute("SELECT count(*), count(DISTINCT call_ref) FROM calls").fetchone() == (
+        valid,
+        valid,
+    )
+
+
+# A call log with what the batch's lookups must get right: agents by address and by name,
+# one renamed part way, a call twice (the first report stands), one the API reported.
+CALL_LOG = """Call ID,Queued,Answered,Ended,Outcome,Agent name,Agent email,Team
+L-1,2026-03-01 09:00,2026-03-01 09:00:20,2026-03-01 09:04,answered,Ayu,ayu@acme.example,Billing
+L-2,2026-03-01 09:01,,2026-03-01 09:02,no answer,,,Billing
+L-3,2026-03-01 09:02,2026-03-01 09:02:30,2026-03-01 09:09,answered,Sari,,Returns
+L-4,2026-03-01 09:03,2026-03-01 09:03:10,2026-03-01 09:05,answered,Ayu Lestari,ayu@acme.example,
+L-1,2026-03-01 10:00,2026-03-01 10:00:20,2026-03-01 10:04,answered,Ayu,ayu@acme.example,Sales
+L-5,2026-03-01 09:04,,2026-03-01 09:05,busy,,new@acme.example,Billing
+L-6,2026-03-01 09:05,,2026-03-01 09:06,maybe,,,Billing
+L-7,2026-03-01 09:06,2026-03-01 09:06:20,2026-03-01 09:08,answered,,,Returns
+"""
+
+
+def test_a_streamed_call_log_stores_what_reporting_each_call_stores(runner, app, db, tmp_path):
+    settings = app.config
+    path = tmp_path / "calls.csv"
+    path.write_text(CALL_LOG)
+    one_by_one_path = tmp_path / "one_by_one.db"
+    database.migrate(str(one_by_one_path), settings["REPEAT_WINDOW_DAYS"])
+    one_by_one = database.connect(str(one_by_one_path))
+    table = imports.read_table(CALL_LOG.encode())
+    mapping = call_imports.guess_mapping(table.header)
+    mapping["agent"] = table.header.index("Agent email")
+    calls = [
+        call_imports.parse_row(row, len(table.header), mapping, settings["TIMEZONE"])[0]
+        for row in table.rows
+    ]
+    api_reported = calls[-1]
+    for database_ in (db, one_by_one):
+        record_call(database_, api_reported, settings)
+    for call in calls[:-1]:
+        if call is not None:
+            record_call(one_by_one, call, settings, source=call_imports.SOURCE)
+
+    result = runner.invoke(args=["import-calls", str(path), "--map", "agent=Agent email"])
+
+    assert result.exit_code == cli.REFUSED_STATUS, result.output
+    assert call_last_line(result.stdout) == (5, 2, 1)
+    assert refused_lines(result.stderr) == [8]
+    for name in ("calls", "agents", "teams"):
+        assert table_rows(db, name) == table_rows(one_by_one, name), name
+    assert db.execute("SELECT team_id FROM calls WHERE call_ref = 'L-1'").fetchone() == (
+        db.execute("SELECT id FROM teams WHERE name = 'Billing'").fetchone()
+    )
+    assert rollup_rows(db) == rollup_rows(one_by_one)
+    one_by_one.close()

@@ -12,7 +12,7 @@ once, with its outcome.
 """
 
 from surveys.helpdesk import imports
-from surveys.helpdesk.calls import insert_call, parse_call
+from surveys.helpdesk.calls import insert_calls, parse_call
 from surveys.store.db import immediate
 
 SOURCE = "import"
@@ -62,13 +62,13 @@ def row_body(row, mapping, timezone_name):
     return {key: cells[key] for key in FIELDS if key in cells}, errors
 
 
-def parse_row(row, width, mapping, timezone_name):
+def parse_row(row, width, mapping, timezone_name, now=None):
     """(call, {}) or (None, errors) for one row of a file whose header has `width`
     columns: the file's own checks (as a ticket import's), then the API's of its body."""
     if extra := imports.too_many_cells(row, width):
         return None, extra
     body, file_errors = row_body(row, mapping, timezone_name)
-    return imports.with_file_errors(parse_call(body), file_errors)
+    return imports.with_file_errors(parse_call(body, now=now), file_errors)
 
 
 def guess_mapping(header):
@@ -105,13 +105,18 @@ def import_rows(db, table, mapping, settings):
         else:
             valid.append(call)
     for start in range(0, len(valid), imports.BATCH_ROWS):
-        with immediate(db):
-            for call in valid[start : start + imports.BATCH_ROWS]:
-                if insert_call(db, call, settings, SOURCE):
-                    outcome.created += 1
-                else:
-                    outcome.duplicates += 1
+        batch = valid[start : start + imports.BATCH_ROWS]
+        created = store_batch(db, batch, settings)
+        outcome.created += created
+        outcome.duplicates += len(batch) - created
     return outcome
+
+
+def store_batch(db, calls, settings):
+    """Store valid calls in one write transaction; returns how many are new (the others,
+    or a call the batch holds twice, were stored already)."""
+    with immediate(db):
+        return insert_calls(db, calls, settings, SOURCE)
 
 
 def run_import(db, import_id, table, mapping, settings):

@@ -7,6 +7,7 @@ answered and nothing is written, even when the new report differs. The first rep
 stands, as a closure's does; the answer shows what was kept.
 """
 
+import json
 from dataclasses import dataclass
 
 from surveys import clock
@@ -15,10 +16,11 @@ from surveys.helpdesk.closures import (
     _email,
     _instant,
     _text,
-    agent_id_for,
-    team_id_for,
+    agent_identity,
+    agent_ids_for,
+    team_ids_for,
 )
-from surveys.store.db import immediate
+from surveys.store.db import MAX_VARIABLES, immediate
 
 OUTCOMES = ("answered", "abandoned", "failed")
 DEFAULT_CHANNEL = "phone"
@@ -139,31 +141,72 @@ def _optional_iso(instant):
     return clock.to_iso(instant) if instant else None
 
 
+# The columns of a call as stored, in the order _values gives them.
+COLUMNS = ("source", "call_ref", "queued_at", "queued_day", "answered_at", "ended_at",
+           "outcome", "agent_id", "team_id", "channel", "created_at")  # fmt: skip
+
+
 def insert_call(db, call, settings, source):
     """Insert a call under the write lock the caller holds; True when it is new."""
-    agent_id = agent_id_for(db, call.agent_email, call.agent_name)
-    team_id = team_id_for(db, call.team)
-    # The unique call_ref settles a race with another report of the same call.
-    return bool(
-        db.execute(
-            """INSERT INTO calls (source, call_ref, queued_at, queued_day, answered_at, ended_at,
-                   outcome, agent_id, team_id, channel, created_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (call_ref) DO NOTHING""",
-            [
-                source,
-                call.call_ref,
-                clock.to_iso(call.queued_at),
-                clock.local_day(call.queued_at, settings["TIMEZONE"]),
-                _optional_iso(call.answered_at),
-                clock.to_iso(call.ended_at),
-                call.outcome,
-                agent_id,
-                team_id,
-                call.channel,
-                clock.to_iso(clock.now()),
-            ],
+    return bool(insert_calls(db, [call], settings, source))
+
+
+def insert_calls(db, calls, settings, source):
+    """Insert a batch of calls under the write lock the caller holds, their agents and
+    teams looked up once; returns how many are new. A call whose id is stored already, or
+    met earlier in the batch, is left as it is, and adds no agent or team."""
+    calls = _not_stored(db, calls)
+    agent_ids = agent_ids_for(db, calls)
+    team_ids = team_ids_for(db, calls)
+    now = clock.to_iso(clock.now())
+    rows = [_values(call, settings, source, agent_ids, team_ids, now) for call in calls]
+    created = 0
+    # Many rows per INSERT: SQLite runs a whole statement, the rollup triggers included,
+    # without Python's lock, which an import's checking thread uses meanwhile. The unique
+    # call_ref settles a race with another report of the same call.
+    placeholders = f"({', '.join('?' for _ in COLUMNS)})"
+    per_statement = MAX_VARIABLES // len(COLUMNS)
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        created += db.execute(
+            f"INSERT INTO calls ({', '.join(COLUMNS)}) "  # noqa: S608 (names, not input)
+            f"VALUES {', '.join(placeholders for _ in chunk)} ON CONFLICT (call_ref) DO NOTHING",
+            [value for row in chunk for value in row],
         ).rowcount
+    return created
+
+
+def _not_stored(db, calls):
+    """The calls whose ids are neither stored nor met earlier in `calls`."""
+    seen = {
+        call_ref
+        for (call_ref,) in db.execute(
+            "SELECT call_ref FROM calls WHERE call_ref IN (SELECT value FROM json_each(?))",
+            [json.dumps([call.call_ref for call in calls])],
+        )
+    }
+    new = []
+    for call in calls:
+        if call.call_ref not in seen:
+            seen.add(call.call_ref)
+            new.append(call)
+    return new
+
+
+def _values(call, settings, source, agent_ids, team_ids, now):
+    """A call's values for COLUMNS, its agent and team ids taken from the batch's."""
+    return (
+        source,
+        call.call_ref,
+        clock.to_iso(call.queued_at),
+        clock.local_day(call.queued_at, settings["TIMEZONE"]),
+        _optional_iso(call.answered_at),
+        clock.to_iso(call.ended_at),
+        call.outcome,
+        agent_ids.get(agent_identity(call)),
+        team_ids.get(call.team),
+        call.channel,
+        now,
     )
 
 

@@ -11,11 +11,11 @@ from itertools import islice
 from typing import NamedTuple
 
 from surveys import clock
-from surveys.helpdesk.closures import Closure
+from surveys.helpdesk.closures import Closure, agent_identity, agent_ids_for, team_ids_for
 from surveys.helpdesk.imports import NOT_SURVEYED, SOURCE, reporting_sources
 from surveys.helpdesk.payloads import ARRIVAL_WINDOW
+from surveys.store.db import MAX_VARIABLES
 
-MAX_VARIABLES = 32_766  # SQLite's limit on the values one statement takes (since 3.32)
 STORED_SQL = """SELECT source, ticket_ref, closed_at, dated_on_arrival FROM tickets
  WHERE source IN (SELECT value FROM json_each(?))
    AND ticket_ref IN (SELECT value FROM json_each(?))"""
@@ -106,8 +106,8 @@ def store_unsurveyed(db, new, ticket_fields):
     (NOT_SURVEYED); returns how many. Run inside the write transaction."""
     if not new:
         return 0
-    agent_ids = _agent_ids(db, [row.closure for row in new])
-    team_ids = _team_ids(db, [row.closure for row in new])
+    agent_ids = agent_ids_for(db, [row.closure for row in new])
+    team_ids = team_ids_for(db, [row.closure for row in new])
     now = clock.to_iso(clock.now())
     columns = ("source", "ticket_ref", "closed_at", "closed_day", "customer_email",
                "agent_id", "team_id", "created_at", *ticket_fields)  # fmt: skip
@@ -118,7 +118,7 @@ def store_unsurveyed(db, new, ticket_fields):
             closed_at,
             closed_day,
             closure.customer_email or "",  # '' stands for no address, as record_closure
-            agent_ids.get(_agent_identity(closure)),
+            agent_ids.get(agent_identity(closure)),
             team_ids.get(closure.team),
             now,
             *values,
@@ -138,56 +138,3 @@ def store_unsurveyed(db, new, ticket_fields):
         )
     db.execute(INVITATIONS_SQL, [NOT_SURVEYED, now, largest_id])
     return len(new)
-
-
-def _agent_identity(closure):
-    """How agents are known: by email, else by name (closures.agent_id_for)."""
-    if closure.agent_email:
-        return f"email:{closure.agent_email}"
-    return f"name:{closure.agent_name}" if closure.agent_name else None
-
-
-def _agent_ids(db, closures):
-    """{identity: agent id} for the batch's agents, added on first sight, each with the
-    last name the batch gives it: what agent_id_for row by row would leave."""
-    wanted = {}  # first sight order, as row by row: new agents get ids in that order
-    for closure in closures:
-        identity = _agent_identity(closure)
-        if identity is not None:
-            email, name = wanted.get(identity, (closure.agent_email, None))
-            wanted[identity] = (email, closure.agent_name or name)
-    known = {
-        identity: (agent_id, name)
-        for identity, agent_id, name in db.execute(
-            "SELECT identity, id, name FROM agents "
-            "WHERE identity IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(wanted))],
-        )
-    }
-    ids = {}
-    for identity, (email, name) in wanted.items():
-        if identity not in known:
-            ids[identity] = db.execute(
-                "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)",
-                [identity, email, name],
-            ).lastrowid
-            continue
-        ids[identity], known_name = known[identity]
-        if name and known_name != name:  # the help desk now knows a (new) name
-            db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, ids[identity]])
-    return ids
-
-
-def _team_ids(db, closures):
-    """{name: team id} for the batch's teams, added on first sight."""
-    wanted = list(dict.fromkeys(closure.team for closure in closures if closure.team))
-    ids = dict(
-        db.execute(
-            "SELECT name, id FROM teams WHERE name IN (SELECT value FROM json_each(?))",
-            [json.dumps(wanted)],
-        ).fetchall()
-    )
-    for name in wanted:
-        if name not in ids:
-            ids[name] = db.execute("INSERT INTO teams (name) VALUES (?)", [name]).lastrowid
-    return ids

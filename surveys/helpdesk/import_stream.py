@@ -1,5 +1,5 @@
-"""A help desk's CSV export of any length, imported by `flask import-tickets` in constant
-memory.
+"""A help desk's CSV export (or a phone system's call log) of any length, imported by
+`flask import-tickets` (or `flask import-calls`) in constant memory.
 
 The file is read twice, a row at a time, never whole: once to choose its encoding and
 dialect and to refuse it before anything is stored when it is not a CSV of tickets (the
@@ -18,6 +18,9 @@ import_batches): unsurveyed closures (the default: history for the reports) a ba
 statement, with agents, teams and the closures already stored looked up once per batch;
 the rollup triggers still count each row, so the rollups equal a rebuild. Surveyed
 closures take the live path (record_closure), one at a time, for the distribution rules.
+
+A call log goes the same way (import_calls): the same reading, checks and batches, each
+row through call_imports.parse_row, and a batch stored by call_imports.store_batch.
 """
 
 import os
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 from surveys import clock
+from surveys.helpdesk import call_imports
 from surveys.helpdesk.closures import record_closure
 from surveys.helpdesk.import_batches import (
     closure_columns,
@@ -142,16 +146,17 @@ def check_export(path):
     return Export(path, encoding, dialect, checked_header(header, encoding), rows)
 
 
-def column_mapping(header, overrides):
-    """{field: column index}: guessed from the header, then FIELD=COLUMN overrides;
-    ImportFileError for an override that names no field or no column."""
-    mapping = guess_mapping(header)
+def column_mapping(header, overrides, fields=FIELDS):
+    """{field: column index}: guessed from the header, then FIELD=COLUMN overrides (a
+    field of `fields`: a closure's, or call_imports.FIELDS); ImportFileError for an
+    override that names no field or no column."""
+    mapping = guess_mapping(header, fields)
     for override in overrides:
         name, _, column = override.partition("=")
-        if name not in FIELDS or column not in header:
+        if name not in fields or column not in header:
             raise ImportFileError(
                 f"--map {override!r}: use FIELD=COLUMN with FIELD one of "
-                f"{', '.join(FIELDS)} and COLUMN a column of the file"
+                f"{', '.join(fields)} and COLUMN a column of the file"
             )
         mapping[name] = header.index(column)
     return mapping
@@ -165,30 +170,29 @@ def _batches(numbered_rows):
 @dataclass
 class Checked:
     """A batch of rows after validation: how many were read and refused, and the valid
-    ones as closures (Prepared ones, to be stored)."""
+    ones (closures, Prepared ones to be stored, or calls)."""
 
     rows: int
     refused: int
-    closures: list
+    valid: list
 
 
-def _checked_batches(export, mapping, timezone_name, on_refused, ticket_fields=None):
-    """Each batch of the file, checked; every invalid row goes to on_refused(line, errors)
-    as it is met. With `ticket_fields`, the valid closures come Prepared for storing."""
+def _checked_batches(export, mapping, timezone_name, on_refused, parse=parse_row, ready=None):
+    """Each batch of the file, checked by `parse` (imports.parse_row's signature); every
+    invalid row goes to on_refused(line, errors) as it is met, and each valid one through
+    `ready` (when given) to be stored."""
     width = len(export.header)
     for batch in _batches(export.numbered_rows()):
         now = clock.now()
-        closures, refused = [], 0
+        valid, refused = [], 0
         for line, row in batch:
-            closure, errors = parse_row(row, width, mapping, timezone_name, now=now)
+            parsed, errors = parse(row, width, mapping, timezone_name, now=now)
             if errors:
                 refused += 1
                 on_refused(line, errors)
-            elif ticket_fields is None:
-                closures.append(closure)
             else:
-                closures.append(prepare(closure, timezone_name, ticket_fields))
-        yield Checked(len(batch), refused, closures)
+                valid.append(parsed if ready is None else ready(parsed))
+        yield Checked(len(batch), refused, valid)
 
 
 def _checked_ahead(checked_batches):
@@ -242,17 +246,18 @@ def _count(counts, checked, created, on_progress):
     counts.read += checked.rows
     counts.refused += checked.refused
     counts.created += created
-    counts.duplicates += len(checked.closures) - created
+    counts.duplicates += len(checked.valid) - created
     if counts.read // PROGRESS_ROWS > read_before // PROGRESS_ROWS and counts.read < counts.total:
         on_progress(counts)
 
 
-def check_rows(export, mapping, timezone_name, on_refused, on_progress):
-    """Validate every row and store nothing (--dry-run); returns the Counts, with the
-    valid rows counted as created."""
+def check_rows(export, mapping, timezone_name, on_refused, on_progress, parse=parse_row):
+    """Validate every row by `parse` (imports.parse_row, or call_imports.parse_row for a
+    call log) and store nothing (--dry-run); returns the Counts, with the valid rows
+    counted as created."""
     counts = Counts(export.rows)
-    for checked in _checked_batches(export, mapping, timezone_name, on_refused):
-        _count(counts, checked, len(checked.closures), on_progress)
+    for checked in _checked_batches(export, mapping, timezone_name, on_refused, parse):
+        _count(counts, checked, len(checked.valid), on_progress)
     return counts
 
 
@@ -266,18 +271,53 @@ def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=F
     With `survey`, invitations are scheduled by the usual rules; without, each closure's
     invitation is stored as not sent, with the reason NOT_SURVEYED (as an upload does).
     """
-    counts = Counts(export.rows)
     ticket_fields = closure_columns(db)
+    timezone_name = settings["TIMEZONE"]
+    batches = _checked_batches(
+        export,
+        mapping,
+        timezone_name,
+        on_refused,
+        ready=lambda closure: prepare(closure, timezone_name, ticket_fields),
+    )
+    return _store_batches(
+        db,
+        export,
+        batches,
+        lambda checked: _store(db, checked, settings, survey, ticket_fields),
+        on_progress,
+    )
+
+
+def import_calls(db, export, mapping, settings, on_refused, on_progress):
+    """Store every valid row of a call log as a call, a batch per transaction, as
+    import_rows stores closures (the same Counts, callbacks and ImportStopped); a call
+    whose id is stored already counts as already stored."""
+    batches = _checked_batches(
+        export, mapping, settings["TIMEZONE"], on_refused, call_imports.parse_row
+    )
+    return _store_batches(
+        db,
+        export,
+        batches,
+        lambda checked: call_imports.store_batch(db, checked.valid, settings),
+        on_progress,
+    )
+
+
+def _store_batches(db, export, batches, store, on_progress):
+    """Store each Checked batch by `store` (one write transaction, returning how many
+    rows are new) while the next is checked; returns the Counts. ImportStopped when the
+    file changed since it was checked or the database stayed locked."""
+    counts = Counts(export.rows)
     # Each INSERT that fires the rollup triggers inside a batch keeps a statement journal
     # (to undo that statement alone): in a temporary file, that is 25 writes per row and
     # half the import's system time. In memory it is at most a batch's pages.
     db.execute("PRAGMA temp_store = MEMORY")
-    batches = _checked_batches(export, mapping, settings["TIMEZONE"], on_refused, ticket_fields)
     try:
         with closing(_checked_ahead(batches)) as checked_batches, _bulk_writing(db):
             for checked in checked_batches:
-                created = _store(db, checked, settings, survey, ticket_fields)
-                _count(counts, checked, created, on_progress)
+                _count(counts, checked, store(checked), on_progress)
     except ImportFileError as error:  # the file changed since check_export read it
         raise ImportStopped(str(error), counts) from error
     except sqlite3.OperationalError as error:
@@ -294,7 +334,7 @@ def import_rows(db, export, mapping, settings, on_refused, on_progress, survey=F
 def _store(db, checked, settings, survey, ticket_fields):
     """Store a Checked batch in one write transaction; returns how many closures are new."""
     with immediate(db):
-        new = not_stored(db, checked.closures)
+        new = not_stored(db, checked.valid)
         if survey:
             return sum(record_closure(db, row.closure, settings, source=SOURCE)[1] for row in new)
         return store_unsurveyed(db, new, ticket_fields)

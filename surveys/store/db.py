@@ -17,6 +17,7 @@ from surveys.store import rollups, terms
 from surveys.store.migrations import migrations
 
 BUSY_TIMEOUT_SECONDS = 30
+MAX_VARIABLES = 32_766  # SQLite's limit on the values one statement takes (since 3.32)
 STATEMENT_CACHE = 512  # prepared statements kept per connection (sqlite3 keeps 128)
 # A kept connection, or a group writer, checkpoints the WAL once it has changed this many
 # rows (see get_db): about 100 closures, each a ticket, an invitation, an outbox row and a
