@@ -34,25 +34,35 @@ REPEATED_EVERY = 1009  # such rows are exported twice
 LAST_LINE = re.compile(r"^([\d,]+) new, ([\d,]+) already stored, ([\d,]+) refused; ", re.M)
 
 
-def write_export(path, rows):
-    """A minimal export of `rows` closures (ticket, closing time, address); returns the
-    lines of the refused rows, how many valid rows appear twice, and how many of the
-    closures are invalid (a repeated one is refused on each of its lines)."""
+def write_rows(path, header, rows, row_text):
+    """A CSV file of `header` and `rows` rows, row_text(number, invalid) each, with every
+    INVALID_EVERY-th row invalid and every REPEATED_EVERY-th written twice; returns the
+    lines of the refused rows (a repeated one is refused on each of its lines) and how
+    many valid rows appear twice."""
     refused, repeated, line = [], 0, 1
-    with open(path, "w", encoding="utf-8", newline="") as export:
-        export.write("Ticket ID,Closed at,Email\n")
+    with open(path, "w", encoding="utf-8", newline="") as file:
+        file.write(header)
         for number in range(rows):
             invalid = number % INVALID_EVERY == 0
-            email = "not-an-address" if invalid else f"c{number % 50_000}@example.com"
-            closed_at = (START + timedelta(seconds=30 * number)).isoformat()
-            row = f"T{number},{closed_at},{email}\n"
             copies = 2 if number % REPEATED_EVERY == 0 else 1
-            export.write(row * copies)
+            file.write(row_text(number, invalid) * copies)
             for _ in range(copies):
                 line += 1
                 if invalid:
                     refused.append(line)
             repeated += (copies - 1) * (not invalid)
+    return refused, repeated
+
+
+def write_export(path, rows):
+    """A minimal export of `rows` closures (ticket, closing time, address); returns
+    write_rows's refused lines and repeated rows, and how many closures are invalid."""
+
+    def row_text(number, invalid):
+        email = "not-an-address" if invalid else f"c{number % 50_000}@example.com"
+        return f"T{number},{(START + timedelta(seconds=30 * number)).isoformat()},{email}\n"
+
+    refused, repeated = write_rows(path, "Ticket ID,Closed at,Email\n", rows, row_text)
     return refused, repeated, len(range(0, rows, INVALID_EVERY))
 
 
@@ -237,13 +247,20 @@ def table_rows(db, table, skip=("created_at", "send_at", "next_attempt_at")):
     return db.execute(f"SELECT {', '.join(columns)} FROM {table} ORDER BY 1").fetchall()  # noqa: S608
 
 
-def test_the_stream_stores_what_an_upload_stores(runner, app, db, tmp_path):
-    settings = app.config
+@pytest.fixture
+def other_db(app, tmp_path):
+    """A second database, to store the same rows another way and compare."""
+    path = tmp_path / "other.db"
+    database.migrate(str(path), app.config["REPEAT_WINDOW_DAYS"])
+    connection = database.connect(str(path))
+    yield connection
+    connection.close()
+
+
+def test_the_stream_stores_what_an_upload_stores(runner, app, db, other_db, tmp_path):
+    settings, uploaded = app.config, other_db
     path = tmp_path / "export.csv"
     path.write_text(EXPORT)
-    uploaded_path = tmp_path / "uploaded.db"
-    database.migrate(str(uploaded_path), settings["REPEAT_WINDOW_DAYS"])
-    uploaded = database.connect(str(uploaded_path))
     reported_before(db, settings)
     reported_before(uploaded, settings)
 
@@ -266,7 +283,6 @@ def test_the_stream_stores_what_an_upload_stores(runner, app, db, tmp_path):
     ]
     assert rollup_rows(db) == rollup_rows(uploaded)
     assert_rollups_equal_a_rebuild(db)
-    uploaded.close()
 
 
 def test_a_surveyed_import_schedules_invitations_by_the_usual_rules(runner, db, tmp_path):
@@ -693,30 +709,22 @@ CALL_LAST_LINE = re.compile(r"^([\d,]+) new, ([\d,]+) already stored, ([\d,]+) r
 
 
 def write_call_log(path, rows):
-    """A call log of `rows` calls (every seventh abandoned); returns the lines of the
-    refused rows (an outcome no call has) and how many valid rows appear twice."""
-    refused, repeated, line = [], 0, 1
-    with open(path, "w", encoding="utf-8", newline="") as log:
-        log.write("Call ID,Queued,Answered,Ended,Outcome,Agent,Team\n")
-        for number in range(rows):
-            queued = START + timedelta(seconds=40 * number)
-            answered = "" if number % 7 == 0 else (queued + timedelta(seconds=15)).isoformat()
-            outcome = "abandoned" if number % 7 == 0 else "answered"
-            invalid = number % INVALID_EVERY == 0
-            row = (
-                f"C{number},{queued.isoformat()},{answered},"
-                f"{(queued + timedelta(seconds=200)).isoformat()},"
-                f"{'maybe' if invalid else outcome},agent{number % 40}@example.com,"
-                f"Team {number % 5}\n"
-            )
-            copies = 2 if number % REPEATED_EVERY == 0 else 1
-            log.write(row * copies)
-            for _ in range(copies):
-                line += 1
-                if invalid:
-                    refused.append(line)
-            repeated += (copies - 1) * (not invalid)
-    return refused, repeated
+    """A call log of `rows` calls (every seventh abandoned; an invalid one has an outcome
+    no call has); returns write_rows's refused lines and repeated rows."""
+
+    def row_text(number, invalid):
+        queued = START + timedelta(seconds=40 * number)
+        abandoned = number % 7 == 0
+        answered = "" if abandoned else (queued + timedelta(seconds=15)).isoformat()
+        outcome = "maybe" if invalid else "abandoned" if abandoned else "answered"
+        ended = (queued + timedelta(seconds=200)).isoformat()
+        return (
+            f"C{number},{queued.isoformat()},{answered},{ended},{outcome},"
+            f"agent{number % 40}@example.com,Team {number % 5}\n"
+        )
+
+    header = "Call ID,Queued,Answered,Ended,Outcome,Agent,Team\n"
+    return write_rows(path, header, rows, row_text)
 
 
 def call_last_line(output):
@@ -803,13 +811,12 @@ L-7,2026-03-01 09:06,2026-03-01 09:06:20,2026-03-01 09:08,answered,,,Returns
 """
 
 
-def test_a_streamed_call_log_stores_what_reporting_each_call_stores(runner, app, db, tmp_path):
-    settings = app.config
+def test_a_streamed_call_log_stores_what_reporting_each_call_stores(
+    runner, app, db, other_db, tmp_path
+):
+    settings, one_by_one = app.config, other_db
     path = tmp_path / "calls.csv"
     path.write_text(CALL_LOG)
-    one_by_one_path = tmp_path / "one_by_one.db"
-    database.migrate(str(one_by_one_path), settings["REPEAT_WINDOW_DAYS"])
-    one_by_one = database.connect(str(one_by_one_path))
     table = imports.read_table(CALL_LOG.encode())
     mapping = call_imports.guess_mapping(table.header)
     mapping["agent"] = table.header.index("Agent email")
@@ -835,4 +842,3 @@ def test_a_streamed_call_log_stores_what_reporting_each_call_stores(runner, app,
         db.execute("SELECT id FROM teams WHERE name = 'Billing'").fetchone()
     )
     assert rollup_rows(db) == rollup_rows(one_by_one)
-    one_by_one.close()
