@@ -328,6 +328,54 @@ def test_an_admins_figure_now_is_their_latest_month(manager_client, answers, rat
     assert action["scope_name"] == ADMIN
 
 
+# The dashboard reads the years 2000 to 2999, and offers an action over all of them.
+CENTURIES = "from=2000-01-01&to=2999-12-31"
+
+
+def test_an_action_over_centuries_is_recorded_with_its_figure_now_read_from_2000(
+    manager_client, answers
+):
+    dashboard = manager_client.get(f"/reports?{CENTURIES}").get_data(as_text=True)
+    [link] = action_links(dashboard, metric="csat_pct")
+    page = manager_client.get(link).get_data(as_text=True)
+    assert "01 Jan 2000 – 20 Nov 2026" in page  # as many days would start in 1027
+
+    response = record(manager_client, link, status="done")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/actions"
+    assert stored(answers) == [
+        expected_row(
+            answers,
+            metric="csat_pct",
+            scope="company",
+            target=85.0,
+            value_at_open=66.7,  # 4 of all 6 answers satisfied
+            status="done",
+            opened_from="2000-01-01",
+            opened_to="2999-12-31",
+        )
+    ]
+
+
+@pytest.mark.parametrize("path", ["/actions", "/actions?status=done", "/actions/1"])
+def test_every_page_lists_an_action_over_centuries_with_its_figure_now(
+    manager_client, answers, path
+):
+    [link] = action_links(
+        manager_client.get(f"/reports?{CENTURIES}").get_data(as_text=True), metric="csat_pct"
+    )
+    assert record(manager_client, link, status="done").status_code == 302
+
+    response = manager_client.get(path)
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "01 Jan 2000 – 31 Dec 2999" in page and "01 Jan 2000 – 20 Nov 2026" in page
+    [action] = manager_client.get("/api/v1/actions?status=done").get_json()["actions"]
+    assert (action["value_at_open"], action["value_now"]) == (66.7, 66.7)
+
+
 # Changing an action, and the list's filters
 
 

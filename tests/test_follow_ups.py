@@ -1,8 +1,11 @@
 """Follow-ups: the list and its filters, working one (409 on a stale version, 422 on bad
 values), the API, the dashboard's figures, and the customer's side (consent, thanks)."""
 
+from html import unescape
+
 import pytest
 
+from surveys.customers.personal_data import erase_customer
 from surveys.staff.accounts import create_user
 from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, invite
 
@@ -50,6 +53,11 @@ def save(client, follow_up_id=1, **fields):
     return client.post(f"/follow-ups/{follow_up_id}", data=form)
 
 
+def one_value(db, sql):
+    [row] = db.execute(sql).fetchall()
+    return row[0]
+
+
 def manager_id(db):
     return db.execute("SELECT id FROM users WHERE email = ?", [MANAGER_EMAIL]).fetchone()[0]
 
@@ -72,6 +80,30 @@ def test_the_follow_up_page_shows_the_answer_consent_earlier_tickets_and_history
     assert "T-0" in html and "CSAT 5 of 5" in html and "Lovely" in html  # earlier ticket
     assert "Puas: Opened: the answer alerted (CSAT 1, CES –, NPS –, with a comment)." in html
     assert manager_client.get("/follow-ups/999").status_code == 404
+
+
+def test_an_erased_customers_follow_up_shows_no_other_erased_customers_tickets(
+    manager_client, db, alerted
+):
+    earlier = {"email": "ana@example.com", "closed_at": "2026-11-02T10:00:00+07:00"}
+    alerted("T-0", fields=earlier, csat="5")  # another customer's earlier ticket
+    alerted("T-1", csat="1")
+    erase_customer(db, "ana@example.com")
+    erase_customer(db, "customer@example.com")  # both tickets now carry the address ''
+    html = manager_client.get("/follow-ups/1").get_data(as_text=True)
+    assert ">T-0<" not in html and "CSAT 5 of 5" not in html
+    assert "The customer's earlier tickets (0)" in html
+    assert "None shown: the customer's address was erased" in html
+
+
+def test_a_history_line_erased_with_the_customers_data_reads_as_a_sentence(
+    manager_client, db, alerted
+):
+    alerted(csat="1")
+    erase_customer(db, "customer@example.com")
+    page = unescape(manager_client.get("/follow-ups/1").get_data(as_text=True))
+    assert "Puas: This line was removed when the customer's personal data was erased." in page
+    assert '{"erased"' not in page and "personal data removed" not in page
 
 
 def test_a_manager_works_a_follow_up_to_closed(manager_client, db, alerted, fake_clock):
@@ -121,6 +153,25 @@ def test_a_manager_works_a_follow_up_to_closed(manager_client, db, alerted, fake
     ]
     html = manager_client.get("/follow-ups/1").get_data(as_text=True)
     assert "status contacted → closed" in html
+
+
+def test_saving_keeps_an_owner_who_can_no_longer_sign_in(manager_client, db, alerted):
+    alerted(csat="1")
+    create_user(db, "gita@example.com", PASSWORD, "staff", name="Gita")
+    save(manager_client, owner="gita@example.com")
+    db.execute("UPDATE users SET active = 0 WHERE email = 'gita@example.com'")
+    gita = db.execute("SELECT id FROM users WHERE email = 'gita@example.com'").fetchone()[0]
+
+    page = manager_client.get("/follow-ups/1").get_data(as_text=True)
+    assert (
+        '<option value="gita@example.com" selected>'
+        "Gita (gita@example.com), who can no longer sign in</option>"
+    ) in page
+    response = save(manager_client, status="contacted", owner="gita@example.com")
+
+    assert response.status_code == 303
+    assert follow_up_row(db)["owner_id"] == gita
+    assert events(db)[-1] == (manager_id(db), "status open → contacted")
 
 
 def test_a_save_on_a_stale_version_is_409_and_stores_nothing(manager_client, db, alerted):
@@ -186,6 +237,48 @@ def test_a_bad_value_is_422_and_stores_nothing(manager_client, db, alerted, fiel
     assert follow_up_row(db) == before and events(db) == history
 
 
+OUTCOME_WHILE_OPEN = "outcome must be “Not yet known” while the follow-up is open"
+
+
+@pytest.mark.parametrize(
+    ("worked", "outcome"),
+    [
+        ({}, "resolved"),  # open, and an outcome chosen
+        ({"status": "closed", "outcome": "resolved"}, "no_reply"),  # reopened, outcome changed
+    ],
+    ids=["open", "reopened"],
+)
+def test_an_outcome_chosen_for_an_open_follow_up_is_422(
+    manager_client, db, alerted, worked, outcome
+):
+    alerted(csat="1")
+    if worked:
+        assert save(manager_client, **worked).status_code == 303
+    before, history = follow_up_row(db), events(db)
+    response = save(manager_client, status="open", outcome=outcome)
+    assert response.status_code == 422
+    assert OUTCOME_WHILE_OPEN in response.get_data(as_text=True)
+    assert follow_up_row(db) == before and events(db) == history
+
+
+def test_reopening_a_closed_follow_up_clears_its_outcome(manager_client, db, alerted, fake_clock):
+    alerted(csat="1")
+    save(manager_client, status="closed", outcome="resolved")
+    fake_clock.advance(hours=1)
+    response = save(manager_client, status="open", outcome="resolved")  # the outcome as shown
+    assert response.status_code == 303
+    assert follow_up_row(db) == {
+        "status": "open",
+        "outcome": None,
+        "notes": None,
+        "owner_id": None,
+        "version": 3,
+        "first_contact_at": "2026-11-20T04:00:00Z",
+        "closed_at": None,
+    }
+    assert events(db)[-1] == (manager_id(db), "status closed → open; outcome resolved → none")
+
+
 def test_a_field_left_out_is_422(manager_client, db, alerted):
     alerted(csat="1")
     page = manager_client.get("/follow-ups/1").get_data(as_text=True)
@@ -196,6 +289,51 @@ def test_a_field_left_out_is_422(manager_client, db, alerted):
     assert response.status_code == 422
     assert "owner is required" in response.get_data(as_text=True)
     assert follow_up_row(db)["version"] == 1
+
+
+def test_an_answer_that_alerts_again_reopens_its_closed_follow_up(
+    manager_client, db, alerted, app, fake_clock
+):
+    token = alerted(csat="1")
+    fake_clock.advance(hours=2)
+    save(manager_client, status="closed", outcome="resolved", notes="Refunded.")
+    fake_clock.advance(hours=58)  # 2026-11-22 16:00 UTC
+    customer = app.test_client()
+    assert answer(customer, token, csat="5").status_code == 303  # stops alerting
+    assert answer(customer, token, csat="1", comment="Broken again").status_code == 303
+
+    assert follow_up_row(db) == {
+        "status": "open",
+        "outcome": None,
+        "notes": "Refunded.",
+        "owner_id": None,
+        "version": 5,
+        "first_contact_at": "2026-11-20T06:00:00Z",  # the first move out of open stays
+        "closed_at": None,
+    }
+    assert one_value(db, "SELECT due_at FROM follow_ups") == "2026-11-24T16:00:00Z"
+    assert events(db)[-1] == (
+        None,
+        "Reopened: the answer alerted again (CSAT 1, CES –, NPS –, with a comment). "
+        "It was closed, outcome resolved; it is open again, due 2026-11-24 16:00:00 UTC.",
+    )
+    alerts = [row["alert"] for row in db.query("SELECT DISTINCT alert FROM alert_outbox")]
+    assert alerts == [1, 2]  # the second alert asks for a follow-up by the new due time
+    assert ">T-1<" in manager_client.get("/follow-ups?status=open").get_data(as_text=True)
+    fake_clock.advance(hours=49)
+    assert ">T-1<" in manager_client.get("/follow-ups?overdue=1").get_data(as_text=True)
+
+
+def test_an_answer_that_alerts_again_leaves_an_open_follow_up_due_as_it_was(
+    db, alerted, app, fake_clock
+):
+    token = alerted(csat="1")
+    customer = app.test_client()
+    fake_clock.advance(hours=1)
+    answer(customer, token, csat="5")
+    answer(customer, token, csat="1")
+    assert one_value(db, "SELECT due_at FROM follow_ups") == "2026-11-22T04:00:00Z"
+    assert "Reopened" not in " ".join(what for _, what in events(db))
 
 
 # The list

@@ -248,8 +248,9 @@ def recipients(db, rules):
 
 
 def on_answer_saved(db, invitation, previous, answers, follow_up_hours):
-    """Inside the transaction that saved an answer: open the answer's follow-up and queue
-    its alert mail when it newly crosses the rules; note a change on an existing one.
+    """Inside the transaction that saved an answer: open the answer's follow-up (or reopen
+    one already worked) and queue its alert mail when it newly crosses the rules; note a
+    change on an existing one.
 
     `previous` is the answer stored before (None for a first answer). The rules in force
     now judge both, so an unchanged or still-alerting answer never mails again.
@@ -264,7 +265,7 @@ def on_answer_saved(db, invitation, previous, answers, follow_up_hours):
     now_alerting = rules.alerting(answers)
     newly = now_alerting and not rules.alerting(previous)
     follow_up = db.execute(
-        "SELECT id FROM follow_ups WHERE response_id = ?", [response_id]
+        "SELECT id, status, outcome FROM follow_ups WHERE response_id = ?", [response_id]
     ).fetchone()
     now = clock.now()
     if follow_up is None:
@@ -272,9 +273,11 @@ def on_answer_saved(db, invitation, previous, answers, follow_up_hours):
             return None
         follow_up_id = open_follow_up(db, response_id, answers, now, follow_up_hours)
     else:
-        follow_up_id = follow_up[0]
+        follow_up_id, status, outcome = follow_up
         if previous is not None and changed(previous, answers):
             note_change(db, follow_up_id, previous, answers, now)
+        if newly and status != "open":
+            reopen_follow_up(db, follow_up_id, (status, outcome), answers, now, follow_up_hours)
     if newly:
         queue_alerts(db, follow_up_id, recipients(db, rules), now)
     return follow_up_id
@@ -312,6 +315,31 @@ def note_change(db, follow_up_id, previous, answers, now):
         stamp,
         None,
         f"The customer changed the answer: {describe(previous)} → {describe(answers)}.",
+    )
+
+
+def reopen_follow_up(db, follow_up_id, was, answers, now, follow_up_hours):
+    """Reopen a follow-up already worked (contacted or closed) whose answer newly alerts:
+    the new alert mail asks for a follow-up by a new due time, so the follow-up must be
+    owed again (open, outcome unknown, due in FOLLOW_UP_HOURS), or the lists hide it.
+    The first contact stays: it is when the follow-up first moved out of open."""
+    stamp = clock.to_iso(now)
+    due = clock.to_iso(now + timedelta(hours=follow_up_hours))
+    db.execute(
+        """UPDATE follow_ups SET status = 'open', outcome = NULL, closed_at = NULL,
+               due_at = ?, version = version + 1, updated_at = ?
+         WHERE id = ?""",
+        [due, stamp, follow_up_id],
+    )
+    status, outcome = was
+    was_text = f"{status}, outcome {outcome.replace('_', ' ')}" if outcome else status
+    add_event(
+        db,
+        follow_up_id,
+        stamp,
+        None,
+        f"Reopened: the answer alerted again ({describe(answers)}). It was {was_text}; "
+        f"it is open again, due {clock.shown(due)}.",
     )
 
 

@@ -5,6 +5,7 @@ never from raw rows, so an action shows the number the dashboard showed."""
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from surveys import clock
 from surveys.errors import RangeError
@@ -24,6 +25,7 @@ from surveys.staff.scorecards import latest_recorded_period, period_scorecards
 
 SCOPES = ("company", "team", "agent", "admin")
 ROW_ID = re.compile(r"[1-9][0-9]{0,17}")
+FIRST_DAY = date(clock.EARLIEST_YEAR, 1, 1)  # the first day a report can read
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,11 @@ def subject_figure(db, config, subject):
 
 
 def now_days(from_day, to_day, today):
-    """As many days as from–to, ending today: where "the figure now" is read."""
-    return today - (to_day - from_day), today
+    """As many days as from–to, ending today: where "the figure now" is read. It never
+    starts before the first day Puas reads: an action opened over decades (the dashboard
+    offers 2000 to 2999) would otherwise reach back to a year no report can read, and
+    every list showing the action would fail."""
+    return max(today - (to_day - from_day), FIRST_DAY), today
 
 
 def now_period(db, config, admin_id):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from surveys import clock
 from surveys.actions.alerts import SCORE_RULES, add_event
+from surveys.customers.personal_data import ERASED_EVENT
 from surveys.helpdesk.ticket_links import with_ticket_urls
 from surveys.store.db import immediate
 from surveys.text import clean_email, refused_characters
@@ -21,6 +22,7 @@ OUTCOMES = ("resolved", "not_resolved", "no_reply")
 NOTES_MAX_LENGTH = 5000
 LISTED = 200  # the list shows the newest this many
 EARLIER_SHOWN = 20
+ERASED_LINE = "This line was removed when the customer's personal data was erased."
 
 # Everything a page, a mail or the API says about a follow-up. Starts at the follow-ups
 # (their ids or their responses), so each join is by a primary key or a unique index.
@@ -187,7 +189,11 @@ def find_follow_up(db, follow_up_id, now):
 
 
 def earlier_tickets(db, follow_up):
-    """The customer's tickets closed before this one, newest first, with their answers."""
+    """The customer's tickets closed before this one, newest first, with their answers;
+    none once the address is erased, as every erased customer's tickets carry the same
+    empty address and would show each other's."""
+    if not follow_up["customer_email"]:
+        return []
     rows = db.query(
         """SELECT tickets.ticket_ref AS ticket_id, tickets.source, tickets.closed_at,
                   teams.name AS team, agents.name AS agent_name,
@@ -206,24 +212,29 @@ def earlier_tickets(db, follow_up):
 
 
 def history(db, follow_up_id):
-    """What happened to a follow-up, oldest first, each by the person's name and email."""
-    return list(
-        db.query(
-            """SELECT follow_up_events.at, follow_up_events.what,
-                      users.name AS by_name, users.email AS by_email
-                 FROM follow_up_events LEFT JOIN users ON users.id = follow_up_events.by_user_id
-                WHERE follow_up_events.follow_up_id = ? ORDER BY follow_up_events.id""",
-            [follow_up_id],
-        )
+    """What happened to a follow-up, oldest first, each by the person's name and email; a
+    line erased with the customer's data reads as a sentence, not the marker stored."""
+    rows = db.query(
+        """SELECT follow_up_events.at, follow_up_events.what,
+                  users.name AS by_name, users.email AS by_email
+             FROM follow_up_events LEFT JOIN users ON users.id = follow_up_events.by_user_id
+            WHERE follow_up_events.follow_up_id = ? ORDER BY follow_up_events.id""",
+        [follow_up_id],
     )
+    return [
+        dict(row, what=ERASED_LINE if row["what"] == ERASED_EVENT else row["what"]) for row in rows
+    ]
 
 
-def owner_choices(db):
-    """Everyone a follow-up can be given to: active people (staff and managers), by name."""
+def owner_choices(db, current_owner_id=None):
+    """Everyone a follow-up can be given to: active people (staff and managers), by name;
+    and its current owner even when they can no longer sign in (`active` 0), or saving
+    the page would silently unassign them."""
     return list(
         db.query(
-            "SELECT id, email, name FROM users WHERE active = 1 "
-            "ORDER BY coalesce(name, email), email"
+            "SELECT id, email, name, active FROM users WHERE active = 1 OR id = ? "
+            "ORDER BY coalesce(name, email), email",
+            [current_owner_id],
         )
     )
 
@@ -240,9 +251,9 @@ def single(formdata, name, errors):
     return sent[0]
 
 
-def read_owner(db, text, errors):
+def read_owner(db, text, errors, current_owner_id=None):
     """The owner's user id from an email (empty: unassigned); an error unless the email is
-    an active person's."""
+    an active person's, or the current owner's (kept though they can no longer sign in)."""
     if not text.strip():
         return None
     try:
@@ -250,7 +261,10 @@ def read_owner(db, text, errors):
     except ValueError as error:
         errors["owner"] = str(error)
         return None
-    row = db.execute("SELECT id FROM users WHERE email = ? AND active = 1", [email]).fetchone()
+    row = db.execute(
+        "SELECT id FROM users WHERE email = ? AND (active = 1 OR id = ?)",
+        [email, current_owner_id],
+    ).fetchone()
     if row is None:
         errors["owner"] = "must be the email of a person who can sign in (staff or manager)"
         return None
@@ -267,9 +281,34 @@ def read_notes(text, errors):
     return notes or None
 
 
-def read_update(db, formdata):
-    """{status, outcome, notes, owner_id, version} from a posted form; FollowUpError with a
-    message per refused field."""
+def read_outcome(status, text, loaded, errors):
+    """The outcome to store with a status (None: not yet known), or an error.
+
+    An open follow-up has no outcome yet. Reopening one while leaving its outcome as it
+    was clears it: the manager changed the status alone, and a reopened follow-up is
+    unsettled. An outcome chosen for an open follow-up is refused: only the manager knows
+    whether the status or the outcome is the slip.
+    """
+    outcome = text or None
+    if outcome is not None and outcome not in OUTCOMES:
+        errors["outcome"] = f"must be one of {', '.join(OUTCOMES)}, or empty"
+    elif status == "closed" and outcome is None:
+        errors["outcome"] = "is needed to close a follow-up: what came of it?"
+    elif status == "open" and outcome is not None:
+        if loaded["status"] != "open" and outcome == loaded["outcome"]:
+            return None
+        errors["outcome"] = (
+            "must be “Not yet known” while the follow-up is open: "
+            "to record what came of it, choose Contacted or Closed"
+        )
+    return outcome
+
+
+def read_update(db, formdata, loaded):
+    """{status, outcome, notes, owner_id, version} from a posted form, judged against the
+    follow-up as `loaded` (its status, outcome and owner); FollowUpError with a message per
+    refused field. The owner as loaded may stay though they can no longer sign in: had the
+    follow-up changed since, its version would be stale."""
     errors = {}
     texts = {
         name: single(formdata, name, errors)
@@ -279,15 +318,10 @@ def read_update(db, formdata):
     if texts["status"] is not None and texts["status"] not in STATUSES:
         errors["status"] = f"must be one of {', '.join(STATUSES)}"
     update["status"] = texts["status"]
-    outcome = texts["outcome"] or None
-    if outcome is not None and outcome not in OUTCOMES:
-        errors["outcome"] = f"must be one of {', '.join(OUTCOMES)}, or empty"
-    update["outcome"] = outcome
-    if update["status"] == "closed" and outcome is None and "outcome" not in errors:
-        errors["outcome"] = "is needed to close a follow-up: what came of it?"
+    update["outcome"] = read_outcome(texts["status"], texts["outcome"], loaded, errors)
     update["notes"] = read_notes(texts["notes"], errors) if texts["notes"] is not None else None
     if texts["owner"] is not None:
-        update["owner_id"] = read_owner(db, texts["owner"], errors)
+        update["owner_id"] = read_owner(db, texts["owner"], errors, loaded["owner_id"])
     version = texts["version"]
     if version is not None and not (version.isascii() and version.isdigit() and len(version) < 10):
         errors["version"] = "must be the version the page was loaded at"

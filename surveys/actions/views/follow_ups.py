@@ -65,7 +65,7 @@ def render_follow_up(db, follow_up, errors=None, form=None, status=200):
         scores=score_line(follow_up),
         earlier=earlier_tickets(db, follow_up),
         events=history(db, follow_up["id"]),
-        owners=owner_choices(db),
+        owners=owner_choices(db, follow_up["owner_id"]),
         statuses=STATUSES,
         outcomes=OUTCOMES,
         errors=errors or {},
@@ -86,7 +86,7 @@ def page(follow_up_id):
     if request.method == "GET":
         return render_follow_up(db, follow_up)
     try:
-        update = read_update(db, request.form)
+        update = read_update(db, request.form, follow_up)
         saved = save_follow_up(db, follow_up_id, update, current_user.id, clock.now())
     except FollowUpError as error:
         return render_follow_up(db, follow_up, error.errors, request.form, 422)
