@@ -74,12 +74,22 @@ def action_links(page_html, **wanted):
     ]
 
 
+FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
+
+
+def form_key(html):
+    """The key the new-action page gave its form."""
+    [key] = FORM_KEY.findall(html)
+    return key
+
+
 def record(client, link, **fields):
     """Open the new-action page from a link and send its form."""
     page = client.get(link)
     assert page.status_code == 200, page.get_data(as_text=True)
     data = {
         "csrf_token": csrf_token(page.get_data(as_text=True)),
+        "form_key": form_key(page.get_data(as_text=True)),
         "what": "Coach the team on first replies",
         "owner": OWNER,
         "due_on": "2026-12-04",
@@ -90,7 +100,11 @@ def record(client, link, **fields):
 
 
 def stored(db):
-    return [dict(row) for row in db.query("SELECT * FROM actions ORDER BY id")]
+    """Every stored action but its form's key, which is random (checked on its own)."""
+    return [
+        {name: value for name, value in row.items() if name != "form_key"}
+        for row in db.query("SELECT * FROM actions ORDER BY id")
+    ]
 
 
 def expected_row(db, **fields):
@@ -556,6 +570,45 @@ def test_a_bad_form_is_422_and_stores_nothing(manager_client, answers, fields, m
     response = record(manager_client, link, **fields)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
+    assert stored(answers) == []
+
+
+def test_a_form_posted_again_records_one_action_and_shows_it(manager_client, answers):
+    link = f"/actions/new?metric=csat_pct&scope=company&{OCTOBER}"
+    page = manager_client.get(link).get_data(as_text=True)
+    data = {
+        "csrf_token": csrf_token(page),
+        "form_key": form_key(page),
+        "what": "Coach the team on first replies",
+        "owner": OWNER,
+        "due_on": "2026-12-04",
+        "status": "open",
+    }
+
+    first = manager_client.post(link, data=data)
+    again = manager_client.post(link, data=data)
+
+    assert first.status_code == 302 and first.headers["Location"] == "/actions"
+    assert again.status_code == 303 and again.headers["Location"] == "/actions/1"
+    assert answers.execute("SELECT id, form_key FROM actions").fetchall() == [(1, data["form_key"])]
+    shown = manager_client.get("/actions/1").get_data(as_text=True)
+    assert "This form was already recorded; here is its action." in shown
+    assert form_key(manager_client.get(link).get_data(as_text=True)) != data["form_key"]
+
+
+@pytest.mark.parametrize("key", [None, "", "short", "x" * 65, "bad key with spaces_____"])
+def test_a_form_without_a_good_key_is_422_and_stores_nothing(manager_client, answers, key):
+    link = f"/actions/new?metric=csat_pct&scope=company&{OCTOBER}"
+    fields = {"form_key": key} if key is not None else {}
+    page = manager_client.get(link).get_data(as_text=True)
+    data = {"csrf_token": csrf_token(page), "what": "x", "owner": OWNER}
+    response = manager_client.post(
+        link, data={**data, "due_on": "2026-12-04", "status": "open", **fields}
+    )
+    assert response.status_code == 422
+    assert "This form is incomplete: open the page again and fill it in." in response.get_data(
+        as_text=True
+    )
     assert stored(answers) == []
 
 

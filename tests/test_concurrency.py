@@ -1,7 +1,8 @@
 """Concurrent customers and help desks against a real gunicorn with four workers.
 
 An invitation holds at most one response whatever the interleaving, and the last submit
-wins; a ticket closure reported many times at once is stored once. No request may fail
+wins; a ticket closure reported many times at once is stored once, and so is a corrective
+action whose form is posted many times at once. No request may fail
 with a 5xx or wait out SQLite's lock ("database is locked").
 """
 
@@ -13,7 +14,17 @@ import pytest
 import requests
 
 from surveys.customers.tokens import hash_token
-from tests.helpers import csrf_token, deliver, mailbox_messages, ticket_payload, token_in
+from surveys.staff.accounts import create_user
+from tests.helpers import (
+    MANAGER_EMAIL,
+    PASSWORD,
+    csrf_token,
+    deliver,
+    mailbox_messages,
+    ticket_payload,
+    token_in,
+)
+from tests.test_actions import form_key
 
 pytestmark = pytest.mark.slow
 
@@ -223,3 +234,41 @@ def test_20_concurrent_reports_of_one_closure_store_it_once(db, api_headers, liv
     assert invitation["id"] == bodies[0]["invitation"]["id"]
     [entry] = list(db.query("SELECT invitation_id, status FROM outbox"))
     assert entry == {"invitation_id": invitation["id"], "status": "pending"}
+
+
+def test_a_corrective_action_form_posted_8_times_at_once_records_one_action(
+    db, live_server_factory
+):
+    server = live_server_factory(workers=WORKERS)
+    create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
+    session = requests.Session()
+    login = session.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT)
+    session.post(
+        f"{server.url}/login",
+        data={"email": MANAGER_EMAIL, "password": PASSWORD, "csrf_token": csrf_token(login.text)},
+        timeout=REQUEST_TIMEOUT,
+    )
+    link = f"{server.url}/actions/new?metric=csat_pct&scope=company&from=2026-10-01&to=2026-10-31"
+    page = session.get(link, timeout=REQUEST_TIMEOUT)
+    assert page.status_code == 200, page.text[:500]
+    form = {
+        "csrf_token": csrf_token(page.text),
+        "form_key": form_key(page.text),
+        "what": "Call back every unhappy customer",
+        "owner": MANAGER_EMAIL,
+        "due_on": "2999-01-01",
+        "status": "open",
+    }
+
+    def post():
+        return session.post(link, data=form, allow_redirects=False, timeout=REQUEST_TIMEOUT)
+
+    results = all_at_once([post] * 8)
+
+    statuses = Counter(response.status_code for response in results)
+    assert statuses == {302: 1, 303: 7}, [response.text[:300] for response in results]
+    assert {response.headers["Location"] for response in results} == {"/actions", "/actions/1"}
+    assert_log_clean(server)
+    assert [tuple(row) for row in db.execute("SELECT id, what FROM actions")] == [
+        (1, "Call back every unhappy customer")
+    ]

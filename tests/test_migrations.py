@@ -67,6 +67,7 @@ SHIPPED = {
     "m017_business_months": "1e58c09725e059350965637220689b894e7abcd51f5dc164ea04762caec31d51",
     "m018_calls": "6ad456536f058693903844c1c4fd114e1836fed42cbc23317cb2c20a7e31821b",
     "m019_comment_words": "e09dc6cea5d3063032654feb652d06e6f055a9a5bcdf0891148c9f73c3fec4f9",
+    "m020_action_form_keys": "dd126da44febd81c5aec24e86288bdbc62d89709111c527d1a654f37c3a8cfa1",
 }
 
 WRITE = re.compile(r"\s*(CREATE|ALTER|DROP|INSERT|UPDATE|DELETE|REPLACE|PRAGMA \w+ *=)", re.I)

@@ -37,14 +37,16 @@ ROW_FIELDS = (
 )
 
 # One statement: the owner is looked up by email as the row is written, so an unknown
-# address stores nothing (no read, check, then write).
+# address stores nothing (no read, check, then write); a form key stored already (the
+# same page posted again, or twice at once) stores nothing either.
 INSERT_SQL = """
 INSERT INTO actions (metric, scope, scope_id, scope_name, what, owner_id, due_on, status,
                      target, value_at_open, opened_from, opened_to, created_at, created_by,
-                     updated_at)
+                     updated_at, form_key)
 SELECT :metric, :scope, :scope_id, :scope_name, :what, users.id, :due_on, :status, :target,
-       :value_at_open, :opened_from, :opened_to, :now, :created_by, :now
+       :value_at_open, :opened_from, :opened_to, :now, :created_by, :now, :form_key
   FROM users WHERE users.email = :owner
+    ON CONFLICT (form_key) DO NOTHING
 """
 
 UPDATE_SQL = """
@@ -69,9 +71,19 @@ SELECT actions.id, actions.metric, actions.scope, actions.scope_id, actions.scop
 """
 
 
+class AlreadyRecorded(Exception):  # noqa: N818 (an outcome, not a failure)
+    """The form was posted before and its action stored: `action_id` is that action."""
+
+    def __init__(self, action_id):
+        super().__init__(f"action {action_id} was recorded from this form")
+        self.action_id = action_id
+
+
 def record_action(db, subject, figure, form, manager_id):
     """Store a new action about `subject` with the figure it had; its id, or None when
-    the owner's email names nobody (nothing is stored then)."""
+    the owner's email names nobody (nothing is stored then). AlreadyRecorded when an
+    action was stored from the same form (its `form_key`, when it has one) before:
+    nothing is stored."""
     now = clock.to_iso(clock.now())
     cursor = db.execute(
         INSERT_SQL,
@@ -90,9 +102,15 @@ def record_action(db, subject, figure, form, manager_id):
             "opened_to": subject.to_day.isoformat(),
             "now": now,
             "created_by": manager_id,
+            "form_key": form.get("form_key"),
         },
     )
-    return cursor.lastrowid if cursor.rowcount == 1 else None
+    if cursor.rowcount == 1:
+        return cursor.lastrowid
+    stored = db.execute("SELECT id FROM actions WHERE form_key = ?", [form.get("form_key")])
+    if (row := stored.fetchone()) is not None:
+        raise AlreadyRecorded(row[0])
+    return None
 
 
 def update_action(db, action_id, form):

@@ -1,8 +1,10 @@
 """The corrective action form: what will be done, by whom, by when, and how it stands."""
 
+import secrets
+
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms import DateField, HiddenField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from surveys.actions.corrective import STATUSES
 from surveys.fields import plain_text, strip, year_in_range
@@ -47,3 +49,28 @@ class ActionForm(FlaskForm):
     def values(self):
         """What a view hands to the rules: {what, owner, due_on, status}."""
         return {name: self[name].data for name in ("what", "owner", "due_on", "status")}
+
+
+FORM_KEY_EXPIRED = "This form is incomplete: open the page again and fill it in."
+
+
+def new_form_key():
+    """A key for one page of NewActionForm: random, so no two pages share one."""
+    return secrets.token_urlsafe(16)
+
+
+class NewActionForm(ActionForm):
+    """An action recorded from a page: its `form_key`, given when the page is made, is
+    stored with the action, so the page posted again (a double click, a retry after a
+    lost answer) records nothing more."""
+
+    form_key = HiddenField(
+        validators=[
+            InputRequired(FORM_KEY_EXPIRED),
+            Regexp(r"[A-Za-z0-9_-]{16,64}\Z", message=FORM_KEY_EXPIRED),
+        ]
+    )
+
+    def values(self):
+        """ActionForm's values and the form's key."""
+        return {**super().values(), "form_key": self.form_key.data}

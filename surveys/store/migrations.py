@@ -133,3 +133,10 @@ def m018_calls(db):
 def m019_comment_words(db):
     """Each comment's words in bm25's order, for one-word searches that stop early."""
     run_frozen(db, frozen.m019_comment_words)
+
+
+@migrations()
+def m020_action_form_keys(db):
+    """The key of the form that recorded each corrective action, unique: one action per
+    form, however often it is posted."""
+    run_frozen(db, frozen.m020_action_form_keys)

@@ -539,7 +539,7 @@ CREATE TABLE actions (
             created_at TEXT NOT NULL,
             created_by INTEGER REFERENCES users(id),
             updated_at TEXT NOT NULL
-        ) STRICT
+        , form_key TEXT CHECK (length(form_key) <= 64)) STRICT
     ;
 
 CREATE INDEX idx_actions_status_due_on ON actions (status, due_on);
@@ -736,6 +736,8 @@ CREATE TRIGGER responses_words_comment AFTER UPDATE OF comment ON responses
 CREATE TRIGGER responses_words_delete BEFORE DELETE ON responses BEGIN
             DELETE FROM comment_words WHERE response_id = OLD.id;
         END;
+
+CREATE UNIQUE INDEX idx_actions_form_key ON actions (form_key);
 
 CREATE TRIGGER tickets_rollup_insert AFTER INSERT ON tickets BEGIN
     

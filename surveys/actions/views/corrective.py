@@ -18,6 +18,7 @@ from surveys import clock
 from surveys.actions.corrective import (
     DEFAULT_DUE_DAYS,
     STATUSES,
+    AlreadyRecorded,
     find_action,
     list_actions,
     owner_choices,
@@ -26,7 +27,7 @@ from surveys.actions.corrective import (
     update_action,
     with_figures_now,
 )
-from surveys.actions.corrective_forms import ActionForm
+from surveys.actions.corrective_forms import ActionForm, NewActionForm, new_form_key
 from surveys.actions.figures import metric_of, now_days, read_subject, subject_figure
 from surveys.staff.auth import manager_required
 from surveys.store.db import get_db
@@ -71,15 +72,21 @@ def new():
     figure = subject_figure(db, config, subject)
     today = clock.today(config["TIMEZONE"])
     posted = request.method == "POST"
-    form = ActionForm(
+    form = NewActionForm(
         formdata=request.form if posted else None,
         owner=current_user.email,
         due_on=today + timedelta(days=DEFAULT_DUE_DAYS),
+        form_key=new_form_key(),
     )
     form.owner.choices = owner_choices(db)
     form.earliest_due = today
     if posted and form.validate():
-        if record_action(db, subject, figure, form.values(), current_user.id) is not None:
+        try:
+            recorded = record_action(db, subject, figure, form.values(), current_user.id)
+        except AlreadyRecorded as already:
+            flash("This form was already recorded; here is its action.", "info")
+            return redirect(url_for("corrective.edit", action_id=already.action_id), code=303)
+        if recorded is not None:
             flash("Action recorded.", "info")
             return redirect(url_for("corrective.index"))
         form.owner.errors.append(OWNER_GONE)

@@ -33,6 +33,7 @@ from surveys.store.frozen import (
     m017_business_months,
     m018_calls,
     m019_comment_words,
+    m020_action_form_keys,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "m017_business_months",
     "m018_calls",
     "m019_comment_words",
+    "m020_action_form_keys",
 ]
