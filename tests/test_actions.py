@@ -496,6 +496,22 @@ def test_changing_an_action(manager_client, two_actions):
     assert listed_ids(manager_client, "status=done") == [2]
 
 
+def test_an_owner_who_can_no_longer_sign_in_stays_on_their_action_said_so(
+    manager_client, two_actions
+):
+    two_actions.execute("UPDATE users SET active = 0 WHERE email = ?", [OWNER])
+    owner_id = one(two_actions, "SELECT owner_id FROM actions WHERE id = 2")
+    assert owner_id == one(two_actions, "SELECT id FROM users WHERE email = ?", OWNER)
+
+    page = manager_client.get("/actions/2").get_data(as_text=True)
+    [option] = re.findall(rf'<option selected value="{re.escape(OWNER)}">([^<]*)</option>', page)
+    assert option.endswith(", who can no longer sign in")
+    assert edit_form(manager_client, 2, what="Called all six").status_code == 302
+    assert one(two_actions, "SELECT owner_id FROM actions WHERE id = 2") == owner_id
+    new_page = manager_client.get(f"/actions/new?metric=csat_pct&scope=company&{OCTOBER}")
+    assert f'value="{OWNER}"' not in new_page.get_data(as_text=True)
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

@@ -234,10 +234,14 @@ def api_row(row):
 
 def owner_choices(db, current=None):
     """People who can own an action, by name with the email, for a select keyed by email:
-    everyone who signs in, and the current owner even if they no longer do."""
+    everyone who signs in, and the current owner even if they no longer do (said so)."""
     people = db.query(
-        "SELECT email, name FROM users WHERE active = 1 OR email = ? "
+        "SELECT email, name, active FROM users WHERE active = 1 OR email = ? "
         "ORDER BY coalesce(name, email)",
         [current],
     )
-    return {person["email"]: name_and_email(person["name"], person["email"]) for person in people}
+    return {
+        person["email"]: name_and_email(person["name"], person["email"])
+        + ("" if person["active"] else ", who can no longer sign in")
+        for person in people
+    }
