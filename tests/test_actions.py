@@ -548,6 +548,7 @@ def test_an_unknown_action_is_404(manager_client):
         ("metric=csat_pct&scope=company&from=2026-10-31&to=2026-10-01", "from"),
         ("metric=csat_pct&scope=company&from=2026-13-01&to=2026-10-01", "from"),
         ("metric=csat_pct&scope=company&from=2026-10-01", "to"),
+        ("metric=csat_pct&scope=company&from=2030-01-01&to=2030-01-31", "from"),
         ("metric=accuracy_pct&scope=admin&scope_id=1&period=2026-13", "period"),
         ("metric=accuracy_pct&scope=admin&scope_id=999&period=2026-10", "scope_id"),
     ],

@@ -215,6 +215,9 @@ def read_subject(db, config, args):
         names = ADMIN_METRICS if kind == "admin" else REPORT_METRICS
         errors["metric"] = f"must be one of {', '.join(names)} for scope {kind}"
     from_day, to_day, period = read_days(args, kind == "admin", errors)
+    today = clock.today(config["TIMEZONE"])
+    if from_day and from_day > today and not period:
+        errors["from"] = f"must not be after today ({today.isoformat()}): nothing to act on yet"
     scope = read_scope(db, kind, args, errors)
     if scope and kind == "admin" and period and admin_figures(db, config, scope.id, period) is None:
         errors["scope_id"] = f"names nobody with a scorecard for {period}"
