@@ -18,6 +18,27 @@ BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # Control characters, lone surrogates, and line or paragraph separators.
 REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}
 MULTILINE_ALLOWED = set("\t\r\n")
+# Characters that show nothing on their own: controls, lone surrogates, spaces and
+# separators, format characters (zero-width space, joiners, U+FEFF, word joiner, tags);
+# and, in other categories, the rest of Unicode's default-ignorable characters (the
+# combining grapheme joiner, Hangul fillers, Khmer inherent vowels, variation selectors,
+# unassigned ignorables) and the blank Braille pattern, U+2800.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"}
+INVISIBLE_RANGES = (
+    (0x034F, 0x034F),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x2800, 0x2800),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0xE0000, 0xE0FFF),
+)
+# How quoted() shows what would break the line or show nothing; others are [U+XXXX].
+LINE_BREAKS = set("\r\n\x85\u2028\u2029")
+QUOTED_MAX_CHARS = 80
 # An unquoted ASCII local part, as RFC 5322 3.2.3 and email_validator define it.
 DOT_ATOM = re.compile(r"[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+(?:\.[A-Za-z0-9_!#$%&'*+\-/=?^`{|}~]+)*")
 
@@ -32,6 +53,42 @@ def refused_characters(value, multiline=False):
         and (unicodedata.category(character) in REFUSED_CATEGORIES or character in BIDI_CONTROLS)
         for character in value
     )
+
+
+def visible(character):
+    """True when the character shows something on its own."""
+    if unicodedata.category(character) in INVISIBLE_CATEGORIES:
+        return False
+    code = ord(character)
+    return not any(low <= code <= high for low, high in INVISIBLE_RANGES)
+
+
+def shows_anything(value):
+    """True when the text holds a visible character: zero-width spaces, joiners and the
+    like alone are as empty as spaces, though they pass a strip(). Joiners inside visible
+    text (an emoji sequence, a word in Indic or Arabic script) leave it visible."""
+    return any(visible(character) for character in value)
+
+
+def quoted(value):
+    """Text a person typed, to show back in a message in plain words: in “ ”, each line
+    break, tab or character that shows nothing named ([line break], [tab], [U+200B]), at
+    most QUOTED_MAX_CHARS of it; never Python's repr, which readers cannot read."""
+    text = value.replace("\r\n", "\n")
+    cut = text[:QUOTED_MAX_CHARS]
+    shown = "".join(described(character) for character in cut)
+    return f"“{shown}{'…' if len(text) > len(cut) else ''}”"
+
+
+def described(character):
+    """A character as quoted() shows it: itself when it shows, else its name or code."""
+    if character in LINE_BREAKS:
+        return "[line break]"
+    if character == "\t":
+        return "[tab]"
+    if character == " " or visible(character):
+        return character
+    return f"[U+{ord(character):04X}]"
 
 
 def clean_text(value, max_length, multiline=False):

@@ -462,6 +462,21 @@ def test_bad_filters_are_422_naming_the_parameter(manager_client, query, paramet
     assert manager_client.get(f"/actions?{query}").status_code == 422
 
 
+@pytest.mark.parametrize(
+    ("query", "parameters"),
+    [
+        ("mine=1", {"mine"}),
+        ("owner=rudi%40example.com", {"owner"}),
+        ("mine=1&status=closed", {"mine", "status"}),
+    ],
+)
+def test_the_api_refuses_a_parameter_it_does_not_take(manager_client, query, parameters):
+    response = manager_client.get(f"/api/v1/actions?{query}")
+    assert response.status_code == 422
+    assert set(response.get_json()["errors"]) == parameters
+    assert manager_client.get("/api/v1/actions?status=open&overdue=1").status_code == 200
+
+
 def edit_form(client, action_id, **fields):
     page = client.get(f"/actions/{action_id}")
     assert page.status_code == 200

@@ -9,6 +9,7 @@ from app import create_app
 from surveys.actions import alert_mail
 from surveys.config import ConfigError
 from surveys.customers import outbox
+from surveys.customers.personal_data import erase_customer
 from surveys.helpdesk.integrations import create_integration
 from surveys.helpdesk.ticket_links import set_template
 from surveys.staff.accounts import create_user
@@ -152,6 +153,22 @@ def test_an_alerting_answer_mails_every_recipient_once_with_the_whole_story(
         assert line in text, text
 
 
+def test_the_mail_for_an_erased_customer_says_the_address_was_erased(
+    smtp_app, db, api_headers, smtp_server, people
+):
+    customer, token = invited(smtp_app, api_headers, smtp_server)
+    answer(customer, token, csat="1", comment="Nobody listened.", contact_ok="y")
+    assert erase_customer(db, "customer@example.com") is not None  # before the mail goes
+    work(smtp_app)
+    [(_, mail)] = alerts_received(smtp_server)
+    text = mail.get_content()
+    line = (
+        "Customer:  address erased (their personal data was removed), so they cannot be contacted"
+    )
+    assert line in text.splitlines(), text
+    assert "<>" not in text and "Rina" not in text
+
+
 def test_the_ticket_in_the_mail_links_to_its_help_desk(
     smtp_app, db, api_headers, smtp_server, people
 ):
@@ -250,6 +267,21 @@ def test_a_teams_own_rules_apply_rule_by_rule_else_the_companys(
         "boss@example.com",
         "billing@example.com",
     ]
+
+
+@pytest.mark.parametrize("comment", ["\u200b", "\ufeff\u2060 \u200d", "\U0001f620"])
+def test_on_comment_alerts_only_for_a_comment_that_shows_something(
+    smtp_app, db, api_headers, smtp_server, people, comment
+):
+    store_rules(db, on_comment="1")
+    customer, token = invited(smtp_app, api_headers, smtp_server)
+    answer(customer, token, csat="5", comment=comment)
+    work(smtp_app)
+    alerted = comment == "\U0001f620"  # an angry face is a comment; zero-width ones are not
+    assert db["follow_ups"].count == int(alerted)
+    assert [recipient for recipient, _ in alerts_received(smtp_server)] == (
+        ["boss@example.com"] if alerted else []
+    )
 
 
 def test_a_follow_up_is_due_follow_up_hours_after_it_opened(
@@ -474,7 +506,11 @@ def test_a_team_keeps_its_own_rules_and_leaves_the_rest_to_the_company(manager_c
         ("csat_at_most", "\u0663", "csat_at_most must be a whole number"),
         ("csat_at_most", "company", "csat_at_most must be a whole number"),  # company page
         ("on_comment", "yes", "on_comment must be y (any comment alerts) or empty (off)"),
-        ("recipients", "ops@example.com, not-an-address", "recipients &#39;not-an-address&#39;"),
+        (
+            "recipients",
+            "ops@example.com, not-an-address",
+            "recipients “not-an-address” is not a valid email address",
+        ),
         ("recipients", "a@example.com\nb@example.com", "recipients"),
     ],
 )
@@ -486,6 +522,25 @@ def test_a_bad_rule_is_422_with_its_message_and_nothing_is_stored(
     html = response.get_data(as_text=True)
     assert message in html
     assert "Nothing was saved" in html
+    assert rules_rows(db) == {}
+
+
+@pytest.mark.parametrize(
+    ("recipients", "shown"),
+    [
+        ("a@example.com\r\nBcc: x@example.net", "“a@example.com[line break]Bcc: x@example.net”"),
+        ("a@example.com\tb@example.com", "“a@example.com[tab]b@example.com”"),
+        ("ops@example.com, \u202eboss@example.com", "“[U+202E]boss@example.com”"),
+    ],
+)
+def test_a_refused_address_is_quoted_in_plain_words_not_as_python_shows_it(
+    manager_client, db, recipients, shown
+):
+    response = post(manager_client, PAGE, {**COMPANY_FORM, "recipients": recipients})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f"recipients {shown} must not contain control characters" in html
+    assert "&#39;" not in html and "\\r" not in html and "\\t" not in html
     assert rules_rows(db) == {}
 
 

@@ -224,6 +224,30 @@ def test_low_keeps_only_the_low_ratings(manager_client, commented):
     assert "<td>L1</td>" in html and "<td>L3</td>" in html and "<td>L2</td>" not in html
 
 
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("low=yes", "low"),
+        ("low=2", "low"),
+        ("q=lambat&low=on", "low"),
+        ("with_comment=abc", "with_comment"),
+        ("with_comment=true", "with_comment"),
+    ],
+)
+def test_a_flag_other_than_1_is_422_naming_it(manager_client, commented, query, parameter):
+    response = page(manager_client, query)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert f"{parameter} must be 1 or left out" in html
+    assert "Nothing searched." in html and "<td>L1</td>" not in html
+
+
+@pytest.mark.parametrize("query", ["low=1", "low=", "with_comment=1", "with_comment="])
+def test_a_flag_of_1_or_empty_is_accepted(manager_client, commented, query):
+    assert page(manager_client, query).status_code == 200
+    assert page(manager_client, f"q=lambat&{query}").status_code == 200
+
+
 def test_a_range_with_no_comments_is_an_empty_list(manager_client, commented):
     empty = ReportRange(date(2025, 1, 1), date(2025, 1, 31), None)
     assert search_comments(commented, empty, "lambat") == []

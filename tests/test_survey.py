@@ -156,6 +156,44 @@ def test_a_blank_comment_alone_does_not_erase_an_answer(client, db, token):
     assert responses(db) == [(5, None, None, None)]
 
 
+INVISIBLE_COMMENTS = [
+    "\u200b",  # zero-width space
+    "\ufeff",  # byte order mark
+    "\u2060\u2060",  # word joiner
+    " \u200b\r\n\u200c\u200d\u00ad ",  # joiners, soft hyphen and spaces
+    "\u3164\u2800\ufe0f",  # Hangul filler, blank Braille, variation selector
+    "\U000e0041\U000e007f",  # tag characters
+]
+
+
+@pytest.mark.parametrize("comment", INVISIBLE_COMMENTS)
+def test_a_comment_that_shows_nothing_is_stored_as_none(client, db, token, comment):
+    assert submit(client, token, csat=5, comment=comment).status_code == 303
+    assert responses(db) == [(5, None, None, None)]
+
+
+@pytest.mark.parametrize("comment", INVISIBLE_COMMENTS)
+def test_a_comment_that_shows_nothing_alone_asks_for_an_answer(client, db, token, comment):
+    response = submit(client, token, comment=comment)
+    assert response.status_code == 422
+    assert "Please answer at least one question" in response.get_data(as_text=True)
+    assert db["responses"].count == 0
+
+
+@pytest.mark.parametrize(
+    "comment",
+    [
+        "\U0001f469\u200d\U0001f4bb",  # woman technologist: an emoji joined by U+200D
+        "\u200bTerima kasih\u2060",  # visible words between zero-width characters
+        "\u0915\u094d\u200d\u0937",  # Devanagari with a zero-width joiner
+        "\u0645\u0645\u200c\u0646\u0648\u0646",  # Persian with a zero-width non-joiner
+    ],
+)
+def test_visible_text_with_joiners_is_kept_whole(client, db, token, comment):
+    assert submit(client, token, csat=5, comment=comment).status_code == 303
+    assert responses(db) == [(5, None, None, comment)]
+
+
 def test_thanks_before_answering_goes_to_the_survey(client, token):
     response = client.get(f"/s/{token}/thanks")
     assert response.status_code == 302

@@ -14,7 +14,7 @@ from datetime import timedelta
 from surveys import clock
 from surveys.scales import CES_SCALE, CSAT_SCALE, NPS_SCALE
 from surveys.store.db import immediate
-from surveys.text import clean_email
+from surveys.text import clean_email, quoted
 
 COMPANY = 0
 MAX_RECIPIENTS = 20
@@ -124,7 +124,7 @@ def parse_score(rule, text):
 
 def parse_recipients(text):
     """The addresses as stored (cleaned, lower-cased, each once, comma-joined), or
-    ValueError naming the address that is not one."""
+    ValueError naming the address that is not one, quoted in plain words."""
     if len(text) > RECIPIENTS_MAX_CHARS:
         raise ValueError(f"must be at most {RECIPIENTS_MAX_CHARS} characters")
     addresses = []
@@ -134,7 +134,7 @@ def parse_recipients(text):
         try:
             address = clean_email(part)
         except ValueError as error:
-            raise ValueError(f"{part.strip()!r} {error}") from error
+            raise ValueError(f"{quoted(part.strip())} {error}") from error
         if address not in addresses:
             addresses.append(address)
     if len(addresses) > MAX_RECIPIENTS:

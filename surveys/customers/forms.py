@@ -13,6 +13,7 @@ from surveys.customers.brand import BrandRefused, clean_logo, parse_colour
 from surveys.customers.distribution import RULES, Rules, check_review_url
 from surveys.customers.questions import CES, CSAT, NPS
 from surveys.fields import plain_text, scale_value
+from surveys.text import shows_anything
 
 COMMENT_MAX_LENGTH = 5000
 
@@ -95,14 +96,14 @@ class SurveyForm(FlaskForm):
         return True
 
     def answers(self):
-        """The answers as stored: skipped questions are None, comment trimmed, consent
-        True or False."""
-        comment = (self.comment.data or "").strip() or None
+        """The answers as stored: skipped questions are None, comment trimmed (None when
+        it shows nothing: blank, or zero-width characters alone), consent True or False."""
+        comment = (self.comment.data or "").strip()
         return {
             "csat": self.csat.data,
             "ces": self.ces.data,
             "nps": self.nps.data,
-            "comment": comment,
+            "comment": comment if shows_anything(comment) else None,
             "contact_ok": bool(self.contact_ok.data),
         }
 

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from surveys.actions.figures import row_scope, tiles_scope
-from surveys.actions.follow_ups import follow_up_figures
+from surveys.actions.follow_ups import follow_up_figures, read_flag
 from surveys.errors import RangeError
 from surveys.reports.agents import agent_choices, range_args
 from surveys.reports.business_queries import report_months
@@ -234,23 +234,27 @@ def comments():
     """The low ratings with their comments, newest first, so a manager can act on them;
     with `q`, every comment in range holding those words, best match first."""
     report_range = parse_range(request.args, current_app.config["TIMEZONE"])
-    with_comment = request.args.get("with_comment") == "1"
-    low = request.args.get("low") == "1"
+    # The boxes send "1" when ticked; any other value is refused, not read as unticked.
+    errors = {}
+    with_comment = read_flag(request.args, "with_comment", errors)
+    low = read_flag(request.args, "low", errors)
+    try:
+        q = checked_query(request.args.get("q"))
+    except RangeError as error:
+        errors.update(error.errors)
     db = get_db()
     page = {
         "report_range": report_range,
         "with_comment": with_comment,
         "low": low,
         "q": request.args.get("q") or "",
-        "errors": {},
+        "errors": errors,
         "choices": filter_choices(db),
         "agent_choices": agent_choices(db),
         "agent_page_args": range_args(report_range),
     }
-    try:
-        q = checked_query(request.args.get("q"))
-    except RangeError as error:
-        page.update(errors=error.errors, rows=[], more=False, download_args={})
+    if errors:
+        page.update(rows=[], more=False, download_args={})
         return render_template("reports/comments.html", **page), 422
     if q:
         rows = search_comments(db, report_range, q, low_only=low, limit=COMMENTS_SHOWN + 1)
