@@ -464,17 +464,14 @@ def test_bad_filters_are_422_naming_the_parameter(manager_client, query, paramet
 
 @pytest.mark.parametrize(
     ("query", "parameters"),
-    [
-        ("mine=1", {"mine"}),
-        ("owner=rudi%40example.com", {"owner"}),
-        ("mine=1&status=closed", {"mine", "status"}),
-    ],
+    [("mine=1", {"mine"}), ("mine=", {"mine"}), ("mine=1&status=closed", {"mine", "status"})],
 )
-def test_the_api_refuses_a_parameter_it_does_not_take(manager_client, query, parameters):
+def test_the_api_refuses_the_pages_mine_filter_it_cannot_apply(manager_client, query, parameters):
     response = manager_client.get(f"/api/v1/actions?{query}")
     assert response.status_code == 422
     assert set(response.get_json()["errors"]) == parameters
-    assert manager_client.get("/api/v1/actions?status=open&overdue=1").status_code == 200
+    for other in ("status=open&overdue=1", "_=1700000000"):  # others are ignored, as elsewhere
+        assert manager_client.get(f"/api/v1/actions?{other}").status_code == 200
 
 
 def edit_form(client, action_id, **fields):

@@ -212,6 +212,32 @@ def test_a_changed_answer_makes_an_open_page_stale(manager_client, db, alerted, 
     assert follow_up_row(db)["status"] == "open"
 
 
+def test_a_stale_page_is_409_before_its_fields_are_judged_against_the_follow_up_now(
+    manager_client, db, alerted, app
+):
+    token = alerted(csat="1")
+    save(manager_client, status="closed", outcome="resolved")
+    page = manager_client.get("/follow-ups/1").get_data(as_text=True)  # closed, resolved
+    customer = app.test_client()
+    assert answer(customer, token, csat="5").status_code == 303
+    assert answer(customer, token, csat="1").status_code == 303  # reopens it
+    version = page.split('name="version" value="')[1].split('"')[0]
+    response = manager_client.post(
+        "/follow-ups/1",
+        data={
+            "status": "open",  # "reopen" chosen on the old page, its outcome left as shown
+            "outcome": "resolved",
+            "notes": "",
+            "owner": "",
+            "version": version,
+            "csrf_token": csrf_token(page),
+        },
+    )
+    assert response.status_code == 409
+    assert "Someone changed this follow-up" in response.get_data(as_text=True)
+    assert follow_up_row(db)["outcome"] is None
+
+
 @pytest.mark.parametrize(
     ("fields", "message"),
     [

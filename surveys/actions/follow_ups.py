@@ -307,14 +307,17 @@ def read_outcome(status, text, loaded, errors):
 def read_update(db, formdata, loaded):
     """{status, outcome, notes, owner_id, version} from a posted form, judged against the
     follow-up as `loaded` (its status, outcome and owner); FollowUpError with a message per
-    refused field. The owner as loaded may stay though they can no longer sign in: had the
-    follow-up changed since, its version would be stale."""
+    refused field. StaleFollowUp first when the form was loaded at another version: its
+    fields were chosen against a follow-up that is no longer there, so judging them against
+    this one would refuse them for the wrong reason."""
     errors = {}
     texts = {
         name: single(formdata, name, errors)
         for name in ("status", "outcome", "notes", "owner", "version")
     }
-    update = {}
+    update = {"version": read_version(texts["version"], errors)}
+    if update["version"] not in (None, loaded["version"]):
+        raise StaleFollowUp()
     if texts["status"] is not None and texts["status"] not in STATUSES:
         errors["status"] = f"must be one of {', '.join(STATUSES)}"
     update["status"] = texts["status"]
@@ -322,13 +325,16 @@ def read_update(db, formdata, loaded):
     update["notes"] = read_notes(texts["notes"], errors) if texts["notes"] is not None else None
     if texts["owner"] is not None:
         update["owner_id"] = read_owner(db, texts["owner"], errors, loaded["owner_id"])
-    version = texts["version"]
-    if version is not None and not (version.isascii() and version.isdigit() and len(version) < 10):
-        errors["version"] = "must be the version the page was loaded at"
-    update["version"] = int(version) if "version" not in errors and version else None
     if errors:
         raise FollowUpError(errors)
     return update
+
+
+def read_version(text, errors):
+    """The version a form was loaded at (None when not sent), or an error."""
+    if text is not None and not (text.isascii() and text.isdigit() and len(text) < 10):
+        errors["version"] = "must be the version the page was loaded at"
+    return int(text) if "version" not in errors and text else None
 
 
 def save_follow_up(db, follow_up_id, update, user_id, now):

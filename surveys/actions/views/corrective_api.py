@@ -10,8 +10,9 @@ from surveys.store.db import get_db
 
 bp = Blueprint("corrective_api", __name__, url_prefix="/api/v1")
 
-# /actions also takes mine=1, but a Bearer key is nobody's: the API lists everyone's.
-API_FILTERS = ("status", "overdue")
+# Filters of /actions the API cannot apply: a Bearer key is nobody's, so the API lists
+# everyone's actions, and says so rather than answer as if it had applied them.
+PAGE_ONLY = {"mine": "is for the /actions page alone: the API lists everyone's actions"}
 
 
 @bp.route("/actions")
@@ -26,17 +27,14 @@ def actions():
 
 
 def read_api_filters(args):
-    """(status, overdue) from the query string; RangeError naming each bad value, and each
-    parameter the API does not take, so a filter it would ignore (mine=1) is refused."""
-    unknown = {
-        name: f"is not a parameter here; this API takes {' and '.join(API_FILTERS)}"
-        for name in args
-        if name not in API_FILTERS
-    }
+    """(status, overdue) from the query string; RangeError naming each bad value, and
+    mine (PAGE_ONLY) whatever its value. Other parameters are ignored, as every list of
+    the API ignores them."""
+    refused = {name: message for name, message in PAGE_ONLY.items() if name in args}
     try:
         status, _, overdue = read_filters(args)
     except RangeError as error:
-        raise RangeError({**error.errors, **unknown}) from error
-    if unknown:
-        raise RangeError(unknown)
+        raise RangeError({**error.errors, **refused}) from error
+    if refused:
+        raise RangeError(refused)
     return status, overdue
