@@ -1,4 +1,5 @@
-"""Field filters and validators that every wing's forms share."""
+"""Field filters and validators that every wing's forms share, and the reading of a
+query string's on/off filters."""
 
 import re
 
@@ -44,3 +45,13 @@ def plain_text(form, field):
         raise ValidationError(
             gettext("Please remove the special control characters from this text.")
         )
+
+
+def read_flag(args, name, errors):
+    """A query string's filter that is on ("1", what a ticked box sends) or off (empty or
+    left out); errors[name] otherwise, so a link that means something else is refused, not
+    read as off."""
+    value = args.get(name, "")
+    if value not in ("", "1"):
+        errors[name] = "must be 1 or left out"
+    return value == "1"

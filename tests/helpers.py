@@ -72,6 +72,12 @@ def base_config(tmp_path):
     }
 
 
+def form_key(html):
+    """The key a new-action page gave its form (a hidden form_key)."""
+    [key] = re.findall(r'name="form_key" type="hidden" value="([^"]+)"', html)
+    return key
+
+
 def csrf_token(html):
     """The CSRF token of the first form on a page."""
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(

@@ -10,7 +10,7 @@ import pytest
 
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.staff.accounts import create_user
-from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, sign_in
+from tests.helpers import MANAGER_EMAIL, PASSWORD, csrf_token, form_key, sign_in
 from tests.test_reports import add_answer
 from tests.test_scorecards import ADMIN, add_rating
 
@@ -72,15 +72,6 @@ def action_links(page_html, **wanted):
         for link in links
         if all(f"{name}={value}" in link.split("?")[1].split("&") for name, value in wanted.items())
     ]
-
-
-FORM_KEY = re.compile(r'name="form_key" type="hidden" value="([^"]+)"')
-
-
-def form_key(html):
-    """The key the new-action page gave its form."""
-    [key] = FORM_KEY.findall(html)
-    return key
 
 
 def record(client, link, **fields):
@@ -622,7 +613,9 @@ def test_a_form_posted_again_records_one_action_and_shows_it(manager_client, ans
     assert answers.execute("SELECT id, form_key FROM actions").fetchall() == [(1, data["form_key"])]
     shown = manager_client.get("/actions/1").get_data(as_text=True)
     assert "This form was already recorded; here is its action." in shown
-    assert form_key(manager_client.get(link).get_data(as_text=True)) != data["form_key"]
+    fresh = manager_client.get(link)
+    assert form_key(fresh.get_data(as_text=True)) != data["form_key"]
+    assert fresh.headers["Cache-Control"] == "no-store"  # Back loads it again, with a new key
 
 
 @pytest.mark.parametrize("key", [None, "", "short", "x" * 65, "bad key with spaces_____"])

@@ -20,11 +20,11 @@ from tests.helpers import (
     PASSWORD,
     csrf_token,
     deliver,
+    form_key,
     mailbox_messages,
     ticket_payload,
     token_in,
 )
-from tests.test_actions import form_key
 
 pytestmark = pytest.mark.slow
 
@@ -243,11 +243,13 @@ def test_a_corrective_action_form_posted_8_times_at_once_records_one_action(
     create_user(db, MANAGER_EMAIL, PASSWORD, "manager")
     session = requests.Session()
     login = session.get(f"{server.url}/login", timeout=REQUEST_TIMEOUT)
-    session.post(
+    signed_in = session.post(
         f"{server.url}/login",
         data={"email": MANAGER_EMAIL, "password": PASSWORD, "csrf_token": csrf_token(login.text)},
+        allow_redirects=False,
         timeout=REQUEST_TIMEOUT,
     )
+    assert signed_in.status_code in (302, 303), signed_in.text[:500]
     link = f"{server.url}/actions/new?metric=csat_pct&scope=company&from=2026-10-01&to=2026-10-31"
     page = session.get(link, timeout=REQUEST_TIMEOUT)
     assert page.status_code == 200, page.text[:500]

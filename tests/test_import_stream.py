@@ -797,17 +797,19 @@ def test_a_call_import_that_fails_half_way_keeps_whole_batches_and_can_be_run_ag
     )
 
 
-# A call log with what the batch's lookups must get right: agents by address and by name,
-# one renamed part way, a call twice (the first report stands), one the API reported.
-CALL_LOG = """Call ID,Queued,Answered,Ended,Outcome,Agent name,Agent email,Team
-L-1,2026-03-01 09:00,2026-03-01 09:00:20,2026-03-01 09:04,answered,Ayu,ayu@acme.example,Billing
-L-2,2026-03-01 09:01,,2026-03-01 09:02,no answer,,,Billing
-L-3,2026-03-01 09:02,2026-03-01 09:02:30,2026-03-01 09:09,answered,Sari,,Returns
-L-4,2026-03-01 09:03,2026-03-01 09:03:10,2026-03-01 09:05,answered,Ayu Lestari,ayu@acme.example,
-L-1,2026-03-01 10:00,2026-03-01 10:00:20,2026-03-01 10:04,answered,Ayu,ayu@acme.example,Sales
-L-5,2026-03-01 09:04,,2026-03-01 09:05,busy,,new@acme.example,Billing
-L-6,2026-03-01 09:05,,2026-03-01 09:06,maybe,,,Billing
-L-7,2026-03-01 09:06,2026-03-01 09:06:20,2026-03-01 09:08,answered,,,Returns
+# A call log with what the batch's lookups must get right: agents by address and by name in
+# one column, each seen again, a call twice (the first report stands, its team unmade),
+# one the API reported before.
+CALL_LOG = """Call ID,Queued,Answered,Ended,Outcome,Agent,Team
+L-1,2026-03-01 09:00,2026-03-01 09:00:20,2026-03-01 09:04,answered,ayu@acme.example,Billing
+L-2,2026-03-01 09:01,,2026-03-01 09:02,no answer,,Billing
+L-3,2026-03-01 09:02,2026-03-01 09:02:30,2026-03-01 09:09,answered,Sari,Returns
+L-4,2026-03-01 09:03,2026-03-01 09:03:10,2026-03-01 09:05,answered,ayu@acme.example,
+L-1,2026-03-01 10:00,2026-03-01 10:00:20,2026-03-01 10:04,answered,Budi,Sales
+L-5,2026-03-01 09:04,,2026-03-01 09:05,busy,new@acme.example,Billing
+L-6,2026-03-01 09:05,,2026-03-01 09:06,maybe,,Billing
+L-8,2026-03-01 09:07,2026-03-01 09:07:20,2026-03-01 09:09,answered,Sari,Returns
+L-7,2026-03-01 09:06,2026-03-01 09:06:20,2026-03-01 09:08,answered,,Returns
 """
 
 
@@ -819,7 +821,6 @@ def test_a_streamed_call_log_stores_what_reporting_each_call_stores(
     path.write_text(CALL_LOG)
     table = imports.read_table(CALL_LOG.encode())
     mapping = call_imports.guess_mapping(table.header)
-    mapping["agent"] = table.header.index("Agent email")
     calls = [
         call_imports.parse_row(row, len(table.header), mapping, settings["TIMEZONE"])[0]
         for row in table.rows
@@ -831,13 +832,18 @@ def test_a_streamed_call_log_stores_what_reporting_each_call_stores(
         if call is not None:
             record_call(one_by_one, call, settings, source=call_imports.SOURCE)
 
-    result = runner.invoke(args=["import-calls", str(path), "--map", "agent=Agent email"])
+    result = runner.invoke(args=["import-calls", str(path)])
 
     assert result.exit_code == cli.REFUSED_STATUS, result.output
-    assert call_last_line(result.stdout) == (5, 2, 1)
+    assert call_last_line(result.stdout) == (6, 2, 1)
     assert refused_lines(result.stderr) == [8]
     for name in ("calls", "agents", "teams"):
         assert table_rows(db, name) == table_rows(one_by_one, name), name
+    assert db.execute("SELECT identity, email, name FROM agents ORDER BY id").fetchall() == [
+        ("email:ayu@acme.example", "ayu@acme.example", None),
+        ("name:Sari", None, "Sari"),
+        ("email:new@acme.example", "new@acme.example", None),
+    ]
     assert db.execute("SELECT team_id FROM calls WHERE call_ref = 'L-1'").fetchone() == (
         db.execute("SELECT id FROM teams WHERE name = 'Billing'").fetchone()
     )

@@ -15,6 +15,7 @@ from surveys.actions.figures import (
     report_figures,
 )
 from surveys.errors import RangeError
+from surveys.fields import read_flag
 from surveys.staff.people import name_and_email
 
 STATUSES = ("open", "done", "dropped")
@@ -160,15 +161,10 @@ def read_filters(args):
     status = args.get("status") or None
     if status is not None and status not in STATUSES:
         errors["status"] = f"must be one of {', '.join(STATUSES)}"
-    flags = {}
-    for name in ("mine", "overdue"):
-        value = args.get(name) or ""
-        if value not in ("", "1"):
-            errors[name] = "must be 1 or left out"
-        flags[name] = value == "1"
+    mine, overdue = (read_flag(args, name, errors) for name in ("mine", "overdue"))
     if errors:
         raise RangeError(errors)
-    return status, flags["mine"], flags["overdue"]
+    return status, mine, overdue
 
 
 class FiguresNow:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from surveys import clock
 from surveys.actions.alerts import SCORE_RULES, add_event
 from surveys.customers.personal_data import ERASED_EVENT
+from surveys.fields import read_flag
 from surveys.helpdesk.ticket_links import with_ticket_urls
 from surveys.store.db import immediate
 from surveys.text import clean_email, refused_characters
@@ -119,14 +120,6 @@ class ListFilters:
     overdue: bool = False
     status: str | None = None
     team: str | None = None
-
-
-def read_flag(args, name, errors):
-    """A filter that is on ("1") or off (empty or left out); an error otherwise."""
-    value = args.get(name, "")
-    if value not in ("", "1"):
-        errors[name] = "must be 1 or left out"
-    return value == "1"
 
 
 def read_status(args, errors):

@@ -11,16 +11,14 @@ import json
 from dataclasses import dataclass
 
 from surveys import clock
+from surveys.helpdesk.agents import agent_identity, agent_ids_for, team_ids_for
 from surveys.helpdesk.closures import (
     FUTURE_TOLERANCE,
     _email,
     _instant,
     _text,
-    agent_identity,
-    agent_ids_for,
-    team_ids_for,
 )
-from surveys.store.db import MAX_VARIABLES, immediate
+from surveys.store.db import immediate, insert_rows
 
 OUTCOMES = ("answered", "abandoned", "failed")
 DEFAULT_CHANNEL = "phone"
@@ -160,20 +158,8 @@ def insert_calls(db, calls, settings, source):
     team_ids = team_ids_for(db, calls)
     now = clock.to_iso(clock.now())
     rows = [_values(call, settings, source, agent_ids, team_ids, now) for call in calls]
-    created = 0
-    # Many rows per INSERT: SQLite runs a whole statement, the rollup triggers included,
-    # without Python's lock, which an import's checking thread uses meanwhile. The unique
-    # call_ref settles a race with another report of the same call.
-    placeholders = f"({', '.join('?' for _ in COLUMNS)})"
-    per_statement = MAX_VARIABLES // len(COLUMNS)
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        created += db.execute(
-            f"INSERT INTO calls ({', '.join(COLUMNS)}) "  # noqa: S608 (names, not input)
-            f"VALUES {', '.join(placeholders for _ in chunk)} ON CONFLICT (call_ref) DO NOTHING",
-            [value for row in chunk for value in row],
-        ).rowcount
-    return created
+    # None is stored (_not_stored, under the write lock), so each row is inserted.
+    return insert_rows(db, "calls", COLUMNS, rows)
 
 
 def _not_stored(db, calls):

@@ -5,7 +5,6 @@ writes the closure, its invitation and the outbox row in one transaction, follow
 distribution rules (surveys.customers.distribution) in force.
 """
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,6 +12,7 @@ from datetime import timedelta
 from surveys import clock
 from surveys.customers.distribution import current_rules, recent_invitations, sampled_in
 from surveys.customers.suppression import address_suppression
+from surveys.helpdesk.agents import agent_id_for, team_id_for
 from surveys.store.db import write
 from surveys.text import clean_email, clean_text
 
@@ -220,88 +220,6 @@ def _flag(value):
 # The functions below run under the write lock, where every millisecond is one that other
 # writers wait for: reads use db.execute() directly, because db.query() wraps each read
 # in a SAVEPOINT of its own.
-
-
-def agent_id_for(db, email, name):
-    """The agent's id, adding the agent on first sight (known by email, else by name)."""
-    if not email and not name:
-        return None
-    identity = f"email:{email}" if email else f"name:{name}"
-    row = db.execute("SELECT id, name FROM agents WHERE identity = ?", [identity]).fetchone()
-    if row is None:
-        return db.execute(
-            "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)", [identity, email, name]
-        ).lastrowid
-    agent_id, known_name = row
-    if name and known_name != name:  # the help desk now knows a (new) name
-        db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, agent_id])
-    return agent_id
-
-
-def team_id_for(db, name):
-    """The team's id, adding the team on first sight."""
-    if not name:
-        return None
-    row = db.execute("SELECT id FROM teams WHERE name = ?", [name]).fetchone()
-    if row is not None:
-        return row[0]
-    return db.execute("INSERT INTO teams (name) VALUES (?)", [name]).lastrowid
-
-
-def agent_identity(row):
-    """How the agent of a closure or a call is known: by email, else by name (as
-    agent_id_for knows them); None for no agent."""
-    if row.agent_email:
-        return f"email:{row.agent_email}"
-    return f"name:{row.agent_name}" if row.agent_name else None
-
-
-def agent_ids_for(db, rows):
-    """{agent_identity: agent id} for the agents of a batch of closures or calls (rows
-    with agent_email and agent_name), added on first sight, each with the last name the
-    batch gives it: what agent_id_for row by row would leave, in two statements."""
-    wanted = {}  # first sight order, as row by row: new agents get ids in that order
-    for row in rows:
-        identity = agent_identity(row)
-        if identity is not None:
-            email, name = wanted.get(identity, (row.agent_email, None))
-            wanted[identity] = (email, row.agent_name or name)
-    known = {
-        identity: (agent_id, name)
-        for identity, agent_id, name in db.execute(
-            "SELECT identity, id, name FROM agents "
-            "WHERE identity IN (SELECT value FROM json_each(?))",
-            [json.dumps(list(wanted))],
-        )
-    }
-    ids = {}
-    for identity, (email, name) in wanted.items():
-        if identity not in known:
-            ids[identity] = db.execute(
-                "INSERT INTO agents (identity, email, name) VALUES (?, ?, ?)",
-                [identity, email, name],
-            ).lastrowid
-            continue
-        ids[identity], known_name = known[identity]
-        if name and known_name != name:  # the help desk now knows a (new) name
-            db.execute("UPDATE agents SET name = ? WHERE id = ?", [name, ids[identity]])
-    return ids
-
-
-def team_ids_for(db, rows):
-    """{name: team id} for the teams of a batch of closures or calls, added on first
-    sight."""
-    wanted = list(dict.fromkeys(row.team for row in rows if row.team))
-    ids = dict(
-        db.execute(
-            "SELECT name, id FROM teams WHERE name IN (SELECT value FROM json_each(?))",
-            [json.dumps(wanted)],
-        ).fetchall()
-    )
-    for name in wanted:
-        if name not in ids:
-            ids[name] = db.execute("INSERT INTO teams (name) VALUES (?)", [name]).lastrowid
-    return ids
 
 
 def invitation_result(db, ticket_id):

@@ -7,14 +7,14 @@ import json
 from collections import defaultdict
 from dataclasses import fields
 from datetime import datetime
-from itertools import islice
 from typing import NamedTuple
 
 from surveys import clock
-from surveys.helpdesk.closures import Closure, agent_identity, agent_ids_for, team_ids_for
+from surveys.helpdesk.agents import agent_identity, agent_ids_for, team_ids_for
+from surveys.helpdesk.closures import Closure
 from surveys.helpdesk.imports import NOT_SURVEYED, SOURCE, reporting_sources
 from surveys.helpdesk.payloads import ARRIVAL_WINDOW
-from surveys.store.db import MAX_VARIABLES
+from surveys.store.db import insert_rows
 
 STORED_SQL = """SELECT source, ticket_ref, closed_at, dated_on_arrival FROM tickets
  WHERE source IN (SELECT value FROM json_each(?))
@@ -126,15 +126,6 @@ def store_unsurveyed(db, new, ticket_fields):
         for closure, closed_at, closed_day, values in new
     )
     [largest_id] = db.execute("SELECT coalesce(max(id), 0) FROM tickets").fetchone()
-    # Many rows per INSERT: SQLite then runs a whole statement (its triggers included)
-    # without Python's lock, which the checking thread uses meanwhile (_checked_ahead).
-    per_statement = MAX_VARIABLES // len(columns)
-    values = f"({', '.join('?' for _ in columns)})"
-    while chunk := list(islice(rows, per_statement)):
-        db.execute(
-            f"INSERT INTO tickets ({', '.join(columns)}) "  # noqa: S608 (names, not input)
-            f"VALUES {', '.join(values for _ in chunk)}",
-            [value for row in chunk for value in row],
-        )
+    insert_rows(db, "tickets", columns, rows)
     db.execute(INVITATIONS_SQL, [NOT_SURVEYED, now, largest_id])
     return len(new)

@@ -2,7 +2,7 @@
 `flask import-tickets` (or `flask import-calls`) in constant memory.
 
 The file is read twice, a row at a time, never whole: once to choose its encoding and
-dialect and to refuse it before anything is stored when it is not a CSV of tickets (the
+dialect and to refuse it before anything is stored when it is not a CSV it can read (the
 same checks and messages as an upload, surveys.helpdesk.imports.read_table, without the
 upload's row limit); then to import it. Reading it twice needs a regular file: a pipe is
 refused. Each row goes through the same validation as an upload (imports.parse_row) and
@@ -128,7 +128,7 @@ class Counts:
 
 
 def check_export(path):
-    """The Export at `path`, or ImportFileError saying why it is not a CSV of tickets."""
+    """The Export at `path`, or ImportFileError saying why it is not a CSV it can read."""
     # A pipe (cat f.csv | flask import-tickets /dev/stdin) or a device cannot be read twice.
     if not stat.S_ISREG(os.stat(path).st_mode):
         raise ImportFileError(

@@ -151,7 +151,7 @@ UPLOADS = {
 
 
 class ImportFileError(Exception):
-    """A file that cannot be read as a CSV of tickets."""
+    """A file that cannot be read as a CSV of tickets (or calls)."""
 
 
 @dataclass

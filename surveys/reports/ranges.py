@@ -81,7 +81,7 @@ def comparison_days(from_day, to_day, compare):
 
 # How a filter's values (bound parameters) pick the ids or channels of rows: the SQL
 # around the list, and each value's part of the list. An agent is shown by email, else by
-# name, and known by the same (`identity`, see surveys.helpdesk.closures.agent_id_for), so
+# name, and known by the same (`identity`, see surveys.helpdesk.agents.agent_id_for), so
 # the agents a shown name stands for are found through that unique index.
 FILTER_LOOKUPS = {
     "agent_id": (

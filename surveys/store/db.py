@@ -7,6 +7,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
+from itertools import islice
 
 import click
 from flask import current_app
@@ -51,6 +52,27 @@ def read_rows(db, sql, params=()):
     cursor = db.conn.execute(sql, params)
     names = [column[0] for column in cursor.description]
     return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def insert_rows(db, table, columns, rows, conflict=""):
+    """Insert `rows` (tuples of `columns`' values, any iterable) in as few statements as
+    SQLite's MAX_VARIABLES allows; how many rows were inserted. `conflict` is an upsert
+    clause ("ON CONFLICT (call_ref) DO NOTHING"), so a row that breaks a CHECK or NOT NULL
+    constraint still fails loudly, as sqlite-utils' insert_all(ignore=True) (INSERT OR
+    IGNORE) would not. Many rows per statement: SQLite runs a whole statement, triggers
+    included, without Python's lock, which another thread (an import's checking one) uses.
+    """
+    placeholders = f"({', '.join('?' for _ in columns)})"
+    per_statement = MAX_VARIABLES // len(columns)
+    rows = iter(rows)
+    inserted = 0
+    while chunk := list(islice(rows, per_statement)):
+        inserted += db.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (names, not input)
+            f"VALUES {', '.join(placeholders for _ in chunk)} {conflict}",
+            [value for row in chunk for value in row],
+        ).rowcount
+    return inserted
 
 
 def is_busy(error):

@@ -90,13 +90,19 @@ def new():
             flash("Action recorded.", "info")
             return redirect(url_for("corrective.index"))
         form.owner.errors.append(OWNER_GONE)
-    return render_template(
-        "actions/corrective/new.html",
-        form=form,
-        subject=subject,
-        figure=figure,
-        now=now_days(subject.from_day, subject.to_day, today),
-    ), 422 if posted else 200
+    # Never kept by the browser: a page shown again (Back) gets a new key, so a second
+    # action typed into it is recorded, not taken for the first one posted again.
+    return (
+        render_template(
+            "actions/corrective/new.html",
+            form=form,
+            subject=subject,
+            figure=figure,
+            now=now_days(subject.from_day, subject.to_day, today),
+        ),
+        422 if posted else 200,
+        {"Cache-Control": "no-store"},
+    )
 
 
 @bp.route("/actions/<int:action_id>", methods=["GET", "POST"])

@@ -15,8 +15,9 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from surveys.actions.figures import row_scope, tiles_scope
-from surveys.actions.follow_ups import follow_up_figures, read_flag
+from surveys.actions.follow_ups import follow_up_figures
 from surveys.errors import RangeError
+from surveys.fields import read_flag
 from surveys.reports.agents import agent_choices, range_args
 from surveys.reports.business_queries import report_months
 from surveys.reports.call_queries import call_groups
