@@ -5,9 +5,10 @@ Writes a help desk's export of N closed tickets (default 1,000,000) as CSV, load
 fresh Puas database, one after the other, each in its own process, and prints rows/s,
 the ratio, each process's peak memory and PASS or FAIL against the targets: Puas at
 >= 0.5x sqlite-utils's rows/s, the import's peak resident memory <= 150 MiB, and the
-rollups afterwards equal to a rebuild from the raw rows.
+rollups afterwards equal to a rebuild from the raw rows. With --calls, the same for a
+phone system's call log of N calls and `flask import-calls`.
 
-    .venv/bin/python bench/import_bench.py [--rows 1000000] [--json] [--keep]
+    .venv/bin/python bench/import_bench.py [--rows 1000000] [--calls] [--json] [--keep]
 
 A benchmark, not a test: it exits 0 whatever the figures (2 when it cannot run at all).
 """
@@ -46,12 +47,20 @@ CHANNELS = ("email", "chat", "phone", "web", "whatsapp")
 INVALID_EVERY = 500  # one row in 500 has a problem (an address or a time a person typed)
 REPEATED_EVERY = 1000  # one row in 1,000 is exported twice
 ROLLUP_TABLES = ("ticket_rollups", "duration_rollups", "agent_duration_rollups", "channels")
+CALL_HEADER = "UniqueID,Start,Answered,End,Disposition,Agent,Queue\n"
+# What a call log writes for each outcome, and how often (of 100 calls).
+DISPOSITIONS = {"ANSWERED": 85, "NO ANSWER": 12, "BUSY": 3}
 
 
 def parse_args():
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="tickets in the file")
+    parser.add_argument(
+        "--calls",
+        action="store_true",
+        help="a call log of --rows calls through flask import-calls instead",
+    )
     parser.add_argument(
         "--json",
         action="store_true",
@@ -62,19 +71,24 @@ def parse_args():
     return parser.parse_args()
 
 
-def write_export(path, rows, seed=16):
+def write_export(path, rows, seed=16, calls=False):
     """A help desk's export of `rows` closures, in closing order: a few customers come
-    back often, most once or twice; some rows are refused, some appear twice. Returns
-    (lines after the header, rows refused, valid rows repeated)."""
+    back often, most once or twice (or, with `calls`, a call log of `rows` calls); some
+    rows are refused, some appear twice. Returns (lines after the header, rows refused,
+    valid rows repeated)."""
     chooser = random.Random(seed)
     start = datetime.now(UTC).replace(microsecond=0) - SPAN - timedelta(days=1)
     step = SPAN.total_seconds() / max(rows, 1)
     customers = max(rows * 6 // 10, 1)
     lines = refused = repeated = 0
     with open(path, "w", encoding="utf-8", newline="") as export:
-        export.write(HEADER)
+        export.write(CALL_HEADER if calls else HEADER)
         for number in range(rows):
-            line = export_line(chooser, number, start + timedelta(seconds=number * step), customers)
+            at = start + timedelta(seconds=number * step)
+            if calls:
+                line = call_line(chooser, number, at)
+            else:
+                line = export_line(chooser, number, at, customers)
             invalid = number % INVALID_EVERY == INVALID_EVERY - 1
             copies = 2 if number % REPEATED_EVERY == REPEATED_EVERY - 1 else 1
             export.write(line * copies)
@@ -100,6 +114,23 @@ def export_line(chooser, number, closed, customers):
         f"{TEAMS[agent % len(TEAMS)]},{chooser.choice(CHANNELS)},{chooser.randint(1, 3)},"
         f"{'yes' if chooser.random() < 0.1 else 'no'},"
         f"{'true' if chooser.random() < 0.05 else 'false'}\n"
+    )
+
+
+def call_line(chooser, number, queued):
+    """One row of a call log (local times, the phone system's own words)."""
+    disposition = chooser.choices(list(DISPOSITIONS), list(DISPOSITIONS.values()))[0]
+    wait = timedelta(seconds=chooser.randint(0, 600))
+    answered = queued + wait if disposition == "ANSWERED" else None
+    ended = (answered or queued + wait) + timedelta(seconds=chooser.randint(20, 1800))
+    agent = chooser.randrange(AGENTS)
+    start = local(queued)
+    if number % INVALID_EVERY == INVALID_EVERY - 1:
+        disposition, start = ("maybe", start) if number % 2 else (disposition, "yesterday")
+    return (
+        f"L-{100_000 + number},{start},{local(answered) if answered else ''},{local(ended)},"
+        f"{disposition},{f'agent{agent}@acme-support.com' if answered else ''},"
+        f"{TEAMS[agent % len(TEAMS)]}\n"
     )
 
 
@@ -178,26 +209,28 @@ def rollups_equal_a_rebuild(folder):
     return counted_rollups(folder / "puas.db") == kept
 
 
-def measure(folder, rows):
-    """Write the export, load it with both tools; a dict of what was measured."""
+def measure(folder, rows, calls=False):
+    """Write the export (a call log with `calls`), load it with both tools; a dict of
+    what was measured."""
     export = folder / "export.csv"
-    lines, refused, repeated = write_export(export, rows)
+    lines, refused, repeated = write_export(export, rows, calls=calls)
+    table, command = ("calls", "import-calls") if calls else ("tickets", "import-tickets")
     log(f"{lines:,} rows written ({export.stat().st_size / 2**20:.0f} MiB)")
     bench_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     log("sqlite-utils insert --csv ...")
     baseline_seconds, baseline_cpu, baseline_peak, status = run_child(
-        [BIN / "sqlite-utils", "insert", folder / "baseline.db", "tickets", export, "--csv"]
+        [BIN / "sqlite-utils", "insert", folder / "baseline.db", table, export, "--csv"]
     )
     if status != 0:
         raise SystemExit("sqlite-utils failed")
 
     env = puas_env(folder)
     subprocess.run([BIN / "flask", "init-db"], cwd=ROOT, env=env, check=True, capture_output=True)
-    log("flask import-tickets ...")
+    log(f"flask {command} ...")
     with open(folder / "import.out", "w") as out, open(folder / "import.err", "w") as err:
         seconds, cpu, peak, status = run_child(
-            [BIN / "flask", "import-tickets", export], env=env, stdout=out, stderr=err
+            [BIN / "flask", command, export], env=env, stdout=out, stderr=err
         )
     last = (folder / "import.out").read_text().strip().splitlines()[-1:]
     expected = (
@@ -209,6 +242,7 @@ def measure(folder, rows):
         log(f"!!! the import ended with {status} and {last}, expected {expected!r}")
     log("flask rollups rebuild, to compare ...")
     return {
+        "command": command,
         "rows": lines,
         "seconds": seconds,
         "baseline_seconds": baseline_seconds,
@@ -233,7 +267,7 @@ def result(measured):
         and measured["counts_ok"]
         and measured["rollups_equal_rebuild"]
     )
-    extra = {key: value for key, value in measured.items() if key != "rows"}
+    extra = {key: value for key, value in measured.items() if key not in ("rows", "command")}
     extra["peak_target_mib"] = TARGET_PEAK_MIB
     extra["unit"] = "rows/s"
     if not passed:
@@ -251,7 +285,7 @@ def result(measured):
             if failed
         ]
     return {
-        "path": f"flask import-tickets, {measured['rows']:,} rows",
+        "path": f"flask {measured['command']}, {measured['rows']:,} rows",
         "puas": round(puas),
         "baseline": round(baseline),
         "ratio": round(ratio, 2),
@@ -306,7 +340,7 @@ def main():
         return 2
     folder = Path(tempfile.mkdtemp(prefix="puas-import-bench-"))
     try:
-        outcome = result(measure(folder, arguments.rows))
+        outcome = result(measure(folder, arguments.rows, arguments.calls))
     finally:
         if arguments.keep:
             log(f"kept {folder}")
