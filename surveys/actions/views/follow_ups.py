@@ -12,6 +12,7 @@ from flask import (
 from flask_login import current_user
 
 from surveys import clock
+from surveys.actions.follow_up_forms import owner_choices, read_update
 from surveys.actions.follow_ups import (
     OUTCOMES,
     STATUSES,
@@ -21,9 +22,7 @@ from surveys.actions.follow_ups import (
     find_follow_up,
     history,
     list_follow_ups,
-    owner_choices,
     read_filters,
-    read_update,
     save_follow_up,
     score_line,
 )
