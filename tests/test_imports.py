@@ -356,6 +356,27 @@ def test_an_export_with_no_utf8_character_is_read_as_windows_1252():
     assert table.rows == [["T-1", "2026-01-05 10:00", "a@example.com", "Café Müller"]]
 
 
+@pytest.mark.parametrize("byte", [b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d"])
+def test_a_byte_neither_utf8_nor_windows_1252_refuses_the_file_naming_its_line(
+    manager_client, db, byte
+):
+    data = (
+        b"Ticket ID,Closed at,Email,Name\n"
+        b"T-1,2026-01-05 10:00,a@example.com,Caf\xe9 M\xfcller\n"  # Windows-1252
+        b"T-2,2026-01-05 11:00,b@example.com,Ku" + byte + b"niawan\n"
+    )
+
+    response = upload(manager_client, data)
+
+    assert response.status_code == 422
+    message = (
+        f"line 3 holds a byte (0x{byte[0]:02X}) that is neither UTF-8 nor Windows-1252; "
+        "save the file as UTF-8"
+    )
+    assert message in response.get_data(as_text=True)
+    assert db["ticket_imports"].count == 0
+
+
 def test_a_row_with_more_cells_than_the_header_is_refused_with_its_line(manager_client, db):
     export = (
         b"Ticket ID,Closed at,Email,Name,Team\n"

@@ -123,6 +123,8 @@ TIME_MESSAGE = (
 # other character past ASCII is one that UTF-8 spells in several bytes.
 NOT_UTF8 = re.compile("[\udc80-\udcff]")
 UTF8_CHARACTER = re.compile("[^\x00-\x7f\udc80-\udcff]")
+# The five bytes Windows-1252 leaves undefined, met where UTF-8 cannot read them either.
+NEITHER_ENCODING = re.compile("[\udc81\udc8d\udc8f\udc90\udc9d]")
 TRUE = {"true", "yes", "y", "1"}
 FALSE = {"false", "no", "n", "0"}
 
@@ -182,7 +184,9 @@ class Utf8Check:
 
     A file with no such character and some such bytes is an export in Windows-1252. A
     file with both is UTF-8 with a damaged line: read as Windows-1252 it would store
-    every accented letter garbled (é as Ã©), so it is refused, naming that line.
+    every accented letter garbled (é as Ã©), so it is refused, naming that line. A byte
+    that neither reads (one of the five Windows-1252 leaves undefined) refuses the file
+    at once: it is in some other encoding, and would be stored as "�".
     """
 
     multibyte: bool = False
@@ -193,6 +197,11 @@ class Utf8Check:
         once the file is known to be damaged UTF-8."""
         if self.first_bad_line is None and NOT_UTF8.search(line):
             self.first_bad_line = number
+        if undefined := NEITHER_ENCODING.search(line):
+            raise ImportFileError(
+                f"line {number} holds a byte (0x{ord(undefined.group()) - 0xDC00:02X}) that is "
+                "neither UTF-8 nor Windows-1252; save the file as UTF-8"
+            )
         self.multibyte = self.multibyte or UTF8_CHARACTER.search(line) is not None
         if self.multibyte and self.first_bad_line is not None:
             raise ImportFileError(
