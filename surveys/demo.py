@@ -11,7 +11,7 @@ from surveys.actions.alerts import add_event, open_follow_up, rules_for
 from surveys.actions.corrective import record_action
 from surveys.actions.figures import Subject, find_scope, metric_of, subject_figure
 from surveys.customers.brand import clean_logo, save_brand
-from surveys.helpdesk.calls import Call, insert_call
+from surveys.helpdesk.calls import Call, insert_calls
 from surveys.helpdesk.closures import Closure, record_closure
 from surveys.reports.business_queries import COMPANY, save_month
 from surveys.staff.accounts import create_user
@@ -200,7 +200,7 @@ def seed_calls(db, settings, now):
     answered within a minute, longer waits on Monday mornings, a caller more likely to
     hang up the longer they wait, and a few calls dropped."""
     rng = random.Random(15)  # its own draws: the tickets above stay as they were
-    stored = 0
+    calls = []
     for day_offset in range(DEMO_MONTHS * 30, 0, -1):
         day = now - timedelta(days=day_offset)
         busy = 2.5 if day.weekday() == 0 else 1.0
@@ -219,9 +219,8 @@ def seed_calls(db, settings, now):
             ended_at = (answered_at or queued_at + timedelta(seconds=wait)) + timedelta(
                 seconds=rng.randint(30, 900) if answered_at else 0
             )
-            stored += 1
             call = Call(
-                call_ref=f"DEMO-CALL-{stored:05d}",
+                call_ref=f"DEMO-CALL-{len(calls) + 1:05d}",
                 queued_at=queued_at,
                 answered_at=answered_at,
                 ended_at=ended_at,
@@ -230,8 +229,8 @@ def seed_calls(db, settings, now):
                 agent_name=name,
                 team=team,
             )
-            insert_call(db, call, settings, source="demo")
-    return stored
+            calls.append(call)
+    return insert_calls(db, calls, settings, source="demo")  # one batch, as an import's
 
 
 def seed_internal_ratings(db, rng, now, timezone_name):  # noqa: C901 (demo data, not a rule)
