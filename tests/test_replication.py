@@ -32,12 +32,38 @@ def children_of(pid):
 
 
 def kill_now(pid):
-    """SIGKILL a process and its children: no shutdown, no last flush."""
-    for victim in [pid, *children_of(pid)]:
+    """SIGKILL a process and its children: no shutdown, no last flush. The ids killed."""
+    victims = [pid, *children_of(pid)]
+    for victim in victims:
         try:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    return victims
+
+
+def running(pid):
+    """Whether any thread of a process still runs. Its files and locks are let go only once
+    every thread has ended: the main thread can be a zombie while the writer thread is
+    still inside fsync."""
+    for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:  # the thread ended while we looked
+            continue
+        if state != "Z":
+            return True
+    return False
+
+
+def wait_until_gone(pids, seconds=30):
+    """Block until none of the processes runs. A thread killed inside a system call (a
+    writer in fsync) lives on until the call returns, its process still holding SQLite's
+    locks."""
+    deadline = time.monotonic() + seconds
+    while any(running(pid) for pid in pids):
+        assert time.monotonic() < deadline, f"still running {seconds} s after SIGKILL"
+        time.sleep(0.05)
 
 
 def start_shipping(database, replica, log_path):
@@ -110,15 +136,18 @@ def test_a_standby_restored_from_the_replica_holds_every_acknowledged_write(
     try:
         time.sleep(3)
         # Every process of the primary dies at once, mid-load.
-        kill_now(server.process.pid)
-        kill_now(shipper.pid)
+        killed = kill_now(server.process.pid) + kill_now(shipper.pid)
         shipper.wait(timeout=10)
+        wait_until_gone(killed)
         stop.set()
         for thread in writers:
             thread.join(timeout=30)
         assert len(acknowledged) > 50, "too little load to prove anything"
         # The machine comes back (its disk survived): Litestream starts again and ships
-        # what the killed one had not.
+        # what the killed one had not. Not before every killed process is gone, as after a
+        # real crash: a dying worker still holding the WAL index would keep SQLite from
+        # recovering the WAL, and Litestream's first write would overwrite a commit the
+        # old Litestream had already shipped.
         log.close()
         shipper, log = start_shipping(config["DATABASE"], replica, log_path)
         deadline = time.monotonic() + 60
