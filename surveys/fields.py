@@ -8,7 +8,7 @@ from flask_babel import gettext
 from wtforms.validators import ValidationError
 
 from surveys import clock
-from surveys.text import refused_characters
+from surveys.text import refused_characters, shows_anything
 
 
 def scale_value(value):
@@ -21,8 +21,13 @@ def scale_value(value):
 
 
 def strip(value):
-    """Trim text before it is validated: blank is empty."""
-    return value.strip() if isinstance(value, str) else value
+    """Trim text before it is validated: blank is empty, and so is text that shows nothing
+    (zero-width characters alone), so a required field refuses it and an optional one
+    stores none."""
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    return value if shows_anything(value) else ""
 
 
 def year_in_range(form, field):

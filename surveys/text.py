@@ -92,7 +92,8 @@ def described(character):
 
 
 def clean_text(value, max_length, multiline=False):
-    """A trimmed string, or ValueError with a message fit to show next to the field."""
+    """A trimmed string, empty when nothing in it shows (zero-width characters alone), or
+    ValueError with a message fit to show next to the field."""
     if not isinstance(value, str):
         raise ValueError("must be a string")
     value = value.strip()
@@ -100,7 +101,7 @@ def clean_text(value, max_length, multiline=False):
         raise ValueError(f"must be at most {max_length} characters")
     if refused_characters(value, multiline=multiline):
         raise ValueError("must not contain control characters (such as line breaks)")
-    return value
+    return value if shows_anything(value) else ""
 
 
 @functools.lru_cache(maxsize=4096)  # pure, and agents' addresses arrive again and again

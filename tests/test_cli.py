@@ -152,6 +152,8 @@ def test_api_key_names_are_trimmed_and_plain(runner, db):
     assert runner.invoke(args=["api-key", "revoke", " Zendesk "]).exit_code == 0
     refused = runner.invoke(args=["api-key", "create", "two\nlines"])
     assert refused.exit_code == 1 and "control characters" in refused.output
+    unseen = runner.invoke(args=["api-key", "create", "\u200b\ufeff"])
+    assert unseen.exit_code == 1 and "needs a name" in unseen.output
     assert db["api_keys"].count == 1
 
 

@@ -155,6 +155,14 @@ def test_a_manager_works_a_follow_up_to_closed(manager_client, db, alerted, fake
     assert "status contacted → closed" in html
 
 
+def test_notes_in_which_nothing_shows_are_no_notes(manager_client, db, alerted):
+    alerted(csat="2")
+    response = save(manager_client, status="contacted", notes=" \u200b\u2060 ")
+    assert response.status_code == 303
+    assert follow_up_row(db)["notes"] is None
+    assert events(db)[1:] == [(manager_id(db), "status open → contacted")]
+
+
 def test_saving_keeps_an_owner_who_can_no_longer_sign_in(manager_client, db, alerted):
     alerted(csat="1")
     create_user(db, "gita@example.com", PASSWORD, "staff", name="Gita")

@@ -66,6 +66,13 @@ def test_rating_an_admin(rater, db):
     assert "Fitri" in listing and PERIOD in listing
 
 
+def test_a_comment_in_which_nothing_shows_is_stored_as_none(rater, db):
+    response = rate(rater, comment_speed="\u200b\u2060", comment_accuracy=" \ufeff\u200d ")
+    assert response.status_code == 302
+    [row] = db.query("SELECT comment_speed, comment_accuracy FROM ratings")
+    assert row == {"comment_speed": None, "comment_accuracy": None}
+
+
 def test_rating_again_changes_the_one_rating(rater, db):
     rate(rater, speed=1, initiative=1, accuracy=1)
     rate(rater, speed=5, initiative=4, accuracy=3)

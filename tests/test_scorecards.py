@@ -275,6 +275,7 @@ def test_recording_an_incident_and_a_deliverable(manager_client, fitri):
         {"admin": "nobody@example.com"},
         {"occurred_on": "yesterday"},
         {"description": ""},
+        {"description": " \u200b\u200d "},  # nothing in it shows
         {"severity": "apocalyptic"},
         {"description": "x" * 2001},
     ],

@@ -58,6 +58,7 @@ def test_full_body():
         ("ayu@example.com", "ayu@example.com", None),
         ("Ayu Lestari", None, "Ayu Lestari"),
         ({"name": "Ayu"}, None, "Ayu"),
+        ({"email": "ayu@example.com", "name": "\u200b\ufeff"}, "ayu@example.com", None),
     ],
 )
 def test_agent_may_be_a_string_or_an_object(agent, email, name):
@@ -75,6 +76,7 @@ def test_agent_may_be_a_string_or_an_object(agent, email, name):
         (body(ticket_id=None), "ticket_id", "is required"),
         (body(ticket_id=""), "ticket_id", "is required"),
         (body(ticket_id="   "), "ticket_id", "is required"),
+        (body(ticket_id="\u200b\u2060"), "ticket_id", "is required"),  # nothing shows
         (body(ticket_id=True), "ticket_id", "must be a string"),
         (body(ticket_id=1.5), "ticket_id", "must be a string"),
         (body(ticket_id=["T-1"]), "ticket_id", "must be a string"),

@@ -12,7 +12,7 @@ from surveys.actions.follow_ups import (
     FollowUpError,
     StaleFollowUp,
 )
-from surveys.text import clean_email, refused_characters
+from surveys.text import clean_email, refused_characters, shows_anything
 
 
 def owner_choices(db, current_owner_id=None):
@@ -58,8 +58,10 @@ def read_owner(db, text, errors, current_owner_id=None):
 
 
 def read_notes(text, errors):
-    """The notes, trimmed (empty: none), or an error."""
+    """The notes, trimmed (empty, or nothing shows: none), or an error."""
     notes = text.strip()
+    if not shows_anything(notes):
+        return None
     if len(notes) > NOTES_MAX_LENGTH:
         errors["notes"] = f"must be at most {NOTES_MAX_LENGTH} characters"
     elif refused_characters(notes, multiline=True):

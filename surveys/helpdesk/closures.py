@@ -53,16 +53,17 @@ class Closure:
 
 
 def _text(value, field, errors, required=False, max_length=MAX_TEXT):
-    """A trimmed string without control characters, or None."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[field] = "is required"
-        return None
+    """A trimmed string without control characters, or None (blank, or nothing shows)."""
     try:
-        return clean_text(value, max_length)
+        text = "" if value is None else clean_text(value, max_length)
     except ValueError as error:
         errors[field] = str(error)
         return None
+    if not text:
+        if required:
+            errors[field] = "is required"
+        return None
+    return text
 
 
 def _email(value, field, errors, required=False):

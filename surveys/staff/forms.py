@@ -82,13 +82,19 @@ class RatingForm(FlaskForm):
     initiative = rating_field(RATING_DIMENSIONS["initiative"])
     accuracy = rating_field(RATING_DIMENSIONS["accuracy"])
     comment_speed = TextAreaField(
-        "Comment on speed (optional)", validators=[Optional(), Length(max=2000), plain_text]
+        "Comment on speed (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000), plain_text],
     )
     comment_initiative = TextAreaField(
-        "Comment on initiative (optional)", validators=[Optional(), Length(max=2000), plain_text]
+        "Comment on initiative (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000), plain_text],
     )
     comment_accuracy = TextAreaField(
-        "Comment on accuracy (optional)", validators=[Optional(), Length(max=2000), plain_text]
+        "Comment on accuracy (optional)",
+        filters=[strip],
+        validators=[Optional(), Length(max=2000), plain_text],
     )
 
 

@@ -35,7 +35,7 @@ def answers_of(form):
     """The form's ratings and trimmed comments, as stored."""
     answers = {name: getattr(form, name).data for name in RATING_DIMENSION_NAMES}
     for field in COMMENT_FIELDS:
-        answers[field] = (getattr(form, field).data or "").strip() or None
+        answers[field] = getattr(form, field).data or None
     return answers
 
 
