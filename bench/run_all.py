@@ -57,6 +57,7 @@ def benchmarks(args):
             "--rounds",
         ),
         Benchmark("import", "import_bench.py", ("--rows", str(args.import_rows)), None),
+        Benchmark("calls", "import_bench.py", ("--rows", str(args.import_rows), "--calls"), None),
         Benchmark("mail", "mail_bench.py", ("--count", str(args.mail_count)), "--rounds"),
     ]
 
@@ -70,7 +71,7 @@ def parse_args():
     parser.add_argument(
         "--only",
         nargs="+",
-        choices=["report", "http", "import", "mail"],
+        choices=["report", "http", "import", "calls", "mail"],
         help="run only these benchmarks",
     )
     parser.add_argument("--report-rows", type=int, default=1_000_000)
