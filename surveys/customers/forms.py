@@ -12,8 +12,7 @@ from wtforms.validators import InputRequired, Length, Optional, StopValidation, 
 from surveys.customers.brand import BrandRefused, clean_logo, parse_colour
 from surveys.customers.distribution import RULES, Rules, check_review_url
 from surveys.customers.questions import CES, CSAT, NPS
-from surveys.fields import plain_text, scale_value
-from surveys.text import shows_anything
+from surveys.fields import plain_text, scale_value, strip
 
 COMMENT_MAX_LENGTH = 5000
 
@@ -72,6 +71,7 @@ class SurveyForm(FlaskForm):
     nps = score_field(NPS)
     comment = TextAreaField(
         _l("Anything else you would like to tell us? (optional)"),
+        filters=[strip],
         validators=[
             Optional(),
             Length(
@@ -98,12 +98,11 @@ class SurveyForm(FlaskForm):
     def answers(self):
         """The answers as stored: skipped questions are None, comment trimmed (None when
         it shows nothing: blank, or zero-width characters alone), consent True or False."""
-        comment = (self.comment.data or "").strip()
         return {
             "csat": self.csat.data,
             "ces": self.ces.data,
             "nps": self.nps.data,
-            "comment": comment if shows_anything(comment) else None,
+            "comment": self.comment.data or None,
             "contact_ok": bool(self.contact_ok.data),
         }
 
