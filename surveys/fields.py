@@ -8,7 +8,7 @@ from flask_babel import gettext
 from wtforms.validators import ValidationError
 
 from surveys import clock
-from surveys.text import refused_characters, shows_anything
+from surveys.text import blank, refused_characters
 
 
 def scale_value(value):
@@ -21,13 +21,11 @@ def scale_value(value):
 
 
 def strip(value):
-    """Trim text before it is validated: blank is empty, and so is text that shows nothing
-    (zero-width characters alone), so a required field refuses it and an optional one
-    stores none."""
+    """Trim text before it is validated. Blank text (spaces or zero-width characters alone)
+    is empty, so a required field refuses it and an optional one stores none."""
     if not isinstance(value, str):
         return value
-    value = value.strip()
-    return value if shows_anything(value) else ""
+    return "" if blank(value) else value.strip()
 
 
 def year_in_range(form, field):

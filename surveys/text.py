@@ -70,6 +70,12 @@ def shows_anything(value):
     return any(visible(character) for character in value)
 
 
+def blank(value):
+    """True when the text is as good as empty: spaces, line breaks and zero-width
+    characters alone. A control character is not blank: it is refused by its own message."""
+    return not shows_anything(value) and not refused_characters(value, multiline=True)
+
+
 def quoted(value):
     """Text a person typed, to show back in a message in plain words: in “ ”, each line
     break, tab or character that shows nothing named ([line break], [tab], [U+200B]), at

@@ -575,6 +575,7 @@ def test_a_bad_subject_is_422_naming_the_parameter(manager_client, answers, quer
     [
         ({"what": ""}, "Say what will be done."),
         ({"what": "\u200b\u2060"}, "Say what will be done."),
+        ({"what": "\x07"}, "special control characters"),  # not blank: refused by name
         ({"what": "x" * 2001}, "Keep it under 2,000 characters."),
         ({"what": "bell\x07"}, "special control characters"),
         ({"owner": "nobody@example.com"}, "Not a valid choice"),

@@ -463,7 +463,7 @@ def test_the_page_shows_the_defaults_and_saves_the_company_rules(manager_client,
             "ces_at_most": "",
             "nps_at_most": "4",
             "on_comment": "y",
-            "recipients": " Ops@Example.com, cs@example.com,ops@example.com ",
+            "recipients": " Ops@Example.com, cs@example.com,ops@example.com, \u200b ",
         },
     )
     assert response.status_code == 302

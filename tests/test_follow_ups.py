@@ -157,9 +157,10 @@ def test_a_manager_works_a_follow_up_to_closed(manager_client, db, alerted, fake
 
 def test_notes_in_which_nothing_shows_are_no_notes(manager_client, db, alerted):
     alerted(csat="2")
-    response = save(manager_client, status="contacted", notes=" \u200b\u2060 ")
+    response = save(manager_client, status="contacted", notes=" \u200b\u2060 ", owner="\u200b")
     assert response.status_code == 303
     assert follow_up_row(db)["notes"] is None
+    assert follow_up_row(db)["owner_id"] is None
     assert events(db)[1:] == [(manager_id(db), "status open → contacted")]
 
 

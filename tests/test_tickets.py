@@ -59,6 +59,7 @@ def test_full_body():
         ("Ayu Lestari", None, "Ayu Lestari"),
         ({"name": "Ayu"}, None, "Ayu"),
         ({"email": "ayu@example.com", "name": "\u200b\ufeff"}, "ayu@example.com", None),
+        ({"email": "\u200b", "name": "Ayu"}, None, "Ayu"),  # an optional field, blank
     ],
 )
 def test_agent_may_be_a_string_or_an_object(agent, email, name):

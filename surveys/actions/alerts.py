@@ -14,7 +14,7 @@ from datetime import timedelta
 from surveys import clock
 from surveys.scales import CES_SCALE, CSAT_SCALE, NPS_SCALE
 from surveys.store.db import immediate
-from surveys.text import clean_email, quoted
+from surveys.text import blank, clean_email, quoted
 
 COMPANY = 0
 MAX_RECIPIENTS = 20
@@ -129,7 +129,7 @@ def parse_recipients(text):
         raise ValueError(f"must be at most {RECIPIENTS_MAX_CHARS} characters")
     addresses = []
     for part in text.split(","):
-        if not part.strip():
+        if blank(part):
             continue
         try:
             address = clean_email(part)

@@ -12,7 +12,7 @@ from surveys.actions.follow_ups import (
     FollowUpError,
     StaleFollowUp,
 )
-from surveys.text import clean_email, refused_characters, shows_anything
+from surveys.text import blank, clean_email, refused_characters
 
 
 def owner_choices(db, current_owner_id=None):
@@ -40,7 +40,7 @@ def single(formdata, name, errors):
 def read_owner(db, text, errors, current_owner_id=None):
     """The owner's user id from an email (empty: unassigned); an error unless the email is
     an active person's, or the current owner's (kept though they can no longer sign in)."""
-    if not text.strip():
+    if blank(text):
         return None
     try:
         email = clean_email(text)
@@ -59,14 +59,14 @@ def read_owner(db, text, errors, current_owner_id=None):
 
 def read_notes(text, errors):
     """The notes, trimmed (empty, or nothing shows: none), or an error."""
-    notes = text.strip()
-    if not shows_anything(notes):
+    if blank(text):
         return None
+    notes = text.strip()
     if len(notes) > NOTES_MAX_LENGTH:
         errors["notes"] = f"must be at most {NOTES_MAX_LENGTH} characters"
     elif refused_characters(notes, multiline=True):
         errors["notes"] = "must not contain control characters"
-    return notes or None
+    return notes or None  # strip() removes some control characters too ("\x1c")
 
 
 def read_outcome(status, text, loaded, errors):

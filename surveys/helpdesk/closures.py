@@ -14,7 +14,7 @@ from surveys.customers.distribution import current_rules, recent_invitations, sa
 from surveys.customers.suppression import address_suppression
 from surveys.helpdesk.agents import agent_id_for, team_id_for
 from surveys.store.db import write
-from surveys.text import clean_email, clean_text
+from surveys.text import blank, clean_email, clean_text
 
 MAX_TEXT = 200
 LOCALE_PATTERN = re.compile(r"[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}")
@@ -68,7 +68,7 @@ def _text(value, field, errors, required=False, max_length=MAX_TEXT):
 
 def _email(value, field, errors, required=False):
     """A syntactically valid address, lower-cased; no DNS lookups."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if value is None or (isinstance(value, str) and blank(value)):
         if required:
             errors[field] = "is required"
         return None
