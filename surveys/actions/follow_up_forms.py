@@ -12,6 +12,7 @@ from surveys.actions.follow_ups import (
     FollowUpError,
     StaleFollowUp,
 )
+from surveys.fields import strip
 from surveys.text import blank, clean_email, refused_characters
 
 
@@ -59,9 +60,7 @@ def read_owner(db, text, errors, current_owner_id=None):
 
 def read_notes(text, errors):
     """The notes, trimmed (empty, or nothing shows: none), or an error."""
-    if blank(text):
-        return None
-    notes = text.strip()
+    notes = strip(text)
     if len(notes) > NOTES_MAX_LENGTH:
         errors["notes"] = f"must be at most {NOTES_MAX_LENGTH} characters"
     elif refused_characters(notes, multiline=True):
