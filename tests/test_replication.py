@@ -18,15 +18,21 @@ from tests.helpers import ROOT, ticket_payload
 LITESTREAM = Path(sys.executable).parent / "litestream"
 
 
+def stat_fields(stat):
+    """A /proc stat file's fields after the command's name (state first, then the
+    parent's id), or None when its process or thread ended while we looked."""
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def children_of(pid):
     """The ids of a process's children, read from /proc."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(fields[1]) == pid:
+        fields = stat_fields(stat)
+        if fields is not None and int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
 
@@ -47,11 +53,8 @@ def running(pid):
     every thread has ended: the main thread can be a zombie while the writer thread is
     still inside fsync."""
     for stat in Path(f"/proc/{pid}/task").glob("*/stat"):
-        try:
-            state = stat.read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:  # the thread ended while we looked
-            continue
-        if state != "Z":
+        fields = stat_fields(stat)
+        if fields is not None and fields[0] != "Z":
             return True
     return False
 
